@@ -1,0 +1,253 @@
+"""What a user is looking for: working models, thresholds, place, time.
+
+One :class:`Filter` is parsed from query parameters (the API, the map page)
+or command-line options, and is applied by :mod:`buurtkaart.store` (the
+directory) and the analysis modules (coverage) alike, so "free, walk-in, with
+childcare, open on Tuesday evening" means the same everywhere.
+
+Semantics
+---------
+- ``model``: the activity has *at least one* of the given working models.
+- ``free``, ``walk_in``, ``childcare``, ``children_welcome``, ``no_internet``,
+  ``wheelchair``: ``true`` keeps only activities known to have it; ``false``
+  keeps only activities known *not* to have it; unknown values never match.
+  ``childcare=true`` also accepts "children welcome", because for a parent
+  either works (use ``children_welcome`` for that alone).
+- ``language``: one of the activity's languages (ISO 639-1, e.g. ``nl``).
+- ``kind``: the place kind (one or more).
+- ``day``, ``from``, ``to``: only sessions (or, for places without sessions,
+  opening hours) that overlap the window count.
+- ``bbox``: ``min_lon,min_lat,max_lon,max_lat`` in WGS84.
+- ``municipality``: 5-digit NIS code; places inside that municipality's
+  neighbourhoods.
+- ``q``: words in the name or description.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from .errors import InvalidParameter
+from .hours import TimeWindow, parse_time, parse_weekday
+from .taxonomy import PLACE_KINDS, WORKING_MODELS
+
+__all__ = ["Filter", "FILTER_PARAMETERS", "parse_bool"]
+
+_TRUE = {"1", "true", "yes", "ja", "on"}
+_FALSE = {"0", "false", "no", "nee", "off"}
+_LANG_RE = re.compile(r"^[a-z]{2,3}$")
+
+#: Every query parameter a Filter understands, with a one-line help each.
+FILTER_PARAMETERS: dict[str, str] = {
+    "model": "working model key(s), comma-separated or repeated: any of them",
+    "kind": "place kind key(s), comma-separated or repeated",
+    "free": "true/false: taking part costs nothing",
+    "walk_in": "true/false: no registration or referral needed",
+    "childcare": "true/false: childcare on site or children welcome",
+    "children_welcome": "true/false: children may come along",
+    "no_internet": "true/false: can join without internet or e-mail",
+    "wheelchair": "true/false: wheelchair accessible",
+    "language": "ISO 639-1 language code spoken, e.g. nl",
+    "day": "weekday (Mo..Su, 0-6 or a name) someone can come",
+    "from": "earliest time HH:MM (with day)",
+    "to": "latest time HH:MM (with day)",
+    "bbox": "min_lon,min_lat,max_lon,max_lat (WGS84)",
+    "municipality": "5-digit NIS municipality code",
+    "q": "words in the name or description",
+}
+
+_BOOL_FIELDS = ("free", "walk_in", "childcare", "children_welcome", "no_internet",
+                "wheelchair")
+
+
+def parse_bool(name: str, value: str) -> bool:
+    """Parse a yes/no parameter; raise :class:`InvalidParameter` otherwise."""
+    v = str(value).strip().lower()
+    if v in _TRUE:
+        return True
+    if v in _FALSE:
+        return False
+    raise InvalidParameter(name, f"expected true or false, got {value!r}")
+
+
+def _split(values: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        out.extend(p.strip() for p in str(v).split(",") if p.strip())
+    return out
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A combination of conditions; the empty filter matches everything."""
+
+    models: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    free: bool | None = None
+    walk_in: bool | None = None
+    childcare: bool | None = None
+    children_welcome: bool | None = None
+    no_internet: bool | None = None
+    wheelchair: bool | None = None
+    language: str | None = None
+    window: TimeWindow = field(default_factory=TimeWindow)
+    bbox: tuple[float, float, float, float] | None = None
+    municipality: str | None = None
+    q: str | None = None
+
+    # -- parsing -----------------------------------------------------------
+    @classmethod
+    def from_params(
+        cls, params: Mapping[str, object], *, allowed_extra: Iterable[str] = ()
+    ) -> "Filter":
+        """Build a filter from query parameters.
+
+        ``params`` maps a name to a string or a list of strings (as
+        ``werkzeug.MultiDict.to_dict(flat=False)`` gives). Names outside
+        :data:`FILTER_PARAMETERS` and ``allowed_extra`` are refused, so a typo
+        never silently widens a result.
+
+        Raises
+        ------
+        InvalidParameter
+            Naming the first parameter that is unknown or has a bad value.
+        """
+        allowed = set(FILTER_PARAMETERS) | set(allowed_extra)
+        values: dict[str, list[str]] = {}
+        for name, raw in params.items():
+            if name not in allowed:
+                known = ", ".join(sorted(allowed))
+                raise InvalidParameter(name, f"unknown parameter (known: {known})")
+            values[name] = [str(r) for r in (raw if isinstance(raw, (list, tuple)) else [raw])]
+
+        def one(name: str) -> str | None:
+            vs = values.get(name)
+            if not vs:
+                return None
+            if len(vs) > 1:
+                raise InvalidParameter(name, "given more than once")
+            return vs[0]
+
+        kw: dict[str, object] = {}
+        models = _split(values.get("model", []))
+        for m in models:
+            if m not in WORKING_MODELS:
+                raise InvalidParameter(
+                    "model", f"unknown working model {m!r} (known: {', '.join(WORKING_MODELS)})"
+                )
+        kw["models"] = tuple(dict.fromkeys(models))
+        kinds = _split(values.get("kind", []))
+        for k in kinds:
+            if k not in PLACE_KINDS:
+                raise InvalidParameter(
+                    "kind", f"unknown place kind {k!r} (known: {', '.join(PLACE_KINDS)})"
+                )
+        kw["kinds"] = tuple(dict.fromkeys(kinds))
+        for name in _BOOL_FIELDS:
+            v = one(name)
+            if v is not None and v != "":
+                kw[name] = parse_bool(name, v)
+        lang = one("language")
+        if lang:
+            lang = lang.strip().lower()
+            if not _LANG_RE.match(lang):
+                raise InvalidParameter("language", f"expected an ISO 639 code like 'nl', got {lang!r}")
+            kw["language"] = lang
+        kw["window"] = _parse_window(one("day"), one("from"), one("to"))
+        bbox = one("bbox")
+        if bbox:
+            kw["bbox"] = _parse_bbox(bbox)
+        muni = one("municipality")
+        if muni:
+            if not re.fullmatch(r"\d{5}", muni.strip()):
+                raise InvalidParameter("municipality", f"expected a 5-digit NIS code, got {muni!r}")
+            kw["municipality"] = muni.strip()
+        q = one("q")
+        if q and q.strip():
+            kw["q"] = q.strip()
+        return cls(**kw)  # type: ignore[arg-type]
+
+    # -- helpers -----------------------------------------------------------
+    def activity_conditions(self) -> bool:
+        """True when the filter says anything about activities (not only places)."""
+        return bool(self.models) or any(
+            getattr(self, n) is not None for n in _BOOL_FIELDS
+        ) or self.language is not None
+
+    def to_params(self) -> dict[str, str]:
+        """The query parameters that reproduce this filter (for links)."""
+        out: dict[str, str] = {}
+        if self.models:
+            out["model"] = ",".join(self.models)
+        if self.kinds:
+            out["kind"] = ",".join(self.kinds)
+        for n in _BOOL_FIELDS:
+            v = getattr(self, n)
+            if v is not None:
+                out[n] = "true" if v else "false"
+        if self.language:
+            out["language"] = self.language
+        if self.window.weekday is not None:
+            out["day"] = str(self.window.weekday)
+        if self.window.start != "00:00":
+            out["from"] = self.window.start
+        if self.window.end != "24:00":
+            out["to"] = self.window.end
+        if self.bbox:
+            out["bbox"] = ",".join(f"{v:g}" for v in self.bbox)
+        if self.municipality:
+            out["municipality"] = self.municipality
+        if self.q:
+            out["q"] = self.q
+        return out
+
+    def is_empty(self) -> bool:
+        return self == Filter()
+
+    def describe(self) -> list[str]:
+        """Short human descriptions of each active condition."""
+        return [f"{k}={v}" for k, v in self.to_params().items()]
+
+
+def _parse_window(day: str | None, start: str | None, end: str | None) -> TimeWindow:
+    wd = None
+    if day not in (None, ""):
+        try:
+            wd = parse_weekday(day)
+        except ValueError as exc:
+            raise InvalidParameter("day", str(exc)) from None
+    try:
+        s = parse_time(start) if start else "00:00"
+    except ValueError as exc:
+        raise InvalidParameter("from", str(exc)) from None
+    try:
+        e = parse_time(end) if end else "24:00"
+    except ValueError as exc:
+        raise InvalidParameter("to", str(exc)) from None
+    if s >= e:
+        raise InvalidParameter("to", f"must be later than 'from' ({s}), got {e}")
+    return TimeWindow(wd, s, e)
+
+
+def _parse_bbox(text: str) -> tuple[float, float, float, float]:
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise InvalidParameter("bbox", f"expected min_lon,min_lat,max_lon,max_lat, got {text!r}")
+    try:
+        x0, y0, x1, y1 = (float(p) for p in parts)
+    except ValueError:
+        raise InvalidParameter("bbox", f"expected four numbers, got {text!r}") from None
+    if not all(map(_finite, (x0, y0, x1, y1))):
+        raise InvalidParameter("bbox", "numbers must be finite")
+    if not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= 90 and -90 <= y1 <= 90):
+        raise InvalidParameter("bbox", "longitudes must lie in -180..180 and latitudes in -90..90")
+    if x0 > x1 or y0 > y1:
+        raise InvalidParameter("bbox", "min must not exceed max (min_lon,min_lat,max_lon,max_lat)")
+    return (x0, y0, x1, y1)
+
+
+def _finite(v: float) -> bool:
+    return v == v and v not in (float("inf"), float("-inf"))
+
