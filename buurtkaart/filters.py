@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .errors import InvalidParameter
-from .hours import TimeWindow, parse_time, parse_weekday
+from .hours import TimeWindow, open_during, parse_time, parse_weekday
 from .taxonomy import PLACE_KINDS, WORKING_MODELS
 
 __all__ = ["Filter", "FILTER_PARAMETERS", "parse_bool"]
@@ -209,6 +209,79 @@ class Filter:
     def describe(self) -> list[str]:
         """Short human descriptions of each active condition."""
         return [f"{k}={v}" for k, v in self.to_params().items()]
+
+    # -- matching ------------------------------------------------------------
+    def matches_activity(self, a: dict, place: dict | None = None) -> bool:
+        """Does activity ``a`` (held at ``place``, or mobile) meet every condition?"""
+        if self.models and not set(a.get("models") or ()) & set(self.models):
+            return False
+        if self.free is not None:
+            cost = a.get("cost_amount")
+            if cost is None or (cost == 0) != self.free:
+                return False
+        for name in ("walk_in", "children_welcome", "no_internet"):
+            want = getattr(self, name)
+            if want is not None and a.get(name) != int(want):
+                return False
+        if self.childcare is not None:
+            has = a.get("childcare") == 1 or a.get("children_welcome") == 1
+            known = has or a.get("childcare") == 0
+            if not known or has != self.childcare:
+                return False
+        if self.wheelchair is not None:
+            wc = a.get("wheelchair")
+            if wc is None and place is not None and place.get("wheelchair") in ("yes", "no"):
+                wc = 1 if place["wheelchair"] == "yes" else 0
+            if wc != int(self.wheelchair):
+                return False
+        if self.language and self.language not in (a.get("languages") or ()):
+            return False
+        if not self.window.is_unbounded():
+            sessions = a.get("sessions") or ()
+            if sessions:
+                if not any(s.overlaps(self.window) for s in sessions):
+                    return False
+            elif not (place and place.get("opening_hours")
+                      and open_during(place["opening_hours"], self.window)):
+                return False
+        if self.q and not _contains(self.q, a.get("name"), a.get("description"),
+                                    a.get("target_group"), place and place.get("name")):
+            return False
+        return True
+
+    def matches_place(self, p: dict) -> bool:
+        """Does place ``p`` (with its ``activities``) meet every condition?
+
+        Activity conditions hold when at least one of its activities meets
+        them all; a time window alone is also met by the place's opening hours.
+        """
+        if self.kinds and p.get("kind") not in self.kinds:
+            return False
+        if self.bbox:
+            x0, y0, x1, y1 = self.bbox
+            if not (x0 <= p["lon"] <= x1 and y0 <= p["lat"] <= y1):
+                return False
+        if self.municipality and p.get("municipality_code") != self.municipality:
+            return False
+        acts = p.get("activities") or []
+        if self.activity_conditions():
+            return any(self.matches_activity(a, p) for a in acts)
+        if not self.window.is_unbounded():
+            opened = bool(p.get("opening_hours")) and open_during(p["opening_hours"], self.window)
+            if not opened and not any(s.overlaps(self.window)
+                                      for a in acts for s in a.get("sessions") or ()):
+                return False
+        if self.q and not (_contains(self.q, p.get("name"), p.get("description"), p.get("city"))
+                           or any(_contains(self.q, a.get("name"), a.get("description"))
+                                  for a in acts)):
+            return False
+        return True
+
+
+def _contains(q: str, *texts: object) -> bool:
+    words = q.lower().split()
+    hay = " ".join(str(t).lower() for t in texts if t)
+    return all(w in hay for w in words)
 
 
 def _parse_window(day: str | None, start: str | None, end: str | None) -> TimeWindow:

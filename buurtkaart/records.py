@@ -26,6 +26,7 @@ import math
 import re
 import uuid
 from typing import Any
+from dataclasses import dataclass, field
 
 from .hours import Session, format_sessions, parse_sessions, validate_opening_hours
 from .taxonomy import PLACE_KINDS, WHEELCHAIR_VALUES, WORKING_MODELS
@@ -43,6 +44,7 @@ __all__ = [
     "parse_models",
     "parse_languages",
     "stable_uid",
+    "Directory",
 ]
 
 ORGANISATION_FIELDS = ("uid", "name", "description", "url", "email", "phone")
@@ -351,3 +353,19 @@ def _sessions(value: Any, problems: Problems) -> list[Session]:
 def sessions_text(sessions: list[Session]) -> str:
     """Sessions in the compact CSV form (re-exported for exporters)."""
     return format_sessions(sessions)
+
+
+@dataclass
+class Directory:
+    """Validated records read from one input, ready for :func:`store.save_directory`.
+
+    Each record may carry ``where`` (e.g. ``"row 4"``) so that problems found
+    while storing (an unknown reference) still name their place in the file.
+    """
+
+    organisations: list[dict] = field(default_factory=list)
+    places: list[dict] = field(default_factory=list)
+    activities: list[dict] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.organisations) + len(self.places) + len(self.activities)

@@ -1,0 +1,38 @@
+# Two entry points for a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: install install-test browser demo test serve clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+
+install: $(VENV)/bin/activate
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+
+install-test: $(VENV)/bin/activate
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+
+# Debian's Chromium for the browser tests (never `playwright install`: it downloads).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; }
+
+# The demo builds its own database under var/ so it never touches a real one.
+demo: export BUURTKAART_DATABASE ?= $(CURDIR)/var/demo.db
+demo: install
+	$(VENV)/bin/buurtkaart demo
+	$(VENV)/bin/buurtkaart serve --host $(HOST) --port $(PORT)
+
+test: install-test browser
+	$(PY) -m pytest
+
+clean:
+	rm -rf var .pytest_cache .hypothesis

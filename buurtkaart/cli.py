@@ -1,0 +1,167 @@
+"""The ``buurtkaart`` command line: one command per task, mirroring the Python API.
+
+Every command uses the database named by ``$BUURTKAART_DATABASE`` (or the
+default under the user's data directory). Domain errors become a non-zero
+exit with every problem on stderr.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from . import store
+from .errors import BuurtkaartError
+
+
+def _db():
+    return store.connect()
+
+
+def domain_errors(fn):
+    """Turn buurtkaart's own errors into a clean message and exit code 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except BuurtkaartError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="buurtkaart")
+def main() -> None:
+    """buurtkaart: meeting places, travel times and need per neighbourhood."""
+
+
+# ---------------------------------------------------------------- import
+@main.group("import")
+def import_() -> None:
+    """Import data into the database (each import is one transaction)."""
+
+
+@import_.command("neighbourhoods")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--code-field", help="Column with the neighbourhood code (default: code).")
+@click.option("--name-field", help="Column with the name (default: name).")
+@click.option("--municipality-field",
+              help="Column with the municipality code (default: derived from the code).")
+@click.option("--layer", help="Layer of a multi-layer GeoPackage.")
+@domain_errors
+def import_neighbourhoods(file, code_field, name_field, municipality_field, layer):
+    """Neighbourhood polygons from GeoPackage, Shapefile or GeoJSON (any CRS)."""
+    from .importers.geo import read_neighbourhoods
+
+    frame, warnings = read_neighbourhoods(file, code_field=code_field, name_field=name_field,
+                                          municipality_field=municipality_field, layer=layer)
+    for w in warnings:
+        click.echo(f"warning: {w}", err=True)
+    n = store.save_neighbourhoods(_db(), frame, source=file.name)
+    click.echo(f"imported {n} neighbourhoods from {file}")
+
+
+@import_.command("indicators")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--level", type=click.Choice(["neighbourhood", "sector"]), default="neighbourhood",
+              show_default=True, help="Whether codes are neighbourhoods or statistical sectors.")
+@click.option("--lookup", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV with columns sector,code mapping sectors to neighbourhoods.")
+@click.option("--source", help="Source to record with the values (default: the file name).")
+@domain_errors
+def import_indicators(file, level, lookup, source):
+    """Indicator values per neighbourhood (or sector) and year from CSV, long or wide."""
+    from .importers.indicators import read_indicator_table
+
+    frame = read_indicator_table(file, level=level, lookup_path=lookup,
+                                 source=source or file.name)
+    n = store.save_indicators(_db(), frame, file=str(file))
+    click.echo(f"imported {n} indicator values from {file}")
+
+
+@import_.command("places")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["csv", "geojson", "hsds"]),
+              help="Input format (default: from the file name and content).")
+@domain_errors
+def import_places(file, fmt):
+    """Places and activities from CSV, GeoJSON or Open Referral HSDS 3.0 JSON."""
+    from .importers import import_directory
+
+    n = import_directory(_db(), file, fmt=fmt)
+    click.echo(f"imported {n['organisations']} organisations, {n['places']} places and "
+               f"{n['activities']} activities from {file}")
+
+
+@import_.command("osm")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@domain_errors
+def import_osm(file):
+    """Meeting places (community centres, libraries, ...) from an OSM PBF extract."""
+    from .importers.osm import read_osm
+
+    directory = read_osm(file)
+    n = store.save_directory(_db(), organisations=directory.organisations,
+                             places=directory.places, activities=directory.activities,
+                             file=str(file))
+    click.echo(f"imported {n['places']} places from {file}")
+
+
+# ---------------------------------------------------------------- export
+@main.command("export")
+@click.argument("fmt", type=click.Choice(["geojson", "csv", "hsds"]))
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@domain_errors
+def export(fmt, out):
+    """Write places and activities as GeoJSON, CSV or HSDS 3.0 JSON."""
+    from .exporters import export as do_export
+
+    written = do_export(_db(), fmt, out)
+    click.echo(f"wrote {written}")
+
+
+# ---------------------------------------------------------------- demo and serve
+@main.command("demo")
+@click.option("--force/--keep", default=True, show_default=True,
+              help="Rebuild the demo database even if it exists.")
+@domain_errors
+def demo(force):
+    """Build the demo database from the OpenStreetMap extract the install ships."""
+    from .demo import build_demo
+
+    summary = build_demo(_db(), progress=lambda msg: click.echo(msg, err=True), force=force)
+    click.echo(summary)
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--debug/--no-debug", default=False)
+def serve(host, port, debug):
+    """Run the web service (development server; see README for production)."""
+    from . import create_app
+
+    app = create_app()
+    click.echo(f"buurtkaart on http://{host}:{port}/kaart (database {app.config['DATABASE']})",
+               err=True)
+    app.run(host=host, port=port, debug=debug)
+
+
+@main.command("info")
+def info():
+    """Show the database location, schema version and record counts."""
+    db = _db()
+    click.echo(f"database: {db.conn.execute('PRAGMA database_list').fetchone()[2]}")
+    click.echo(f"schema version: {store.schema_version(db)}")
+    for k, v in store.counts(db).items():
+        click.echo(f"{k}: {v}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

