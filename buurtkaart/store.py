@@ -49,6 +49,9 @@ __all__ = [
     "indicator_frame",
     "indicator_catalogue",
     "counts",
+    "backup",
+    "restore",
+    "check_database_file",
 ]
 
 migrations = sqlite_utils.Migrations("buurtkaart")
@@ -149,6 +152,46 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             value TEXT,
             help TEXT
         )""",
+    ):
+        db.execute(sql)
+
+
+@migrations()
+def m002_accounts_and_audit(db: sqlite_utils.Database) -> None:
+    """Accounts, API tokens, the audit log, and archiving instead of deleting."""
+    for sql in (
+        """CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('editor', 'admin')),
+            organisation_id INTEGER REFERENCES organisations(id) ON DELETE SET NULL,
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE api_tokens (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            token_hash TEXT NOT NULL UNIQUE,
+            name TEXT,
+            created_at TEXT NOT NULL,
+            last_used_at TEXT
+        )""",
+        """CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+            action TEXT NOT NULL CHECK (action IN ('create', 'update', 'archive', 'restore',
+                                                   'undo')),
+            entity TEXT NOT NULL CHECK (entity IN ('organisation', 'place', 'activity')),
+            entity_uid TEXT NOT NULL,
+            before TEXT,
+            after TEXT,
+            undoes INTEGER REFERENCES audit_log(id)
+        )""",
+        "CREATE INDEX audit_entity ON audit_log(entity, entity_uid)",
+        "ALTER TABLE places ADD COLUMN archived_at TEXT",
+        "ALTER TABLE activities ADD COLUMN archived_at TEXT",
     ):
         db.execute(sql)
 
@@ -396,13 +439,16 @@ def _chunks(seq: list, n: int) -> Iterator[list]:
         yield seq[i:i + n]
 
 
-def places(db: sqlite_utils.Database, filt: Filter | None = None) -> list[dict]:
+def places(db: sqlite_utils.Database, filt: Filter | None = None, *,
+           include_archived: bool = False) -> list[dict]:
     """Places matching ``filt``, each with its activities (those matching, if the
     filter says anything about activities, else all of them).
+
+    Archived places and activities are left out unless ``include_archived``.
     """
     filt = filt or Filter()
     sql = _PLACE_SELECT
-    where, params = [], []
+    where, params = ([] if include_archived else ["p.archived_at IS NULL"]), []
     if filt.bbox:
         minx, miny, maxx, maxy = filt.bbox
         where.append("p.id IN (SELECT id FROM places_rtree WHERE min_lon <= ? AND max_lon >= ? "
@@ -419,7 +465,8 @@ def places(db: sqlite_utils.Database, filt: Filter | None = None) -> list[dict]:
     rows = {r["id"]: _place_row(r) for r in db.query(sql + " ORDER BY p.name, p.id", params)}
     if not rows:
         return []
-    for a in _activity_rows(db, "WHERE a.place_id IS NOT NULL"):
+    for a in _activity_rows(db, "WHERE a.place_id IS NOT NULL"
+                            + ("" if include_archived else " AND a.archived_at IS NULL")):
         if a["place_id"] in rows:
             rows[a["place_id"]]["activities"].append(a)
     out = []
@@ -441,14 +488,17 @@ def place(db: sqlite_utils.Database, place_id: int) -> dict:
     return row
 
 
-def activities(db: sqlite_utils.Database, filt: Filter | None = None) -> list[dict]:
+def activities(db: sqlite_utils.Database, filt: Filter | None = None, *,
+               include_archived: bool = False) -> list[dict]:
     """Activities matching ``filt`` (mobile ones included), each with its place."""
     filt = filt or Filter()
-    place_by_id = {p["id"]: p for p in places(db, Filter())}
+    place_by_id = {p["id"]: p for p in places(db, Filter(), include_archived=include_archived)}
     out = []
-    for a in _activity_rows(db):
+    for a in _activity_rows(db, "" if include_archived else "WHERE a.archived_at IS NULL"):
         p = place_by_id.get(a["place_id"])
         a["place"] = {k: v for k, v in p.items() if k != "activities"} if p else None
+        if a["place_id"] is not None and p is None:
+            continue  # its place is archived
         if p is not None and not filt.matches_place({**p, "activities": [a]}):
             continue
         if p is None and (filt.bbox or filt.kinds or filt.municipality):
@@ -572,3 +622,72 @@ def transaction(db: sqlite_utils.Database):
     """Group several writes into one all-or-nothing transaction."""
     with db.atomic():
         yield db
+
+
+# --------------------------------------------------------------------------- backup
+def backup(db: sqlite_utils.Database, out: str | os.PathLike) -> Path:
+    """Copy the live database to ``out`` with SQLite's online backup API.
+
+    Safe while the service runs (readers and writers are not blocked for
+    long). Written to a temporary file first and renamed, so ``out`` is
+    either the complete backup or absent.
+    """
+    out = Path(out)
+    if out.exists():
+        msg = f"{out} exists; choose a new file name for the backup"
+        raise FileExistsError(msg)
+    tmp = out.with_name(out.name + ".partial")
+    target = sqlite3.connect(tmp)
+    try:
+        db.conn.backup(target)
+        target.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        target.close()
+    tmp.replace(out)
+    return out
+
+
+def check_database_file(path: str | os.PathLike) -> int:
+    """Check that ``path`` is an intact buurtkaart database; return its schema version."""
+    from .errors import BuurtkaartError
+
+    path = Path(path)
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            ok = conn.execute("PRAGMA integrity_check").fetchone()[0]
+            names = [r[0] for r in conn.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = 'buurtkaart'")]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        msg = f"{path} is not a buurtkaart database: {exc}"
+        raise BuurtkaartError(msg) from None
+    if ok != "ok":
+        msg = f"{path} is damaged: {ok}"
+        raise BuurtkaartError(msg)
+    known = [m.name for m in migrations._migrations]
+    unknown = [n for n in names if n not in known]
+    if not names or unknown:
+        msg = (f"{path} is not a buurtkaart database this version understands "
+               f"(migrations {unknown or 'none'})")
+        raise BuurtkaartError(msg)
+    return len(names)
+
+
+def restore(source: str | os.PathLike, db: sqlite_utils.Database) -> int:
+    """Replace the contents of ``db`` by the backup at ``source``, then migrate.
+
+    The backup is checked first (integrity, known schema); a bad file leaves
+    ``db`` untouched. Returns the schema version after migrating.
+    """
+    check_database_file(source)
+    src = sqlite3.connect(f"file:{Path(source)}?mode=ro", uri=True)
+    try:
+        src.backup(db.conn)
+    finally:
+        src.close()
+    db.conn.execute("PRAGMA foreign_keys=ON")
+    if migrations.pending(db):
+        migrations.apply(db)
+    return schema_version(db)
