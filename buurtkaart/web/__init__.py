@@ -1,7 +1,8 @@
 """The web layer: thin Flask adapters around the core.
 
-``db.py`` owns the per-request database connection; ``pages`` renders HTML,
-``api`` answers JSON/GeoJSON. Every error leaves as one JSON shape
+``db.py`` owns the per-request database connection; ``security`` the
+session secret, CSRF, headers and rate limits; ``pages`` renders HTML,
+``api`` answers JSON/GeoJSON; ``auth`` logs in and out; ``admin`` edits. Every error leaves as one JSON shape
 ``{"ok": false, "error": ..., "status": ...}`` for API paths, or an HTML page.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from ..accounts import PermissionDenied
 from ..errors import ImportFailed, InvalidParameter, NotFound
 
 __all__ = ["register"]
@@ -28,11 +30,12 @@ def error_response(status: int, message: str, **extra):
 
 
 def register(app: Flask) -> None:
-    from . import api, db, pages
+    from . import admin, api, api_write, auth, db, openapi, pages, security
 
     db.init_app(app)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(api.bp)
+    security.init_app(app)
+    for module in (pages, api, api_write, openapi, auth, admin):
+        app.register_blueprint(module.bp)
 
     @app.errorhandler(InvalidParameter)
     def _invalid(exc: InvalidParameter):
@@ -41,6 +44,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound):
         return error_response(404, str(exc))
+
+    @app.errorhandler(PermissionDenied)
+    def _forbidden(exc: PermissionDenied):
+        return error_response(403, str(exc))
 
     @app.errorhandler(ImportFailed)
     def _import_failed(exc: ImportFailed):

@@ -1,0 +1,175 @@
+"""Editing pages (``/admin``): forms for places and activities, history with undo,
+the review queue of stale records, and account management for admins.
+
+Handlers are thin: they turn form fields into importer-style records and call
+:mod:`buurtkaart.editing`, which validates, checks permissions and audits.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+
+from .. import accounts, editing, store
+from ..accounts import PermissionDenied
+from ..errors import ImportFailed, InvalidParameter
+from ..taxonomy import PLACE_KINDS, THRESHOLDS, WHEELCHAIR_VALUES, WORKING_MODELS
+from .auth import login_required
+from .db import get_db
+from .security import rate_limit
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+PLACE_FORM_FIELDS = ("name", "kind", "organisation_uid", "street", "postcode", "city", "lon",
+                     "lat", "opening_hours", "wheelchair", "description", "url", "phone",
+                     "email", "capacity", "last_verified")
+ACTIVITY_FORM_FIELDS = ("name", "description", "organisation_uid", "place_uid", "sessions",
+                        "cost_amount", "cost_note", "walk_in", "childcare", "children_welcome",
+                        "no_internet", "wheelchair", "languages", "target_group", "capacity",
+                        "url", "email", "phone", "last_verified")
+TRISTATE_CHOICES = (("", "unknown"), ("1", "yes"), ("0", "no"))
+
+
+def _form_record(entity: str) -> dict:
+    fields = PLACE_FORM_FIELDS if entity == "place" else ACTIVITY_FORM_FIELDS
+    rec = {f: request.form.get(f, "").strip() for f in fields if f in request.form}
+    if entity == "activity":
+        rec["models"] = request.form.getlist("models")
+    if g.user["role"] != "admin":
+        rec.pop("organisation_uid", None)
+    return rec
+
+
+def _problems(exc: ImportFailed) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for p in exc.problems:
+        out.setdefault(p.field or "", []).append(p.reason)
+    return out
+
+
+def _render_form(entity: str, record: dict, *, uid: str | None, problems=None, status=200):
+    db = get_db()
+    return render_template(
+        f"admin/{entity}_form.html", record=record, uid=uid, problems=problems or {},
+        kinds=PLACE_KINDS, models=WORKING_MODELS, thresholds=THRESHOLDS,
+        wheelchair_values=WHEELCHAIR_VALUES, tristate=TRISTATE_CHOICES,
+        organisations=store.organisations(db),
+        places=store.places(db) if entity == "activity" else [],
+        history=editing.history(db, entity=entity, uid=uid) if uid else [],
+    ), status
+
+
+def _edit(entity: str, uid: str | None):
+    db = get_db()
+    record = editing.snapshot(db, entity, uid) if uid else {}
+    if uid and record is None:
+        abort(404, description=f"no {entity} with uid {uid}")
+    if uid and not accounts.can_edit(g.user, editing._organisation_of(db, entity, record)):
+        abort(403, description=f"you may not edit this {entity}")
+    if request.method == "POST":
+        rate_limit("write")
+        data = _form_record(entity)
+        try:
+            saved = editing.save(db, g.user, entity, data, uid=uid)
+        except ImportFailed as exc:
+            return _render_form(entity, {**record, **data}, uid=uid, problems=_problems(exc),
+                                status=400)
+        except PermissionDenied as exc:
+            abort(403, description=str(exc))
+        flash(f"Saved {entity} “{saved['name']}”.")
+        return redirect(url_for(f"admin.edit_{entity}", uid=saved["uid"]))
+    return _render_form(entity, record, uid=uid)
+
+
+@bp.route("/")
+@login_required()
+def index():
+    db = get_db()
+    return render_template("admin/index.html", queue=editing.review_queue(db, g.user),
+                           changes=editing.history(db, limit=30),
+                           stale_days=editing.STALE_AFTER_DAYS)
+
+
+@bp.route("/places/new", methods=["GET", "POST"])
+@login_required()
+def new_place():
+    return _edit("place", None)
+
+
+@bp.route("/places/<uid>", methods=["GET", "POST"])
+@login_required()
+def edit_place(uid):
+    return _edit("place", uid)
+
+
+@bp.route("/activities/new", methods=["GET", "POST"])
+@login_required()
+def new_activity():
+    return _edit("activity", None)
+
+
+@bp.route("/activities/<uid>", methods=["GET", "POST"])
+@login_required()
+def edit_activity(uid):
+    return _edit("activity", uid)
+
+
+@bp.route("/<entity>/<uid>/<action>", methods=["POST"])
+@login_required()
+def act(entity, uid, action):
+    entity = {"places": "place", "activities": "activity"}.get(entity)
+    fn, done = {"archive": (editing.archive, "Archived"),
+                "restore": (editing.restore, "Restored"),
+                "verify": (editing.mark_verified, "Marked as verified:")}.get(action, (None, ""))
+    if entity is None or fn is None:
+        abort(404)
+    rate_limit("write")
+    try:
+        rec = fn(get_db(), g.user, entity, uid)
+    except PermissionDenied as exc:
+        abort(403, description=str(exc))
+    flash(f"{done} {entity} “{rec['name']}”.")
+    return redirect(request.referrer if _same_site(request.referrer)
+                    else url_for(f"admin.edit_{entity}", uid=uid))
+
+
+def _same_site(url: str | None) -> bool:
+    return bool(url) and url.startswith(request.host_url)
+
+
+@bp.route("/history")
+@login_required()
+def history():
+    return render_template("admin/history.html", changes=editing.history(get_db(), limit=500))
+
+
+@bp.route("/history/<int:change_id>/undo", methods=["POST"])
+@login_required()
+def undo(change_id):
+    rate_limit("write")
+    try:
+        rec = editing.undo(get_db(), g.user, change_id)
+    except PermissionDenied as exc:
+        abort(403, description=str(exc))
+    flash(f"Undid change {change_id}: “{rec['name']}” is back as it was.")
+    return redirect(url_for("admin.history"))
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@login_required(role="admin")
+def users():
+    db = get_db()
+    error = None
+    if request.method == "POST":
+        rate_limit("write")
+        try:
+            u = accounts.create_user(db, request.form.get("email", ""),
+                                     request.form.get("password", ""),
+                                     role=request.form.get("role", "editor"),
+                                     organisation_uid=request.form.get("organisation_uid") or None)
+            flash(f"Created {u['role']} {u['email']}.")
+            return redirect(url_for("admin.users"))
+        except InvalidParameter as exc:
+            error = exc
+    return render_template("admin/users.html", users=accounts.users(db), error=error,
+                           organisations=store.organisations(db), roles=accounts.ROLES), \
+        (400 if error else 200)

@@ -1,0 +1,161 @@
+"""The OpenAPI 3.1 document of the API (``GET /api/openapi.json``) and a readable page (``/api/docs``).
+
+The filter parameters come from :data:`buurtkaart.filters.FILTER_PARAMETERS`,
+so the document cannot disagree with what the API accepts; a test checks
+that every ``/api/`` route is described.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template, url_for
+
+from .. import __version__
+from ..filters import FILTER_PARAMETERS
+
+bp = Blueprint("openapi", __name__, url_prefix="/api")
+
+_ERROR = {"$ref": "#/components/responses/Error"}
+_GEOJSON = {"description": "A GeoJSON FeatureCollection",
+            "content": {"application/geo+json": {"schema": {
+                "$ref": "#/components/schemas/FeatureCollection"}}}}
+_FEATURE = {"description": "A GeoJSON Feature",
+            "content": {"application/geo+json": {"schema": {"$ref": "#/components/schemas/Feature"}}}}
+_JSON = {"description": "JSON", "content": {"application/json": {"schema": {"type": "object"}}}}
+_RECORD = {"description": "The record as stored (importer field names)",
+           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RecordResult"}}}}
+
+
+def _q(name: str, description: str, schema: dict | None = None, *, required: bool = False) -> dict:
+    return {"name": name, "in": "query", "required": required, "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+def _path_param(name: str, schema: dict | None = None, description: str = "") -> dict:
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+_BOOL = {"type": "string", "enum": ["true", "false"]}
+_FILTER_SCHEMAS = {"free": _BOOL, "walk_in": _BOOL, "childcare": _BOOL,
+                   "children_welcome": _BOOL, "no_internet": _BOOL, "wheelchair": _BOOL}
+FILTERS = [_q(n, h, _FILTER_SCHEMAS.get(n)) for n, h in FILTER_PARAMETERS.items()]
+PAGING = [_q("limit", "At most this many features (1-10000).", {"type": "integer", "minimum": 1}),
+          _q("offset", "Skip this many features first.", {"type": "integer", "minimum": 0})]
+_AUTH = [{"bearerAuth": []}]
+
+
+def _get(summary: str, params: list, ok: dict, *, tag: str) -> dict:
+    return {"get": {"summary": summary, "tags": [tag], "parameters": params,
+                    "responses": {"200": ok, "400": _ERROR, "404": _ERROR}}}
+
+
+def _write(summary: str, *, status: str = "200", body: bool = True, params=()) -> dict:
+    op = {"summary": summary, "tags": ["editing"], "security": _AUTH, "parameters": list(params),
+          "responses": {status: _RECORD, "400": _ERROR, "401": _ERROR, "403": _ERROR,
+                        "404": _ERROR, "429": _ERROR}}
+    if body:
+        op["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": {"type": "object", "additionalProperties": True,
+                       "description": "Fields as in the CSV/GeoJSON importers (docs/formats.md)"}}}}
+    return op
+
+
+def _paths() -> dict:
+    paths: dict = {
+        "/api/places": _get("Meeting places matching the filters, with their activities",
+                            FILTERS + PAGING, _GEOJSON, tag="directory"),
+        "/api/places/{id}": _get("One place", [_path_param("id", {"type": "integer"})],
+                                 _FEATURE, tag="directory"),
+        "/api/activities": _get("Activities matching the filters (mobile ones have no geometry)",
+                                FILTERS + PAGING, _GEOJSON, tag="directory"),
+        "/api/activities/{id}": _get("One activity", [_path_param("id", {"type": "integer"})],
+                                     _FEATURE, tag="directory"),
+        "/api/neighbourhoods": _get(
+            "Neighbourhood polygons, optionally with an indicator value",
+            [_q("municipality", "5-digit NIS municipality code"),
+             _q("bbox", FILTER_PARAMETERS["bbox"]),
+             _q("indicator", "Indicator key to add as property `value`"),
+             _q("year", "Year of the indicator (default: latest)", {"type": "integer"}),
+             _q("simplify", "Simplify polygons to this tolerance in metres",
+                {"type": "number", "minimum": 0})] + PAGING,
+            _GEOJSON, tag="neighbourhoods"),
+        "/api/neighbourhoods/{code}": _get("One neighbourhood", [_path_param("code")], _FEATURE,
+                                           tag="neighbourhoods"),
+        "/api/indicators": _get("The indicators stored, with years and sources", [], _JSON,
+                                tag="neighbourhoods"),
+        "/api/openapi.json": _get("This document", [], _JSON, tag="meta"),
+        "/api/docs": _get("This document as a readable page",
+                          [], {"description": "HTML", "content": {"text/html": {}}}, tag="meta"),
+        "/api/changes": {"get": {"summary": "The audit log, newest first", "tags": ["editing"],
+                                 "security": _AUTH,
+                                 "parameters": [_q("limit", "1-1000", {"type": "integer"})],
+                                 "responses": {"200": _JSON, "401": _ERROR}}},
+        "/api/changes/{change_id}/undo": {"post": _write(
+            "Undo a change: put the record back as it was before it", body=False,
+            params=[_path_param("change_id", {"type": "integer"})])},
+    }
+    for coll, entity in (("places", "place"), ("activities", "activity")):
+        uid = _path_param("uid", {"type": "string", "format": "uuid"})
+        paths[f"/api/{coll}"]["post"] = _write(f"Create a {entity}", status="201")
+        paths[f"/api/{coll}/by-uid/{{uid}}"] = {
+            "get": {"summary": f"The editable {entity} record (archived ones included)",
+                    "tags": ["editing"], "parameters": [uid],
+                    "responses": {"200": _RECORD, "404": _ERROR}},
+            "patch": _write(f"Change fields of a {entity}", params=[uid]),
+        }
+        paths[f"/api/{coll}/by-uid/{{uid}}/{{action}}"] = {"post": _write(
+            f"Archive, restore or mark a {entity} verified today", body=False,
+            params=[uid, _path_param("action", {"type": "string",
+                                                "enum": ["archive", "restore", "verify"]})])}
+    return paths
+
+
+def document() -> dict:
+    """The OpenAPI document as a dict."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "buurtkaart API", "version": __version__,
+                 "description": "Meeting places and network-strengthening activities for people "
+                                "in poverty, with their thresholds, travel times and need per "
+                                "neighbourhood. Errors always have the shape "
+                                "{ok: false, error, status}."},
+        "paths": _paths(),
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
+                                               "description": "`buurtkaart users token EMAIL`"}},
+            "responses": {"Error": {"description": "An error", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Error"}}}}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["ok", "error", "status"],
+                          "properties": {"ok": {"const": False}, "error": {"type": "string"},
+                                         "status": {"type": "integer"},
+                                         "parameter": {"type": "string"},
+                                         "problems": {"type": "array",
+                                                      "items": {"type": "string"}}}},
+                "Feature": {"type": "object", "required": ["type", "properties"],
+                            "properties": {"type": {"const": "Feature"},
+                                           "geometry": {"type": ["object", "null"]},
+                                           "properties": {"type": "object"}}},
+                "FeatureCollection": {"type": "object", "required": ["type", "features"],
+                                      "properties": {"type": {"const": "FeatureCollection"},
+                                                     "features": {"type": "array", "items": {
+                                                         "$ref": "#/components/schemas/Feature"}}}},
+                "RecordResult": {"type": "object", "required": ["ok", "record"],
+                                 "properties": {"ok": {"const": True},
+                                                "record": {"type": "object"}}},
+            },
+        },
+    }
+
+
+@bp.route("/openapi.json")
+def openapi_json():
+    doc = document()
+    doc["servers"] = [{"url": url_for("pages.index", _external=True).rstrip("/")}]
+    return jsonify(doc)
+
+
+@bp.route("/docs")
+def docs():
+    doc = document()
+    return render_template("api_docs.html", doc=doc)

@@ -1,0 +1,128 @@
+"""Sessions, CSRF protection, security headers and rate limits.
+
+- The session cookie is signed with a secret from ``$BUURTKAART_SECRET_KEY``
+  or, when unset, a random key generated once and kept in the database's
+  ``settings`` table (so restarts and several workers share it).
+- Every form POST carries a CSRF token bound to the session. API writes
+  authenticate with a bearer token instead of cookies, so they need none.
+- Headers: a Content-Security-Policy that allows scripts and styles only from
+  the app itself (plus inline, which folium's generated map needs) and images
+  from the OpenStreetMap tile servers, ``nosniff``, ``frame-ancestors 'self'``,
+  a strict referrer policy.
+- Rate limits (per client address, per process, sliding window): logins and
+  writes. Behind a reverse proxy set ``BUURTKAART_TRUST_PROXY=1``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+
+from flask import Flask, abort, current_app, request, session
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .db import get_db
+
+__all__ = ["init_app", "csrf_token", "rate_limit", "LIMITS"]
+
+#: bucket -> (requests, seconds)
+LIMITS = {"login": (10, 60), "write": (120, 60)}
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self' 'unsafe-inline'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: https://tile.openstreetmap.org https://*.tile.openstreetmap.org",
+    "connect-src 'self'",
+    "font-src 'self' data:",
+    "frame-src 'self'",
+    "frame-ancestors 'self'",
+    "form-action 'self'",
+    "base-uri 'self'",
+    "object-src 'none'",
+])
+
+
+class _Limiter:
+    def __init__(self) -> None:
+        self._hits: dict[tuple[str, str], deque] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def hit(self, bucket: str, key: str, limit: int, window: float) -> float | None:
+        """Record a request; return seconds to wait if over the limit, else None."""
+        now = time.monotonic()
+        with self._lock:
+            q = self._hits[(bucket, key)]
+            while q and q[0] <= now - window:
+                q.popleft()
+            if len(q) >= limit:
+                return window - (now - q[0])
+            q.append(now)
+            return None
+
+
+def rate_limit(bucket: str) -> None:
+    """Abort with 429 when this client exceeded the bucket's limit."""
+    limit, window = current_app.config["RATE_LIMITS"].get(bucket, LIMITS[bucket])
+    wait = current_app.extensions["buurtkaart_limiter"].hit(
+        bucket, request.remote_addr or "?", limit, window)
+    if wait is not None:
+        abort(429, description=f"too many {bucket} requests; try again in {int(wait) + 1} s")
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def _secret_key(app: Flask) -> str:
+    key = os.environ.get("BUURTKAART_SECRET_KEY") or app.config.get("SECRET_KEY")
+    if key:
+        return key
+    with app.app_context():
+        db = get_db()
+        row = db.execute("SELECT value FROM settings WHERE key = 'secret_key'").fetchone()
+        if row:
+            return row[0]
+        key = secrets.token_hex(32)
+        db.execute("INSERT OR IGNORE INTO settings (key, value, help) VALUES "
+                   "('secret_key', ?, 'Signs session cookies; generated on first start')", [key])
+        return db.execute("SELECT value FROM settings WHERE key = 'secret_key'").fetchone()[0]
+
+
+def init_app(app: Flask) -> None:
+    app.config["SECRET_KEY"] = _secret_key(app)
+    app.config.setdefault("RATE_LIMITS", dict(LIMITS))
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=os.environ.get("BUURTKAART_SECURE_COOKIES") == "1")
+    app.extensions["buurtkaart_limiter"] = _Limiter()
+    if os.environ.get("BUURTKAART_TRUST_PROXY") == "1":
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+    app.jinja_env.globals["csrf_token"] = csrf_token
+
+    @app.before_request
+    def _check_csrf():
+        if request.method in _SAFE_METHODS or request.path.startswith("/api/"):
+            return
+        sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+        if not hmac.compare_digest(sent, session.get("csrf", "")) or not sent:
+            abort(400, description="the form has expired or did not come from this site "
+                                   "(missing or wrong CSRF token); reload the page and try again")
+
+    @app.after_request
+    def _headers(resp):
+        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        resp.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        resp.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
+        resp.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if request.path.startswith(("/admin", "/login")):
+            resp.headers["Cache-Control"] = "no-store"
+        return resp
