@@ -1,0 +1,22 @@
+"""Production server settings (``gunicorn -c gunicorn.conf.py``); see README "Running in production".
+
+SQLite in WAL mode serves many readers at once; writes are short transactions.
+Threads share one process's caches (travel-time graphs), so a few workers with
+several threads each suit this service better than many single-threaded workers.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("BUURTKAART_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("BUURTKAART_WORKERS", max(2, multiprocessing.cpu_count())))
+worker_class = "gthread"
+threads = int(os.environ.get("BUURTKAART_THREADS", 8))
+timeout = 60
+graceful_timeout = 20
+keepalive = 5
+max_requests = 5000
+max_requests_jitter = 500
+accesslog = "-"
+wsgi_app = "buurtkaart.wsgi:app"
+preload_app = False

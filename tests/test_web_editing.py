@@ -1,0 +1,229 @@
+"""Editing through the web: login, forms, CSRF, history and undo, roles, the write API."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from buurtkaart import accounts, editing, store
+from buurtkaart.records import validate_organisation
+
+PASSWORD = "correct horse battery"
+HOSTILE = '<script>alert("x")</script>&"\'><img src=x onerror=alert(1)>'
+
+
+@pytest.fixture
+def setup(app):
+    with app.app_context():
+        from buurtkaart.web.db import get_db
+
+        db = get_db()
+        north, _ = validate_organisation({"name": "Buurtwerk Noord"})
+        south, _ = validate_organisation({"name": "Inloop Zuid"})
+        store.save_directory(db, organisations=[north, south])
+        admin = accounts.create_user(db, "admin@stad.be", PASSWORD, role="admin")
+        editor = accounts.create_user(db, "noord@buurtwerk.be", PASSWORD,
+                                      organisation_uid=north["uid"])
+        other = accounts.create_user(db, "zuid@inloop.be", PASSWORD,
+                                     organisation_uid=south["uid"])
+        tokens = {u["email"]: accounts.create_token(db, u["id"]) for u in (admin, editor, other)}
+    return {"north": north, "south": south, "tokens": tokens}
+
+
+def _csrf(client) -> str:
+    with client.session_transaction() as s:
+        s.setdefault("csrf", "test-token")
+        return s["csrf"]
+
+
+def login(client, email, password=PASSWORD):
+    return client.post("/login", data={"email": email, "password": password,
+                                       "csrf_token": _csrf(client)})
+
+
+PLACE_FORM = {"name": "Buurthuis De Kring", "kind": "community_house", "street": "Kerkstraat 1",
+              "postcode": "9000", "city": "Gent", "lon": "3.7250", "lat": "51.0540",
+              "opening_hours": "Mo-Fr 09:00-17:00", "wheelchair": "yes", "description": "",
+              "url": "", "phone": "", "email": "", "capacity": "", "last_verified": ""}
+
+
+def test_editing_pages_need_a_login(client, setup):
+    resp = client.get("/admin/")
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+    assert client.get("/admin/places/new").status_code == 302
+
+
+def test_wrong_password_is_refused(client, setup):
+    resp = login(client, "admin@stad.be", "not the password")
+    assert resp.status_code == 401
+    assert b"password is wrong" in resp.data
+    assert client.get("/admin/").status_code == 302
+
+
+def test_forms_without_a_csrf_token_are_refused(client, setup):
+    resp = client.post("/login", data={"email": "admin@stad.be", "password": PASSWORD})
+    assert resp.status_code == 400 and b"CSRF" in resp.data
+    login(client, "admin@stad.be")
+    resp = client.post("/admin/places/new", data=PLACE_FORM)  # no token
+    assert resp.status_code == 400
+    assert client.get("/api/places").get_json()["features"] == []
+
+
+def test_login_redirect_never_leaves_the_site(client, setup):
+    resp = client.post("/login?next=//evil.example/steal",
+                       data={"email": "admin@stad.be", "password": PASSWORD,
+                             "csrf_token": _csrf(client)})
+    assert resp.status_code == 302
+    assert resp.headers["Location"] == "/admin/"
+
+
+def test_editor_creates_a_place_sees_it_on_the_api_and_undoes_it(client, setup):
+    login(client, "noord@buurtwerk.be")
+    resp = client.post("/admin/places/new", data={**PLACE_FORM, "csrf_token": _csrf(client)})
+    assert resp.status_code == 302
+    [feature] = client.get("/api/places").get_json()["features"]
+    assert feature["properties"]["name"] == "Buurthuis De Kring"
+
+    edit_url = resp.headers["Location"]
+    page = client.get(edit_url)
+    assert page.status_code == 200 and b"History" in page.data
+    change = re.search(rb"/admin/history/(\d+)/undo", page.data).group(1).decode()
+    resp = client.post(f"/admin/history/{change}/undo", data={"csrf_token": _csrf(client)})
+    assert resp.status_code == 302
+    assert client.get("/api/places").get_json()["features"] == []
+
+
+def test_invalid_form_shows_each_problem_and_saves_nothing(client, setup):
+    login(client, "admin@stad.be")
+    bad = {**PLACE_FORM, "opening_hours": "elke dag", "lat": "999", "email": "nee",
+           "csrf_token": _csrf(client)}
+    resp = client.post("/admin/places/new", data=bad)
+    assert resp.status_code == 400
+    text = resp.get_data(as_text=True)
+    assert "Not saved" in text and "lat" in text and "opening_hours" in text and "email" in text
+    assert 'value="elke dag"' in text  # what the user typed is kept
+    assert client.get("/api/places").get_json()["features"] == []
+
+
+def test_hostile_text_is_escaped_on_every_editing_page(client, setup, app):
+    login(client, "admin@stad.be")
+    resp = client.post("/admin/places/new", data={**PLACE_FORM, "name": HOSTILE,
+                                                  "description": HOSTILE, "city": HOSTILE,
+                                                  "csrf_token": _csrf(client)})
+    assert resp.status_code == 302
+    for url in (resp.headers["Location"], "/admin/", "/admin/history", "/admin/activities/new"):
+        body = client.get(url).get_data(as_text=True)
+        assert "<script>alert" not in body and "<img src=x" not in body, url
+    assert "&lt;script&gt;" in client.get(resp.headers["Location"]).get_data(as_text=True)
+
+
+def test_editor_may_not_edit_another_organisations_place(client, setup, app):
+    with app.app_context():
+        from buurtkaart.web.db import get_db
+
+        admin = accounts.authenticate(get_db(), "admin@stad.be", PASSWORD)
+        place = editing.save(get_db(), admin, "place",
+                             {**PLACE_FORM, "organisation_uid": setup["south"]["uid"]})
+    login(client, "noord@buurtwerk.be")
+    assert client.get(f"/admin/places/{place['uid']}").status_code == 403
+    resp = client.post(f"/admin/places/{place['uid']}/archive", data={"csrf_token": _csrf(client)})
+    assert resp.status_code == 403
+
+
+def test_only_admins_manage_accounts(client, setup):
+    login(client, "noord@buurtwerk.be")
+    assert client.get("/admin/users").status_code == 403
+    client.post("/logout", data={"csrf_token": _csrf(client)})
+    login(client, "admin@stad.be")
+    resp = client.post("/admin/users", data={"email": "nieuw@stad.be", "password": "kort",
+                                             "role": "admin", "csrf_token": _csrf(client)})
+    assert resp.status_code == 400 and b"password" in resp.data
+    resp = client.post("/admin/users", data={"email": "nieuw@stad.be", "password": PASSWORD,
+                                             "role": "admin", "csrf_token": _csrf(client)})
+    assert resp.status_code == 302
+    assert b"nieuw@stad.be" in client.get("/admin/users").data
+
+
+def test_logout_ends_the_session(client, setup):
+    login(client, "admin@stad.be")
+    assert client.get("/admin/").status_code == 200
+    client.post("/logout", data={"csrf_token": _csrf(client)})
+    assert client.get("/admin/").status_code == 302
+
+
+def test_login_is_rate_limited(app, setup):
+    app.config["RATE_LIMITS"] = {"login": (3, 60), "write": (100, 60)}
+    client = app.test_client()
+    codes = [login(client, "admin@stad.be", "wrong wrong wrong").status_code for _ in range(5)]
+    assert codes[:3] == [401, 401, 401] and codes[3:] == [429, 429]
+    assert login(client, "admin@stad.be").status_code == 429  # even the right password waits
+
+
+# ---------------------------------------------------------------- write API
+def _auth(setup, email):
+    return {"Authorization": f"Bearer {setup['tokens'][email]}"}
+
+
+API_PLACE = {"name": "Inloopcentrum 't Pleintje", "kind": "drop_in_centre", "lon": 3.71,
+             "lat": 51.05, "opening_hours": "Tu,Th 13:00-17:00"}
+
+
+def test_write_api_needs_a_valid_token(client, setup):
+    resp = client.post("/api/places", json=API_PLACE)
+    assert resp.status_code == 401
+    body = resp.get_json()
+    assert body["ok"] is False and body["status"] == 401 and "token" in body["error"]
+    resp = client.post("/api/places", json=API_PLACE, headers={"Authorization": "Bearer nope"})
+    assert resp.status_code == 401
+
+
+def test_write_api_creates_updates_archives_and_undoes(client, setup):
+    h = _auth(setup, "noord@buurtwerk.be")
+    resp = client.post("/api/places", json=API_PLACE, headers=h)
+    assert resp.status_code == 201
+    uid = resp.get_json()["record"]["uid"]
+    assert resp.headers["Location"].endswith(f"/api/places/by-uid/{uid}")
+    resp = client.post("/api/activities", headers=h, json={
+        "name": "Praatgroep", "place_uid": uid, "models": ["peer"],
+        "sessions": ["Th 14:00-16:00"], "cost_amount": 0, "walk_in": True})
+    assert resp.status_code == 201, resp.get_json()
+    assert [f["properties"]["name"] for f in
+            client.get("/api/activities?free=true").get_json()["features"]] == ["Praatgroep"]
+
+    resp = client.patch(f"/api/places/by-uid/{uid}", json={"wheelchair": "limited"}, headers=h)
+    assert resp.status_code == 200 and resp.get_json()["record"]["wheelchair"] == "limited"
+    assert client.post(f"/api/places/by-uid/{uid}/archive", headers=h).status_code == 200
+    assert client.get("/api/places").get_json()["features"] == []
+
+    changes = client.get("/api/changes", headers=h).get_json()["changes"]
+    assert changes[0]["action"] == "archive"
+    assert client.post(f"/api/changes/{changes[0]['id']}/undo", headers=h).status_code == 200
+    [feature] = client.get("/api/places").get_json()["features"]
+    assert feature["properties"]["wheelchair"] == "limited"
+
+
+@pytest.mark.parametrize("body,name", [
+    ({**API_PLACE, "colour": "red"}, "colour"),
+    ([1, 2, 3], "body"),
+])
+def test_write_api_refuses_unknown_fields_and_non_objects(client, setup, body, name):
+    resp = client.post("/api/places", json=body, headers=_auth(setup, "admin@stad.be"))
+    assert resp.status_code == 400
+    assert resp.get_json()["parameter"] == name
+
+
+def test_write_api_reports_every_invalid_field(client, setup):
+    resp = client.post("/api/places", json={**API_PLACE, "lat": "north", "kind": "castle"},
+                       headers=_auth(setup, "admin@stad.be"))
+    assert resp.status_code == 400
+    problems = " ".join(resp.get_json()["problems"])
+    assert "'lat'" in problems and "'kind'" in problems
+
+
+def test_write_api_forbids_other_organisations_records(client, setup):
+    uid = client.post("/api/places", json=API_PLACE,
+                      headers=_auth(setup, "noord@buurtwerk.be")).get_json()["record"]["uid"]
+    resp = client.patch(f"/api/places/by-uid/{uid}", json={"name": "Gekaapt"},
+                        headers=_auth(setup, "zuid@inloop.be"))
+    assert resp.status_code == 403 and resp.get_json()["ok"] is False
