@@ -240,6 +240,8 @@ def validate_place(rec: dict) -> tuple[dict, Problems]:
         problems.append(("kind", f"unknown place kind {kind!r} (known: {', '.join(PLACE_KINDS)})"))
     for key, lo, hi in (("lon", -180, 180), ("lat", -90, 90)):
         v = rec.get(key)
+        if isinstance(v, str) and v.count(",") == 1 and "." not in v:
+            v = v.replace(",", ".")  # a decimal comma, as Belgian spreadsheets write it
         try:
             f = float(v)  # type: ignore[arg-type]
             if not math.isfinite(f) or not lo <= f <= hi:

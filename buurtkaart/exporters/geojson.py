@@ -1,0 +1,43 @@
+"""The directory as GeoJSON: places as Point features with nested activities,
+mobile activities as features without geometry (what the GeoJSON importer reads)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .. import store
+from ..importers.tabular import activity_columns, place_columns
+from . import atomic_write
+
+
+def _clean(d: dict) -> dict:
+    return {k: v for k, v in d.items() if v not in (None, "", [])}
+
+
+def feature_collection(db) -> dict:
+    features = []
+    for p in store.places(db):
+        props = _clean(place_columns(p))
+        props.pop("lon", None)
+        props.pop("lat", None)
+        acts = [_clean(activity_columns(a)) for a in p["activities"]]
+        if acts:
+            props["activities"] = acts
+        features.append({"type": "Feature",
+                         "geometry": {"type": "Point", "coordinates": [p["lon"], p["lat"]]},
+                         "properties": props})
+    for a in store.activities(db):
+        if a["place_id"] is None:
+            props = _clean(activity_columns(a))
+            if a.get("organisation_name"):
+                props["organisation"] = a["organisation_name"]
+                props["organisation_uid"] = a["organisation_uid"]
+            features.append({"type": "Feature", "geometry": None, "properties": props})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def write(db, out: Path) -> str:
+    fc = feature_collection(db)
+    atomic_write(out, json.dumps(fc, ensure_ascii=False, indent=1))
+    return f"{len(fc['features'])} features to {out}"

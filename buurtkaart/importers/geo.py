@@ -1,0 +1,202 @@
+"""Neighbourhood polygons from GeoPackage, Shapefile or GeoJSON, in any CRS.
+
+The file's CRS must be known: a layer without one (a Shapefile without
+``.prj``) or with one pyproj cannot identify is an error, never a guess.
+GeoJSON without a ``crs`` member is WGS84 by its specification (RFC 7946).
+Polygons are reprojected to WGS84; invalid ones are repaired with
+``shapely.make_valid`` (keeping the polygonal parts) and a warning, or
+rejected when nothing polygonal is left.
+
+Codes are kept as text. The municipality code is taken from
+``--municipality-field`` when given, else from the first five digits of a
+seven-digit Flemish wijk code (5-digit NIS code + 2-digit wijk number), or
+the code itself when it is a five-digit NIS municipality code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from ..errors import ImportFailed, Problem
+
+__all__ = ["read_neighbourhoods", "CODE_ALIASES", "NAME_ALIASES"]
+
+CODE_ALIASES = ("code", "CODE", "wijkcode", "WIJKCODE", "nis_code", "NISCODE", "niscode",
+                "cd_sector", "CD_SECTOR")
+NAME_ALIASES = ("name", "NAME", "naam", "NAAM", "wijknaam", "WIJKNAAM", "tx_sector_descr_nl")
+_WIJK_CODE = re.compile(r"^\d{7}$")
+_NIS_CODE = re.compile(r"^\d{5}$")
+
+
+def _pick(columns, given: str | None, aliases, what: str, file: str, *, required: bool) -> str | None:
+    if given:
+        if given not in columns:
+            raise ImportFailed([Problem(file, None, given,
+                                        f"no {what} column {given!r} (columns: "
+                                        f"{', '.join(columns)})")])
+        return given
+    for a in aliases:
+        if a in columns:
+            return a
+    if required:
+        raise ImportFailed([Problem(file, None, None,
+                                    f"no {what} column found (tried {', '.join(aliases)}; "
+                                    f"columns: {', '.join(columns)}); name it with "
+                                    f"--{what}-field")])
+    return None
+
+
+def _as_code(value) -> str | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return text or None
+
+
+def _geojson_crs_is_declared(path: Path) -> bool:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "crs" in data
+
+
+def read_neighbourhoods(
+    path: str | Path, *, code_field: str | None = None, name_field: str | None = None,
+    municipality_field: str | None = None, layer: str | None = None,
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Read neighbourhoods; return a WGS84 GeoDataFrame and a list of warnings.
+
+    Raises
+    ------
+    ImportFailed
+        Listing every problem (file, feature number, field, reason).
+    """
+    path = Path(path)
+    file = str(path)
+    warnings: list[str] = []
+    try:
+        layers = pyogrio.list_layers(path)
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise ImportFailed([Problem(file, None, None,
+                                    f"cannot be read as GeoPackage, Shapefile or GeoJSON: "
+                                    f"{exc}")]) from None
+    names = [str(n) for n, _ in layers]
+    if layer is None and len(names) > 1:
+        raise ImportFailed([Problem(file, None, None,
+                                    f"has {len(names)} layers ({', '.join(names)}); "
+                                    "choose one with --layer")])
+    if layer is not None and layer not in names:
+        raise ImportFailed([Problem(file, None, None,
+                                    f"has no layer {layer!r} (layers: {', '.join(names)})")])
+    try:
+        frame = pyogrio.read_dataframe(path, layer=layer)
+    except Exception as exc:
+        raise ImportFailed([Problem(file, None, None, f"cannot be read: {exc}")]) from None
+    if len(frame) == 0:
+        raise ImportFailed([Problem(file, None, None, "contains no features")])
+
+    crs = frame.crs
+    is_geojson = path.suffix.lower() in (".geojson", ".json")
+    if crs is None:
+        if is_geojson and not _geojson_crs_is_declared(path):
+            crs = CRS.from_epsg(4326)
+        else:
+            raise ImportFailed([Problem(file, None, None,
+                                        "has no coordinate reference system (for a Shapefile: "
+                                        "the .prj file is missing); refusing to guess")])
+    try:
+        crs = CRS.from_user_input(crs)
+        if crs.name.lower() in ("unknown", "undefined") or (
+                not crs.is_projected and not crs.is_geographic):
+            raise CRSError(crs.name)
+    except CRSError as exc:
+        raise ImportFailed([Problem(file, None, None,
+                                    f"has a coordinate reference system that cannot be "
+                                    f"identified ({exc}); refusing to guess")]) from None
+    frame = frame.set_crs(crs, allow_override=True)
+
+    columns = [c for c in frame.columns if c != "geometry"]
+    code_col = _pick(columns, code_field, CODE_ALIASES, "code", file, required=True)
+    name_col = _pick(columns, name_field, NAME_ALIASES, "name", file, required=False)
+    muni_col = _pick(columns, municipality_field, (), "municipality", file, required=False)
+    if frame[code_col].dtype.kind in "if":
+        warnings.append(f"{file}: code column {code_col!r} is stored as numbers; "
+                        "converted to text (check that no leading zeros were lost in the source)")
+
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    rows = []
+    for i, (code_raw, geom) in enumerate(zip(frame[code_col], frame.geometry), start=1):
+        where = f"feature {i}"
+        code = _as_code(code_raw)
+        if code is None:
+            problems.append(Problem(file, where, code_col, "code is empty"))
+        elif code in seen:
+            problems.append(Problem(file, where, code_col,
+                                    f"code {code!r} already used by feature {seen[code]}"))
+        else:
+            seen[code] = i
+        if geom is None or geom.is_empty:
+            problems.append(Problem(file, where, "geometry", "geometry is empty"))
+            rows.append(None)
+            continue
+        if geom.geom_type not in ("Polygon", "MultiPolygon"):
+            problems.append(Problem(file, where, "geometry",
+                                    f"expected a polygon, got a {geom.geom_type}"))
+            rows.append(None)
+            continue
+        if not geom.is_valid:
+            reason = shapely.is_valid_reason(geom)
+            fixed = shapely.make_valid(geom)
+            polys = [g for g in getattr(fixed, "geoms", [fixed])
+                     if g.geom_type in ("Polygon", "MultiPolygon") and not g.is_empty]
+            if not polys:
+                problems.append(Problem(file, where, "geometry",
+                                        f"invalid polygon ({reason}) that cannot be repaired"))
+                rows.append(None)
+                continue
+            geom = shapely.union_all(polys)
+            warnings.append(f"{file}, {where} (code {code}): invalid polygon ({reason}) "
+                            "repaired with make_valid")
+        rows.append(geom)
+
+    if problems:
+        raise ImportFailed(problems)
+    out = gpd.GeoDataFrame({
+        "code": [_as_code(c) for c in frame[code_col]],
+        "name": ([None if pd.isna(n) else str(n) for n in frame[name_col]] if name_col
+                 else [None] * len(frame)),
+    }, geometry=rows, crs=crs)
+    if muni_col:
+        out["municipality_code"] = [_as_code(m) for m in frame[muni_col]]
+    else:
+        out["municipality_code"] = [c[:5] if _WIJK_CODE.match(c) else c if _NIS_CODE.match(c)
+                                    else None for c in out["code"]]
+    try:
+        out = out.to_crs(4326)
+    except Exception as exc:
+        raise ImportFailed([Problem(file, None, None,
+                                    f"cannot be reprojected to WGS84: {exc}")]) from None
+    for i, geom in enumerate(out.geometry, start=1):
+        minx, miny, maxx, maxy = geom.bounds
+        if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90) or not all(
+                map(pd.notna, geom.bounds)):
+            problems.append(Problem(file, f"feature {i}", "geometry",
+                                    "coordinates fall outside the globe after reprojection "
+                                    f"from {crs.name}: is the declared CRS right?"))
+    if problems:
+        raise ImportFailed(problems)
+    return out, warnings

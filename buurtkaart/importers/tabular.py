@@ -1,0 +1,299 @@
+"""Places and activities from CSV and GeoJSON, with the columns in :data:`CSV_COLUMNS`.
+
+CSV: one row per activity at a place. A row with only place columns is a
+place without activities; a row with no place (no ``place_name``, ``lon``,
+``lat``) is a mobile activity, such as a buddy project. A place on several
+rows is written once; its columns must agree on every row.
+
+GeoJSON: a FeatureCollection. A Point feature is a place whose properties
+use the place column names and may carry an ``activities`` list of objects
+with the activity column names; a feature with ``"geometry": null`` is a
+mobile activity. Coordinates are WGS84 longitude, latitude (RFC 7946); a
+``crs`` member naming anything else is refused.
+
+The exporters write exactly these formats, so an export imports back to the
+same records.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from ..errors import ImportFailed, Problem
+from ..records import (Directory, validate_activity, validate_organisation,
+                       validate_place)
+
+__all__ = ["CSV_COLUMNS", "PLACE_COLUMNS", "ACTIVITY_COLUMNS", "read_csv", "read_geojson",
+           "place_columns", "activity_columns"]
+
+#: column -> (record field, description). Place columns first.
+PLACE_COLUMNS: dict[str, tuple[str, str]] = {
+    "place_uid": ("uid", "stable id of the place (any text; a UUID is made from name and "
+                         "coordinates when empty)"),
+    "place_name": ("name", "name of the meeting place"),
+    "kind": ("kind", "drop_in_centre, community_house, local_service_centre, library or other "
+                     "(Dutch or English labels also accepted)"),
+    "organisation": ("organisation", "name of the organisation that runs it"),
+    "organisation_uid": ("organisation_uid", "stable id of the organisation (optional)"),
+    "street": ("street", "street and number"),
+    "postcode": ("postcode", "postcode, as text"),
+    "city": ("city", "municipality or town"),
+    "lon": ("lon", "longitude, WGS84 decimal degrees"),
+    "lat": ("lat", "latitude, WGS84 decimal degrees"),
+    "opening_hours": ("opening_hours", "OpenStreetMap opening_hours, e.g. Mo-Fr 09:00-17:00"),
+    "place_wheelchair": ("wheelchair", "yes, limited or no (OSM wheelchair=*)"),
+    "place_description": ("description", "about the place"),
+    "place_url": ("url", "website (http/https)"),
+    "place_phone": ("phone", "phone number"),
+    "place_email": ("email", "e-mail address"),
+    "place_capacity": ("capacity", "how many people fit (whole number)"),
+    "place_last_verified": ("last_verified", "date the place's data was checked, YYYY-MM-DD"),
+    "place_source": ("source", "where the record comes from"),
+    "place_sample": ("sample", "yes when generated sample data, not a real place"),
+}
+ACTIVITY_COLUMNS: dict[str, tuple[str, str]] = {
+    "activity_uid": ("uid", "stable id of the activity"),
+    "activity_name": ("name", "name of the activity"),
+    "description": ("description", "what happens"),
+    "models": ("models", "working models, separated by ';': competence, buddy, personal_network, "
+                         "peer, context, organisation, location (or their Dutch/English labels)"),
+    "sessions": ("sessions", "weekly sessions, e.g. 'Tu 18:00-20:00; Mo[1] 10:00-12:00' "
+                             "([1] = first of the month, [-1] = last)"),
+    "cost": ("cost_amount", "'free' (or gratis, 0) or an amount in euro such as 3.50; empty = "
+                            "unknown"),
+    "cost_note": ("cost_note", "about the cost (reductions, UiTPAS, ...)"),
+    "walk_in": ("walk_in", "yes/no/empty: can one come without registration or referral?"),
+    "childcare": ("childcare", "yes/no/empty: childcare on site?"),
+    "children_welcome": ("children_welcome", "yes/no/empty: may children come along?"),
+    "no_internet": ("no_internet", "yes/no/empty: can one join without internet or e-mail?"),
+    "wheelchair": ("wheelchair", "yes/no/empty: wheelchair accessible activity?"),
+    "languages": ("languages", "ISO 639 codes separated by ';', e.g. nl;fr;ar"),
+    "target_group": ("target_group", "who it is for"),
+    "capacity": ("capacity", "how many participants (whole number)"),
+    "url": ("url", "website of the activity"),
+    "email": ("email", "contact e-mail"),
+    "phone": ("phone", "contact phone"),
+    "last_verified": ("last_verified", "date the activity's data was checked, YYYY-MM-DD"),
+    "source": ("source", "where the record comes from"),
+    "sample": ("sample", "yes when generated sample data, not a real activity"),
+}
+CSV_COLUMNS = {**PLACE_COLUMNS, **ACTIVITY_COLUMNS}
+_PLACE_KEYS = ("place_name", "lon", "lat")
+
+
+def place_columns(place: dict) -> dict[str, Any]:
+    """A stored/validated place as CSV/GeoJSON columns (the exporters' view)."""
+    out = {col: place.get(field) for col, (field, _) in PLACE_COLUMNS.items()}
+    out["organisation"] = place.get("organisation_name") or place.get("organisation")
+    return out
+
+
+def activity_columns(activity: dict) -> dict[str, Any]:
+    """A stored activity as CSV/GeoJSON columns; lists joined with ';'."""
+    from ..hours import format_sessions
+
+    out = {col: activity.get(field) for col, (field, _) in ACTIVITY_COLUMNS.items()}
+    out["models"] = ";".join(activity.get("models") or [])
+    out["languages"] = ";".join(activity.get("languages") or [])
+    sessions = activity.get("sessions") or []
+    out["sessions"] = sessions if isinstance(sessions, str) else format_sessions(sessions)
+    return out
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+class _Reader:
+    """Collects validated records and every problem, for one file."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.problems: list[Problem] = []
+        self.orgs: dict[str, dict] = {}
+        self.places: dict[str, dict] = {}
+        self.place_where: dict[str, str] = {}
+        self.activities: list[dict] = []
+
+    def problem(self, where: str, field: str | None, reason: str) -> None:
+        self.problems.append(Problem(self.file, where, field, reason))
+
+    def organisation(self, name: Any, uid: Any, where: str) -> str | None:
+        if _blank(name) and _blank(uid):
+            return None
+        rec, probs = validate_organisation({"name": name if not _blank(name) else uid,
+                                            "uid": uid})
+        for f, r in probs:
+            self.problem(where, "organisation", r)
+        self.orgs.setdefault(rec["uid"], rec)
+        return rec["uid"]
+
+    def place(self, cols: dict, where: str, names: dict[str, str]) -> str | None:
+        rec = {field: cols.get(col) for col, (field, _) in PLACE_COLUMNS.items()
+               if field != "organisation"}
+        rec["organisation_uid"] = self.organisation(cols.get("organisation"),
+                                                    cols.get("organisation_uid"), where)
+        clean, probs = validate_place(rec)
+        for field, reason in probs:
+            self.problem(where, names.get(field, field), reason)
+        if probs:
+            return clean.get("uid")
+        clean["where"] = where
+        uid = clean["uid"]
+        if uid in self.places:
+            first = self.places[uid]
+            for key, value in clean.items():
+                if key != "where" and first.get(key) != value:
+                    self.problem(where, names.get(key, key),
+                                 f"place {uid!r} has {value!r} here but {first.get(key)!r} "
+                                 f"in {self.place_where[uid]}")
+        else:
+            self.places[uid] = clean
+            self.place_where[uid] = where
+        return uid
+
+    def activity(self, cols: dict, where: str, place_uid: str | None,
+                 names: dict[str, str]) -> None:
+        rec = {field: cols.get(col) for col, (field, _) in ACTIVITY_COLUMNS.items()}
+        rec["place_uid"] = place_uid
+        org = self.organisation(cols.get("organisation"), cols.get("organisation_uid"), where) \
+            if place_uid is None else None
+        rec["organisation_uid"] = org or (self.places.get(place_uid) or {}).get("organisation_uid")
+        clean, probs = validate_activity(rec)
+        for field, reason in probs:
+            self.problem(where, names.get(field, field), reason)
+        clean["where"] = where
+        self.activities.append(clean)
+
+    def result(self) -> Directory:
+        if self.problems:
+            raise ImportFailed(self.problems)
+        return Directory(list(self.orgs.values()), list(self.places.values()), self.activities)
+
+
+_PLACE_NAMES = {field: col for col, (field, _) in PLACE_COLUMNS.items()}
+_ACTIVITY_NAMES = {field: col for col, (field, _) in ACTIVITY_COLUMNS.items()}
+
+
+def _read_text(path: Path, file: str) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ImportFailed([Problem(file, None, None, f"cannot be read: {exc}")]) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ImportFailed([Problem(file, f"row {line}", None,
+                                    f"is not valid UTF-8 (byte {raw[exc.start]:#x} at offset "
+                                    f"{exc.start}); save the file as UTF-8")]) from None
+
+
+def read_csv(path: str | Path) -> Directory:
+    """Read places and activities from a CSV file (``,`` or ``;`` separated, UTF-8)."""
+    path = Path(path)
+    file = str(path)
+    text = _read_text(path, file)
+    if not text.strip():
+        raise ImportFailed([Problem(file, None, None, "is empty")])
+    first = text.splitlines()[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    unknown = [h for h in header if h not in CSV_COLUMNS]
+    if unknown:
+        raise ImportFailed([Problem(file, "row 1", h, f"unknown column (known columns: "
+                                                      f"{', '.join(CSV_COLUMNS)})")
+                            for h in unknown])
+    if not ({"place_name", "activity_name"} & set(header)):
+        raise ImportFailed([Problem(file, "row 1", None,
+                                    "needs a place_name or an activity_name column")])
+    out = _Reader(file)
+    for row in reader:
+        where = f"row {reader.line_num}"
+        if None in row:
+            out.problem(where, None, f"has {len(header) + len(row[None])} values but the header "
+                                     f"has {len(header)} columns")
+            continue
+        cols = {k: (v if not _blank(v) else None) for k, v in row.items()}
+        if all(v is None for v in cols.values()):
+            continue
+        has_place = any(cols.get(k) is not None for k in _PLACE_KEYS + ("place_uid",))
+        has_activity = any(cols.get(k) is not None for k in ACTIVITY_COLUMNS)
+        place_uid = out.place(cols, where, _PLACE_NAMES) if has_place else None
+        if has_activity:
+            out.activity(cols, where, place_uid, _ACTIVITY_NAMES)
+    return out.result()
+
+
+def read_geojson(path: str | Path) -> Directory:
+    """Read places (Point features) and mobile activities (null geometry) from GeoJSON."""
+    path = Path(path)
+    file = str(path)
+    try:
+        data = json.loads(_read_text(path, file))
+    except json.JSONDecodeError as exc:
+        raise ImportFailed([Problem(file, f"line {exc.lineno}", None,
+                                    f"is not valid JSON: {exc.msg}")]) from None
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+        raise ImportFailed([Problem(file, None, "type", "expected a GeoJSON FeatureCollection")])
+    crs = data.get("crs")
+    if crs is not None:
+        name = str((crs.get("properties") or {}).get("name", "")) if isinstance(crs, dict) else ""
+        if not any(t in name for t in ("CRS84", "EPSG::4326", "EPSG:4326")):
+            raise ImportFailed([Problem(file, None, "crs",
+                                        f"coordinates must be WGS84 longitude/latitude "
+                                        f"(RFC 7946); this file declares {name or crs!r}")])
+    features = data.get("features")
+    if not isinstance(features, list):
+        raise ImportFailed([Problem(file, None, "features", "must be a list of features")])
+    out = _Reader(file)
+    place_props = set(PLACE_COLUMNS) | {"activities"}
+    for i, feat in enumerate(features, start=1):
+        where = f"feature {i}"
+        if not isinstance(feat, dict) or feat.get("type") != "Feature":
+            out.problem(where, "type", "expected a Feature")
+            continue
+        props = feat.get("properties") or {}
+        if not isinstance(props, dict):
+            out.problem(where, "properties", "must be an object")
+            continue
+        geom = feat.get("geometry")
+        if geom is None:
+            unknown = sorted(set(props) - set(ACTIVITY_COLUMNS) - {"organisation",
+                                                                   "organisation_uid"})
+            for k in unknown:
+                out.problem(where, k, "unknown property for a mobile activity")
+            out.activity(props, where, None, _ACTIVITY_NAMES)
+            continue
+        if not isinstance(geom, dict) or geom.get("type") != "Point":
+            out.problem(where, "geometry", f"expected a Point (or null for a mobile activity), "
+                                           f"got {geom.get('type') if isinstance(geom, dict) else geom!r}")
+            continue
+        coords = geom.get("coordinates")
+        if not (isinstance(coords, list) and len(coords) >= 2):
+            out.problem(where, "geometry", "a Point needs [longitude, latitude]")
+            continue
+        for k in sorted(set(props) - place_props):
+            out.problem(where, k, f"unknown property (known: {', '.join(sorted(place_props))})")
+        cols = {**props, "lon": coords[0], "lat": coords[1]}
+        place_uid = out.place(cols, where, {**_PLACE_NAMES, "lon": "geometry",
+                                            "lat": "geometry"})
+        acts = props.get("activities") or []
+        if not isinstance(acts, list):
+            out.problem(where, "activities", "must be a list of activity objects")
+            continue
+        for j, act in enumerate(acts):
+            a_where = f"{where}, activities[{j}]"
+            if not isinstance(act, dict):
+                out.problem(a_where, None, "must be an object")
+                continue
+            for k in sorted(set(act) - set(ACTIVITY_COLUMNS)):
+                out.problem(a_where, k, "unknown activity property")
+            out.activity(act, a_where, place_uid, _ACTIVITY_NAMES)
+    return out.result()
