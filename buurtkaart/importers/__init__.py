@@ -27,7 +27,9 @@ def _detect(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv", ".txt"):
         return "csv"
-    if suffix in (".geojson", ".json"):
+    if suffix == ".geojson":
+        return "geojson"
+    if suffix == ".json":
         try:
             with open(path, encoding="utf-8-sig") as fh:
                 data = json.load(fh)
