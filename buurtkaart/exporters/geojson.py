@@ -30,11 +30,12 @@ def feature_collection(db) -> dict:
     for a in store.activities(db):
         if a["place_id"] is None:
             props = _clean(activity_columns(a))
-            if a.get("organisation_name"):
-                props["organisation"] = a["organisation_name"]
-                props["organisation_uid"] = a["organisation_uid"]
             features.append({"type": "Feature", "geometry": None, "properties": props})
-    return {"type": "FeatureCollection", "features": features}
+    orgs = [_clean({k: o.get(k) for k in ("uid", "name", "description", "url", "email",
+                                          "phone")}) for o in store.organisations(db)]
+    # "organisations" is a GeoJSON foreign member (RFC 7946, 6.1): contact details
+    # of the organisations the features name, so an export re-imports completely.
+    return {"type": "FeatureCollection", "organisations": orgs, "features": features}
 
 
 def write(db, out: Path) -> str:

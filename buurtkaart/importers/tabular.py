@@ -58,6 +58,9 @@ PLACE_COLUMNS: dict[str, tuple[str, str]] = {
 ACTIVITY_COLUMNS: dict[str, tuple[str, str]] = {
     "activity_uid": ("uid", "stable id of the activity"),
     "activity_name": ("name", "name of the activity"),
+    "organiser": ("organiser", "organisation that runs the activity, when not the place's "
+                               "(for a mobile activity, 'organisation' also works)"),
+    "organiser_uid": ("organiser_uid", "stable id of that organisation (optional)"),
     "description": ("description", "what happens"),
     "models": ("models", "working models, separated by ';': competence, buddy, personal_network, "
                          "peer, context, organisation, location (or their Dutch/English labels)"),
@@ -97,6 +100,8 @@ def activity_columns(activity: dict) -> dict[str, Any]:
     from ..hours import format_sessions
 
     out = {col: activity.get(field) for col, (field, _) in ACTIVITY_COLUMNS.items()}
+    out["organiser"] = activity.get("organisation_name")
+    out["organiser_uid"] = activity.get("organisation_uid")
     out["models"] = ";".join(activity.get("models") or [])
     out["languages"] = ";".join(activity.get("languages") or [])
     sessions = activity.get("sessions") or []
@@ -125,6 +130,8 @@ class _Reader:
     def organisation(self, name: Any, uid: Any, where: str) -> str | None:
         if _blank(name) and _blank(uid):
             return None
+        if not _blank(uid) and uid in self.orgs:
+            return uid
         rec, probs = validate_organisation({"name": name if not _blank(name) else uid,
                                             "uid": uid})
         for f, r in probs:
@@ -158,10 +165,12 @@ class _Reader:
 
     def activity(self, cols: dict, where: str, place_uid: str | None,
                  names: dict[str, str]) -> None:
-        rec = {field: cols.get(col) for col, (field, _) in ACTIVITY_COLUMNS.items()}
+        rec = {field: cols.get(col) for col, (field, _) in ACTIVITY_COLUMNS.items()
+               if field not in ("organiser", "organiser_uid")}
         rec["place_uid"] = place_uid
-        org = self.organisation(cols.get("organisation"), cols.get("organisation_uid"), where) \
-            if place_uid is None else None
+        org = self.organisation(cols.get("organiser"), cols.get("organiser_uid"), where)
+        if org is None and place_uid is None:
+            org = self.organisation(cols.get("organisation"), cols.get("organisation_uid"), where)
         rec["organisation_uid"] = org or (self.places.get(place_uid) or {}).get("organisation_uid")
         clean, probs = validate_activity(rec)
         for field, reason in probs:
@@ -253,6 +262,11 @@ def read_geojson(path: str | Path) -> Directory:
     if not isinstance(features, list):
         raise ImportFailed([Problem(file, None, "features", "must be a list of features")])
     out = _Reader(file)
+    for i, org in enumerate(data.get("organisations") or []):
+        rec, probs = validate_organisation(org if isinstance(org, dict) else {})
+        for f, reason in probs:
+            out.problem(f"organisations[{i}]", f, reason)
+        out.orgs[rec["uid"]] = rec
     place_props = set(PLACE_COLUMNS) | {"activities"}
     for i, feat in enumerate(features, start=1):
         where = f"feature {i}"
