@@ -107,6 +107,8 @@ def import_osm(file):
     from .importers.osm import read_osm
 
     directory = read_osm(file)
+    for w in directory.warnings:
+        click.echo(f"warning: {w}", err=True)
     n = store.save_directory(_db(), organisations=directory.organisations,
                              places=directory.places, activities=directory.activities,
                              file=str(file))

@@ -368,6 +368,8 @@ class Directory:
     organisations: list[dict] = field(default_factory=list)
     places: list[dict] = field(default_factory=list)
     activities: list[dict] = field(default_factory=list)
+    #: Things the reader repaired or left out, for the user to know (not errors).
+    warnings: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.organisations) + len(self.places) + len(self.activities)
