@@ -64,11 +64,11 @@ def _paths() -> dict:
     paths: dict = {
         "/api/places": _get("Meeting places matching the filters, with their activities",
                             FILTERS + PAGING, _GEOJSON, tag="directory"),
-        "/api/places/{id}": _get("One place", [_path_param("id", {"type": "integer"})],
+        "/api/places/{place_id}": _get("One place", [_path_param("place_id", {"type": "integer"})],
                                  _FEATURE, tag="directory"),
         "/api/activities": _get("Activities matching the filters (mobile ones have no geometry)",
                                 FILTERS + PAGING, _GEOJSON, tag="directory"),
-        "/api/activities/{id}": _get("One activity", [_path_param("id", {"type": "integer"})],
+        "/api/activities/{activity_id}": _get("One activity", [_path_param("activity_id", {"type": "integer"})],
                                      _FEATURE, tag="directory"),
         "/api/neighbourhoods": _get(
             "Neighbourhood polygons, optionally with an indicator value",

@@ -107,6 +107,12 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
 
     @app.before_request
+    def _check_size():
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        if limit and (request.content_length or 0) > limit:
+            abort(413, description=f"the request body is larger than {limit} bytes")
+
+    @app.before_request
     def _check_csrf():
         if request.method in _SAFE_METHODS or request.path.startswith("/api/"):
             return

@@ -1,0 +1,143 @@
+"""The read API: GeoJSON for places, activities and neighbourhoods, with filters.
+
+Every parameter is validated; an unknown one is refused (HTTP 400 naming
+it) rather than ignored, so a typo never silently widens a result.
+"""
+
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, jsonify, request
+
+from .. import store
+from ..errors import InvalidParameter
+from ..filters import Filter
+from .db import get_db
+from .geojson import activity_feature, collection, neighbourhood_feature, place_feature
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+PAGING = ("limit", "offset")
+MAX_LIMIT = 10000
+
+
+def _params() -> dict[str, list[str]]:
+    return request.args.to_dict(flat=False)
+
+
+def _int(name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        v = int(raw)
+    except ValueError:
+        raise InvalidParameter(name, f"expected a whole number, got {raw!r}") from None
+    if not lo <= v <= hi:
+        raise InvalidParameter(name, f"must be between {lo} and {hi}, got {v}")
+    return v
+
+
+def _page(items: list) -> tuple[list, int]:
+    limit = _int("limit", 1000, 1, MAX_LIMIT)
+    offset = _int("offset", 0, 0, 10**9)
+    return items[offset:offset + limit], len(items)
+
+
+def geojson_response(body: dict):
+    resp = jsonify(body)
+    resp.mimetype = "application/geo+json"
+    return resp
+
+
+@bp.route("/places")
+def places():
+    filt = Filter.from_params(_params(), allowed_extra=PAGING)
+    page, total = _page(store.places(get_db(), filt))
+    return geojson_response(collection([place_feature(p) for p in page], matched=total,
+                                       filter=filt.to_params()))
+
+
+@bp.route("/places/<int:place_id>")
+def place(place_id: int):
+    return geojson_response(place_feature(store.place(get_db(), place_id)))
+
+
+@bp.route("/activities")
+def activities():
+    filt = Filter.from_params(_params(), allowed_extra=PAGING)
+    page, total = _page(store.activities(get_db(), filt))
+    return geojson_response(collection([activity_feature(a) for a in page], matched=total,
+                                       filter=filt.to_params()))
+
+
+@bp.route("/activities/<int:activity_id>")
+def activity(activity_id: int):
+    return geojson_response(activity_feature(store.activity(get_db(), activity_id)))
+
+
+def indicator_values(db, indicator: str, year: int | None) -> tuple[dict[str, float], int | None, str | None]:
+    """Values of ``indicator`` per code for ``year`` (default: the latest year stored)."""
+    frame = store.indicator_frame(db, indicator=indicator)
+    if frame.empty:
+        known = ", ".join(c["indicator"] for c in store.indicator_catalogue(db)) or "none stored"
+        raise InvalidParameter("indicator", f"no values for {indicator!r} (known: {known})")
+    years = sorted(frame["year"].unique())
+    if year is None:
+        year = int(years[-1])
+    elif year not in years:
+        raise InvalidParameter("year", f"{indicator} has values for {', '.join(map(str, years))}"
+                                       f", not {year}")
+    sel = frame[frame["year"] == year]
+    sources = sorted(set(s for s in sel["source"] if s))
+    return ({c: (None if v is None or math.isnan(v) else float(v))
+             for c, v in zip(sel["code"], sel["value"])}, year, "; ".join(sources) or None)
+
+
+def _neighbourhood_args() -> dict:
+    allowed = {"municipality", "bbox", "indicator", "year", "simplify", *PAGING}
+    for name in request.args:
+        if name not in allowed:
+            raise InvalidParameter(name, f"unknown parameter (known: {', '.join(sorted(allowed))})")
+    filt = Filter.from_params({k: v for k, v in _params().items()
+                               if k in ("municipality", "bbox")})
+    simplify = request.args.get("simplify")
+    tol = None
+    if simplify:
+        try:
+            metres = float(simplify)
+        except ValueError:
+            raise InvalidParameter("simplify", f"expected metres, got {simplify!r}") from None
+        if not (0 <= metres <= 10000) or math.isnan(metres):
+            raise InvalidParameter("simplify", "must be between 0 and 10000 metres")
+        tol = metres / 111_320 if metres else None
+    year = _int("year", 0, 1900, 2100) if request.args.get("year") else None
+    return {"bbox": filt.bbox, "municipality": filt.municipality, "simplify": tol,
+            "indicator": request.args.get("indicator") or None, "year": year}
+
+
+@bp.route("/neighbourhoods")
+def neighbourhoods():
+    a = _neighbourhood_args()
+    db = get_db()
+    rows = store.neighbourhoods(db, bbox=a["bbox"], municipality=a["municipality"],
+                                simplify=a["simplify"])
+    values, year, source = ({}, None, None)
+    if a["indicator"]:
+        values, year, source = indicator_values(db, a["indicator"], a["year"])
+    page, total = _page(rows)
+    feats = [neighbourhood_feature(n, value=values.get(n["code"]), indicator=a["indicator"],
+                                   year=year) for n in page]
+    extra = {"indicator": a["indicator"], "year": year, "source": source} if a["indicator"] else {}
+    return geojson_response(collection(feats, matched=total, **extra))
+
+
+@bp.route("/neighbourhoods/<code>")
+def neighbourhood(code: str):
+    return geojson_response(neighbourhood_feature(store.neighbourhood(get_db(), code)))
+
+
+@bp.route("/indicators")
+def indicators():
+    return jsonify({"ok": True, "indicators": store.indicator_catalogue(get_db())})
