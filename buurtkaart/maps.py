@@ -11,6 +11,7 @@ overlays, popups and legends work without them.
 from __future__ import annotations
 
 import html
+import json
 import math
 from collections.abc import Iterable, Mapping
 
@@ -103,17 +104,21 @@ def place_popup(p: Mapping, detail_url: str | None = None) -> str:
     return "".join(parts)
 
 
-class _Legend(MacroElement):
-    """A fixed legend box added to the map's HTML (no external assets)."""
+class _Popup(MacroElement):
+    """A popup bound with ``bindPopup(html)``: folium's own Popup needs jQuery."""
 
     _template = Template("""
-        {% macro html(this, kwargs) %}{{ this.content }}{% endmacro %}
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.bindPopup({{ this.html_json }}, {maxWidth: {{ this.max_width }}});
+        {% endmacro %}
     """)
 
-    def __init__(self, content: str):
+    def __init__(self, html_text: str, max_width: int = 320):
         super().__init__()
-        self._name = "Legend"
-        self.content = content
+        self._name = "Popup"
+        # JSON is a valid JS string literal; "</" is escaped so the HTML cannot close the script
+        self.html_json = json.dumps(html_text).replace("</", "<\\/")
+        self.max_width = max_width
 
 
 def _legend_html(indicator_label: str | None, breaks: list[float], year, source,
@@ -197,7 +202,8 @@ def build_map(
         folium.GeoJson(
             {"type": "FeatureCollection", "features": features}, name=layer_name,
             style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#555",
-                                      "weight": 1, "fillOpacity": 0.55},
+                                      "weight": 1, "fillOpacity": 0.55,
+                                      "className": "bk-neighbourhood"},
             highlight_function=lambda f: {"weight": 3, "color": "#000"},
             tooltip=folium.GeoJsonTooltip(fields=["name", "value"] if indicator else ["name"],
                                           aliases=["", ""] if indicator else [""],
@@ -219,7 +225,8 @@ def build_map(
             return folium.CircleMarker(
                 location=(p["lat"], p["lon"]), radius=8, color="#222", weight=1.5,
                 fill=True, fill_color=kind.colour, fill_opacity=0.95,
-                popup=folium.Popup(popup, max_width=320), tooltip=tooltip)
+                class_name=f"bk-place bk-kind-{kind.key}", tooltip=tooltip
+            ).add_child(_Popup(popup))
 
         marker().add_to(all_group)
         for model in {m for a in p.get("activities") or [] for m in a.get("models") or []}:
