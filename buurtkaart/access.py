@@ -1,0 +1,214 @@
+"""Assembling accessibility questions from the store: which network, which places, which residents.
+
+This is the one place that connects the database to the pure analysis
+modules (:mod:`network`, :mod:`traveltime`, :mod:`population`,
+:mod:`coverage`):
+
+- the network of the OSM extract registered with ``buurtkaart network build``
+  (its path and hash are kept in the ``settings`` table; graphs and building
+  weights live in the cache directory and are loaded once per process);
+- the places matching a :class:`Filter` (thresholds, working models, open in
+  the chosen time window), snapped to the network;
+- residents: each neighbourhood's population (indicator ``population``, or
+  another count, latest year by default) spread by :mod:`population`.
+
+Places or population points that cannot be snapped are returned in the
+report, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from . import coverage, network, population, store
+from .errors import BuurtkaartError, InvalidParameter
+from .filters import Filter
+
+__all__ = ["build_networks", "registered_network", "Context", "context", "facilities",
+           "residents", "run_coverage", "SNAP_METRES"]
+
+SNAP_METRES = 300.0
+_LOCK = threading.Lock()
+_GRAPHS: dict[tuple, network.Graph] = {}
+_BUILDINGS: dict[str, gpd.GeoDataFrame] = {}
+
+
+def _set(db, key: str, value: str, help_text: str) -> None:
+    db.execute("INSERT INTO settings (key, value, help) VALUES (?, ?, ?) ON CONFLICT (key) "
+               "DO UPDATE SET value = excluded.value, help = excluded.help",
+               [key, value, help_text])
+
+
+def _get(db, key: str) -> str | None:
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def build_networks(db, pbf: str | Path, *, cache_dir: Path | None = None,
+                   progress: Callable[[str], None] | None = None) -> dict[str, int]:
+    """Build (or load from cache) every network of ``pbf`` and register it for the service."""
+    pbf = Path(pbf).resolve()
+    if not pbf.exists():
+        raise BuurtkaartError(f"{pbf}: no such file")
+    out = {}
+    for net in network.NETWORKS:
+        g, cached = network.load_or_build(pbf, net, cache_dir=cache_dir, progress=progress)
+        if progress and cached:
+            progress(f"{net}: {g.n:,} nodes (from the cache)")
+        out[net] = g.n
+    _buildings_weights(pbf, network.file_sha256(pbf), cache_dir, progress)
+    with db.atomic():
+        _set(db, "network_pbf", str(pbf), "OpenStreetMap extract the travel-time networks "
+                                          "come from (buurtkaart network build)")
+        _set(db, "network_sha256", network.file_sha256(pbf), "SHA-256 of that extract")
+    return out
+
+
+def registered_network(db) -> tuple[Path, str] | None:
+    pbf, sha = _get(db, "network_pbf"), _get(db, "network_sha256")
+    return (Path(pbf), sha) if pbf and sha else None
+
+
+def _buildings_weights(pbf: Path, sha: str, cache_dir: Path | None,
+                       progress=None) -> gpd.GeoDataFrame:
+    cache = Path(cache_dir or network.default_cache_dir()) / f"buildings-{sha[:20]}.npz"
+    if sha in _BUILDINGS:
+        return _BUILDINGS[sha]
+    if cache.exists():
+        with np.load(cache) as z:
+            b = gpd.GeoDataFrame({"weight": z["weight"]},
+                                 geometry=gpd.points_from_xy(z["lon"], z["lat"]), crs=4326)
+    else:
+        if progress:
+            progress("buildings: weighting residential floor area")
+        b = population.residential_buildings(pbf)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(cache.name + ".partial.npz")
+        np.savez(tmp, weight=b["weight"].to_numpy(float), lon=b.geometry.x.to_numpy(),
+                 lat=b.geometry.y.to_numpy())
+        tmp.replace(cache)
+    _BUILDINGS[sha] = b
+    return b
+
+
+@dataclass
+class Context:
+    """Everything a coverage question needs, for one travel mode."""
+
+    profile: network.Profile
+    graph: network.Graph
+    csr: object
+    pbf: Path
+    sha: str
+    cache_dir: Path | None
+    notes: list[str] = field(default_factory=list)
+
+
+def context(db, mode: str, *, cache_dir: Path | None = None) -> Context:
+    """The graph for ``mode`` (walk, slow_walk, wheelchair, bike), loaded once per process."""
+    prof = network.profile(mode)
+    reg = registered_network(db)
+    if reg is None:
+        raise BuurtkaartError("no travel-time network yet: run `buurtkaart network build "
+                              "--pbf FILE.osm.pbf` first")
+    pbf, sha = reg
+    key = (sha, prof.network, str(cache_dir))
+    with _LOCK:
+        g = _GRAPHS.get(key)
+        if g is None:
+            path = network.cache_path(Path(cache_dir or network.default_cache_dir()), sha,
+                                      prof.network)
+            if path.exists():
+                g = network.Graph.load(path)
+            elif pbf.exists():
+                g, _ = network.load_or_build(pbf, prof.network, cache_dir=cache_dir)
+            else:
+                raise BuurtkaartError(f"the network cache is missing and {pbf} is gone: "
+                                      "run `buurtkaart network build` again")
+            _GRAPHS[key] = g
+    return Context(prof, g, g.seconds(prof.speed_kmh), pbf, sha, cache_dir)
+
+
+def facilities(db, ctx: Context, filt: Filter) -> tuple[pd.DataFrame, list[dict]]:
+    """Places matching ``filt`` as ``id, node, models, capacity, name``, and those
+    that could not be snapped to the network."""
+    rows, unsnapped = [], []
+    places = store.places(db, filt)
+    if places:
+        node, dist, ok = network.snap(ctx.graph, [p["lon"] for p in places],
+                                      [p["lat"] for p in places], max_distance_m=SNAP_METRES)
+        for p, nd, d, good in zip(places, node, dist, ok):
+            if not good:
+                unsnapped.append({"id": p["id"], "name": p["name"], "distance_m": round(float(d))})
+                continue
+            models = sorted({m for a in p["activities"] for m in a["models"]})
+            caps = [a["capacity"] for a in p["activities"] if a.get("capacity")]
+            cap = p.get("capacity") or (sum(caps) if caps else None)
+            rows.append({"id": p["id"], "name": p["name"], "node": int(nd), "models": models,
+                         "capacity": float(cap) if cap else np.nan, "lon": p["lon"],
+                         "lat": p["lat"]})
+    cols = ["id", "name", "node", "models", "capacity", "lon", "lat"]
+    return pd.DataFrame(rows, columns=cols), unsnapped
+
+
+def residents(db, ctx: Context, *, method: str = "buildings", indicator: str = "population",
+              year: int | None = None, municipality: str | None = None
+              ) -> tuple[pd.DataFrame, dict]:
+    """Population points snapped to the graph, and a report of how they were made."""
+    hoods = store.neighbourhoods(db, municipality=municipality)
+    frame = store.indicator_frame(db, indicator=indicator)
+    if frame.empty:
+        raise InvalidParameter("population", f"no {indicator!r} values stored: import them "
+                                             "with `buurtkaart import indicators`")
+    if year is not None:
+        frame = frame[frame["year"] == year]
+        if frame.empty:
+            raise InvalidParameter("year", f"no {indicator} values for {year}")
+    latest = frame.sort_values("year").groupby("code").tail(1)
+    pop = dict(zip(latest["code"], latest["value"]))
+    years = dict(zip(latest["code"], latest["year"]))
+    gdf = gpd.GeoDataFrame({"code": [n["code"] for n in hoods],
+                            "population": [pop.get(n["code"]) for n in hoods]},
+                           geometry=[n["geometry"] for n in hoods], crs=4326)
+    bounds = (ctx.graph.lon.min(), ctx.graph.lat.min(), ctx.graph.lon.max(), ctx.graph.lat.max())
+    gdf = gdf.cx[bounds[0]:bounds[2], bounds[1]:bounds[3]]
+    buildings = _buildings_weights(ctx.pbf, ctx.sha, ctx.cache_dir) if method == "buildings" \
+        else None
+    pts, used = population.population_points(gdf, buildings=buildings, node_lon=ctx.graph.lon,
+                                             node_lat=ctx.graph.lat, method=method)
+    node, dist, ok = network.snap(ctx.graph, pts["lon"], pts["lat"],
+                                  max_distance_m=SNAP_METRES)
+    pts["node"] = node
+    unsnapped = pts[~ok]
+    report = {
+        "method": used, "year": {c: int(y) for c, y in years.items()},
+        "without_population": sorted(set(n["code"] for n in hoods) - set(pop)),
+        "unsnapped_population": float(unsnapped["population"].sum()),
+        "unsnapped_by_code": unsnapped.groupby("code")["population"].sum().round(1).to_dict(),
+    }
+    return pts[ok].reset_index(drop=True), report
+
+
+def run_coverage(db, filt: Filter, *, mode: str, minutes: float, method: str = "buildings",
+                 cache_dir: Path | None = None) -> tuple[pd.DataFrame, dict]:
+    """Coverage per neighbourhood for the places matching ``filt``, with its report."""
+    if not 1 <= minutes <= 120:
+        raise InvalidParameter("minutes", "must be between 1 and 120")
+    ctx = context(db, mode, cache_dir=cache_dir)
+    places, unsnapped = facilities(db, ctx, filt)
+    res, report = residents(db, ctx, method=method, municipality=filt.municipality)
+    cov = coverage.neighbourhood_coverage(ctx.csr, places, res, minutes=minutes)
+    names = {n["code"]: (n.get("name"), n.get("municipality_code"))
+             for n in store.neighbourhoods(db, municipality=filt.municipality)}
+    cov.insert(1, "name", cov["code"].map(lambda c: names.get(c, (None, None))[0]))
+    cov.insert(2, "municipality_code", cov["code"].map(lambda c: names.get(c, (None, None))[1]))
+    report.update(places=len(places), unsnapped_places=unsnapped, mode=mode, minutes=minutes,
+                  speed_kmh=ctx.profile.speed_kmh, filter=filt.to_params())
+    return cov, report
