@@ -8,6 +8,7 @@ exit with every problem on stderr.
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from pathlib import Path
 
@@ -153,6 +154,96 @@ def serve(host, port, debug):
     click.echo(f"buurtkaart on http://{host}:{port}/kaart (database {app.config['DATABASE']})",
                err=True)
     app.run(host=host, port=port, debug=debug)
+
+
+# ---------------------------------------------------------------- travel times
+def _progress(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+@main.group("network")
+def network_() -> None:
+    """Street networks for travel times (walk, slow walk, wheelchair, bike)."""
+
+
+@network_.command("build")
+@click.option("--pbf", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="OpenStreetMap extract (.osm.pbf) covering the neighbourhoods.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where graphs are cached (default: $BUURTKAART_CACHE or the user cache).")
+@domain_errors
+def network_build(pbf, cache_dir):
+    """Build and cache the networks of an extract and use them for every travel time."""
+    from . import access
+
+    sizes = access.build_networks(_db(), pbf, cache_dir=cache_dir, progress=_progress)
+    click.echo("networks ready: " + ", ".join(f"{k} {v:,} nodes" for k, v in sizes.items()))
+
+
+def _filter_options(fn):
+    from .filters import FILTER_PARAMETERS
+
+    for name, help_text in reversed(list(FILTER_PARAMETERS.items())):
+        fn = click.option(f"--{name.replace('_', '-')}", f"filter_{name}", metavar="VALUE",
+                          help=help_text)(fn)
+    return fn
+
+
+def _filter_from(kwargs):
+    from .filters import Filter
+
+    params = {k[len("filter_"):]: v for k, v in kwargs.items()
+              if k.startswith("filter_") and v is not None}
+    return Filter.from_params(params)
+
+
+@main.command("coverage")
+@click.option("--mode", default="walk", show_default=True,
+              type=click.Choice(["walk", "slow_walk", "wheelchair", "bike"]))
+@click.option("--minutes", default=10.0, show_default=True, type=click.FloatRange(1, 120))
+@click.option("--population-method", "method", default="buildings", show_default=True,
+              type=click.Choice(["buildings", "nodes"]),
+              help="Spread residents over residential buildings or network nodes.")
+@click.option("--by", type=click.Choice(["neighbourhood", "municipality"]),
+              default="neighbourhood", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "geojson"]), default="csv",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file (default: standard output).")
+@_filter_options
+@domain_errors
+def coverage_cmd(mode, minutes, method, by, fmt, out, **kwargs):
+    """Who reaches a matching meeting place: one row per neighbourhood (or municipality)."""
+    from . import access, coverage
+    from .exporters import atomic_write
+
+    db = _db()
+    cov, report = access.run_coverage(db, _filter_from(kwargs), mode=mode, minutes=minutes,
+                                      method=method)
+    if report["unsnapped_places"]:
+        for p in report["unsnapped_places"]:
+            _progress(f"warning: place {p['id']} {p['name']!r} is {p['distance_m']} m from the "
+                      "network and was not counted")
+    if report["unsnapped_population"]:
+        _progress(f"warning: {report['unsnapped_population']:.0f} residents lie too far from "
+                  "the network to be counted")
+    if by == "municipality":
+        cov = coverage.aggregate_municipalities(
+            cov, dict(zip(cov["code"], cov["municipality_code"])))
+    if fmt == "csv":
+        text = cov.to_csv(index=False, float_format="%.4g")
+    else:
+        if by == "municipality":
+            raise click.ClickException("GeoJSON needs --by neighbourhood (municipalities "
+                                       "have no stored outline)")
+        from .web.geojson import coverage_collection
+
+        text = json.dumps(coverage_collection(db, cov, report), ensure_ascii=False)
+    if out:
+        atomic_write(out, text)
+        _progress(f"wrote {len(cov)} rows to {out}")
+    else:
+        click.echo(text, nl=False)
 
 
 # ---------------------------------------------------------------- accounts

@@ -213,6 +213,10 @@ def build_demo(db, *, progress: Callable[[str], None] = print, force: bool = Tru
         store.save_indicators(db, indicators, file="demo")
         db.execute("INSERT OR REPLACE INTO settings (key, value, help) VALUES "
                    "('demo_pbf', ?, 'OpenStreetMap extract the demo was built from')", [pbf])
+    from .access import build_networks
+
+    build_networks(db, pbf, progress=progress)
     return (f"demo built in {time.perf_counter() - t0:.1f} s: {len(hoods)} neighbourhoods, "
             f"{len(directory.places)} places from OpenStreetMap, {len(activities)} sample "
-            f"activities, {len(indicators)} sample indicator values")
+            f"activities, {len(indicators)} sample indicator values, walking/wheelchair/bike "
+            "networks")

@@ -19,6 +19,21 @@ def shared_file(name: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def network_cache(tmp_path_factory):
+    """Graphs built by tests are cached in one temporary folder, never in ~/.cache."""
+    import os
+
+    path = tmp_path_factory.mktemp("cache")
+    old = os.environ.get("BUURTKAART_CACHE")
+    os.environ["BUURTKAART_CACHE"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("BUURTKAART_CACHE", None)
+    else:
+        os.environ["BUURTKAART_CACHE"] = old
+
+
 @pytest.fixture
 def db_path(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "buurtkaart.db"

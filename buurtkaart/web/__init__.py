@@ -12,7 +12,7 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..accounts import PermissionDenied
-from ..errors import ImportFailed, InvalidParameter, NotFound
+from ..errors import BuurtkaartError, ImportFailed, InvalidParameter, NotFound
 
 __all__ = ["register"]
 
@@ -30,11 +30,11 @@ def error_response(status: int, message: str, **extra):
 
 
 def register(app: Flask) -> None:
-    from . import admin, api, api_write, auth, db, openapi, pages, security
+    from . import admin, analysis, api, api_write, auth, db, openapi, pages, security
 
     db.init_app(app)
     security.init_app(app)
-    for module in (pages, api, api_write, openapi, auth, admin):
+    for module in (pages, api, api_write, analysis, openapi, auth, admin):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(InvalidParameter)
@@ -52,6 +52,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(ImportFailed)
     def _import_failed(exc: ImportFailed):
         return error_response(400, str(exc), problems=[str(p) for p in exc.problems])
+
+    @app.errorhandler(BuurtkaartError)
+    def _domain(exc: BuurtkaartError):
+        return error_response(409, str(exc))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

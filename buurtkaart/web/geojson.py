@@ -80,3 +80,31 @@ def neighbourhood_feature(n: dict, *, value=None, indicator=None, year=None) -> 
 def collection(features: list[dict], *, matched: int | None = None, **extra) -> dict:
     return {"type": "FeatureCollection", "numberMatched": len(features) if matched is None
             else matched, "numberReturned": len(features), **extra, "features": features}
+
+
+def _clean_number(v):
+    if v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return v
+    return None if f != f or f in (float("inf"), float("-inf")) else f
+
+
+def coverage_collection(db, cov, report: dict) -> dict:
+    """Coverage rows as neighbourhood polygons with their numbers as properties."""
+    from .. import store
+
+    geoms = {n["code"]: n["geometry"] for n in store.neighbourhoods(db, simplify=0.00005)}
+    feats = []
+    for row in cov.to_dict("records"):
+        props = {k: _clean_number(v) if k not in ("code", "name", "municipality_code") else v
+                 for k, v in row.items()}
+        geom = geoms.get(row["code"])
+        feats.append({"type": "Feature", "id": row["code"],
+                      "geometry": shapely.geometry.mapping(geom) if geom is not None else None,
+                      "properties": props})
+    meta = {k: v for k, v in report.items() if k not in ("method", "year")}
+    meta["population_method"] = report.get("method")
+    return collection(feats, report=meta)

@@ -94,6 +94,53 @@ def _paths() -> dict:
             "Undo a change: put the record back as it was before it", body=False,
             params=[_path_param("change_id", {"type": "integer"})])},
     }
+    access = [_q("mode", "walk, slow_walk, wheelchair or bike (speeds in docs/traveltime.md)",
+                 {"type": "string", "enum": ["walk", "slow_walk", "wheelchair", "bike"]}),
+              _q("minutes", "Travel-time limit in minutes (1-120)", {"type": "number"}),
+              _q("population_method", "Spread residents over 'buildings' or network 'nodes'",
+                 {"type": "string", "enum": ["buildings", "nodes"]})]
+    paths.update({
+        "/api/coverage": _get(
+            "Per neighbourhood: population-weighted mean/median minutes to the nearest matching "
+            "place, shares within 5/10/15/20 min and the limit, working models reachable, 2SFCA",
+            access + FILTERS + [_q("by", "neighbourhood (GeoJSON) or municipality (JSON)",
+                                   {"type": "string", "enum": ["neighbourhood",
+                                                               "municipality"]})],
+            _GEOJSON, tag="access"),
+        "/api/isochrone": _get("The area from which a place is reached within the limit",
+                               [_q("place", "Place id", {"type": "integer"}, required=True)]
+                               + access[:2], _FEATURE, tag="access"),
+        "/api/finder": _get("Matching places ordered by travel time from a point",
+                            [_q("lon", "Longitude", {"type": "number"}, required=True),
+                             _q("lat", "Latitude", {"type": "number"}, required=True),
+                             _q("limit", "At most this many places", {"type": "integer"})]
+                            + access[:2] + FILTERS, _GEOJSON, tag="access"),
+        "/api/ranking": _get("Neighbourhoods ordered by need x lack of access (formula in the "
+                             "response)",
+                             access + FILTERS + [
+                                 _q("need", "An indicator (default population) or need_index"),
+                                 _q("year", "Year of the need indicator", {"type": "integer"})],
+                             _JSON, tag="access"),
+        "/api/best-locations": _get("Greedy maximal covering: k network points for a new place "
+                                    "that bring the most residents without access within reach",
+                                    access + FILTERS + [_q("k", "How many (1-20)",
+                                                           {"type": "integer"})],
+                                    _GEOJSON, tag="access"),
+        "/api/scenario": {"post": {
+            "summary": "Change in coverage per neighbourhood if places were added or removed "
+                       "(nothing is stored)", "tags": ["access"],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "additionalProperties": False, "properties": {
+                    "mode": {"type": "string"}, "minutes": {"type": "number"},
+                    "population_method": {"type": "string"},
+                    "filter": {"type": "object", "description": "filter parameters"},
+                    "add": {"type": "array", "items": {"type": "object", "properties": {
+                        "lon": {"type": "number"}, "lat": {"type": "number"},
+                        "models": {"type": "array", "items": {"type": "string"}},
+                        "capacity": {"type": "number"}, "name": {"type": "string"}}}},
+                    "remove": {"type": "array", "items": {"type": "integer"}}}}}}},
+            "responses": {"200": _JSON, "400": _ERROR}}},
+    })
     for coll, entity in (("places", "place"), ("activities", "activity")):
         uid = _path_param("uid", {"type": "string", "format": "uuid"})
         paths[f"/api/{coll}"]["post"] = _write(f"Create a {entity}", status="201")

@@ -1,0 +1,261 @@
+"""Accessibility endpoints: coverage, isochrones, the finder, outreach ranking, scenarios.
+
+Thin adapters: parse and validate, call :mod:`buurtkaart.access` and
+:mod:`buurtkaart.coverage`, serialise. Every parameter is checked; unknown
+ones are refused with HTTP 400 naming them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from flask import Blueprint, current_app, jsonify, request
+
+from .. import access, coverage, network, store, traveltime
+from ..errors import InvalidParameter
+from ..filters import Filter
+from ..records import parse_models
+from .api import geojson_response, indicator_values
+from .db import get_db
+from .geojson import _clean_number, collection, coverage_collection
+
+bp = Blueprint("analysis", __name__, url_prefix="/api")
+
+ACCESS_PARAMS = ("mode", "minutes", "population_method")
+
+
+def _float(args, name: str, default: float, lo: float, hi: float) -> float:
+    raw = args.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        v = float(raw)
+    except (TypeError, ValueError):
+        raise InvalidParameter(name, f"expected a number, got {raw!r}") from None
+    if not (lo <= v <= hi) or math.isnan(v):
+        raise InvalidParameter(name, f"must be between {lo:g} and {hi:g}, got {raw}")
+    return v
+
+
+def _mode(args) -> str:
+    mode = args.get("mode") or "walk"
+    network.profile(mode)  # raises InvalidParameter naming 'mode'
+    return mode
+
+
+def _method(args) -> str:
+    m = args.get("population_method") or "buildings"
+    if m not in ("buildings", "nodes"):
+        raise InvalidParameter("population_method", "must be buildings or nodes")
+    return m
+
+
+def _cache_dir():
+    return current_app.config.get("CACHE_DIR")
+
+
+def _filter(extra=()) -> Filter:
+    return Filter.from_params(request.args.to_dict(flat=False),
+                              allowed_extra=(*ACCESS_PARAMS, *extra))
+
+
+@bp.route("/coverage")
+def coverage_api():
+    filt = _filter(extra=("by",))
+    by = request.args.get("by") or "neighbourhood"
+    if by not in ("neighbourhood", "municipality"):
+        raise InvalidParameter("by", "must be neighbourhood or municipality")
+    db = get_db()
+    cov, report = access.run_coverage(db, filt, mode=_mode(request.args),
+                                      minutes=_float(request.args, "minutes", 10, 1, 120),
+                                      method=_method(request.args), cache_dir=_cache_dir())
+    if by == "municipality":
+        agg = coverage.aggregate_municipalities(cov, dict(zip(cov["code"],
+                                                              cov["municipality_code"])))
+        rows = [{k: _clean_number(v) if k != "municipality_code" else v for k, v in r.items()}
+                for r in agg.to_dict("records")]
+        return jsonify({"ok": True, "municipalities": rows})
+    return geojson_response(coverage_collection(db, cov, report))
+
+
+@bp.route("/isochrone")
+def isochrone():
+    for name in request.args:
+        if name not in ("place", "mode", "minutes"):
+            raise InvalidParameter(name, "unknown parameter (known: place, mode, minutes)")
+    raw = request.args.get("place", "")
+    if not raw.isdigit():
+        raise InvalidParameter("place", f"expected a place id, got {raw!r}")
+    db = get_db()
+    place = store.place(db, int(raw))
+    minutes = _float(request.args, "minutes", 10, 1, 120)
+    ctx = access.context(db, _mode(request.args), cache_dir=_cache_dir())
+    node, dist, ok = network.snap(ctx.graph, place["lon"], place["lat"],
+                                  max_distance_m=access.SNAP_METRES)
+    if not ok[0]:
+        raise InvalidParameter("place", f"{place['name']} is {dist[0]:.0f} m from the "
+                                        f"{ctx.profile.label} network; no isochrone")
+    poly = traveltime.isochrone(ctx.graph, ctx.csr, int(node[0]), minutes * 60)
+    import shapely
+
+    return geojson_response({"type": "Feature", "geometry": shapely.geometry.mapping(poly),
+                             "properties": {"place": place["id"], "name": place["name"],
+                                            "mode": ctx.profile.key, "minutes": minutes,
+                                            "speed_kmh": ctx.profile.speed_kmh}})
+
+
+@bp.route("/finder")
+def finder():
+    """Matching places ordered by travel time from a point (for residents)."""
+    filt = _filter(extra=("lon", "lat", "limit"))
+    lon = _float(request.args, "lon", math.nan, -180, 180) if request.args.get("lon") else None
+    lat = _float(request.args, "lat", math.nan, -90, 90) if request.args.get("lat") else None
+    if lon is None or lat is None:
+        raise InvalidParameter("lon" if lon is None else "lat", "is required")
+    minutes = _float(request.args, "minutes", 30, 1, 120)
+    limit = int(_float(request.args, "limit", 20, 1, 200))
+    db = get_db()
+    ctx = access.context(db, _mode(request.args), cache_dir=_cache_dir())
+    node, dist, ok = network.snap(ctx.graph, lon, lat, max_distance_m=access.SNAP_METRES)
+    if not ok[0]:
+        raise InvalidParameter("lon", f"the point is {dist[0]:.0f} m from the "
+                                      f"{ctx.profile.label} network (more than "
+                                      f"{access.SNAP_METRES:.0f} m)")
+    places, _unsnapped = access.facilities(db, ctx, filt)
+    by_id = {p["id"]: p for p in store.places(db, filt)}
+    t = traveltime.times_from(ctx.csr, [int(node[0])], places["node"].to_numpy(np.int64),
+                              limit=minutes * 60)[0] if len(places) else np.array([])
+    order = np.argsort(t, kind="stable")
+    from .geojson import place_feature
+
+    feats = []
+    for i in order:
+        if not np.isfinite(t[i]) or t[i] > minutes * 60:
+            break
+        f = place_feature(by_id[int(places["id"].iloc[i])])
+        f["properties"]["minutes"] = round(float(t[i]) / 60 + dist[0] / ctx.profile.metres_per_second / 60, 1)
+        feats.append(f)
+        if len(feats) >= limit:
+            break
+    return geojson_response(collection(feats, origin=[lon, lat], mode=ctx.profile.key,
+                                       minutes=minutes))
+
+
+def _need(db, name: str, year) -> pd.Series:
+    if name == "need_index":
+        from ..indicators import need_index
+
+        frame = store.indicator_frame(db)
+        idx = need_index(frame)
+        return idx.set_index("code")["need_index"]
+    values, _, _ = indicator_values(db, name, year)
+    return pd.Series(values, dtype=float)
+
+
+@bp.route("/ranking")
+def ranking():
+    filt = _filter(extra=("need", "year"))
+    db = get_db()
+    minutes = _float(request.args, "minutes", 10, 1, 120)
+    cov, report = access.run_coverage(db, filt, mode=_mode(request.args), minutes=minutes,
+                                      method=_method(request.args), cache_dir=_cache_dir())
+    need_name = request.args.get("need") or "population"
+    year = int(_float(request.args, "year", 0, 1900, 2100)) if request.args.get("year") else None
+    ranked = coverage.outreach_ranking(cov, _need(db, need_name, year))
+    names = dict(zip(cov["code"], cov["name"]))
+    rows = []
+    for r in ranked.to_dict("records"):
+        rows.append({k: _clean_number(v) if k != "code" else v for k, v in r.items()}
+                    | {"name": names.get(r["code"])})
+    return jsonify({"ok": True, "formula": coverage.RANKING_FORMULA, "need": need_name,
+                    "minutes": minutes, "mode": report["mode"], "ranking": rows})
+
+
+def _scenario_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidParameter("body", "expected a JSON object")
+    allowed = {"mode", "minutes", "filter", "add", "remove", "population_method"}
+    for k in body:
+        if k not in allowed:
+            raise InvalidParameter(k, f"unknown field (known: {', '.join(sorted(allowed))})")
+    return body
+
+
+@bp.route("/scenario", methods=["POST"])
+def scenario():
+    """Change in coverage per neighbourhood if places were added or removed (nothing is stored)."""
+    body = _scenario_body()
+    db = get_db()
+    mode = _mode({"mode": body.get("mode")})
+    minutes = _float({"minutes": body.get("minutes")}, "minutes", 10, 1, 120)
+    filt_params = body.get("filter") or {}
+    if not isinstance(filt_params, dict):
+        raise InvalidParameter("filter", "expected an object of filter parameters")
+    filt = Filter.from_params({k: str(v) if not isinstance(v, list) else v
+                               for k, v in filt_params.items()})
+    ctx = access.context(db, mode, cache_dir=_cache_dir())
+    places, _ = access.facilities(db, ctx, filt)
+    res, _report = access.residents(db, ctx, method=_method({"population_method":
+                                                             body.get("population_method")}))
+    add_rows = []
+    for i, a in enumerate(body.get("add") or []):
+        if not isinstance(a, dict):
+            raise InvalidParameter(f"add[{i}]", "expected an object with lon, lat and models")
+        lon = _float(a, "lon", math.nan, -180, 180) if "lon" in a else None
+        lat = _float(a, "lat", math.nan, -90, 90) if "lat" in a else None
+        if lon is None or lat is None:
+            raise InvalidParameter(f"add[{i}]", "needs lon and lat")
+        try:
+            models = parse_models(a.get("models") or [])
+        except ValueError as exc:
+            raise InvalidParameter(f"add[{i}].models", str(exc)) from None
+        node, dist, ok = network.snap(ctx.graph, lon, lat, max_distance_m=access.SNAP_METRES)
+        if not ok[0]:
+            raise InvalidParameter(f"add[{i}]", f"the point is {dist[0]:.0f} m from the network")
+        cap = a.get("capacity")
+        add_rows.append({"id": -(i + 1), "name": a.get("name") or f"proposed {i + 1}",
+                         "node": int(node[0]), "models": models,
+                         "capacity": float(cap) if cap not in (None, "") else np.nan,
+                         "lon": lon, "lat": lat})
+    remove = body.get("remove") or []
+    if not isinstance(remove, list) or not all(isinstance(r, int) for r in remove):
+        raise InvalidParameter("remove", "expected a list of place ids")
+    unknown = sorted(set(remove) - set(places["id"]))
+    if unknown:
+        raise InvalidParameter("remove", f"not among the matching places: {unknown}")
+    result = coverage.scenario(ctx.csr, places, res, minutes=minutes,
+                               add=pd.DataFrame(add_rows) if add_rows else None, remove=remove)
+    rows = [{k: _clean_number(v) if k != "code" else v for k, v in r.items()}
+            for r in result.to_dict("records")]
+    total = float(result["residents_gaining_access"].sum())
+    return jsonify({"ok": True, "mode": mode, "minutes": minutes,
+                    "residents_gaining_access": total, "neighbourhoods": rows})
+
+
+@bp.route("/best-locations")
+def best_locations():
+    filt = _filter(extra=("k",))
+    k = int(_float(request.args, "k", 3, 1, 20))
+    minutes = _float(request.args, "minutes", 10, 1, 120)
+    db = get_db()
+    ctx = access.context(db, _mode(request.args), cache_dir=_cache_dir())
+    places, _ = access.facilities(db, ctx, filt)
+    res, _report = access.residents(db, ctx, method=_method(request.args),
+                                    municipality=filt.municipality)
+    best = coverage.best_locations(ctx.csr, places, res, k=k, minutes=minutes)
+    feats = []
+    for r in best.to_dict("records"):
+        n = int(r["node"])
+        feats.append({"type": "Feature", "id": int(r["rank"]),
+                      "geometry": {"type": "Point",
+                                   "coordinates": [float(ctx.graph.lon[n]), float(ctx.graph.lat[n])]},
+                      "properties": {"rank": int(r["rank"]),
+                                     "residents_newly_covered": float(r["residents_newly_covered"]),
+                                     "neighbourhood": (store.neighbourhood_at(
+                                         db, float(ctx.graph.lon[n]), float(ctx.graph.lat[n]))
+                                         or {}).get("code")}})
+    return geojson_response(collection(feats, method="greedy maximal covering", k=k,
+                                       minutes=minutes, mode=ctx.profile.key))
