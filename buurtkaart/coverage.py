@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from .traveltime import nearest_times, times_to
+from .traveltime import nearest_times, reverse, times_to
 from .taxonomy import WORKING_MODELS
 
 __all__ = ["THRESHOLD_MINUTES", "RANKING_FORMULA", "neighbourhood_coverage",
@@ -64,11 +64,11 @@ def _place_arrays(places: pd.DataFrame) -> tuple[np.ndarray, list[list[str]], np
     return nodes, models, cap
 
 
-def _fca(csr, nodes, cap, pop_nodes, pop, limit_s) -> np.ndarray | None:
+def _fca(rev, nodes, cap, pop_nodes, pop, limit_s) -> np.ndarray | None:
     known = np.flatnonzero(np.isfinite(cap))
     if len(known) == 0:
         return None
-    t = times_to(csr, nodes[known], limit=limit_s)[:, pop_nodes]  # places x points
+    t = times_to(rev, nodes[known], limit=limit_s, reversed_graph=True)[:, pop_nodes]
     within = t <= limit_s
     demand = (within * pop[None, :]).sum(axis=1)
     ratio = np.divide(cap[known], demand, out=np.zeros(len(known)), where=demand > 0)
@@ -82,15 +82,16 @@ def neighbourhood_coverage(csr: sparse.csr_matrix, places: pd.DataFrame,
     nodes, models, cap = _place_arrays(places)
     pop_nodes = residents["node"].to_numpy(np.int64)
     pop = residents["population"].to_numpy(float)
-    t_all, _ = nearest_times(csr, nodes)
+    rev = reverse(csr)
+    t_all, _ = nearest_times(rev, nodes, reversed_graph=True)
     t = t_all[pop_nodes] / 60.0
     model_count = np.zeros(len(pop_nodes), np.int32)
     for m in WORKING_MODELS:
         sel = [i for i, ms in enumerate(models) if m in ms]
         if sel:
-            tm, _ = nearest_times(csr, nodes[sel], limit=limit_s)
+            tm, _ = nearest_times(rev, nodes[sel], limit=limit_s, reversed_graph=True)
             model_count += tm[pop_nodes] <= limit_s
-    fca = _fca(csr, nodes, cap, pop_nodes, pop, limit_s)
+    fca = _fca(rev, nodes, cap, pop_nodes, pop, limit_s)
     out = []
     codes = residents["code"].to_numpy()
     for code in pd.unique(codes):

@@ -20,17 +20,25 @@ import shapely
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
-__all__ = ["nearest_times", "counts_within", "times_from", "times_to", "reach",
+__all__ = ["reverse", "nearest_times", "counts_within", "times_from", "times_to", "reach",
            "isochrone"]
 
 
-def _to_places(csr: sparse.csr_matrix) -> sparse.csr_matrix:
-    """The graph whose searches from places give times *to* places."""
+def reverse(csr: sparse.csr_matrix) -> sparse.csr_matrix:
+    """The graph whose searches from places give times *to* places (the transpose).
+
+    Pass it with ``reversed_graph=True`` to avoid transposing again when asking
+    many questions of one graph.
+    """
     return csr.T.tocsr()
 
 
-def nearest_times(csr: sparse.csr_matrix, place_nodes, *, limit: float = np.inf
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def _to_places(csr: sparse.csr_matrix, reversed_graph: bool = False) -> sparse.csr_matrix:
+    return csr if reversed_graph else reverse(csr)
+
+
+def nearest_times(csr: sparse.csr_matrix, place_nodes, *, limit: float = np.inf,
+                  reversed_graph: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Seconds from every node to its nearest place, and which place (index into
     ``place_nodes``; -1 when none is reachable)."""
     place_nodes = np.asarray(place_nodes, dtype=np.int64)
@@ -38,7 +46,8 @@ def nearest_times(csr: sparse.csr_matrix, place_nodes, *, limit: float = np.inf
     if len(place_nodes) == 0:
         return np.full(n, np.inf), np.full(n, -1, np.int64)
     unique, first = np.unique(place_nodes, return_index=True)
-    dist, _pred, sources = dijkstra(_to_places(csr), directed=True, indices=unique,
+    dist, _pred, sources = dijkstra(_to_places(csr, reversed_graph), directed=True,
+                                    indices=unique,
                                     min_only=True, return_predecessors=True, limit=limit)
     which = np.full(n, -1, np.int64)
     ok = sources >= 0
@@ -46,13 +55,14 @@ def nearest_times(csr: sparse.csr_matrix, place_nodes, *, limit: float = np.inf
     return dist, which
 
 
-def times_to(csr: sparse.csr_matrix, place_nodes, *, limit: float = np.inf) -> np.ndarray:
+def times_to(csr: sparse.csr_matrix, place_nodes, *, limit: float = np.inf,
+             reversed_graph: bool = False) -> np.ndarray:
     """Matrix places x nodes: seconds from each node to each place."""
     place_nodes = np.asarray(place_nodes, dtype=np.int64)
     if len(place_nodes) == 0:
         return np.empty((0, csr.shape[0]))
-    return np.atleast_2d(dijkstra(_to_places(csr), directed=True, indices=place_nodes,
-                                  limit=limit))
+    return np.atleast_2d(dijkstra(_to_places(csr, reversed_graph), directed=True,
+                                  indices=place_nodes, limit=limit))
 
 
 def times_from(csr: sparse.csr_matrix, origin_nodes, target_nodes, *,
