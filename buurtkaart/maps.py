@@ -162,6 +162,29 @@ _MAP_CSS = """
 """
 
 
+def isochrone_layer(polygon, name: str) -> folium.FeatureGroup:
+    """An isochrone polygon as its own layer."""
+    group = folium.FeatureGroup(name=name, show=True)
+    folium.GeoJson(polygon.__geo_interface__, name=name,
+                   style_function=lambda _f: {"color": "#08519c", "weight": 2, "fillColor":
+                                              "#6baed6", "fillOpacity": 0.25,
+                                              "className": "bk-isochrone"},
+                   tooltip=_e(name)).add_to(group)
+    return group
+
+
+def suggestion_layer(points, name: str) -> folium.FeatureGroup:
+    """Suggested locations ``(lon, lat, rank, residents newly covered)`` as numbered markers."""
+    group = folium.FeatureGroup(name=name, show=True)
+    for lon, lat, rank, gain in points:
+        folium.CircleMarker(
+            location=(lat, lon), radius=11, color="#000", weight=3, fill=True,
+            fill_color="#ffffff", fill_opacity=0.9, class_name="bk-suggestion",
+            tooltip=f"Suggestion {int(rank)}: reaches {gain:,.0f} residents who now have no "
+                    "matching place within reach").add_to(group)
+    return group
+
+
 def build_map(
     neighbourhoods: list[Mapping],
     places: list[Mapping],

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, render_template, request, url_for
+import pandas as pd
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from .. import maps, store
+from .. import access, coverage, maps, network, store, traveltime
 from ..editing import is_stale
 from ..errors import InvalidParameter
 from ..filters import FILTER_PARAMETERS, Filter
@@ -51,53 +52,145 @@ def index():
     return render_template("index.html", counts=store.counts(get_db()))
 
 
+MAP_EXTRA = ("indicator", "year", "mode", "minutes", "isochrone", "best")
+COVERAGE = "coverage"  # the "indicator" that colours neighbourhoods by access
+
+
 def _map_choice(db):
+    """Which layer colours the neighbourhoods, and the access settings, from the query."""
     catalogue = store.indicator_catalogue(db)
     names = [c["indicator"] for c in catalogue]
     indicator = request.args.get("indicator") or ("population" if "population" in names
                                                   else (names[0] if names else None))
     year = request.args.get("year")
-    if year is not None and year != "":
+    if year not in (None, ""):
         if not year.isdigit():
             raise InvalidParameter("year", f"expected a year, got {year!r}")
         year = int(year)
     else:
         year = None
-    return catalogue, indicator, year
+    mode = request.args.get("mode") or "walk"
+    network.profile(mode)
+    minutes = request.args.get("minutes") or "10"
+    try:
+        minutes = float(minutes)
+    except ValueError:
+        raise InvalidParameter("minutes", f"expected a number, got {minutes!r}") from None
+    if not 1 <= minutes <= 120:
+        raise InvalidParameter("minutes", "must be between 1 and 120")
+    for name in ("isochrone", "best"):
+        raw = request.args.get(name)
+        if raw not in (None, "") and not raw.isdigit():
+            raise InvalidParameter(name, f"expected a whole number, got {raw!r}")
+    return catalogue, indicator, year, mode, minutes
+
+
+def _values(db, filt, indicator, year, mode, minutes):
+    """(values by code, year, source, label) for the choropleth."""
+    if indicator == COVERAGE:
+        cov, _ = access.run_coverage(db, filt, mode=mode, minutes=minutes,
+                                     cache_dir=current_app.config.get("CACHE_DIR"))
+        label = (f"share of residents within {minutes:g} min "
+                 f"({network.PROFILES[mode].label}) of a matching place")
+        return dict(zip(cov["code"], cov["share_within"])), None, "buurtkaart travel times", label
+    values, year, source = indicator_values(db, indicator, year)
+    return values, year, source, indicator_label(indicator)
 
 
 @bp.route("/kaart")
 def map_page():
     db = get_db()
-    filt = _filter(extra=("indicator", "year"))
-    catalogue, indicator, year = _map_choice(db)
-    if indicator:
+    filt = _filter(extra=MAP_EXTRA)
+    catalogue, indicator, year, mode, minutes = _map_choice(db)
+    if indicator and indicator != COVERAGE:
         indicator_values(db, indicator, year)  # validate before building the frame URL
     query = urlencode(request.args, doseq=True)
     return render_template("map.html", filt=filt, catalogue=catalogue, indicator=indicator,
-                           year=year, frame_url=url_for("pages.map_frame") + ("?" + query if query
-                                                                               else ""),
+                           year=year, mode=mode, minutes=minutes, profiles=network.PROFILES,
+                           has_network=access.registered_network(db) is not None,
+                           frame_url=url_for("pages.map_frame") + ("?" + query if query else ""),
                            count=len(store.places(db, filt)), label=indicator_label)
+
+
+def _access_layers(db, filt, mode, minutes):
+    """Isochrone and best-location layers asked for in the query."""
+    layers = []
+    iso = request.args.get("isochrone")
+    best = request.args.get("best")
+    if not iso and not best:
+        return layers
+    ctx = access.context(db, mode, cache_dir=current_app.config.get("CACHE_DIR"))
+    if iso:
+        place = store.place(db, int(iso))
+        node, dist, ok = network.snap(ctx.graph, place["lon"], place["lat"],
+                                      max_distance_m=access.SNAP_METRES)
+        if not ok[0]:
+            raise InvalidParameter("isochrone", f"{place['name']} is {dist[0]:.0f} m from "
+                                                "the network")
+        poly = traveltime.isochrone(ctx.graph, ctx.csr, int(node[0]), minutes * 60)
+        layers.append(maps.isochrone_layer(poly, f"{place['name']}: {minutes:g} min "
+                                                 f"{ctx.profile.label}"))
+    if best:
+        places, _ = access.facilities(db, ctx, filt)
+        res, _ = access.residents(db, ctx, municipality=filt.municipality)
+        picks = coverage.best_locations(ctx.csr, places, res, k=min(int(best), 20),
+                                        minutes=minutes)
+        layers.append(maps.suggestion_layer(
+            [(float(ctx.graph.lon[n]), float(ctx.graph.lat[n]), r, g)
+             for n, r, g in zip(picks["node"], picks["rank"], picks["residents_newly_covered"])],
+            f"Suggested locations ({minutes:g} min {ctx.profile.label})"))
+    return layers
 
 
 @bp.route("/kaart/frame")
 def map_frame():
     db = get_db()
-    filt = _filter(extra=("indicator", "year"))
-    _, indicator, year = _map_choice(db)
-    values, source = {}, None
+    filt = _filter(extra=MAP_EXTRA)
+    _, indicator, year, mode, minutes = _map_choice(db)
+    values, source, label = {}, None, None
     if indicator:
-        values, year, source = indicator_values(db, indicator, year)
+        values, year, source, label = _values(db, filt, indicator, year, mode, minutes)
     m = maps.build_map(
         store.neighbourhoods(db, municipality=filt.municipality, bbox=filt.bbox,
                              simplify=0.00005),
         store.places(db, filt), static_prefix=url_for("static", filename="").rstrip("/"),
-        indicator=indicator, indicator_label=indicator_label(indicator) if indicator else None,
-        values=values, year=year, source=source,
+        indicator=indicator, indicator_label=label, values=values, year=year, source=source,
         detail_url=url_for("pages.place_detail", place_id=0).replace("/0", "/{id}"),
         neighbourhood_url=url_for("pages.neighbourhood_detail", code="CODE").replace("CODE",
-                                                                                       "{code}"))
+                                                                                       "{code}"),
+        extra_layers=_access_layers(db, filt, mode, minutes))
     return Response(m.get_root().render(), mimetype="text/html")
+
+
+@bp.route("/outreach")
+def outreach():
+    """For community workers: where need is high and access low, and where to add a place."""
+    db = get_db()
+    filt = _filter(extra=("mode", "minutes", "need", "best"))
+    _, _, _, mode, minutes = _map_choice(db)
+    need = request.args.get("need") or "population"
+    rows, formula, error = [], coverage.RANKING_FORMULA, None
+    if access.registered_network(db) is None:
+        error = ("No travel-time network yet: an administrator runs "
+                 "`buurtkaart network build --pbf FILE.osm.pbf`.")
+    else:
+        cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
+                                          cache_dir=current_app.config.get("CACHE_DIR"))
+        if need == "need_index":
+            from ..indicators import need_index
+
+            need_values = need_index(store.indicator_frame(db)).set_index("code")["need_index"]
+        else:
+            need_values = pd.Series(indicator_values(db, need, None)[0], dtype=float)
+        ranked = coverage.outreach_ranking(cov, need_values)
+        ranked = ranked.merge(cov[["code", "name", "models_reachable"]], on="code")
+        rows = ranked.to_dict("records")
+    params = {**filt.to_params(), "indicator": COVERAGE, "mode": mode, "minutes": f"{minutes:g}",
+              "best": request.args.get("best") or "3"}
+    return render_template("outreach.html", rows=rows, formula=formula, error=error, need=need,
+                           mode=mode, minutes=minutes, filt=filt, profiles=network.PROFILES,
+                           catalogue=store.indicator_catalogue(db), label=indicator_label,
+                           frame_url=url_for("pages.map_frame", **params))
 
 
 @bp.route("/places")
