@@ -122,17 +122,21 @@ class _Popup(MacroElement):
 
 
 def _legend_html(indicator_label: str | None, breaks: list[float], year, source,
-                 kinds: list[str], sample: bool) -> str:
+                 kinds: list[str], sample: bool, categories=None) -> str:
     rows = []
     if indicator_label:
         rows.append(f'<h4>{_e(indicator_label)}{f" ({_e(year)})" if year else ""}</h4>')
+        for key, (colour, text) in (categories or {}).items():
+            rows.append(f'<div title="{_e(text)}"><i style="background:{colour}"></i>'
+                        f'{_e(key.replace("_", " "))}</div>')
         lo = None
-        for i, b in enumerate(breaks):
+        for i, b in enumerate(breaks if not categories else []):
             colour = _colour(b, breaks)
             label = f"{_fmt(lo)} – {_fmt(b)}" if lo is not None else f"up to {_fmt(b)}"
             rows.append(f'<div><i style="background:{colour}"></i>{_e(label)}</div>')
             lo = b
-        rows.append(f'<div><i style="background:{NO_DATA_COLOUR}"></i>no data</div>')
+        if not categories:
+            rows.append(f'<div><i style="background:{NO_DATA_COLOUR}"></i>no data</div>')
         if source:
             rows.append(f'<p class="bk-source">Source: {_e(source)}</p>')
     rows.append("<h4>Meeting places</h4>")
@@ -198,6 +202,7 @@ def build_map(
     detail_url: str = "/places/{id}",
     neighbourhood_url: str = "/neighbourhoods/{code}",
     extra_layers: Iterable[folium.FeatureGroup] = (),
+    categories: Mapping[str, tuple[str, str]] | None = None,
 ) -> folium.Map:
     """The overview map: a choropleth of ``values`` per neighbourhood code, places
     coloured by kind, one layer per working model, layer control and legend."""
@@ -209,7 +214,15 @@ def build_map(
     m.get_root().header.add_child(Element(f"<style>{_MAP_CSS}</style>"))
 
     values = values or {}
-    breaks = quantile_classes(values.values()) if indicator else []
+    breaks = quantile_classes(values.values()) if indicator and not categories else []
+
+    def fill(v):
+        if categories:
+            return categories.get(v, (NO_DATA_COLOUR, ""))[0]
+        return _colour(v, breaks)
+
+    def shown(v):
+        return str(v).replace("_", " ") if categories else _fmt(v)
     if neighbourhoods:
         features = []
         for n in neighbourhoods:
@@ -217,8 +230,8 @@ def build_map(
             features.append({
                 "type": "Feature", "geometry": n["geometry"].__geo_interface__,
                 "properties": {"code": n["code"], "name": _e(n.get("name") or n["code"]),
-                               "value": _e(_fmt(v)) if indicator else "",
-                               "fill": _colour(v, breaks) if indicator else "#9ecae1",
+                               "value": _e(shown(v)) if indicator else "",
+                               "fill": fill(v) if indicator else "#9ecae1",
                                "url": neighbourhood_url.format(code=n["code"])}})
         layer_name = f"{indicator_label or indicator} (neighbourhoods)" if indicator \
             else "Neighbourhoods"
@@ -263,7 +276,7 @@ def build_map(
     sample = any(a.get("sample") for p in places for a in p.get("activities") or [])
     m.get_root().html.add_child(Element(_legend_html(
         indicator_label or indicator, breaks, year, source,
-        [k for k in PLACE_KINDS if k in kinds_seen], sample)))
+        [k for k in PLACE_KINDS if k in kinds_seen], sample, categories)))
 
     pts = [(p["lat"], p["lon"]) for p in places]
     for n in neighbourhoods:

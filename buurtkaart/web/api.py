@@ -141,3 +141,96 @@ def neighbourhood(code: str):
 @bp.route("/indicators")
 def indicators():
     return jsonify({"ok": True, "indicators": store.indicator_catalogue(get_db())})
+
+
+def _neighbourhood_frame(db, municipality=None):
+    import geopandas as gpd
+
+    hoods = store.neighbourhoods(db, municipality=municipality)
+    return gpd.GeoDataFrame({"code": [n["code"] for n in hoods]},
+                            geometry=[n["geometry"] for n in hoods], crs=4326), hoods
+
+
+def _only(allowed: tuple[str, ...]) -> None:
+    for name in request.args:
+        if name not in allowed:
+            raise InvalidParameter(name, f"unknown parameter (known: {', '.join(allowed)})")
+
+
+@bp.route("/neighbourhoods/<code>/indicators")
+def neighbourhood_indicators(code: str):
+    """Every indicator of one neighbourhood over all years loaded, with labels and sources."""
+    from ..indicators import INDICATORS, indicator_label
+
+    _only(())
+    db = get_db()
+    store.neighbourhood(db, code)
+    frame = store.indicator_frame(db, code=code)
+    out = {}
+    for ind, g in frame.groupby("indicator"):
+        meta = INDICATORS.get(ind)
+        out[ind] = {"label": indicator_label(ind), "unit": meta.unit if meta else None,
+                    "values": [{"year": int(r.year),
+                                "value": None if r.value != r.value else float(r.value),
+                                "source": r.source} for r in g.itertuples(index=False)]}
+    return jsonify({"ok": True, "code": code, "indicators": out})
+
+
+@bp.route("/need-index")
+def need_index_api():
+    from ..indicators import need_index, parse_weights
+
+    _only(("weights", "municipality"))
+    db = get_db()
+    weights = parse_weights(request.args.get("weights"))
+    muni = Filter.from_params({k: v for k, v in _params().items() if k == "municipality"})
+    gdf, hoods = _neighbourhood_frame(db, muni.municipality)
+    idx = need_index(store.indicator_frame(db), weights=weights, codes=list(gdf["code"]))
+    by = idx.set_index("code")
+    feats = []
+    for n in hoods:
+        r = by.loc[n["code"]]
+        props = {"need_index": None if r["need_index"] != r["need_index"] else float(
+            r["need_index"]), "missing": list(r["missing"]),
+            "contributions": {c[len("contribution_"):]: (None if r[c] != r[c] else float(r[c]))
+                              for c in by.columns if c.startswith("contribution_")}}
+        f = neighbourhood_feature(n)
+        f["properties"].update(props)
+        feats.append(f)
+    return geojson_response(collection(feats, formula=idx.attrs["formula"],
+                                       weights=idx.attrs["weights"], years=idx.attrs["years"],
+                                       dropped=idx.attrs["dropped"]))
+
+
+@bp.route("/typology")
+def typology_api():
+    from ..indicators import TYPOLOGY_CLASSES, typology
+
+    _only(("base_year", "end_year", "municipality"))
+    db = get_db()
+    muni = Filter.from_params({k: v for k, v in _params().items() if k == "municipality"})
+    base = _int("base_year", 0, 1900, 2100) if request.args.get("base_year") else None
+    end = _int("end_year", 0, 1900, 2100) if request.args.get("end_year") else None
+    if base and end and base >= end:
+        raise InvalidParameter("end_year", "must be later than base_year")
+    gdf, hoods = _neighbourhood_frame(db, muni.municipality)
+    codes = set(gdf["code"])
+    frame = store.indicator_frame(db)
+    frame = frame[frame["code"].isin(codes)]
+    t = typology(frame, gdf, base_year=base, end_year=end)
+    by = t.set_index("code")
+    feats = []
+    for n in hoods:
+        r = by.loc[n["code"]]
+        f = neighbourhood_feature(n)
+        f["properties"].update(typology=r["typology"],
+                               description=TYPOLOGY_CLASSES[r["typology"]][1],
+                               reasons=list(r["reasons"]),
+                               **{k: (None if r[k] is None or r[k] != r[k] else bool(r[k]))
+                                  for k in ("vulnerable", "hot_market", "hot_neighbours",
+                                            "gentrifying")})
+        feats.append(f)
+    return geojson_response(collection(feats, base_year=t.attrs.get("base_year"),
+                                       end_year=t.attrs.get("end_year"),
+                                       market_indicator=t.attrs.get("market"),
+                                       classes={k: v[1] for k, v in TYPOLOGY_CLASSES.items()}))

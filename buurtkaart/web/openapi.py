@@ -83,6 +83,21 @@ def _paths() -> dict:
                                            tag="neighbourhoods"),
         "/api/indicators": _get("The indicators stored, with years and sources", [], _JSON,
                                 tag="neighbourhoods"),
+        "/api/neighbourhoods/{code}/indicators": _get(
+            "Every indicator of one neighbourhood for all years loaded, with sources",
+            [_path_param("code")], _JSON, tag="neighbourhoods"),
+        "/api/need-index": _get(
+            "Need index per neighbourhood with each indicator's contribution (formula, years "
+            "and weights in the response)",
+            [_q("weights", "indicator:weight pairs, comma-separated, e.g. "
+                           "median_income:2,renter_share:1 (default: the documented set)"),
+             _q("municipality", "5-digit NIS code")], _GEOJSON, tag="neighbourhoods"),
+        "/api/typology": _get(
+            "Gentrification and displacement class per neighbourhood with the reasons",
+            [_q("base_year", "First year compared (default: earliest)", {"type": "integer"}),
+             _q("end_year", "Last year compared (default: latest)", {"type": "integer"}),
+             _q("municipality", "5-digit NIS code: the region to compare with")],
+            _GEOJSON, tag="neighbourhoods"),
         "/api/openapi.json": _get("This document", [], _JSON, tag="meta"),
         "/api/docs": _get("This document as a readable page",
                           [], {"description": "HTML", "content": {"text/html": {}}}, tag="meta"),

@@ -12,7 +12,8 @@ from ..editing import is_stale
 from ..errors import InvalidParameter
 from ..filters import FILTER_PARAMETERS, Filter
 from ..hours import describe_session
-from ..indicators import INDICATORS, indicator_label
+from ..indicators import (INDICATORS, NEED_INDEX_FORMULA, TYPOLOGY_CLASSES, indicator_label,
+                          need_index, trend, typology)
 from ..taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAMES_EN,
                         WORKING_MODELS)
 from .api import indicator_values
@@ -54,6 +55,8 @@ def index():
 
 MAP_EXTRA = ("indicator", "year", "mode", "minutes", "isochrone", "best")
 COVERAGE = "coverage"  # the "indicator" that colours neighbourhoods by access
+NEED_INDEX = "need_index"
+TYPOLOGY = "typology"
 
 
 def _map_choice(db):
@@ -93,8 +96,29 @@ def _values(db, filt, indicator, year, mode, minutes):
         label = (f"share of residents within {minutes:g} min "
                  f"({network.PROFILES[mode].label}) of a matching place")
         return dict(zip(cov["code"], cov["share_within"])), None, "buurtkaart travel times", label
+    if indicator == NEED_INDEX:
+        idx = need_index(store.indicator_frame(db), codes=[n["code"] for n in
+                                                           store.neighbourhoods(db)])
+        return (dict(zip(idx["code"], idx["need_index"])), None,
+                "need index over " + ", ".join(f"{k} {y}" for k, y in idx.attrs["years"].items()),
+                "need index (0 = average; higher = more need)")
+    if indicator == TYPOLOGY:
+        t = _typology(db, filt.municipality)
+        return (dict(zip(t["code"], t["typology"])), None,
+                f"change {t.attrs.get('base_year')}–{t.attrs.get('end_year')}",
+                "gentrification and displacement")
     values, year, source = indicator_values(db, indicator, year)
     return values, year, source, indicator_label(indicator)
+
+
+def _typology(db, municipality=None):
+    import geopandas as gpd
+
+    hoods = store.neighbourhoods(db, municipality=municipality)
+    gdf = gpd.GeoDataFrame({"code": [n["code"] for n in hoods]},
+                           geometry=[n["geometry"] for n in hoods], crs=4326)
+    frame = store.indicator_frame(db)
+    return typology(frame[frame["code"].isin(set(gdf["code"]))], gdf)
 
 
 @bp.route("/kaart")
@@ -102,7 +126,7 @@ def map_page():
     db = get_db()
     filt = _filter(extra=MAP_EXTRA)
     catalogue, indicator, year, mode, minutes = _map_choice(db)
-    if indicator and indicator != COVERAGE:
+    if indicator and indicator not in (COVERAGE, NEED_INDEX, TYPOLOGY):
         indicator_values(db, indicator, year)  # validate before building the frame URL
     query = urlencode(request.args, doseq=True)
     return render_template("map.html", filt=filt, catalogue=catalogue, indicator=indicator,
@@ -158,7 +182,8 @@ def map_frame():
         detail_url=url_for("pages.place_detail", place_id=0).replace("/0", "/{id}"),
         neighbourhood_url=url_for("pages.neighbourhood_detail", code="CODE").replace("CODE",
                                                                                        "{code}"),
-        extra_layers=_access_layers(db, filt, mode, minutes))
+        extra_layers=_access_layers(db, filt, mode, minutes),
+        categories=TYPOLOGY_CLASSES if indicator == TYPOLOGY else None)
     return Response(m.get_root().render(), mimetype="text/html")
 
 
@@ -263,6 +288,15 @@ def neighbourhood_detail(code: str):
             sources.setdefault(r.indicator, set()).add(r.source)
     years = sorted({int(y) for y in frame["year"]}) if not frame.empty else []
     places = [p for p in store.places(db) if p.get("neighbourhood_code") == code]
+    municipality = n.get("municipality_code")
+    region = store.indicator_frame(db)
+    idx = need_index(region, codes=[h["code"] for h in store.neighbourhoods(db)])
+    need_row = idx.set_index("code").loc[code] if code in set(idx["code"]) else None
+    typ = _typology(db, municipality).set_index("code")
+    typ_row = typ.loc[code] if code in typ.index else None
     return render_template("neighbourhood.html", n=n, table=table, years=years,
                            sources={k: "; ".join(sorted(v)) for k, v in sources.items()},
-                           places=places, label=indicator_label, INDICATORS=INDICATORS)
+                           places=places, label=indicator_label, INDICATORS=INDICATORS,
+                           trends=trend(frame, code), need=need_row, need_attrs=idx.attrs,
+                           need_formula=NEED_INDEX_FORMULA, typ=typ_row,
+                           typ_classes=TYPOLOGY_CLASSES, typ_attrs=typ.attrs)
