@@ -181,7 +181,9 @@ def need_index(values, *, weights: dict[str, float] | None = None,
         x = wide[ind].to_numpy(float)
         ok = np.isfinite(x)
         mean, std = (x[ok].mean(), x[ok].std()) if ok.any() else (np.nan, np.nan)
-        z = np.where(ok, (x - mean) / std if std > 0 else 0.0, np.nan)
+        # all equal (up to rounding) carries no information: every z is 0, not noise / noise
+        spread = std > 1e-9 * max(1.0, abs(mean)) if ok.any() else False
+        z = np.where(ok, (x - mean) / std if spread else 0.0, np.nan)
         contrib = w * INDICATORS[ind].need * z / total_w if total_w else z * np.nan
         out[f"contribution_{ind}"] = contrib
         index = index + np.where(ok, contrib, 0.0)
