@@ -72,6 +72,8 @@ PROFILES: dict[str, Profile] = {p.key: p for p in (
 
 def profile(key: str) -> Profile:
     try:
+        if not isinstance(key, str):
+            raise KeyError(key)
         return PROFILES[key]
     except KeyError:
         raise InvalidParameter("mode", f"unknown travel mode {key!r} "

@@ -480,7 +480,8 @@ def places(db: sqlite_utils.Database, filt: Filter | None = None, *,
 
 def place(db: sqlite_utils.Database, place_id: int) -> dict:
     """One place with all its activities; :class:`NotFound` if there is none."""
-    r = db.execute("SELECT id FROM places WHERE id = ?", [place_id]).fetchone()
+    r = db.execute("SELECT id FROM places WHERE id = ?", [place_id]).fetchone() \
+        if _sqlite_int(place_id) else None
     if not r:
         raise NotFound(f"no place with id {place_id}")
     row = dict(next(db.query(_PLACE_SELECT + " WHERE p.id = ?", [place_id])))
@@ -508,8 +509,14 @@ def activities(db: sqlite_utils.Database, filt: Filter | None = None, *,
     return out
 
 
+def _sqlite_int(v) -> bool:
+    """Can ``v`` be an SQLite INTEGER at all (ids in URLs can be any size)?"""
+    return isinstance(v, int) and -(2**63) <= v < 2**63
+
+
 def activity(db: sqlite_utils.Database, activity_id: int) -> dict:
-    rows = _activity_rows(db, "WHERE a.id = ?", [activity_id])
+    rows = _activity_rows(db, "WHERE a.id = ?", [activity_id]) if _sqlite_int(activity_id) \
+        else []
     if not rows:
         raise NotFound(f"no activity with id {activity_id}")
     a = rows[0]

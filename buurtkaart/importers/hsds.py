@@ -255,6 +255,17 @@ def read_hsds(path: str | Path) -> Directory:
         raise ImportFailed([Problem(file, f"line {exc.lineno}", None,
                                     f"is not valid JSON: {exc.msg}")]) from None
     r = _Reader(file)
+    try:
+        return _read(data, file, r)
+    except (TypeError, AttributeError, ValueError, KeyError) as exc:
+        # a value of the wrong JSON type somewhere the schema fixes one
+        raise ImportFailed(r.problems + [Problem(
+            file, None, None, f"does not follow the HSDS 3.0 structure ({type(exc).__name__}: "
+                              f"{exc}); check that lists are lists and ids are text")]) from None
+
+
+def _read(data, file: str, r: _Reader) -> Directory:
+    prefix = ""
     if isinstance(data, list):  # compiled services
         orgs, locs, sals = [], [], []
         services = data
@@ -270,6 +281,9 @@ def read_hsds(path: str | Path) -> Directory:
                     sals.append(sal)
         prefix = ""
     elif isinstance(data, dict) and ("services" in data or "organizations" in data):
+        for key in ("organizations", "services", "locations", "service_at_locations"):
+            if not isinstance(data.get(key) or [], list):
+                raise ImportFailed([Problem(file, None, key, "must be a list")])
         orgs = data.get("organizations") or []
         services = data.get("services") or []
         locs = data.get("locations") or []

@@ -47,7 +47,7 @@ def _mode(args) -> str:
 
 def _method(args) -> str:
     m = args.get("population_method") or "buildings"
-    if m not in ("buildings", "nodes"):
+    if not isinstance(m, str) or m not in ("buildings", "nodes"):
         raise InvalidParameter("population_method", "must be buildings or nodes")
     return m
 
@@ -210,15 +210,14 @@ def scenario():
             raise InvalidParameter(f"add[{i}]", "needs lon and lat")
         try:
             models = parse_models(a.get("models") or [])
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             raise InvalidParameter(f"add[{i}].models", str(exc)) from None
         node, dist, ok = network.snap(ctx.graph, lon, lat, max_distance_m=access.SNAP_METRES)
         if not ok[0]:
             raise InvalidParameter(f"add[{i}]", f"the point is {dist[0]:.0f} m from the network")
-        cap = a.get("capacity")
-        add_rows.append({"id": -(i + 1), "name": a.get("name") or f"proposed {i + 1}",
-                         "node": int(node[0]), "models": models,
-                         "capacity": float(cap) if cap not in (None, "") else np.nan,
+        cap = _float(a, "capacity", math.nan, 0, 1e6)
+        add_rows.append({"id": -(i + 1), "name": str(a.get("name") or f"proposed {i + 1}"),
+                         "node": int(node[0]), "models": models, "capacity": cap,
                          "lon": lon, "lat": lat})
     remove = body.get("remove") or []
     if not isinstance(remove, list) or not all(isinstance(r, int) for r in remove):

@@ -156,6 +156,28 @@ def _paths() -> dict:
                     "remove": {"type": "array", "items": {"type": "integer"}}}}}}},
             "responses": {"200": _JSON, "400": _ERROR}}},
     })
+    hsds_list = [_q("page", "Page number from 1", {"type": "integer", "minimum": 1}),
+                 _q("per_page", "Items per page (1-500, default 50)", {"type": "integer"}),
+                 _q("search", "Words in the service's or location's name or description"),
+                 _q("taxonomy_term_id", "Only services with this taxonomy term (e.g. a "
+                                        "working model or threshold)"),
+                 _q("taxonomy_id", "Only services with a term of this taxonomy"),
+                 _q("organization_id", "Only this organization's services"),
+                 _q("minimal", "true: only id, name, description, status, organization_id")]
+    _page = {"description": "An HSDS 3.0 Page", "content": {"application/json": {"schema": {
+        "type": "object", "required": ["total_items", "total_pages", "page_number", "size",
+                                       "first_page", "last_page", "empty", "contents"]}}}}
+    paths.update({
+        "/api/hsds/services": _get("HSDS 3.0 services (compiled, paged)", hsds_list, _page,
+                                   tag="hsds"),
+        "/api/hsds/services/{service_id}": _get("One HSDS 3.0 service, compiled",
+                                                [_path_param("service_id")], _JSON, tag="hsds"),
+        "/api/hsds/service_at_locations": _get(
+            "HSDS 3.0 service_at_locations with their service and location (paged)",
+            [p for p in hsds_list if p["name"] != "minimal"]
+            + [_q("service_id", "Only this service"), _q("location_id", "Only this location")],
+            _page, tag="hsds"),
+    })
     for coll, entity in (("places", "place"), ("activities", "activity")):
         uid = _path_param("uid", {"type": "string", "format": "uuid"})
         paths[f"/api/{coll}"]["post"] = _write(f"Create a {entity}", status="201")
