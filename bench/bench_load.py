@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 ENDPOINTS = {
     "map page": "/kaart",
+    "map frame": "/kaart/frame",
     "places API": "/api/places?free=true",
     "finder": "/api/finder?lon=24.9384&lat=60.1699&mode=walk&minutes=15",
 }
@@ -102,6 +103,7 @@ def main() -> None:
     subprocess.run([bindir / "buurtkaart", "demo"], env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     port = _free_port()
+    env["GUNICORN_CMD_ARGS"] = "--log-level warning"
     env["BUURTKAART_BIND"] = f"127.0.0.1:{port}"
     server = subprocess.Popen([bindir / "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
                                "--access-logfile", "/dev/null"], env=env, cwd=ROOT)
