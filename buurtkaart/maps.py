@@ -2,10 +2,25 @@
 
 folium loads Leaflet, jQuery, Bootstrap and Font Awesome from CDNs by default;
 these maps replace that with the Leaflet copy the app serves itself
-(``static_prefix``), draw places as CircleMarkers (no icon fonts), and write
-their own legends as plain HTML (branca's colormaps would pull d3 from a
-CDN). The only request that leaves the machine is for basemap tiles, and
-overlays, popups and legends work without them.
+(``static_url_prefix``), draw places as CircleMarkers (no icon fonts, no
+marker images), bind popups with Leaflet's own ``bindPopup`` (folium's Popup
+needs jQuery) and write their own legends as plain HTML (branca's colormaps
+would pull d3 from a CDN). The only request that leaves the machine is for
+basemap tiles (:data:`TILE_URL`), and overlays, popups and legends work
+without them.
+
+Everything that comes from the directory (names, addresses, hours) is
+HTML-escaped before it enters a popup, tooltip, legend or layer name: Leaflet
+inserts all of those as HTML.
+
+Public API
+----------
+build_map(neighbourhoods, places, *, indicator=None, values=None, ...) -> folium.Map
+place_map(place, *, neighbourhood=None, static_url_prefix="/static") -> folium.Map
+describe_filter(filt) -> list[str]
+quantile_classes(values, k=5) -> list[float]
+place_popup(place, detail_url=None) -> str
+isochrone_layer(polygon, name), suggestion_layer(points, name) -> folium.FeatureGroup
 """
 
 from __future__ import annotations
@@ -13,35 +28,66 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import folium
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from .filters import Filter
 from .hours import describe_session
-from .taxonomy import PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WORKING_MODELS
+from .taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAMES_EN,
+                       WORKING_MODELS)
 
-__all__ = ["build_map", "quantile_classes", "PALETTE", "NO_DATA_COLOUR", "TILE_URL"]
+__all__ = [
+    "build_map", "place_map", "describe_filter", "quantile_classes", "place_popup",
+    "isochrone_layer", "suggestion_layer", "PALETTE", "NO_DATA_COLOUR", "TILE_URL",
+    "TILE_ATTRIBUTION",
+]
 
+#: The basemap: the only URL a rendered map asks the browser to fetch from outside the app.
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-TILE_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+#: OpenStreetMap's required credit; a link the user may follow, never a request the page makes.
+TILE_ATTRIBUTION = ('&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap'
+                    '</a> contributors')
 #: Sequential, colour-blind-safe (ColorBrewer YlOrRd, 5 classes): light = low, dark = high.
 PALETTE = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+#: Neighbourhoods without a value: grey, and always shown in the legend.
 NO_DATA_COLOUR = "#bdbdbd"
+#: Tri-state thresholds shown as badges (``free`` comes from the cost).
 _THRESHOLD_KEYS = ("walk_in", "childcare", "children_welcome", "no_internet", "wheelchair")
 
 
 def _e(value: object) -> str:
+    """HTML-escape anything (``None`` becomes an empty string)."""
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def quantile_classes(values: Iterable[float], k: int = 5) -> list[float]:
-    """Class breaks (upper bounds) splitting ``values`` into up to ``k`` quantile classes."""
-    vals = sorted(v for v in values if v is not None and math.isfinite(v))
+# --------------------------------------------------------------------------- classes
+def quantile_classes(values: Iterable[float | None], k: int = 5) -> list[float]:
+    """Class breaks (inclusive upper bounds) splitting ``values`` into up to ``k``
+    quantile classes.
+
+    Missing and non-finite values are ignored; equal breaks collapse, so a
+    layer where every neighbourhood has the same value gets one class.
+
+    Parameters
+    ----------
+    values
+        The values to classify.
+    k
+        The wanted number of classes.
+
+    Returns
+    -------
+    list of float
+        Increasing upper bounds; the last one is the maximum. Empty when no
+        value is known.
+    """
+    vals = sorted(float(v) for v in values if v is not None and math.isfinite(v))
     if not vals:
         return []
-    breaks = []
+    breaks: list[float] = []
     for i in range(1, k + 1):
         b = vals[min(len(vals) - 1, math.ceil(i * len(vals) / k) - 1)]
         if not breaks or b > breaks[-1]:
@@ -49,53 +95,118 @@ def quantile_classes(values: Iterable[float], k: int = 5) -> list[float]:
     return breaks
 
 
-def _colour(value: float | None, breaks: list[float]) -> str:
+def _class_colours(breaks: Sequence[float]) -> list[str]:
+    """One palette colour per class, spread over the palette when there are fewer classes."""
+    n = len(breaks)
+    return [PALETTE[round(i * (len(PALETTE) - 1) / max(1, n - 1))] for i in range(n)]
+
+
+def _colour(value: float | None, breaks: Sequence[float]) -> str:
     if value is None or not math.isfinite(value) or not breaks:
         return NO_DATA_COLOUR
-    for i, b in enumerate(breaks):
+    colours = _class_colours(breaks)
+    for colour, b in zip(colours, breaks):
         if value <= b:
-            return PALETTE[round(i * (len(PALETTE) - 1) / max(1, len(breaks) - 1))]
-    return PALETTE[-1]
+            return colour
+    return colours[-1]
 
 
-def _fmt(v: float | None) -> str:
+def _fmt(v: float | None, unit: str | None = None) -> str:
+    """A value as people read it: shares as percentages, large numbers with thin spaces."""
     if v is None or not math.isfinite(v):
         return "no data"
-    if abs(v) < 1 and v != 0:
-        return f"{v:.1%}" if 0 <= v <= 1 else f"{v:.3g}"
-    return f"{v:,.0f}".replace(",", " ") if abs(v) >= 100 else f"{v:.3g}"
+    if unit == "share":
+        return f"{v:.1%}"
+    if abs(v) >= 100:
+        return f"{v:,.0f}".replace(",", "\u202f")
+    return f"{v:.3g}"
 
 
-def _badge(label: str, value: int | None) -> str:
-    state, text = {1: ("yes", "yes"), 0: ("no", "no")}.get(value, ("unknown", "unknown"))
-    return f'<span class="bk-badge bk-{state}">{_e(label)}: {text}</span>'
+# --------------------------------------------------------------------------- filters
+def describe_filter(filt: Filter) -> list[str]:
+    """Plain-English descriptions of the conditions of ``filt`` (empty when none).
+
+    Used in the map's banner and on printed lists so that a reader knows what
+    was left out.
+    """
+    out: list[str] = []
+    if filt.models:
+        out.append("working model: " + " or ".join(
+            f"{WORKING_MODELS[m].label_nl} ({WORKING_MODELS[m].label_en})" for m in filt.models))
+    if filt.kinds:
+        out.append("place: " + " or ".join(PLACE_KINDS[k].label_en for k in filt.kinds))
+    for key in ("free", *_THRESHOLD_KEYS):
+        want = getattr(filt, key)
+        if want is not None:
+            out.append(THRESHOLDS[key].label_en if want else f"not {THRESHOLDS[key].label_en}")
+    if filt.language:
+        out.append(f"language: {filt.language}")
+    w = filt.window
+    if not w.is_unbounded():
+        day = WEEKDAY_NAMES_EN[w.weekday] if w.weekday is not None else "any day"
+        out.append(f"open {day} {w.start}-{w.end}")
+    if filt.municipality:
+        out.append(f"municipality {filt.municipality}")
+    if filt.bbox:
+        out.append("inside the map area " + ", ".join(f"{v:g}" for v in filt.bbox))
+    if filt.q:
+        out.append(f"matching \u201c{filt.q}\u201d")
+    return out
+
+
+# --------------------------------------------------------------------------- popups
+def _badge(label: str, value: int | bool | None) -> str:
+    state = {1: "yes", 0: "no"}.get(None if value is None else int(value), "unknown")
+    return f'<span class="bk-badge bk-{state}">{_e(label)}: {state}</span>'
+
+
+def _address(p: Mapping) -> str:
+    town = " ".join(y for y in (p.get("postcode"), p.get("city")) if y)
+    return ", ".join(x for x in (p.get("street"), town) if x)
+
+
+def _activity_html(a: Mapping) -> str:
+    models = "".join(
+        f'<span class="bk-model" style="border-color:{WORKING_MODELS[m].colour}">'
+        f'{_e(WORKING_MODELS[m].label_nl)} <small>({_e(WORKING_MODELS[m].label_en)})</small>'
+        f"</span>" for m in a.get("models") or [] if m in WORKING_MODELS)
+    sessions = "; ".join(describe_session(s) for s in a.get("sessions") or []) \
+        or "times not known"
+    cost = a.get("cost_amount")
+    free = None if cost is None else int(cost == 0)
+    cost_text = "free" if cost == 0 else ("cost unknown" if cost is None else f"€ {cost:.2f}")
+    badges = _badge(THRESHOLDS["free"].label_en, free) + " ".join(
+        _badge(THRESHOLDS[k].label_en, a.get(k)) for k in _THRESHOLD_KEYS)
+    langs = a.get("languages") or []
+    sample = (f'<p class="bk-sample">{_e(SAMPLE_DATA_LABEL)}</p>' if a.get("sample") else "")
+    return (f'<div class="bk-activity"><h4>{_e(a.get("name"))}</h4>'
+            f'<p class="bk-models">{models}</p>'
+            f"<p>{_e(sessions)} · {_e(cost_text)}</p>"
+            f'<p class="bk-badges">{badges}</p>'
+            + (f"<p>Languages: {_e(', '.join(langs))}</p>" if langs else "")
+            + sample + "</div>")
 
 
 def place_popup(p: Mapping, detail_url: str | None = None) -> str:
-    """The popup of a place: hours, each activity with its models, sessions and thresholds."""
+    """The popup of a place, as escaped HTML.
+
+    Name, kind (English and Dutch), address, opening hours, wheelchair access,
+    each activity with its working models (Dutch and English), sessions, cost
+    and threshold badges (yes / no / unknown), a sample-data label where it
+    applies, and a link to the detail page.
+    """
     kind = PLACE_KINDS.get(p.get("kind"), PLACE_KINDS["other"])
-    parts = [f'<div class="bk-popup"><h3>{_e(p["name"])}</h3>',
+    parts = [f'<div class="bk-popup"><h3>{_e(p.get("name"))}</h3>',
              f'<p class="bk-kind">{_e(kind.label_en)} · {_e(kind.label_nl)}</p>']
-    addr = ", ".join(x for x in (p.get("street"), " ".join(
-        y for y in (p.get("postcode"), p.get("city")) if y)) if x)
-    if addr:
-        parts.append(f"<p>{_e(addr)}</p>")
+    if p.get("sample"):
+        parts.append(f'<p class="bk-sample">{_e(SAMPLE_DATA_LABEL)}</p>')
+    addr = _address(p)
+    parts.append(f'<p class="bk-address">{_e(addr or "address unknown")}</p>')
     parts.append(f'<p><strong>Open:</strong> {_e(p.get("opening_hours") or "hours unknown")}</p>')
-    if p.get("wheelchair"):
-        parts.append(f'<p>Wheelchair access: {_e(p["wheelchair"])}</p>')
+    parts.append(f'<p>Wheelchair access: {_e(p.get("wheelchair") or "unknown")}</p>')
     acts = p.get("activities") or []
     for a in acts:
-        models = " · ".join(f'<span class="bk-model" style="border-color:'
-                            f'{WORKING_MODELS[m].colour}">{_e(WORKING_MODELS[m].label_nl)}</span>'
-                            for m in a.get("models") or [])
-        sessions = "; ".join(describe_session(s) for s in a.get("sessions") or []) or \
-            "times not known"
-        cost = a.get("cost_amount")
-        cost_text = "free" if cost == 0 else ("cost unknown" if cost is None else f"€ {cost:.2f}")
-        badges = " ".join(_badge(THRESHOLDS[k].label_en, a.get(k)) for k in _THRESHOLD_KEYS)
-        sample = f'<p class="bk-sample">{_e(SAMPLE_DATA_LABEL)}</p>' if a.get("sample") else ""
-        parts.append(f'<div class="bk-activity"><h4>{_e(a["name"])}</h4><p>{models}</p>'
-                     f'<p>{_e(sessions)} · {_e(cost_text)}</p><p>{badges}</p>{sample}</div>')
+        parts.append(_activity_html(a))
     if not acts:
         parts.append("<p>No activities recorded here yet.</p>")
     if detail_url:
@@ -105,7 +216,7 @@ def place_popup(p: Mapping, detail_url: str | None = None) -> str:
 
 
 class _Popup(MacroElement):
-    """A popup bound with ``bindPopup(html)``: folium's own Popup needs jQuery."""
+    """A popup bound with Leaflet's ``bindPopup(html)``: folium's own Popup needs jQuery."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
@@ -121,98 +232,200 @@ class _Popup(MacroElement):
         self.max_width = max_width
 
 
-def _legend_html(indicator_label: str | None, breaks: list[float], year, source,
-                 kinds: list[str], sample: bool, categories=None) -> str:
+class _Tooltip(MacroElement):
+    """A tooltip bound with ``bindTooltip(html)``.
+
+    folium's Tooltip pastes its text into a JavaScript template literal, where
+    a backtick or ``${`` in a place name would run as code; here the (escaped)
+    HTML travels as a JSON string.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.bindTooltip({{ this.html_json }}, {sticky: true});
+        {% endmacro %}
+    """)
+
+    def __init__(self, html_text: str):
+        super().__init__()
+        self._name = "Tooltip"
+        self.html_json = json.dumps(html_text).replace("</", "<\\/")
+
+
+# --------------------------------------------------------------------------- legend
+def _legend_html(indicator_label: str | None, breaks: Sequence[float], year, source,
+                 unit: str | None, kinds: Sequence[str], models: Sequence[str],
+                 categories: Mapping[str, tuple[str, str]] | None) -> str:
     rows = []
     if indicator_label:
-        rows.append(f'<h4>{_e(indicator_label)}{f" ({_e(year)})" if year else ""}</h4>')
-        for key, (colour, text) in (categories or {}).items():
-            rows.append(f'<div title="{_e(text)}"><i style="background:{colour}"></i>'
-                        f'{_e(key.replace("_", " "))}</div>')
-        lo = None
-        for i, b in enumerate(breaks if not categories else []):
-            colour = _colour(b, breaks)
-            label = f"{_fmt(lo)} – {_fmt(b)}" if lo is not None else f"up to {_fmt(b)}"
-            rows.append(f'<div><i style="background:{colour}"></i>{_e(label)}</div>')
-            lo = b
-        if not categories:
-            rows.append(f'<div><i style="background:{NO_DATA_COLOUR}"></i>no data</div>')
+        rows.append(f'<h4 class="bk-indicator">{_e(indicator_label)}'
+                    f'{f" ({_e(year)})" if year else ""}</h4>')
+        if categories:
+            for key, (colour, text) in categories.items():
+                rows.append(f'<div title="{_e(text)}"><i style="background:{_e(colour)}"></i>'
+                            f'{_e(key.replace("_", " "))}</div>')
+        else:
+            lo = None
+            for colour, b in zip(_class_colours(breaks), breaks):
+                label = f"{_fmt(lo, unit)} – {_fmt(b, unit)}" if lo is not None \
+                    else f"up to {_fmt(b, unit)}"
+                rows.append(f'<div class="bk-class"><i style="background:{colour}"></i>'
+                            f"{_e(label)}</div>")
+                lo = b
+            if breaks:
+                rows.append('<p class="bk-source">classes: quantiles (about as many '
+                            "neighbourhoods in each)</p>")
+        rows.append(f'<div class="bk-class bk-nodata"><i style="background:{NO_DATA_COLOUR}">'
+                    "</i>no data</div>")
         if source:
             rows.append(f'<p class="bk-source">Source: {_e(source)}</p>')
     rows.append("<h4>Meeting places</h4>")
     for k in kinds:
         kind = PLACE_KINDS[k]
         rows.append(f'<div><i class="bk-dot" style="background:{kind.colour}"></i>'
-                    f'{_e(kind.label_en)} · {_e(kind.label_nl)}</div>')
-    if sample:
-        rows.append(f'<p class="bk-sample">Activities marked "sample" are {_e(SAMPLE_DATA_LABEL)}.</p>')
-    return ('<div id="bk-legend" class="bk-legend" role="region" aria-label="Legend">'
-            + "".join(rows) + "</div>")
+                    f"{_e(kind.label_en)} · {_e(kind.label_nl)}</div>")
+    if not kinds:
+        rows.append("<div>none match</div>")
+    if models:
+        rows.append("<h4>Working models <small>(layers)</small></h4>")
+        for k in models:
+            wm = WORKING_MODELS[k]
+            rows.append(f'<div><i class="bk-ring" style="border-color:{wm.colour}"></i>'
+                        f"{_e(wm.label_nl)} <small>({_e(wm.label_en)})</small></div>")
+    return ('<details id="bk-legend" class="bk-legend" open><summary>Legend</summary>'
+            + "".join(rows) + "</details>")
+
+
+def _banner_html(lines: Sequence[str], css_class: str) -> str:
+    return f'<p class="{css_class}">' + "<br>".join(_e(x) for x in lines) + "</p>"
 
 
 _MAP_CSS = """
-.bk-legend{position:absolute;z-index:1000;bottom:18px;left:10px;background:#fff;padding:8px 10px;
+.bk-legend{position:absolute;z-index:1000;bottom:18px;left:10px;background:#fff;padding:6px 10px;
  border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,.35);font:13px/1.35 system-ui,sans-serif;
- max-width:260px;max-height:45vh;overflow:auto}
-.bk-legend h4{margin:4px 0;font-size:13px}.bk-legend i{display:inline-block;width:14px;height:14px;
- margin-right:6px;vertical-align:-2px;border:1px solid #555}.bk-legend .bk-dot{border-radius:50%}
+ max-width:min(280px,70vw);max-height:50vh;overflow:auto}
+.bk-legend summary{cursor:pointer;font-weight:600}
+.bk-legend h4{margin:6px 0 2px;font-size:13px}.bk-legend i{display:inline-block;width:14px;
+ height:14px;margin-right:6px;vertical-align:-2px;border:1px solid #555}
+.bk-legend .bk-dot{border-radius:50%}.bk-legend .bk-ring{border-radius:50%;border-width:3px;
+ width:10px;height:10px}
+.bk-banners{position:absolute;z-index:1000;top:10px;left:54px;right:54px;pointer-events:none;
+ font:13px/1.35 system-ui,sans-serif;text-align:center}
+.bk-banners p{display:inline-block;margin:0 4px 4px;padding:3px 8px;border-radius:4px;
+ box-shadow:0 1px 3px rgba(0,0,0,.3);pointer-events:auto}
+.bk-filter{background:#fff;color:#1d1d1f}.bk-sample-banner{background:#fff4e0;color:#6b3a00}
 .bk-source{color:#555;font-size:11px;margin:4px 0}.bk-sample{color:#8a4b00;font-style:italic}
 .bk-popup h3{margin:0 0 2px;font-size:15px}.bk-popup h4{margin:6px 0 2px;font-size:13px}
-.bk-popup p{margin:2px 0}.bk-kind{color:#555}.bk-activity{border-top:1px solid #ddd;margin-top:4px}
-.bk-model{border-left:4px solid;padding-left:3px}.bk-badge{display:inline-block;border-radius:3px;
- padding:0 4px;margin:1px;font-size:11px}.bk-yes{background:#d9f0d3;color:#1b5e20}
-.bk-no{background:#fde0dd;color:#8e0000}.bk-unknown{background:#eee;color:#444}
+.bk-popup p{margin:2px 0;overflow-wrap:anywhere}.bk-kind{color:#555}
+.bk-activity{border-top:1px solid #ddd;margin-top:4px}
+.bk-model{display:inline-block;border-left:4px solid;padding-left:3px;margin:1px 4px 1px 0}
+.bk-badge{display:inline-block;border-radius:3px;padding:0 4px;margin:1px;font-size:11px}
+.bk-yes{background:#d9f0d3;color:#1b5e20}.bk-no{background:#fde0dd;color:#8e0000}
+.bk-unknown{background:#eee;color:#444}
 .leaflet-container{background:#f2efe9}
 """
 
 
+# --------------------------------------------------------------------------- layers
 def isochrone_layer(polygon, name: str) -> folium.FeatureGroup:
-    """An isochrone polygon as its own layer."""
-    group = folium.FeatureGroup(name=name, show=True)
-    folium.GeoJson(polygon.__geo_interface__, name=name,
+    """An isochrone polygon as its own layer (``name`` may hold a place name: escaped)."""
+    group = folium.FeatureGroup(name=_e(name), show=True)
+    folium.GeoJson(polygon.__geo_interface__, name=_e(name),
                    style_function=lambda _f: {"color": "#08519c", "weight": 2, "fillColor":
                                               "#6baed6", "fillOpacity": 0.25,
                                               "className": "bk-isochrone"},
-                   tooltip=_e(name)).add_to(group)
+                   ).add_child(_Tooltip(_e(name))).add_to(group)
     return group
 
 
 def suggestion_layer(points, name: str) -> folium.FeatureGroup:
     """Suggested locations ``(lon, lat, rank, residents newly covered)`` as numbered markers."""
-    group = folium.FeatureGroup(name=name, show=True)
+    group = folium.FeatureGroup(name=_e(name), show=True)
     for lon, lat, rank, gain in points:
         folium.CircleMarker(
             location=(lat, lon), radius=11, color="#000", weight=3, fill=True,
             fill_color="#ffffff", fill_opacity=0.9, class_name="bk-suggestion",
-            tooltip=f"Suggestion {int(rank)}: reaches {gain:,.0f} residents who now have no "
-                    "matching place within reach").add_to(group)
+        ).add_child(_Tooltip(f"Suggestion {int(rank)}: reaches {gain:,.0f} residents who now "
+                             "have no matching place within reach")).add_to(group)
     return group
 
 
+def _base_map(static_url_prefix: str) -> folium.Map:
+    """A folium map that loads only the app's own Leaflet, with the OSM basemap."""
+    m = folium.Map(tiles=None, prefer_canvas=False, control_scale=True, zoom_control=True)
+    prefix = static_url_prefix.rstrip("/")
+    m.default_js = [("leaflet", f"{prefix}/vendor/leaflet/leaflet.js")]
+    m.default_css = [("leaflet_css", f"{prefix}/vendor/leaflet/leaflet.css")]
+    folium.TileLayer(TILE_URL, attr=TILE_ATTRIBUTION, name="OpenStreetMap", max_zoom=19,
+                     control=False).add_to(m)
+    m.get_root().header.add_child(Element(f"<style>{_MAP_CSS}</style>"))
+    return m
+
+
+def _place_marker(p: Mapping, kind, popup: str, *, radius: float = 8) -> folium.CircleMarker:
+    return folium.CircleMarker(
+        location=(p["lat"], p["lon"]), radius=radius, color="#222", weight=1.5, fill=True,
+        fill_color=kind.colour, fill_opacity=0.95, class_name=f"bk-place bk-kind-{kind.key}",
+    ).add_child(_Popup(popup)).add_child(_Tooltip(_e(p.get("name"))))
+
+
 def build_map(
-    neighbourhoods: list[Mapping],
-    places: list[Mapping],
+    neighbourhoods: Sequence[Mapping],
+    places: Sequence[Mapping],
     *,
-    static_prefix: str = "/static",
+    static_url_prefix: str = "/static",
     indicator: str | None = None,
     indicator_label: str | None = None,
     values: Mapping[str, float | None] | None = None,
     year: int | None = None,
     source: str | None = None,
+    unit: str | None = None,
+    filter_description: Sequence[str] = (),
     detail_url: str = "/places/{id}",
     neighbourhood_url: str = "/neighbourhoods/{code}",
     extra_layers: Iterable[folium.FeatureGroup] = (),
     categories: Mapping[str, tuple[str, str]] | None = None,
 ) -> folium.Map:
-    """The overview map: a choropleth of ``values`` per neighbourhood code, places
-    coloured by kind, one layer per working model, layer control and legend."""
-    m = folium.Map(tiles=None, prefer_canvas=False, control_scale=True, zoom_control=True)
-    m.default_js = [("leaflet", f"{static_prefix}/vendor/leaflet/leaflet.js")]
-    m.default_css = [("leaflet_css", f"{static_prefix}/vendor/leaflet/leaflet.css")]
-    folium.TileLayer(TILE_URL, attr=TILE_ATTRIBUTION, name="OpenStreetMap", max_zoom=19,
-                     control=False).add_to(m)
-    m.get_root().header.add_child(Element(f"<style>{_MAP_CSS}</style>"))
+    """The overview map.
 
+    Parameters
+    ----------
+    neighbourhoods
+        Dicts with ``code``, ``name`` and a shapely ``geometry`` in WGS84 (as
+        :func:`buurtkaart.store.neighbourhoods` returns).
+    places
+        Place dicts with ``id``, ``name``, ``kind``, ``lon``, ``lat``, address
+        fields, ``opening_hours``, ``sample`` and ``activities`` (as
+        :func:`buurtkaart.store.places` returns).
+    static_url_prefix
+        Where the app serves ``vendor/leaflet/leaflet.js`` and ``.css``.
+    indicator, indicator_label, values, year, source, unit
+        The choropleth: ``values`` maps neighbourhood code to a number (or
+        ``None``); it is classed in quantiles on a colour-blind-safe palette,
+        with an explicit "no data" class. ``unit="share"`` shows percentages.
+    filter_description
+        Lines shown in a banner on the map (see :func:`describe_filter`).
+    detail_url, neighbourhood_url
+        Link templates with ``{id}`` and ``{code}``.
+    extra_layers
+        Further feature groups (isochrones, suggestions) added before the
+        layer control.
+    categories
+        For a categorical layer: value -> (colour, description); ``values``
+        then holds category keys.
+
+    Returns
+    -------
+    folium.Map
+        Neighbourhood polygons (class ``bk-neighbourhood``) with name and
+        value in a tooltip and a popup linking to the neighbourhood page; a
+        layer "All meeting places" with one CircleMarker per place (class
+        ``bk-place``), coloured by kind, with a popup (:func:`place_popup`);
+        one hidden layer per working model ringing the places that offer it;
+        a layer control; a legend (``#bk-legend``); banners for the filter
+        and for sample data.
+    """
+    m = _base_map(static_url_prefix)
     values = values or {}
     breaks = quantile_classes(values.values()) if indicator and not categories else []
 
@@ -222,61 +435,81 @@ def build_map(
         return _colour(v, breaks)
 
     def shown(v):
-        return str(v).replace("_", " ") if categories else _fmt(v)
+        if categories:
+            return str(v).replace("_", " ") if v is not None else "no data"
+        return _fmt(v, unit)
+
     if neighbourhoods:
         features = []
         for n in neighbourhoods:
             v = values.get(n["code"]) if indicator else None
+            url = neighbourhood_url.format(code=n["code"])
             features.append({
                 "type": "Feature", "geometry": n["geometry"].__geo_interface__,
-                "properties": {"code": n["code"], "name": _e(n.get("name") or n["code"]),
-                               "value": _e(shown(v)) if indicator else "",
-                               "fill": fill(v) if indicator else "#9ecae1",
-                               "url": neighbourhood_url.format(code=n["code"])}})
+                "properties": {
+                    "code": n["code"], "name": _e(n.get("name") or n["code"]),
+                    "value": _e(shown(v)) if indicator else "",
+                    "fill": fill(v) if indicator else "#9ecae1",
+                    "link": f'<a href="{_e(url)}" target="_top">Neighbourhood page</a>'}})
         layer_name = f"{indicator_label or indicator} (neighbourhoods)" if indicator \
             else "Neighbourhoods"
+        fields = ["name", "value"] if indicator else ["name"]
         folium.GeoJson(
-            {"type": "FeatureCollection", "features": features}, name=layer_name,
+            {"type": "FeatureCollection", "features": features}, name=_e(layer_name),
             style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#555",
                                       "weight": 1, "fillOpacity": 0.55,
                                       "className": "bk-neighbourhood"},
             highlight_function=lambda f: {"weight": 3, "color": "#000"},
-            tooltip=folium.GeoJsonTooltip(fields=["name", "value"] if indicator else ["name"],
-                                          aliases=["", ""] if indicator else [""],
+            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[""] * len(fields),
                                           labels=False),
+            popup=folium.GeoJsonPopup(fields=[*fields, "link"],
+                                      aliases=[""] * (len(fields) + 1), labels=False),
         ).add_to(m)
 
     all_group = folium.FeatureGroup(name="All meeting places", show=True)
-    model_groups = {k: folium.FeatureGroup(name=f"Working model: {wm.label_nl}", show=False)
-                    for k, wm in WORKING_MODELS.items()}
-    kinds_seen = []
+    model_groups = {k: folium.FeatureGroup(
+        name=f"Working model: {_e(wm.label_nl)} ({_e(wm.label_en)})", show=False)
+        for k, wm in WORKING_MODELS.items()}
+    kinds_seen: set[str] = set()
+    models_seen: set[str] = set()
     for p in places:
         kind = PLACE_KINDS.get(p.get("kind"), PLACE_KINDS["other"])
-        if kind.key not in kinds_seen:
-            kinds_seen.append(kind.key)
+        kinds_seen.add(kind.key)
         popup = place_popup(p, detail_url.format(id=p["id"]) if p.get("id") else None)
-        tooltip = _e(p["name"])
-
-        def marker():
-            return folium.CircleMarker(
-                location=(p["lat"], p["lon"]), radius=8, color="#222", weight=1.5,
-                fill=True, fill_color=kind.colour, fill_opacity=0.95,
-                class_name=f"bk-place bk-kind-{kind.key}", tooltip=tooltip
-            ).add_child(_Popup(popup))
-
-        marker().add_to(all_group)
-        for model in {m for a in p.get("activities") or [] for m in a.get("models") or []}:
-            marker().add_to(model_groups[model])
+        _place_marker(p, kind, popup).add_to(all_group)
+        place_models = {k for a in p.get("activities") or [] for k in a.get("models") or []
+                        if k in WORKING_MODELS}
+        for key in place_models:
+            models_seen.add(key)
+            folium.CircleMarker(
+                location=(p["lat"], p["lon"]), radius=12, color=WORKING_MODELS[key].colour,
+                weight=4, fill=True, fill_color=kind.colour, fill_opacity=0.95,
+                class_name=f"bk-model-marker bk-model-{key}",
+            ).add_child(_Popup(popup)).add_child(_Tooltip(_e(p.get("name")))).add_to(
+                model_groups[key])
     all_group.add_to(m)
     for g in model_groups.values():
         g.add_to(m)
     for layer in extra_layers:
         layer.add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
-    sample = any(a.get("sample") for p in places for a in p.get("activities") or [])
-    m.get_root().html.add_child(Element(_legend_html(
-        indicator_label or indicator, breaks, year, source,
-        [k for k in PLACE_KINDS if k in kinds_seen], sample, categories)))
+
+    root = m.get_root().html
+    root.add_child(Element(_legend_html(
+        indicator_label or indicator, breaks, year, source, unit,
+        [k for k in PLACE_KINDS if k in kinds_seen],
+        [k for k in WORKING_MODELS if k in models_seen], categories)))
+    banners = []
+    shown_count = f"{len(places)} meeting place{'' if len(places) == 1 else 's'}"
+    if filter_description:
+        banners.append(_banner_html([f"{shown_count}: " + "; ".join(filter_description)],
+                                    "bk-filter"))
+    if any(p.get("sample") or any(a.get("sample") for a in p.get("activities") or [])
+           for p in places):
+        banners.append(_banner_html([f"Includes {SAMPLE_DATA_LABEL}"], "bk-sample-banner"))
+    if banners:
+        root.add_child(Element('<div class="bk-banners" role="note">' + "".join(banners)
+                               + "</div>"))
 
     pts = [(p["lat"], p["lon"]) for p in places]
     for n in neighbourhoods:
@@ -286,5 +519,23 @@ def build_map(
         m.fit_bounds([[min(a for a, _ in pts), min(b for _, b in pts)],
                       [max(a for a, _ in pts), max(b for _, b in pts)]])
     else:
-        m.location, m.options["zoom"] = [50.85, 4.35], 8
+        m.location, m.options["zoom"] = [50.85, 4.35], 8  # Flanders and Brussels
+    return m
+
+
+def place_map(place: Mapping, *, neighbourhood: Mapping | None = None,
+              static_url_prefix: str = "/static") -> folium.Map:
+    """A small map of one place (and the outline of its neighbourhood) for its detail page."""
+    m = _base_map(static_url_prefix)
+    if neighbourhood is not None:
+        folium.GeoJson(
+            neighbourhood["geometry"].__geo_interface__, name=_e(neighbourhood.get("name")),
+            style_function=lambda _f: {"color": "#555", "weight": 2, "fillOpacity": 0.08,
+                                       "className": "bk-neighbourhood"},
+        ).add_child(_Tooltip(_e(neighbourhood.get("name") or neighbourhood.get("code")))
+                    ).add_to(m)
+    kind = PLACE_KINDS.get(place.get("kind"), PLACE_KINDS["other"])
+    _place_marker(place, kind, place_popup(place), radius=10).add_to(m)
+    m.location = [place["lat"], place["lon"]]
+    m.options["zoom"] = 16
     return m

@@ -52,6 +52,7 @@ __all__ = [
     "backup",
     "restore",
     "check_database_file",
+    "data_version",
 ]
 
 migrations = sqlite_utils.Migrations("buurtkaart")
@@ -194,6 +195,27 @@ def m002_accounts_and_audit(db: sqlite_utils.Database) -> None:
         "ALTER TABLE activities ADD COLUMN archived_at TEXT",
     ):
         db.execute(sql)
+
+
+_VERSIONED = ("organisations", "places", "activities", "activity_models", "sessions",
+              "neighbourhoods", "indicators", "settings")
+
+
+@migrations()
+def m003_data_version(db: sqlite_utils.Database) -> None:
+    """A token that changes with every change to the data (triggers), for caches."""
+    db.execute("CREATE TABLE data_version (id INTEGER PRIMARY KEY CHECK (id = 1), token TEXT)")
+    db.execute("INSERT INTO data_version VALUES (1, lower(hex(randomblob(8))))")
+    for table in _VERSIONED:
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            db.execute(f"CREATE TRIGGER {table}_{event.lower()}_version AFTER {event} ON "
+                       f"{table} BEGIN UPDATE data_version SET token = "
+                       "lower(hex(randomblob(8))) WHERE id = 1; END")
+
+
+def data_version(db: sqlite_utils.Database) -> str:
+    """Changes whenever any place, activity, neighbourhood or indicator changes."""
+    return db.execute("SELECT token FROM data_version WHERE id = 1").fetchone()[0]
 
 
 def default_database_path() -> Path:

@@ -1,4 +1,7 @@
-"""The read API and the pages on a constructed directory: filters, errors, escaping, the demo."""
+"""The read API on a constructed directory: each filter, bad parameters, paging, GeoJSON.
+
+``build_directory`` is also used by test_pages, test_maps and test_browser.
+"""
 
 from __future__ import annotations
 
@@ -10,23 +13,30 @@ import pytest
 import shapely
 
 from buurtkaart import store
-from buurtkaart.cli import main
 from buurtkaart.records import validate_activity, validate_organisation, validate_place
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
+HOODS = {"4402101": (3.70, 51.00, 3.75, 51.05), "4402102": (3.70, 51.05, 3.75, 51.10),
+         "1100101": (4.38, 51.19, 4.43, 51.24), "1100102": (4.43, 51.19, 4.48, 51.24)}
+
+
 @pytest.fixture
 def directory(db):
+    return build_directory(db)
+
+
+def build_directory(db):
     """Two municipalities; places with activities chosen so that each filter
-    keeps a known subset."""
+    keeps a known subset. One place has a hostile name; one activity is sample data;
+    neighbourhood 1100102 has no population value (the "no data" class)."""
     hoods = gpd.GeoDataFrame(
-        {"code": ["4402101", "4402102", "1100101"], "name": ["Centrum", "Noord", "Antwerpen"],
-         "municipality_code": ["44021", "44021", "11001"]},
-        geometry=[shapely.box(3.70, 51.00, 3.75, 51.05), shapely.box(3.70, 51.05, 3.75, 51.10),
-                  shapely.box(4.38, 51.19, 4.43, 51.24)], crs=4326)
+        {"code": list(HOODS), "name": ["Centrum", "Noord", "Antwerpen", f"Oost {HOSTILE}"],
+         "municipality_code": ["44021", "44021", "11001", "11001"]},
+        geometry=[shapely.box(*b) for b in HOODS.values()], crs=4326)
     store.save_neighbourhoods(db, hoods, source="test")
-    org, _ = validate_organisation({"name": "Org"})
+    org, _ = validate_organisation({"name": "Vzw Samen"})
     spec = {
         # name: (lon, lat, kind, opening_hours, wheelchair, activities)
         "Inloop Centrum": (3.72, 51.02, "drop_in_centre", "Mo-Fr 09:00-17:00", "yes", [
@@ -36,13 +46,15 @@ def directory(db):
             dict(name="Avondcursus", models="competence", sessions="We 19:00-21:00",
                  cost_amount=5, walk_in=0, childcare=1, no_internet=0, languages="nl"),
             dict(name="Praatgroep", models="peer;location", sessions="Mo[1] 14:00-16:00",
-                 cost_amount=None, walk_in=1, languages="ar")]),
+                 cost_amount=None, walk_in=1, languages="ar", sample=1)]),
         f"Bibliotheek {HOSTILE}": (4.40, 51.21, "library", None, None, []),
     }
     for name, (lon, lat, kind, oh, wc, acts) in spec.items():
         p, probs = validate_place({"name": name, "kind": kind, "lon": lon, "lat": lat,
                                    "opening_hours": oh, "wheelchair": wc, "city": "Gent",
-                                   "street": "Straat 1", "organisation_uid": org["uid"]})
+                                   "street": "Straat 1", "postcode": "9000",
+                                   "organisation_uid": org["uid"],
+                                   "last_verified": "2025-09-01"})
         assert not probs
         recs = []
         for a in acts:
@@ -54,9 +66,12 @@ def directory(db):
                                   "walk_in": 0, "no_internet": 1})
     store.save_directory(db, activities=[buddy])
     store.save_indicators(db, pd.DataFrame({
-        "code": ["4402101", "4402102", "1100101", "4402101"], "year": [2024, 2024, 2024, 2023],
-        "indicator": ["population"] * 4, "value": [1200, 3400, 5600, 1100],
-        "source": ["Statbel"] * 4}))
+        "code": ["4402101", "4402102", "1100101", "4402101", "4402101", "4402102",
+                 "1100101"],
+        "year": [2024, 2024, 2024, 2023, 2024, 2024, 2024],
+        "indicator": ["population"] * 4 + ["social_assistance_share"] * 3,
+        "value": [1200, 3400, 5600, 1100, 0.05, 0.12, 0.30],
+        "source": ["Statbel"] * 7}))
     return db
 
 
@@ -165,68 +180,3 @@ def test_single_records_and_404s(client, directory):
         assert resp.status_code == 404 and resp.get_json()["ok"] is False
 
 
-# ---------------------------------------------------------------- pages
-def test_pages_render_and_escape_hostile_names(client, directory):
-    pid = client.get("/api/places?kind=library").get_json()["features"][0]["id"]
-    for url in ("/", "/kaart", "/kaart/frame", "/places", f"/places/{pid}", "/activities",
-                "/neighbourhoods", "/neighbourhoods/1100101"):
-        resp = client.get(url)
-        assert resp.status_code == 200, url
-        body = resp.get_data(as_text=True)
-        assert "<script>alert" not in body and "<img src=x" not in body, url
-    assert "&lt;script&gt;" in client.get(f"/places/{pid}").get_data(as_text=True)
-
-
-def test_place_list_shows_addresses_thresholds_and_filters(client, directory):
-    body = client.get("/places?free=true").get_data(as_text=True)
-    assert "Inloop Centrum" in body and "Buurthuis Noord" not in body
-    assert "Straat 1" in body and "walk-in: yes" in body
-    assert "every Tuesday 09:00-11:00" in body
-
-
-def test_neighbourhood_page_shows_indicators_per_year_with_source(client, directory):
-    body = client.get("/neighbourhoods/4402101").get_data(as_text=True)
-    assert re.search(r"1,100.*1,200", body, re.S) and "Statbel" in body
-    assert "Inloop Centrum" in body
-
-
-def test_bad_page_parameters_give_an_html_400(client, directory):
-    resp = client.get("/places?day=someday")
-    assert resp.status_code == 400 and b"weekday" in resp.data
-    assert client.get("/places/424242").status_code == 404
-
-
-def test_map_html_needs_nothing_from_outside(client, directory):
-    html = client.get("/kaart/frame?indicator=population").get_data(as_text=True)
-    urls = set(re.findall(r"""(?:src|href)=["']([^"']+)""", html))
-    urls |= set(re.findall(r"https?://[^\s\"'`)\\]+", html))
-    outside = {u for u in urls if u.startswith(("http:", "https:", "//"))}
-    assert outside <= {"https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-                       "https://www.openstreetmap.org/copyright"}
-    assert "/static/vendor/leaflet/leaflet.js" in html
-    assert "bk-legend" in html and "Working model: lotgenotennetwerk" in html
-
-
-# ---------------------------------------------------------------- demo
-def test_demo_builds_offline_from_the_shipped_extract(runner, db_path, client):
-    result = runner.invoke(main, ["demo"])
-    assert result.exit_code == 0, result.output
-    db = store.connect(db_path)
-    counts = store.counts(db)
-    assert counts["places"] >= 10 and counts["neighbourhoods"] >= 5
-    names = {p["name"] for p in store.places(db)}
-    assert "Helsingin keskustakirjasto Oodi" in names  # a real library from OpenStreetMap
-    assert all("OpenStreetMap" in p["source"] for p in store.places(db))
-    acts = store.activities(db)
-    assert acts and all(a["sample"] == 1 and "(sample)" in a["name"] for a in acts)
-    assert {m for a in acts for m in a["models"]} == set(
-        __import__("buurtkaart.taxonomy", fromlist=["x"]).WORKING_MODELS)
-    assert all(p["neighbourhood_code"] for p in store.places(db))
-    pop = store.indicator_frame(db, indicator="population")
-    assert set(pop["code"]) == {n["code"] for n in store.neighbourhoods(db)}
-    assert all("sample" in s for s in pop["source"])
-    page = client.get("/kaart").get_data(as_text=True)
-    assert "sample data" in page
-    # building again replaces, never duplicates
-    assert runner.invoke(main, ["demo"]).exit_code == 0
-    assert store.counts(store.connect(db_path)) == counts

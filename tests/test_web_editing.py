@@ -227,3 +227,14 @@ def test_write_api_forbids_other_organisations_records(client, setup):
     resp = client.patch(f"/api/places/by-uid/{uid}", json={"name": "Gekaapt"},
                         headers=_auth(setup, "zuid@inloop.be"))
     assert resp.status_code == 403 and resp.get_json()["ok"] is False
+
+
+def test_the_cached_map_shows_an_edit_at_once(client, setup):
+    login(client, "admin@stad.be")
+    resp = client.post("/admin/places/new", data={**PLACE_FORM, "csrf_token": _csrf(client)})
+    uid = resp.headers["Location"].rsplit("/", 1)[1]
+    assert "Buurthuis De Kring" in client.get("/kaart/frame").get_data(as_text=True)
+    client.post(f"/admin/places/{uid}", data={**PLACE_FORM, "name": "De Kring (nieuw adres)",
+                                              "csrf_token": _csrf(client)})
+    frame = client.get("/kaart/frame").get_data(as_text=True)
+    assert "De Kring (nieuw adres)" in frame

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, request, url_for
 
 from .. import store
-from ..errors import InvalidParameter
+from ..errors import InvalidParameter, NotFound
 from ..filters import Filter
 from .db import get_db
 from .geojson import activity_feature, collection, neighbourhood_feature, place_feature
@@ -19,6 +19,7 @@ from .geojson import activity_feature, collection, neighbourhood_feature, place_
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 PAGING = ("limit", "offset")
+DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10000
 
 
@@ -40,9 +41,27 @@ def _int(name: str, default: int, lo: int, hi: int) -> int:
 
 
 def _page(items: list) -> tuple[list, int]:
-    limit = _int("limit", 1000, 1, MAX_LIMIT)
+    """The slice of ``items`` asked for by ``limit`` and ``offset`` (validated)."""
+    limit = _int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     offset = _int("offset", 0, 0, 10**9)
     return items[offset:offset + limit], len(items)
+
+
+def _links(total: int) -> list[dict]:
+    """OGC-API-style ``next``/``prev`` links for a paged collection."""
+    limit = _int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = _int("offset", 0, 0, 10**9)
+    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "offset"}
+    links = []
+    if offset + limit < total:
+        links.append({"rel": "next", "type": "application/geo+json",
+                      "href": url_for(request.endpoint, **request.view_args, **args,
+                                      offset=offset + limit)})
+    if offset > 0:
+        links.append({"rel": "prev", "type": "application/geo+json",
+                      "href": url_for(request.endpoint, **request.view_args, **args,
+                                      offset=max(0, offset - limit))})
+    return links
 
 
 def geojson_response(body: dict):
@@ -53,28 +72,41 @@ def geojson_response(body: dict):
 
 @bp.route("/places")
 def places():
+    """Places matching every Filter parameter, as Point features with their activities."""
     filt = Filter.from_params(_params(), allowed_extra=PAGING)
     page, total = _page(store.places(get_db(), filt))
     return geojson_response(collection([place_feature(p) for p in page], matched=total,
-                                       filter=filt.to_params()))
+                                       filter=filt.to_params(), links=_links(total)))
 
 
 @bp.route("/places/<int:place_id>")
 def place(place_id: int):
-    return geojson_response(place_feature(store.place(get_db(), place_id)))
+    """One place (404 when unknown or archived), with its current activities."""
+    _only(())
+    p = store.place(get_db(), place_id)
+    if p.get("archived_at"):
+        raise NotFound(f"place {place_id} has been archived")
+    p["activities"] = [a for a in p["activities"] if not a.get("archived_at")]
+    return geojson_response(place_feature(p))
 
 
 @bp.route("/activities")
 def activities():
+    """Activities matching every Filter parameter; mobile ones have a null geometry."""
     filt = Filter.from_params(_params(), allowed_extra=PAGING)
     page, total = _page(store.activities(get_db(), filt))
     return geojson_response(collection([activity_feature(a) for a in page], matched=total,
-                                       filter=filt.to_params()))
+                                       filter=filt.to_params(), links=_links(total)))
 
 
 @bp.route("/activities/<int:activity_id>")
 def activity(activity_id: int):
-    return geojson_response(activity_feature(store.activity(get_db(), activity_id)))
+    """One activity (404 when unknown or archived)."""
+    _only(())
+    a = store.activity(get_db(), activity_id)
+    if a.get("archived_at"):
+        raise NotFound(f"activity {activity_id} has been archived")
+    return geojson_response(activity_feature(a))
 
 
 def indicator_values(db, indicator: str, year: int | None) -> tuple[dict[str, float], int | None, str | None]:
@@ -95,47 +127,77 @@ def indicator_values(db, indicator: str, year: int | None) -> tuple[dict[str, fl
              for c, v in zip(sel["code"], sel["value"])}, year, "; ".join(sources) or None)
 
 
+#: Metres per degree of latitude; the tolerance of ``simplify`` is converted with it.
+METRES_PER_DEGREE = 111_320
+MAX_SIMPLIFY_METRES = 10_000
+
+
+def _simplify_tolerance() -> float | None:
+    """``simplify`` (metres, validated) as a tolerance in degrees, or ``None``."""
+    raw = request.args.get("simplify")
+    if raw is None or raw == "":
+        return None
+    try:
+        metres = float(raw)
+    except ValueError:
+        raise InvalidParameter("simplify", f"expected metres, got {raw!r}") from None
+    if math.isnan(metres) or not 0 <= metres <= MAX_SIMPLIFY_METRES:
+        raise InvalidParameter("simplify",
+                               f"must be between 0 and {MAX_SIMPLIFY_METRES} metres, got {raw!r}")
+    return metres / METRES_PER_DEGREE if metres else None
+
+
+def _indicator_args() -> tuple[str | None, int | None]:
+    indicator = request.args.get("indicator") or None
+    year = _int("year", 0, 1900, 2100) if request.args.get("year") else None
+    if year is not None and indicator is None:
+        raise InvalidParameter("year", "only meaningful together with indicator")
+    return indicator, year
+
+
 def _neighbourhood_args() -> dict:
-    allowed = {"municipality", "bbox", "indicator", "year", "simplify", *PAGING}
-    for name in request.args:
-        if name not in allowed:
-            raise InvalidParameter(name, f"unknown parameter (known: {', '.join(sorted(allowed))})")
+    _only(("municipality", "bbox", "indicator", "year", "simplify", *PAGING))
     filt = Filter.from_params({k: v for k, v in _params().items()
                                if k in ("municipality", "bbox")})
-    simplify = request.args.get("simplify")
-    tol = None
-    if simplify:
-        try:
-            metres = float(simplify)
-        except ValueError:
-            raise InvalidParameter("simplify", f"expected metres, got {simplify!r}") from None
-        if not (0 <= metres <= 10000) or math.isnan(metres):
-            raise InvalidParameter("simplify", "must be between 0 and 10000 metres")
-        tol = metres / 111_320 if metres else None
-    year = _int("year", 0, 1900, 2100) if request.args.get("year") else None
-    return {"bbox": filt.bbox, "municipality": filt.municipality, "simplify": tol,
-            "indicator": request.args.get("indicator") or None, "year": year}
+    indicator, year = _indicator_args()
+    return {"bbox": filt.bbox, "municipality": filt.municipality,
+            "simplify": _simplify_tolerance(), "indicator": indicator, "year": year}
 
 
 @bp.route("/neighbourhoods")
 def neighbourhoods():
+    """Neighbourhood polygons, optionally with one indicator's value for one year."""
     a = _neighbourhood_args()
     db = get_db()
-    rows = store.neighbourhoods(db, bbox=a["bbox"], municipality=a["municipality"],
-                                simplify=a["simplify"])
     values, year, source = ({}, None, None)
     if a["indicator"]:
         values, year, source = indicator_values(db, a["indicator"], a["year"])
+    rows = store.neighbourhoods(db, bbox=a["bbox"], municipality=a["municipality"],
+                                simplify=a["simplify"])
     page, total = _page(rows)
     feats = [neighbourhood_feature(n, value=values.get(n["code"]), indicator=a["indicator"],
                                    year=year) for n in page]
     extra = {"indicator": a["indicator"], "year": year, "source": source} if a["indicator"] else {}
-    return geojson_response(collection(feats, matched=total, **extra))
+    return geojson_response(collection(feats, matched=total, links=_links(total), **extra))
 
 
 @bp.route("/neighbourhoods/<code>")
 def neighbourhood(code: str):
-    return geojson_response(neighbourhood_feature(store.neighbourhood(get_db(), code)))
+    """One neighbourhood polygon (404 when unknown); ``indicator``/``year``/``simplify`` as
+    for the collection."""
+    _only(("indicator", "year", "simplify"))
+    indicator, year = _indicator_args()
+    db = get_db()
+    n = store.neighbourhood(db, code)
+    tol = _simplify_tolerance()
+    if tol:
+        n["geometry"] = n["geometry"].simplify(tol, preserve_topology=True)
+    value = None
+    if indicator:
+        values, year, _source = indicator_values(db, indicator, year)
+        value = values.get(code)
+    return geojson_response(neighbourhood_feature(n, value=value, indicator=indicator,
+                                                  year=year))
 
 
 @bp.route("/indicators")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -9,7 +11,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 
 from .. import access, coverage, maps, network, store, traveltime
 from ..editing import is_stale
-from ..errors import InvalidParameter
+from ..errors import InvalidParameter, NotFound
 from ..filters import FILTER_PARAMETERS, Filter
 from ..hours import describe_session
 from ..indicators import (INDICATORS, NEED_INDEX_FORMULA, TYPOLOGY_CLASSES, indicator_label,
@@ -32,7 +34,8 @@ def _globals():
     return {"models": WORKING_MODELS, "kinds": PLACE_KINDS, "thresholds": THRESHOLDS,
             "weekdays": WEEKDAY_NAMES_EN, "describe_session": describe_session,
             "is_stale": is_stale, "SAMPLE_DATA_LABEL": SAMPLE_DATA_LABEL,
-            "has_sample": has_sample, "filter_help": FILTER_PARAMETERS}
+            "has_sample": has_sample, "filter_help": FILTER_PARAMETERS,
+            "describe_filter": maps.describe_filter}
 
 
 def _filter(extra=()) -> Filter:
@@ -166,25 +169,59 @@ def _access_layers(db, filt, mode, minutes):
     return layers
 
 
+#: About 5 m: invisible at neighbourhood zoom, and it makes 2,730 wijken light enough.
+MAP_SIMPLIFY_DEGREES = 0.00005
+
+
+def _static_prefix() -> str:
+    return url_for("static", filename="").rstrip("/")
+
+
+_FRAMES: OrderedDict[tuple, str] = OrderedDict()
+_FRAMES_LOCK = threading.Lock()
+FRAME_CACHE_SIZE = 64
+
+
 @bp.route("/kaart/frame")
 def map_frame():
+    """The map itself; rendered maps are kept per query until the data changes."""
     db = get_db()
+    key = (store.data_version(db), request.query_string, request.script_root,
+           current_app.config.get("CACHE_DIR"))
+    with _FRAMES_LOCK:
+        html = _FRAMES.get(key)
+        if html is not None:
+            _FRAMES.move_to_end(key)
+    if html is None:
+        html = _render_frame(db)
+        with _FRAMES_LOCK:
+            _FRAMES[key] = html
+            while len(_FRAMES) > FRAME_CACHE_SIZE:
+                _FRAMES.popitem(last=False)
+    return Response(html, mimetype="text/html")
+
+
+def _render_frame(db) -> str:
     filt = _filter(extra=MAP_EXTRA)
     _, indicator, year, mode, minutes = _map_choice(db)
     values, source, label = {}, None, None
     if indicator:
         values, year, source, label = _values(db, filt, indicator, year, mode, minutes)
+    places = store.places(db, filt)
+    meta = INDICATORS.get(indicator or "")
     m = maps.build_map(
         store.neighbourhoods(db, municipality=filt.municipality, bbox=filt.bbox,
-                             simplify=0.00005),
-        store.places(db, filt), static_prefix=url_for("static", filename="").rstrip("/"),
+                             simplify=MAP_SIMPLIFY_DEGREES),
+        places, static_url_prefix=_static_prefix(),
         indicator=indicator, indicator_label=label, values=values, year=year, source=source,
+        unit="share" if indicator == COVERAGE else (meta.unit if meta else None),
+        filter_description=maps.describe_filter(filt),
         detail_url=url_for("pages.place_detail", place_id=0).replace("/0", "/{id}"),
         neighbourhood_url=url_for("pages.neighbourhood_detail", code="CODE").replace("CODE",
                                                                                        "{code}"),
         extra_layers=_access_layers(db, filt, mode, minutes),
         categories=TYPOLOGY_CLASSES if indicator == TYPOLOGY else None)
-    return Response(m.get_root().render(), mimetype="text/html")
+    return m.get_root().render()
 
 
 @bp.route("/outreach")
@@ -229,15 +266,39 @@ def place_list():
                            query={k: v for k, v in request.args.items() if k != "page"})
 
 
-@bp.route("/places/<int:place_id>")
-def place_detail(place_id: int):
-    p = store.place(get_db(), place_id)
-    if p.get("archived_at"):
-        from ..errors import NotFound
+def _only_params(allowed: tuple[str, ...]) -> None:
+    """Refuse query parameters a page does not understand (a typo must not look like a result)."""
+    for name in request.args:
+        if name not in allowed:
+            known = ", ".join(allowed) or "none"
+            raise InvalidParameter(name, f"unknown parameter (known: {known})")
 
+
+def _live_place(db, place_id: int) -> dict:
+    """A place that is not archived, with its current activities; NotFound otherwise."""
+    p = store.place(db, place_id)
+    if p.get("archived_at"):
         raise NotFound(f"place {place_id} has been archived")
     p["activities"] = [a for a in p["activities"] if not a.get("archived_at")]
-    return render_template("place.html", place=p)
+    return p
+
+
+@bp.route("/places/<int:place_id>")
+def place_detail(place_id: int):
+    _only_params(())
+    return render_template("place.html", place=_live_place(get_db(), place_id))
+
+
+@bp.route("/places/<int:place_id>/kaart")
+def place_map_frame(place_id: int):
+    """The small map embedded on a place's detail page."""
+    db = get_db()
+    _only_params(())
+    p = _live_place(db, place_id)
+    hood = store.neighbourhood(db, p["neighbourhood_code"]) if p.get("neighbourhood_code") \
+        else None
+    m = maps.place_map(p, neighbourhood=hood, static_url_prefix=_static_prefix())
+    return Response(m.get_root().render(), mimetype="text/html")
 
 
 @bp.route("/activities")
@@ -253,30 +314,44 @@ def activity_list():
 
 @bp.route("/activities/<int:activity_id>")
 def activity_detail(activity_id: int):
+    _only_params(())
     a = store.activity(get_db(), activity_id)
     if a.get("archived_at"):
-        from ..errors import NotFound
-
         raise NotFound(f"activity {activity_id} has been archived")
     return render_template("activity.html", activity=a)
 
 
+NEIGHBOURHOOD_PAGE_SIZE = 100
+
+
 @bp.route("/neighbourhoods")
 def neighbourhood_list():
-    filt = _filter()
+    _only_params(("municipality", "bbox", "q", "page"))
+    filt = _filter(extra=("page",))
+    page = _page_number()
     db = get_db()
     rows = store.neighbourhoods(db, municipality=filt.municipality, bbox=filt.bbox)
+    if filt.q:
+        words = filt.q.casefold().split()
+        rows = [n for n in rows
+                if all(w in f"{n['code']} {n.get('name') or ''}".casefold() for w in words)]
     pop = {}
     frame = store.indicator_frame(db, indicator="population")
     if not frame.empty:
-        latest = frame.sort_values("year").groupby("code").tail(1)
-        pop = dict(zip(latest["code"], latest["value"]))
-    return render_template("neighbourhoods.html", neighbourhoods=rows, population=pop,
-                           filt=filt)
+        latest = frame.dropna(subset=["value"]).sort_values("year").groupby("code").tail(1)
+        pop = {c: (v, int(y)) for c, v, y in zip(latest["code"], latest["value"],
+                                                   latest["year"])}
+    size = NEIGHBOURHOOD_PAGE_SIZE
+    return render_template("neighbourhoods.html", neighbourhoods=rows[(page - 1) * size:
+                                                                     page * size],
+                           total=len(rows), page=page, pages=max(1, -(-len(rows) // size)),
+                           population=pop, filt=filt,
+                           query={k: v for k, v in request.args.items() if k != "page"})
 
 
 @bp.route("/neighbourhoods/<code>")
 def neighbourhood_detail(code: str):
+    _only_params(())
     db = get_db()
     n = store.neighbourhood(db, code)
     frame = store.indicator_frame(db, code=code)
