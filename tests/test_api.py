@@ -163,7 +163,7 @@ def test_neighbourhoods_with_an_indicator(client, directory):
     assert body["year"] == 2024 and body["source"] == "Statbel"
     older = client.get("/api/neighbourhoods?indicator=population&year=2023").get_json()
     assert {f["properties"]["code"]: f["properties"]["value"] for f in older["features"]} == {
-        "4402101": 1100, "4402102": None, "1100101": None}
+        "4402101": 1100, "4402102": None, "1100101": None, "1100102": None}
     for q, param in (("indicator=income", "indicator"), ("indicator=population&year=1990",
                                                          "year"), ("simplify=-3", "simplify"),
                      ("x=1", "x")):
@@ -180,3 +180,107 @@ def test_single_records_and_404s(client, directory):
         assert resp.status_code == 404 and resp.get_json()["ok"] is False
 
 
+
+
+def test_municipality_and_bbox_on_neighbourhoods(client, directory):
+    def codes(q):
+        resp = client.get(f"/api/neighbourhoods?{q}")
+        assert resp.status_code == 200, resp.get_json()
+        return sorted(f["properties"]["code"] for f in resp.get_json()["features"])
+
+    assert codes("municipality=11001") == ["1100101", "1100102"]
+    # a box over the east half of Antwerpen only touches the two Antwerp squares
+    assert codes("bbox=4.40,51.20,4.45,51.21") == ["1100101", "1100102"]
+    assert codes("bbox=4.44,51.20,4.45,51.21") == ["1100102"]
+    assert codes("bbox=0,0,1,1") == []
+
+
+def test_polygons_are_lon_lat_and_closed(client, directory):
+    body = client.get("/api/neighbourhoods").get_json()
+    assert body["numberMatched"] == len(HOODS)
+    for f in body["features"]:
+        assert f["type"] == "Feature" and f["geometry"]["type"] == "Polygon"
+        ring = f["geometry"]["coordinates"][0]
+        assert ring[0] == ring[-1] and len(ring) >= 4
+        minx, miny, maxx, maxy = HOODS[f["properties"]["code"]]
+        assert all(minx <= x <= maxx and miny <= y <= maxy for x, y in ring)
+
+
+def test_simplify_is_validated_and_thins_geometry(client, directory, db):
+    wiggly = shapely.Polygon([(3.80 + i * 0.001, 51.0 + (0.00001 if i % 2 else 0))
+                              for i in range(50)] + [(3.849, 51.05), (3.80, 51.05)])
+    store.save_neighbourhoods(db, gpd.GeoDataFrame(
+        {"code": ["4402199"], "name": ["Wiggle"], "municipality_code": ["44021"]},
+        geometry=[wiggly], crs=4326), source="test")
+
+    def vertices(q):
+        body = client.get(f"/api/neighbourhoods/4402199{q}").get_json()
+        return len(body["geometry"]["coordinates"][0])
+
+    assert vertices("") == 53
+    assert vertices("?simplify=5") < 10  # 1 m wiggles disappear at 5 m tolerance
+    assert vertices("?simplify=0") == 53
+    for bad in ("abc", "-1", "nan", "20000"):
+        resp = client.get(f"/api/neighbourhoods?simplify={bad}")
+        assert resp.status_code == 400 and resp.get_json()["parameter"] == "simplify", bad
+
+
+def test_single_neighbourhood_with_indicator(client, directory):
+    f = client.get("/api/neighbourhoods/4402102?indicator=social_assistance_share").get_json()
+    assert f["properties"]["value"] == pytest.approx(0.12) and f["properties"]["year"] == 2024
+    resp = client.get("/api/neighbourhoods/4402102?year=2024")
+    assert resp.status_code == 400 and resp.get_json()["parameter"] == "year"
+
+
+@pytest.mark.parametrize("url,param", [
+    ("/api/places/{pid}?verbose=1", "verbose"), ("/api/activities/{aid}?x=1", "x"),
+    ("/api/neighbourhoods/4402101?free=true", "free"), ("/api/indicators?all=1", "all"),
+    ("/api/activities?limit=10001", "limit"), ("/api/neighbourhoods?offset=x", "offset"),
+    ("/api/activities?day=mo&from=12:00&to=11:00", "to"),
+])
+def test_unknown_or_bad_parameters_on_every_endpoint(client, directory, url, param):
+    pid = client.get("/api/places?limit=1").get_json()["features"][0]["id"]
+    aid = client.get("/api/activities?limit=1").get_json()["features"][0]["id"]
+    resp = client.get(url.format(pid=pid, aid=aid))
+    assert resp.status_code == 400, resp.get_data(as_text=True)
+    assert resp.get_json()["parameter"] == param
+
+
+def test_paging_links_walk_the_whole_collection(client, directory):
+    url, seen = "/api/activities?limit=1&free=true", []
+    while url:
+        body = client.get(url).get_json()
+        seen += [f["properties"]["name"] for f in body["features"]]
+        assert body["numberMatched"] == 2
+        nxt = [lnk["href"] for lnk in body["links"] if lnk["rel"] == "next"]
+        url = nxt[0] if nxt else None
+    assert sorted(seen) == ["Buddy", "Koffie"]
+    last = client.get("/api/activities?limit=1&free=true&offset=1").get_json()
+    [prev] = [lnk["href"] for lnk in last["links"] if lnk["rel"] == "prev"]
+    assert "offset=0" in prev and "free=true" in prev
+    beyond = client.get("/api/places?offset=50").get_json()
+    assert beyond["numberReturned"] == 0 and beyond["numberMatched"] == 3
+
+
+def test_activity_feature_has_its_place_point_and_labels(client, directory):
+    [f] = client.get("/api/activities?q=praatgroep").get_json()["features"]
+    assert f["geometry"] == {"type": "Point", "coordinates": [3.72, 51.07]}
+    p = f["properties"]
+    assert p["models"] == ["peer", "location"]
+    assert p["model_labels"] == ["lotgenotennetwerk", "netwerkversterking via locatie/regio"]
+    assert p["sessions"] == "Mo[1] 14:00-16:00" and p["free"] is None
+    assert p["sample"] is True and "sample data" in p["sample_label"]
+
+
+def test_archived_place_is_gone_from_the_api(client, directory, db):
+    pid = client.get("/api/places?kind=library").get_json()["features"][0]["id"]
+    db["places"].update(pid, {"archived_at": "2025-10-01T00:00:00"})
+    assert client.get(f"/api/places/{pid}").status_code == 404
+    assert "Bibliotheek" not in str(client.get("/api/places").get_json())
+
+
+def test_indicator_catalogue(client, directory):
+    body = client.get("/api/indicators").get_json()
+    by = {c["indicator"]: c for c in body["indicators"]}
+    assert by["population"]["years"] == [2023, 2024]
+    assert by["social_assistance_share"]["neighbourhoods"] == 3

@@ -202,7 +202,16 @@ def neighbourhood(code: str):
 
 @bp.route("/indicators")
 def indicators():
-    return jsonify({"ok": True, "indicators": store.indicator_catalogue(get_db())})
+    """Every stored indicator with its years, coverage, sources, label and unit."""
+    from ..indicators import INDICATORS, indicator_label
+
+    _only(())
+    out = []
+    for c in store.indicator_catalogue(get_db()):
+        meta = INDICATORS.get(c["indicator"])
+        out.append({**c, "label": indicator_label(c["indicator"]),
+                    "unit": meta.unit if meta else None})
+    return jsonify({"ok": True, "indicators": out})
 
 
 def _neighbourhood_frame(db, municipality=None):
