@@ -216,17 +216,23 @@ def place_popup(p: Mapping, detail_url: str | None = None) -> str:
 
 
 class _Popup(MacroElement):
-    """A popup bound with Leaflet's ``bindPopup(html)``: folium's own Popup needs jQuery."""
+    """A popup bound with Leaflet's ``bindPopup(html)``: folium's own Popup needs jQuery.
+
+    Long popups scroll (``max_height``) and open clear of the banners at the top.
+    """
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.bindPopup({{ this.html_json }}, {maxWidth: {{ this.max_width }}});
+        {{ this._parent.get_name() }}.bindPopup({{ this.html_json }}, {maxWidth: {{ this.max_width }},
+            maxHeight: {{ this.max_height }}, autoPanPaddingTopLeft: [50, 90],
+            autoPanPaddingBottomRight: [50, 20]});
         {% endmacro %}
     """)
 
-    def __init__(self, html_text: str, max_width: int = 320):
+    def __init__(self, html_text: str, max_width: int = 320, max_height: int = 320):
         super().__init__()
         self._name = "Popup"
+        self.max_height = max_height
         # JSON is a valid JS string literal; "</" is escaped so the HTML cannot close the script
         self.html_json = json.dumps(html_text).replace("</", "<\\/")
         self.max_width = max_width
@@ -312,7 +318,7 @@ _MAP_CSS = """
 .bk-banners{position:absolute;z-index:1000;top:10px;left:54px;right:54px;pointer-events:none;
  font:13px/1.35 system-ui,sans-serif;text-align:center}
 .bk-banners p{display:inline-block;margin:0 4px 4px;padding:3px 8px;border-radius:4px;
- box-shadow:0 1px 3px rgba(0,0,0,.3);pointer-events:auto}
+ box-shadow:0 1px 3px rgba(0,0,0,.3)}
 .bk-filter{background:#fff;color:#1d1d1f}.bk-sample-banner{background:#fff4e0;color:#6b3a00}
 .bk-source{color:#555;font-size:11px;margin:4px 0}.bk-sample{color:#8a4b00;font-style:italic}
 .bk-popup h3{margin:0 0 2px;font-size:15px}.bk-popup h4{margin:6px 0 2px;font-size:13px}

@@ -8,8 +8,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from test_api import HOSTILE, build_directory
+
 from buurtkaart import create_app, store
-from buurtkaart.demo import build_demo
 
 pytestmark = pytest.mark.browser
 
@@ -20,19 +21,22 @@ ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    """The app on a temporary database holding the constructed directory of test_api."""
     from werkzeug.serving import make_server
 
-    path = tmp_path_factory.mktemp("browser") / "demo.db"
+    path = tmp_path_factory.mktemp("browser") / "buurtkaart.db"
     db = store.connect(path)
-    build_demo(db, progress=lambda _msg: None)
+    build_directory(db)
+    names = sorted(p["name"] for p in store.places(db))
     counts = store.counts(db)
     db.conn.close()
     app = create_app({"DATABASE": str(path), "TESTING": True})
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}", counts
+    yield f"http://127.0.0.1:{srv.server_port}", counts, names
     srv.shutdown()
+    thread.join()
 
 
 @pytest.fixture(scope="module")
@@ -64,63 +68,99 @@ def _page(browser, **kw):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def dialog(d):  # an alert() would mean a hostile name ran as code
+        errors.append(f"dialog: {d.message}")
+        d.dismiss()
+
+    page.on("dialog", dialog)
     return context, page, outside, errors
 
 
 def test_map_renders_overlays_legend_and_popups_with_no_network(browser, server):
-    base, counts = server
+    base, counts, names = server
     context, page, outside, errors = _page(browser)
-    page.goto(f"{base}/kaart", wait_until="networkidle")
+    page.goto(f"{base}/kaart?indicator=population", wait_until="networkidle")
     frame = page.frame_locator("#map-frame")
     # Leaflet came from the app itself and ran
     frame.locator(".leaflet-container").wait_for(timeout=20000)
     html_frame = next(f for f in page.frames if f.url.startswith(f"{base}/kaart/frame"))
     assert html_frame.evaluate("typeof L === 'object' && typeof L.map === 'function'")
-    # choropleth: one polygon per neighbourhood, filled with a class colour
+    # choropleth: one polygon per neighbourhood, filled with class colours and "no data"
     polygons = frame.locator("path.bk-neighbourhood")
-    assert polygons.count() == counts["neighbourhoods"]
+    assert polygons.count() == counts["neighbourhoods"] == 4
     fills = {polygons.nth(i).get_attribute("fill") for i in range(polygons.count())}
-    assert len(fills) > 1
-    # markers: one circle per place in the "all places" layer
+    assert len(fills) == 4 and "#bdbdbd" in fills
+    # markers: one circle per place in the "all places" layer; model layers start hidden
     circles = frame.locator("path.bk-place")
-    assert circles.count() == counts["places"]
+    assert circles.count() == counts["places"] == 3
+    assert frame.locator("path.bk-model-marker").count() == 0
+    # the overlays are really drawn although no tile could load
+    box = polygons.first.bounding_box()
+    assert box and box["width"] > 10 and box["height"] > 10
+    assert frame.locator("img.leaflet-tile-loaded").count() == 0
     legend = frame.locator("#bk-legend")
-    assert legend.is_visible() and "population" in legend.inner_text()
-    assert "Meeting places" in legend.inner_text()
-    # a popup with the place's name and threshold badges opens on click
-    circles.first.dispatch_event("click")
-    popup = frame.locator(".leaflet-popup-content")
-    popup.wait_for(timeout=5000)
-    text = popup.inner_text()
-    assert "walk-in:" in text and "Open:" in text
-    # layer control lists one layer per working model
-    assert frame.locator(".leaflet-control-layers-overlays label").count() >= 8
+    assert legend.is_visible()
+    legend_text = legend.inner_text()
+    assert "population (bevolking) (2024)" in legend_text and "no data" in legend_text
+    assert "Meeting places" in legend_text and "lotgenotennetwerk" in legend_text
+    # clicking each marker opens a popup with that place's name (shown as text, even the
+    # hostile one) and its threshold badges
+    seen = []
+    for i in range(circles.count()):
+        circles.nth(i).dispatch_event("click")
+        popup = frame.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=5000)
+        seen.append(popup.locator("h3").inner_text())
+        text = popup.inner_text()
+        assert "Open:" in text and "Wheelchair access:" in text
+        if seen[-1] == "Buurthuis Noord":
+            assert "walk-in: no" in text and "childcare on site: yes" in text
+            assert "free: unknown" in text and "every Wednesday 19:00-21:00" in text
+            assert popup.locator("a", has_text="Details").get_attribute("href").startswith(
+                "/places/")
+        frame.locator(".leaflet-popup-close-button").click()  # a real click: not covered
+        frame.locator(".leaflet-popup").wait_for(state="detached")
+    assert sorted(seen) == names and f"Bibliotheek {HOSTILE}" in seen
+    # the layer control holds one layer per working model; switching one on rings its places
+    frame.locator(".leaflet-control-layers").hover()
+    overlays = frame.locator(".leaflet-control-layers-overlays label")
+    assert overlays.count() == 1 + 1 + 7  # neighbourhoods, all places, seven models
+    overlays.filter(has_text="lotgenotennetwerk").locator("input").check()
+    assert frame.locator("path.bk-model-peer").count() == 1
     # nothing but tiles tried to leave the machine, and those were blocked
     assert outside, "the basemap should have asked for tiles"
-    assert all(urlsplit(u).hostname.endswith("tile.openstreetmap.org") for u in outside), outside
+    assert all(urlsplit(u).hostname == "tile.openstreetmap.org" for u in outside), outside
     assert errors == []
     context.close()
 
 
-def test_place_list_fits_a_phone_screen(browser, server):
-    base, _ = server
+@pytest.mark.parametrize("path", ["/places", "/places?free=true", "/kaart", "/activities",
+                                  "/neighbourhoods", "/"])
+def test_pages_fit_a_phone_screen(browser, server, path):
+    base, _, _ = server
     context, page, outside, errors = _page(browser, viewport={"width": 375, "height": 740},
                                            device_scale_factor=2, is_mobile=True)
-    page.goto(f"{base}/places?free=true", wait_until="networkidle")
-    assert page.locator("li.place").count() >= 1
+    page.goto(f"{base}{path}", wait_until="networkidle")
+    assert page.locator("main h1").is_visible()
+    if path.startswith("/places"):
+        assert page.locator("li.place").count() >= 1
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
-    assert outside == [] and errors == []
+    assert all(urlsplit(u).hostname == "tile.openstreetmap.org" for u in outside), outside
+    assert errors == []
     context.close()
 
 
 def test_place_list_prints_addresses_without_navigation(browser, server, tmp_path):
-    base, _ = server
+    base, _, _ = server
     context, page, _outside, _errors = _page(browser)
     page.goto(f"{base}/places", wait_until="networkidle")
     page.emulate_media(media="print")
     assert not page.locator("header.site nav").is_visible()
-    assert page.locator("p.address").first.is_visible()
+    assert page.locator("p.address").count() == 3
+    assert all(page.locator("p.address").nth(i).is_visible() for i in range(3))
+    assert not page.locator("details.no-print").is_visible()
     pdf = tmp_path / "list.pdf"
     page.pdf(path=str(pdf))
     assert pdf.stat().st_size > 1000

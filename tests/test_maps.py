@@ -189,3 +189,25 @@ def test_place_map_shows_the_place_and_its_neighbourhood(data):
     assert "bk-place bk-kind-drop_in_centre" in html and "Inloop Centrum" in html
     assert "bk-neighbourhood" in html
     assert _urls(html) == {maps.TILE_URL, "https://www.openstreetmap.org/copyright"}
+
+
+def test_vendored_assets_are_the_recorded_files_with_their_licence(client):
+    import hashlib
+    from pathlib import Path
+
+    import buurtkaart
+
+    vendor = Path(buurtkaart.__file__).parent / "static" / "vendor"
+    sums = dict(reversed(line.split("  ", 1)) for line in
+                (vendor / "SHA256SUMS").read_text().splitlines())
+    assert "./leaflet/LICENSE" in sums and "./leaflet/leaflet.js" in sums
+    for rel, digest in sums.items():
+        assert hashlib.sha256((vendor / rel).read_bytes()).hexdigest() == digest, rel
+    assert "BSD 2-Clause" in (vendor / "leaflet" / "LICENSE").read_text()
+    # the app serves them, and every url() in Leaflet's stylesheet points at a served file
+    for rel in sums:
+        assert client.get(f"/static/vendor/{rel[2:]}").status_code == 200, rel
+    css = (vendor / "leaflet" / "leaflet.css").read_text()
+    for ref in re.findall(r"url\(([^)]+)\)", css):
+        if not ref.startswith(("data:", "#")):  # "#default#VML" is an old IE behaviour
+            assert (vendor / "leaflet" / ref.strip("'\"")).exists(), ref
