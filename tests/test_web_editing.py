@@ -238,3 +238,38 @@ def test_the_cached_map_shows_an_edit_at_once(client, setup):
                                               "csrf_token": _csrf(client)})
     frame = client.get("/kaart/frame").get_data(as_text=True)
     assert "De Kring (nieuw adres)" in frame
+
+
+def test_admin_imports_an_uploaded_file_or_nothing(client, setup, app):
+    import io
+
+    login(client, "noord@buurtwerk.be")
+    assert client.get("/admin/import").status_code == 403  # editors do not import
+    client.post("/logout", data={"csrf_token": _csrf(client)})
+    login(client, "admin@stad.be")
+    good = ("place_name;lon;lat;activity_name;models;cost\n"
+            "Buurthuis Oost;3,73;51,05;Soep;organisation;gratis\n")
+    bad = good + "Kapot;abc;51,05;X;peer;gratis\n"
+    resp = client.post("/admin/import", data={
+        "kind": "places", "csrf_token": _csrf(client),
+        "file": (io.BytesIO(bad.encode()), "../../etc/aanbod.csv")},
+        content_type="multipart/form-data")
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "Nothing was imported" in body
+    assert "etc_aanbod.csv, row 3, field &#39;lon&#39;" in body  # the name, made safe
+    assert client.get("/api/places").get_json()["features"] == []
+    resp = client.post("/admin/import", data={
+        "kind": "places", "csrf_token": _csrf(client),
+        "file": (io.BytesIO(good.encode()), "aanbod.csv")}, content_type="multipart/form-data")
+    assert resp.status_code == 200 and "Imported 1 places" in resp.get_data(as_text=True)
+    assert [f["properties"]["name"] for f in client.get("/api/places").get_json()["features"]] \
+        == ["Buurthuis Oost"]
+    resp = client.post("/admin/import", data={
+        "kind": "places", "csrf_token": _csrf(client),
+        "file": (io.BytesIO(b"x"), "aanbod.exe")}, content_type="multipart/form-data")
+    assert resp.status_code == 400 and b"must end in" in resp.data
+    app.config["MAX_CONTENT_LENGTH"] = 2000
+    resp = client.post("/admin/import", data={
+        "kind": "places", "csrf_token": _csrf(client),
+        "file": (io.BytesIO(good.encode() * 200), "groot.csv")}, content_type="multipart/form-data")
+    assert resp.status_code == 413

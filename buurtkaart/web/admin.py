@@ -173,3 +173,75 @@ def users():
     return render_template("admin/users.html", users=accounts.users(db), error=error,
                            organisations=store.organisations(db), roles=accounts.ROLES), \
         (400 if error else 200)
+
+
+IMPORT_KINDS = {
+    "places": ("Places and activities", (".csv", ".geojson", ".json")),
+    "indicators": ("Indicator table", (".csv",)),
+    "neighbourhoods": ("Neighbourhoods", (".geojson", ".json", ".gpkg")),
+}
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required(role="admin")
+def import_file():
+    """Admins upload a file; it is imported in one transaction or refused with every problem.
+
+    The upload goes to a fresh temporary directory under a fixed name (the
+    user's file name is only used for its extension and in messages), so a
+    file name can never point anywhere else on the server.
+    """
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from werkzeug.utils import secure_filename
+
+    problems, done = [], None
+    if request.method == "POST":
+        rate_limit("write")
+        kind = request.form.get("kind", "")
+        upload = request.files.get("file")
+        if kind not in IMPORT_KINDS:
+            abort(400, description=f"unknown import kind {kind!r}")
+        if upload is None or not upload.filename:
+            abort(400, description="choose a file to import")
+        shown = secure_filename(upload.filename) or "upload"
+        suffix = Path(shown).suffix.lower()
+        if suffix not in IMPORT_KINDS[kind][1]:
+            abort(400, description=f"{shown}: a {IMPORT_KINDS[kind][0].lower()} file must end "
+                                   f"in {', '.join(IMPORT_KINDS[kind][1])}")
+        with tempfile.TemporaryDirectory(prefix="buurtkaart-upload-") as tmp:
+            path = Path(tmp) / f"upload{suffix}"
+            upload.save(os.fspath(path))
+            db = get_db()
+            try:
+                done = _run_import(db, kind, path, shown)
+            except ImportFailed as exc:
+                problems = [str(p).replace(str(path), shown) for p in exc.problems]
+        status = 400 if problems else 200
+    else:
+        status = 200
+    return render_template("admin/import.html", kinds=IMPORT_KINDS, problems=problems,
+                           done=done), status
+
+
+def _run_import(db, kind: str, path, shown: str) -> str:
+    if kind == "places":
+        from ..importers import import_directory
+
+        n = import_directory(db, path)
+        return (f"Imported {n['places']} places, {n['activities']} activities and "
+                f"{n['organisations']} organisations from {shown}.")
+    if kind == "indicators":
+        from ..importers.indicators import read_indicator_table
+
+        frame = read_indicator_table(path, source=shown)
+        n = store.save_indicators(db, frame, file=shown)
+        return f"Imported {n} indicator values from {shown}."
+    from ..importers.geo import read_neighbourhoods
+
+    frame, warnings = read_neighbourhoods(path)
+    n = store.save_neighbourhoods(db, frame, source=shown)
+    return f"Imported {n} neighbourhoods from {shown}." + (
+        f" Warnings: {'; '.join(warnings)}" if warnings else "")
