@@ -344,3 +344,34 @@ def test_best_locations_api_and_ranking(demo_db, client):
     assert "score = need" in ranking["formula"]
     scores = [r["score"] for r in ranking["ranking"]]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_only_places_open_in_the_time_window_count(db):
+    """Two places on a line; for Tuesday evening only the evening one counts."""
+    from buurtkaart import access
+    from buurtkaart.filters import Filter
+    from buurtkaart.records import validate_activity, validate_place
+
+    g = _line_graph(n=10, metres=60.0)
+    recs, acts = [], []
+    for name, node, sessions in (("Ochtend", 0, "Tu 09:00-11:00"), ("Avond", 9, "Tu 18:00-20:00")):
+        p, _ = validate_place({"name": name, "lon": float(g.lon[node]), "lat": 0.0})
+        a, probs = validate_activity({"name": f"{name} koffie", "models": "peer",
+                                      "place_uid": p["uid"], "sessions": sessions})
+        assert not probs
+        recs.append(p)
+        acts.append(a)
+    store.save_directory(db, places=recs, activities=acts)
+    ctx = access.Context(network.PROFILES["walk"], g, g.lengths(), None, "x", None)  # 1 m/s
+    residents = _residents([("west", 1, 100), ("east", 8, 100)])
+
+    def shares(params):
+        places, unsnapped = access.facilities(db, ctx, Filter.from_params(params))
+        assert unsnapped == []
+        cov = coverage.neighbourhood_coverage(ctx.csr, places, residents, minutes=2)
+        return cov.set_index("code")["share_within"].to_dict()
+
+    assert shares({}) == {"west": 1.0, "east": 1.0}
+    assert shares({"day": "tu", "from": "17:00"}) == {"west": 0.0, "east": 1.0}
+    assert shares({"day": "tu", "to": "12:00"}) == {"west": 1.0, "east": 0.0}
+    assert shares({"day": "we"}) == {"west": 0.0, "east": 0.0}
