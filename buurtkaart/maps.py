@@ -20,6 +20,7 @@ place_map(place, *, neighbourhood=None, static_url_prefix="/static") -> folium.M
 describe_filter(filt) -> list[str]
 quantile_classes(values, k=5) -> list[float]
 place_popup(place, detail_url=None) -> str
+display_tolerance(geometries) -> float; round_coordinates(geometry)
 isochrone_layer(polygon, name), suggestion_layer(points, name) -> folium.FeatureGroup
 """
 
@@ -41,6 +42,7 @@ from .taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAMES
 
 __all__ = [
     "build_map", "place_map", "describe_filter", "quantile_classes", "place_popup",
+    "display_tolerance", "round_coordinates",
     "isochrone_layer", "suggestion_layer", "PALETTE", "NO_DATA_COLOUR", "TILE_URL",
     "TILE_ATTRIBUTION",
 ]
@@ -120,6 +122,39 @@ def _fmt(v: float | None, unit: str | None = None) -> str:
     if abs(v) >= 100:
         return f"{v:,.0f}".replace(",", "\u202f")
     return f"{v:.3g}"
+
+
+# --------------------------------------------------------------------------- geometry
+#: Coordinates are rounded to 1e-6 degrees (about 0.1 m): more digits only add bytes.
+COORDINATE_DECIMALS = 6
+#: Simplification never goes finer than this (about 5 m) nor coarser than 1/6000 of the
+#: extent shown, about a pixel on a wide screen when the whole extent fits.
+MIN_TOLERANCE_DEGREES = 0.00005
+EXTENT_FRACTION = 1 / 6000
+
+
+def round_coordinates(geometry):
+    """``geometry`` with coordinates rounded to :data:`COORDINATE_DECIMALS` decimals."""
+    import numpy as np
+    import shapely
+
+    return shapely.transform(geometry, lambda c: np.round(c, COORDINATE_DECIMALS))
+
+
+def display_tolerance(geometries: Iterable) -> float:
+    """A simplification tolerance in degrees for showing ``geometries`` all at once.
+
+    A map of all 2,730 wijken of Flanders gets about 0.0005° (about 50 m, invisible at the
+    zoom that shows them all), one municipality the minimum of about 5 m.
+    """
+    minx = miny = math.inf
+    maxx = maxy = -math.inf
+    for g in geometries:
+        x0, y0, x1, y1 = g.bounds
+        minx, miny, maxx, maxy = min(minx, x0), min(miny, y0), max(maxx, x1), max(maxy, y1)
+    if not math.isfinite(minx):
+        return MIN_TOLERANCE_DEGREES
+    return max(MIN_TOLERANCE_DEGREES, max(maxx - minx, maxy - miny) * EXTENT_FRACTION)
 
 
 # --------------------------------------------------------------------------- filters
@@ -451,7 +486,7 @@ def build_map(
             v = values.get(n["code"]) if indicator else None
             url = neighbourhood_url.format(code=n["code"])
             features.append({
-                "type": "Feature", "geometry": n["geometry"].__geo_interface__,
+                "type": "Feature", "geometry": round_coordinates(n["geometry"]).__geo_interface__,
                 "properties": {
                     "code": n["code"], "name": _e(n.get("name") or n["code"]),
                     "value": _e(shown(v)) if indicator else "",

@@ -284,3 +284,40 @@ def test_indicator_catalogue(client, directory):
     by = {c["indicator"]: c for c in body["indicators"]}
     assert by["population"]["years"] == [2023, 2024]
     assert by["social_assistance_share"]["neighbourhoods"] == 3
+
+
+def test_all_real_flemish_wijken_through_the_api_and_the_map(client, db):
+    from conftest import shared_file
+
+    from buurtkaart.importers.geo import read_neighbourhoods
+
+    gdf, _warnings = read_neighbourhoods(shared_file("flanders_wijken_2024.gpkg"))
+    store.save_neighbourhoods(db, gdf, source="Provincies in Cijfers")
+    full = client.get("/api/neighbourhoods?limit=10000").get_json()
+    assert full["numberMatched"] == full["numberReturned"] == 2730 and full["links"] == []
+    light = client.get("/api/neighbourhoods?limit=10000&simplify=100").get_json()
+
+    def vertices(fc):
+        return sum(len(ring) for f in fc["features"] for ring in
+                   (f["geometry"]["coordinates"] if f["geometry"]["type"] == "Polygon"
+                    else [r for poly in f["geometry"]["coordinates"] for r in poly]))
+
+    assert vertices(light) < 0.8 * vertices(full)
+    areas = {f["properties"]["code"]: shapely.geometry.shape(f["geometry"]).area
+             for f in full["features"]}
+    light_area = 0.0
+    for f in light["features"]:
+        shape = shapely.geometry.shape(f["geometry"])
+        assert shape.is_valid and not shape.is_empty, f["properties"]["code"]
+        light_area += shape.area
+    assert light_area == pytest.approx(sum(areas.values()), rel=0.01)
+    for f in full["features"][::50]:
+        coords = shapely.get_coordinates(shapely.geometry.shape(f["geometry"]))
+        assert ((2.5 < coords[:, 0]) & (coords[:, 0] < 6.5)).all()  # lon first
+        assert ((50.6 < coords[:, 1]) & (coords[:, 1] < 51.6)).all()
+        assert (abs(coords * 1e6 - (coords * 1e6).round()) < 1e-3).all()  # 6 decimals
+    ghent = client.get("/api/neighbourhoods?municipality=44021").get_json()
+    assert ghent["numberMatched"] == 25
+    # the whole region on one map: every wijk is drawn
+    html = client.get("/kaart/frame").get_data(as_text=True)
+    assert html.count('"code": "') == 2730

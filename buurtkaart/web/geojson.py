@@ -6,6 +6,7 @@ import shapely
 
 from ..editing import is_stale
 from ..hours import describe_session, format_sessions
+from ..maps import round_coordinates
 from ..taxonomy import PLACE_KINDS, SAMPLE_DATA_LABEL, WORKING_MODELS
 
 _THRESHOLD_KEYS = ("walk_in", "childcare", "children_welcome", "no_internet", "wheelchair")
@@ -74,7 +75,8 @@ def neighbourhood_feature(n: dict, *, value=None, indicator=None, year=None) -> 
     if indicator:
         props.update(indicator=indicator, year=year, value=value)
     return {"type": "Feature", "id": n["code"],
-            "geometry": shapely.geometry.mapping(n["geometry"]), "properties": props}
+            "geometry": shapely.geometry.mapping(round_coordinates(n["geometry"])),
+            "properties": props}
 
 
 def collection(features: list[dict], *, matched: int | None = None, **extra) -> dict:

@@ -169,10 +169,6 @@ def _access_layers(db, filt, mode, minutes):
     return layers
 
 
-#: About 5 m: invisible at neighbourhood zoom, and it makes 2,730 wijken light enough.
-MAP_SIMPLIFY_DEGREES = 0.00005
-
-
 def _static_prefix() -> str:
     return url_for("static", filename="").rstrip("/")
 
@@ -209,10 +205,12 @@ def _render_frame(db) -> str:
         values, year, source, label = _values(db, filt, indicator, year, mode, minutes)
     places = store.places(db, filt)
     meta = INDICATORS.get(indicator or "")
+    hoods = store.neighbourhoods(db, municipality=filt.municipality, bbox=filt.bbox)
+    tolerance = maps.display_tolerance(n["geometry"] for n in hoods)
+    for n in hoods:
+        n["geometry"] = n["geometry"].simplify(tolerance, preserve_topology=True)
     m = maps.build_map(
-        store.neighbourhoods(db, municipality=filt.municipality, bbox=filt.bbox,
-                             simplify=MAP_SIMPLIFY_DEGREES),
-        places, static_url_prefix=_static_prefix(),
+        hoods, places, static_url_prefix=_static_prefix(),
         indicator=indicator, indicator_label=label, values=values, year=year, source=source,
         unit="share" if indicator == COVERAGE else (meta.unit if meta else None),
         filter_description=maps.describe_filter(filt),
