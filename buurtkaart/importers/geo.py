@@ -9,7 +9,7 @@ rejected when nothing polygonal is left.
 
 Codes are kept as text. The municipality code is taken from
 ``--municipality-field`` when given, else from the first five digits of a
-seven-digit Flemish wijk code (5-digit NIS code + 2-digit wijk number), or
+six- or seven-digit Flemish wijk code (5-digit NIS code + wijk number 1-99), or
 the code itself when it is a five-digit NIS municipality code.
 """
 
@@ -33,7 +33,7 @@ __all__ = ["read_neighbourhoods", "CODE_ALIASES", "NAME_ALIASES"]
 CODE_ALIASES = ("code", "CODE", "wijkcode", "WIJKCODE", "nis_code", "NISCODE", "niscode",
                 "cd_sector", "CD_SECTOR")
 NAME_ALIASES = ("name", "NAME", "naam", "NAAM", "wijknaam", "WIJKNAAM", "tx_sector_descr_nl")
-_WIJK_CODE = re.compile(r"^\d{7}$")
+_WIJK_CODE = re.compile(r"^\d{6,7}$")  # 5-digit NIS code + wijk number 1-99 ("440211")
 _NIS_CODE = re.compile(r"^\d{5}$")
 
 
