@@ -293,6 +293,27 @@ class _Tooltip(MacroElement):
         self.html_json = json.dumps(html_text).replace("</", "<\\/")
 
 
+class _LegendMakesWay(MacroElement):
+    """Folds the legend away when an opened popup would lie under it (it unfolds on a tap)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.on("popupopen", function (e) {
+            var legend = document.getElementById("bk-legend");
+            if (!legend || !legend.open) { return; }
+            var a = legend.getBoundingClientRect(), b = e.popup.getElement().getBoundingClientRect();
+            if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) {
+                legend.open = false;
+            }
+        });
+        {% endmacro %}
+    """)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "LegendMakesWay"
+
+
 # --------------------------------------------------------------------------- legend
 def _legend_html(indicator_label: str | None, breaks: Sequence[float], year, source,
                  unit: str | None, kinds: Sequence[str], models: Sequence[str],
@@ -342,7 +363,7 @@ def _banner_html(lines: Sequence[str], css_class: str) -> str:
 
 
 _MAP_CSS = """
-.bk-legend{position:absolute;z-index:1000;bottom:18px;left:10px;background:#fff;padding:6px 10px;
+.bk-legend{position:absolute;z-index:1000;bottom:52px;left:10px;background:#fff;padding:6px 10px;
  border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,.35);font:13px/1.35 system-ui,sans-serif;
  max-width:min(280px,70vw);max-height:50vh;overflow:auto}
 .bk-legend summary{cursor:pointer;font-weight:600}
@@ -356,8 +377,9 @@ _MAP_CSS = """
  box-shadow:0 1px 3px rgba(0,0,0,.3)}
 .bk-filter{background:#fff;color:#1d1d1f}.bk-sample-banner{background:#fff4e0;color:#6b3a00}
 .bk-source{color:#555;font-size:11px;margin:4px 0}.bk-sample{color:#8a4b00;font-style:italic}
+.leaflet-popup-content .bk-popup{font:13px/1.35 system-ui,sans-serif}
 .bk-popup h3{margin:0 0 2px;font-size:15px}.bk-popup h4{margin:6px 0 2px;font-size:13px}
-.bk-popup p{margin:2px 0;overflow-wrap:anywhere}.bk-kind{color:#555}
+.leaflet-popup-content .bk-popup p{margin:2px 0;overflow-wrap:anywhere}.bk-kind{color:#555}
 .bk-activity{border-top:1px solid #ddd;margin-top:4px}
 .bk-model{display:inline-block;border-left:4px solid;padding-left:3px;margin:1px 4px 1px 0}
 .bk-badge{display:inline-block;border-radius:3px;padding:0 4px;margin:1px;font-size:11px}
@@ -534,6 +556,7 @@ def build_map(
     for layer in extra_layers:
         layer.add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
+    m.add_child(_LegendMakesWay())
 
     root = m.get_root().html
     root.add_child(Element(_legend_html(
