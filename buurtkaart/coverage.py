@@ -1,53 +1,138 @@
 """Population-weighted coverage of meeting places, outreach ranking, scenarios, best locations.
 
 Pure functions: they take a travel-time graph (CSR, seconds), the places that
-count (a DataFrame with ``id``, ``node``, ``models`` (list), ``capacity``) and
-residents as population points (``code``, ``node``, ``population``), and
-return DataFrames. Which places count (thresholds, working models, open at the
-chosen time) is decided by the caller with a :class:`buurtkaart.filters.Filter`.
+count (a DataFrame with ``id``, ``node``, ``models`` (list of working-model
+keys), ``capacity`` (float or NaN)) and residents as population points
+(``code``, ``node``, ``population``, already snapped), and return DataFrames.
+Which places count (thresholds, working models, open at the chosen time) is
+decided by the caller, who passes only those places.
+
+Times are from the resident to the place (searches from the places on the
+transposed graph, see :mod:`buurtkaart.traveltime`).
 
 Per neighbourhood (:func:`neighbourhood_coverage`):
 
-- ``mean_minutes`` / ``median_minutes``: population-weighted mean and median
-  travel time to the nearest matching place; ``None`` when the median resident
-  cannot reach one at all (the mean is over residents who can);
-- ``share_within_5/10/15/20`` and ``share_within`` (at the chosen limit):
-  share of residents (0..1) who reach a place in that many minutes;
-- ``unreachable_population``: residents who reach no matching place at all;
+- ``population``: residents counted;
+- ``mean_minutes``: population-weighted mean travel time to the nearest
+  place, over the residents who can reach one at all (``None`` if nobody can);
+- ``median_minutes``: population-weighted (lower) median over all residents,
+  unreachable ones counting as infinitely far; ``None`` when that median is
+  unreachable (more than half cannot reach any place);
+- ``unreachable_population``: residents who reach no place at all;
+- ``share_within_5/10/15/20`` (the ``thresholds``) and ``share_within`` (at
+  the chosen limit): share of residents (0..1) who reach a place in that
+  many minutes;
 - ``models_reachable``: the number of distinct working models the median
-  resident reaches within the limit (population-weighted median over the
-  neighbourhood's points of the count of models reachable);
-- ``fca_ratio``: two-step floating catchment area (Luo & Wang 2003):
-  for each place with a known capacity, R = capacity / residents within the
-  limit; for each resident, the sum of R over places within the limit;
-  population-weighted mean per neighbourhood, in places per resident
-  (``None`` when no place has a capacity).
+  resident reaches within the limit (population-weighted lower median, over
+  the neighbourhood's points, of the number of models reachable from each
+  point); ``models_reachable_mean`` is the population-weighted mean of the
+  same per-point counts;
+- ``fca_ratio``: two-step floating catchment area (Luo & Wang 2003) with the
+  limit as catchment: for each place with a known capacity,
+  R = capacity / residents within the limit of it; for each resident point,
+  the sum of R over places within its limit; population-weighted mean per
+  neighbourhood (capacity units per resident). Places without a capacity
+  are left out of it; ``NaN`` when no place has a capacity.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from .traveltime import nearest_times, reverse, times_to
+from .errors import InvalidParameter
 from .taxonomy import WORKING_MODELS
+from .traveltime import nearest_times, reverse, within_limit
 
-__all__ = ["THRESHOLD_MINUTES", "RANKING_FORMULA", "neighbourhood_coverage",
-           "aggregate_municipalities", "outreach_ranking", "scenario", "best_locations",
-           "covered_by", "optimum_by_brute_force"]
+__all__ = ["THRESHOLD_MINUTES", "FORMULA", "RANKING_FORMULA", "COVERAGE_COLUMNS",
+           "neighbourhood_coverage", "aggregate_municipalities", "outreach_ranking",
+           "scenario", "best_locations", "covered_by", "optimum_by_brute_force"]
 
 THRESHOLD_MINUTES = (5, 10, 15, 20)
-RANKING_FORMULA = ("score = need / max(need) × (1 − share_within): the neighbourhood with "
-                   "the most need and nobody within reach scores 1; one where everyone "
-                   "reaches a place scores 0. 'residents_without_access' = population × "
-                   "(1 − share_within).")
+
+#: The outreach ranking formula, to show beside the ranking.
+FORMULA = ("score = need_normalised × (1 − share_within), where need_normalised = need / "
+           "max(need) when no need value is negative (counts, shares), and (need − min(need)) / "
+           "(max(need) − min(need)) otherwise (e.g. a z-score need index). The neighbourhood "
+           "with the most need and nobody within reach scores 1; one where everyone reaches a "
+           "place scores 0. residents_without_access = population × (1 − share_within).")
+RANKING_FORMULA = FORMULA  # the name the web layer uses
+
+
+def _label(m: float) -> str:
+    return str(int(m)) if float(m).is_integer() else str(m)
+
+
+def _coverage_columns(thresholds: Sequence[float]) -> list[str]:
+    return (["code", "population", "mean_minutes", "median_minutes", "unreachable_population"]
+            + [f"share_within_{_label(m)}" for m in thresholds]
+            + ["share_within", "models_reachable", "models_reachable_mean", "fca_ratio"])
+
+
+COVERAGE_COLUMNS = tuple(_coverage_columns(THRESHOLD_MINUTES))
+
+
+# ---------------------------------------------------------------- validation
+def _minutes(minutes, name: str = "minutes") -> float:
+    try:
+        value = float(minutes)
+    except (TypeError, ValueError):
+        raise InvalidParameter(name, "must be a number of minutes") from None
+    if not math.isfinite(value) or value <= 0:
+        raise InvalidParameter(name, "must be a positive number of minutes")
+    return value
+
+
+def _need_columns(df, name: str, columns: Iterable[str]) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise InvalidParameter(name, "expected a DataFrame")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise InvalidParameter(name, f"missing column(s): {', '.join(missing)}")
+
+
+def _node_array(values, n: int, name: str) -> np.ndarray:
+    arr = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(float)
+    if len(arr) and (not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr))
+                     or arr.min() < 0 or arr.max() >= n):
+        raise InvalidParameter(name, f"node must be an integer between 0 and {n - 1}")
+    return arr.astype(np.int64)
+
+
+def _place_arrays(places: pd.DataFrame, n: int
+                  ) -> tuple[np.ndarray, list[list[str]], np.ndarray]:
+    _need_columns(places, "facilities", ["node"])
+    nodes = _node_array(places["node"], n, "facilities.node")
+    if "models" in places.columns:
+        models = [list(m) if isinstance(m, (list, tuple, set, np.ndarray)) else []
+                  for m in places["models"]]
+    else:
+        models = [[] for _ in range(len(places))]
+    if "capacity" in places.columns:
+        cap = pd.to_numeric(places["capacity"], errors="coerce").to_numpy(float)
+        if np.any(cap[np.isfinite(cap)] < 0):
+            raise InvalidParameter("facilities.capacity", "must be >= 0 or unknown (NaN)")
+    else:
+        cap = np.full(len(places), np.nan)
+    return nodes, models, cap
+
+
+def _resident_arrays(residents: pd.DataFrame, n: int):
+    _need_columns(residents, "population", ["code", "node", "population"])
+    nodes = _node_array(residents["node"], n, "population.node")
+    pop = pd.to_numeric(residents["population"], errors="coerce").to_numpy(float)
+    if np.any(~np.isfinite(pop)) or np.any(pop < 0):
+        raise InvalidParameter("population", "population must be a finite number >= 0")
+    return residents["code"].to_numpy(), nodes, pop
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    """Lower weighted median: the smallest value with at least half the weight at or below it."""
     if len(values) == 0 or weights.sum() <= 0:
         return math.nan
     order = np.argsort(values, kind="stable")
@@ -56,35 +141,51 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
     return float(v[np.searchsorted(cum, 0.5 * cum[-1])])
 
 
-def _place_arrays(places: pd.DataFrame) -> tuple[np.ndarray, list[list[str]], np.ndarray]:
-    nodes = places["node"].to_numpy(np.int64) if len(places) else np.empty(0, np.int64)
-    models = [list(m) for m in places["models"]] if len(places) else []
-    cap = places["capacity"].to_numpy(float) if "capacity" in places and len(places) \
-        else np.full(len(places), np.nan)
-    return nodes, models, cap
-
-
+# ---------------------------------------------------------------- coverage
 def _fca(rev, nodes, cap, pop_nodes, pop, limit_s) -> np.ndarray | None:
     known = np.flatnonzero(np.isfinite(cap))
     if len(known) == 0:
         return None
-    t = times_to(rev, nodes[known], limit=limit_s, reversed_graph=True)[:, pop_nodes]
-    within = t <= limit_s
-    demand = (within * pop[None, :]).sum(axis=1)
+    cover = within_limit(rev, nodes[known], limit_s, reversed_graph=True)[:, pop_nodes]
+    demand = cover @ pop  # residents within reach of each place
     ratio = np.divide(cap[known], demand, out=np.zeros(len(known)), where=demand > 0)
-    return (within * ratio[:, None]).sum(axis=0)
+    return np.asarray(cover.T @ ratio).ravel()
 
 
 def neighbourhood_coverage(csr: sparse.csr_matrix, places: pd.DataFrame,
-                           residents: pd.DataFrame, *, minutes: float) -> pd.DataFrame:
-    """Coverage per neighbourhood code (see the module docstring for every column)."""
-    limit_s = minutes * 60.0
-    nodes, models, cap = _place_arrays(places)
-    pop_nodes = residents["node"].to_numpy(np.int64)
-    pop = residents["population"].to_numpy(float)
+                           residents: pd.DataFrame, *, minutes: float,
+                           thresholds: Sequence[float] = THRESHOLD_MINUTES) -> pd.DataFrame:
+    """Coverage per neighbourhood code.
+
+    Parameters
+    ----------
+    csr:
+        Edge travel times in seconds (n x n).
+    places:
+        ``id, node, models, capacity`` of the places that count.
+    residents:
+        Population points ``code, node, population``.
+    minutes:
+        The chosen travel-time limit.
+    thresholds:
+        Minutes for the ``share_within_<m>`` columns.
+
+    Returns
+    -------
+    DataFrame
+        One row per code (in order of first appearance) with the columns
+        described in the module docstring.
+    """
+    limit_min = _minutes(minutes)
+    limit_s = limit_min * 60.0
+    thresholds = [_minutes(m, "thresholds") for m in thresholds]
+    csr = sparse.csr_matrix(csr)
+    n = csr.shape[0]
+    nodes, models, cap = _place_arrays(places, n)
+    codes, pop_nodes, pop = _resident_arrays(residents, n)
     rev = reverse(csr)
     t_all, _ = nearest_times(rev, nodes, reversed_graph=True)
-    t = t_all[pop_nodes] / 60.0
+    t = t_all[pop_nodes]  # seconds
     model_count = np.zeros(len(pop_nodes), np.int32)
     for m in WORKING_MODELS:
         sel = [i for i, ms in enumerate(models) if m in ms]
@@ -93,43 +194,55 @@ def neighbourhood_coverage(csr: sparse.csr_matrix, places: pd.DataFrame,
             model_count += tm[pop_nodes] <= limit_s
     fca = _fca(rev, nodes, cap, pop_nodes, pop, limit_s)
     out = []
-    codes = residents["code"].to_numpy()
     for code in pd.unique(codes):
         sel = codes == code
         w, tt = pop[sel], t[sel]
-        total = w.sum()
+        total = float(w.sum())
         reach = np.isfinite(tt)
         median = _weighted_median(tt, w)
         row = {
             "code": code, "population": total,
-            "mean_minutes": float(np.average(tt[reach], weights=w[reach]))
+            "mean_minutes": float(np.average(tt[reach], weights=w[reach])) / 60.0
             if reach.any() and w[reach].sum() > 0 else None,
-            "median_minutes": None if not math.isfinite(median) else median,
+            "median_minutes": median / 60.0 if math.isfinite(median) else None,
             "unreachable_population": float(w[~reach].sum()),
         }
-        for m in THRESHOLD_MINUTES:
-            row[f"share_within_{m}"] = float(w[tt <= m].sum() / total) if total else None
-        row["share_within"] = float(w[tt <= minutes].sum() / total) if total else None
-        row["models_reachable"] = int(_weighted_median(model_count[sel].astype(float), w)) \
-            if total else 0
-        row["fca_ratio"] = float(np.average(fca[sel], weights=w)) if fca is not None and total \
-            else None
+        for m in thresholds:
+            row[f"share_within_{_label(m)}"] = float(w[tt <= m * 60.0].sum() / total) \
+                if total else None
+        row["share_within"] = float(w[tt <= limit_s].sum() / total) if total else None
+        mc = model_count[sel].astype(float)
+        row["models_reachable"] = int(_weighted_median(mc, w)) if total else 0
+        row["models_reachable_mean"] = float(np.average(mc, weights=w)) if total else 0.0
+        row["fca_ratio"] = float(np.average(fca[sel], weights=w)) \
+            if fca is not None and total else math.nan
         out.append(row)
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, columns=_coverage_columns(thresholds))
 
 
 def aggregate_municipalities(coverage: pd.DataFrame,
-                             municipality_of: dict[str, str | None]) -> pd.DataFrame:
-    """Population-weighted aggregates of neighbourhood coverage per municipality."""
+                             municipality_of: dict | pd.Series) -> pd.DataFrame:
+    """Population-weighted aggregates of neighbourhood coverage per municipality.
+
+    ``municipality_of`` maps neighbourhood code -> municipality code (codes
+    without one are grouped under ``None``). Shares, ``mean_minutes``,
+    ``models_reachable_mean`` and ``fca_ratio`` are population-weighted means
+    over the neighbourhoods that have a value; populations are summed.
+    Medians cannot be aggregated and are left out.
+    """
+    _need_columns(coverage, "coverage", ["code", "population", "unreachable_population"])
     df = coverage.copy()
     df["municipality_code"] = df["code"].map(municipality_of)
     rows = []
-    for muni, g in df.groupby("municipality_code", dropna=False):
-        w = g["population"].to_numpy(float)
-        row = {"municipality_code": muni, "neighbourhoods": len(g), "population": w.sum(),
-               "unreachable_population": g["unreachable_population"].sum()}
-        for col in [c for c in g.columns if c.startswith("share_within")] + ["mean_minutes",
-                                                                             "fca_ratio"]:
+    for muni, g in df.groupby("municipality_code", dropna=False, sort=True):
+        w = pd.to_numeric(g["population"], errors="coerce").fillna(0).to_numpy(float)
+        row = {"municipality_code": None if pd.isna(muni) else muni, "neighbourhoods": len(g),
+               "population": float(w.sum()),
+               "unreachable_population": float(g["unreachable_population"].sum())}
+        cols = [c for c in g.columns if c.startswith("share_within")]
+        cols += [c for c in ("mean_minutes", "models_reachable_mean", "fca_ratio")
+                 if c in g.columns]
+        for col in cols:
             vals = pd.to_numeric(g[col], errors="coerce").to_numpy(float)
             ok = np.isfinite(vals) & (w > 0)
             row[col] = float(np.average(vals[ok], weights=w[ok])) if ok.any() else None
@@ -138,17 +251,38 @@ def aggregate_municipalities(coverage: pd.DataFrame,
 
 
 def outreach_ranking(coverage: pd.DataFrame, need: pd.Series) -> pd.DataFrame:
-    """Neighbourhoods ordered by need × lack of access (:data:`RANKING_FORMULA`).
+    """Neighbourhoods ordered by need × lack of access (:data:`FORMULA`).
 
-    ``need`` is indexed by neighbourhood code (population, a need index, ...);
-    neighbourhoods without a need value are listed last with score ``None``.
+    Parameters
+    ----------
+    coverage:
+        Output of :func:`neighbourhood_coverage`.
+    need:
+        Need per neighbourhood code (population, a share, a need index, ...).
+
+    Returns
+    -------
+    DataFrame
+        ``rank, code, population, share_within, median_minutes, need,
+        need_normalised, score, residents_without_access``, highest score
+        first; neighbourhoods without a need value come last with score NaN.
     """
-    df = coverage[["code", "population", "share_within", "median_minutes"]].copy()
-    df["need"] = df["code"].map(need)
-    top = pd.to_numeric(df["need"], errors="coerce").max()
-    lack = 1.0 - df["share_within"].astype(float)
-    df["score"] = (pd.to_numeric(df["need"], errors="coerce") / top * lack) if top and top > 0 \
-        else np.nan
+    _need_columns(coverage, "coverage", ["code", "population", "share_within"])
+    cols = ["code", "population", "share_within"] + \
+        (["median_minutes"] if "median_minutes" in coverage.columns else [])
+    df = coverage[cols].copy()
+    df["need"] = pd.to_numeric(df["code"].map(need), errors="coerce")
+    vals = df["need"]
+    lo, hi = vals.min(), vals.max()
+    if vals.notna().sum() == 0:
+        norm = vals * np.nan
+    elif lo >= 0:
+        norm = vals / hi if hi > 0 else vals * 0.0
+    else:
+        norm = (vals - lo) / (hi - lo) if hi > lo else vals * 0.0 + 1.0
+    df["need_normalised"] = norm
+    lack = 1.0 - pd.to_numeric(df["share_within"], errors="coerce").astype(float)
+    df["score"] = norm * lack
     df["residents_without_access"] = df["population"] * lack
     df = df.sort_values(["score", "residents_without_access"], ascending=False,
                         na_position="last").reset_index(drop=True)
@@ -156,14 +290,66 @@ def outreach_ranking(coverage: pd.DataFrame, need: pd.Series) -> pd.DataFrame:
     return df
 
 
+# ---------------------------------------------------------------- scenarios
+def _as_places(add) -> pd.DataFrame:
+    """Rows to add: a DataFrame like ``places``, or ``(node, models, capacity)`` tuples /
+    dicts with those keys; new ids are -1, -2, ... unless given."""
+    if add is None:
+        return pd.DataFrame(columns=["id", "node", "models", "capacity"])
+    if isinstance(add, pd.DataFrame):
+        df = add.copy()
+    else:
+        rows = []
+        for i, a in enumerate(add):
+            if isinstance(a, dict):
+                rows.append({"id": a.get("id", -(i + 1)), "node": a.get("node"),
+                             "models": list(a.get("models") or []),
+                             "capacity": a.get("capacity", np.nan)})
+            elif isinstance(a, (tuple, list)) and 1 <= len(a) <= 3:
+                node, models, cap = list(a) + [None, [], np.nan][len(a):]
+                rows.append({"id": -(i + 1), "node": node, "models": list(models or []),
+                             "capacity": np.nan if cap is None else cap})
+            else:
+                raise InvalidParameter(f"add[{i}]", "expected (node, models, capacity)")
+        df = pd.DataFrame(rows, columns=["id", "node", "models", "capacity"])
+    if "id" not in df.columns:
+        df["id"] = [-(i + 1) for i in range(len(df))]
+    return df
+
+
 def scenario(csr, places: pd.DataFrame, residents: pd.DataFrame, *, minutes: float,
-             add: pd.DataFrame | None = None, remove=()) -> pd.DataFrame:
-    """Coverage before and after adding places (rows like ``places``) and/or
-    removing places by id; one row per neighbourhood with the change."""
+             add=None, remove: Iterable = ()) -> pd.DataFrame:
+    """Coverage before and after adding and/or removing places; nothing is rebuilt.
+
+    Parameters
+    ----------
+    csr, places, residents, minutes:
+        As :func:`neighbourhood_coverage`.
+    add:
+        New places: ``[(node, models, capacity), ...]``, dicts with those keys,
+        or a DataFrame like ``places``.
+    remove:
+        Ids of places in ``places`` to take away.
+
+    Returns
+    -------
+    DataFrame
+        Per code: ``population``, and for ``share_within``, ``median_minutes``,
+        ``models_reachable`` and ``unreachable_population`` the ``_before``,
+        ``_after`` and ``_change`` (after − before) values, plus
+        ``residents_gaining_access`` = population × change in share_within
+        (negative when residents lose access).
+    """
+    remove = list(remove)
+    _need_columns(places, "facilities", ["id", "node"])
+    unknown = sorted(set(remove) - set(places["id"]), key=str)
+    if unknown:
+        raise InvalidParameter("remove", f"not among the places: {unknown}")
     before = neighbourhood_coverage(csr, places, residents, minutes=minutes)
-    after_places = places[~places["id"].isin(list(remove))]
-    if add is not None and len(add):
-        after_places = pd.concat([after_places, add], ignore_index=True)
+    after_places = places[~places["id"].isin(remove)]
+    added = _as_places(add)
+    if len(added):
+        after_places = pd.concat([after_places, added], ignore_index=True)
     after = neighbourhood_coverage(csr, after_places, residents, minutes=minutes)
     cols = ["share_within", "median_minutes", "models_reachable", "unreachable_population"]
     df = before[["code", "population"] + cols].merge(after[["code"] + cols], on="code",
@@ -175,60 +361,90 @@ def scenario(csr, places: pd.DataFrame, residents: pd.DataFrame, *, minutes: flo
     return df
 
 
-def covered_by(csr, candidate_nodes, residents: pd.DataFrame, limit_s: float) -> np.ndarray:
-    """Boolean matrix candidates x resident points: reachable within the limit."""
-    t = times_to(csr, np.asarray(candidate_nodes, np.int64), limit=limit_s)
-    return t[:, residents["node"].to_numpy(np.int64)] <= limit_s
+# ---------------------------------------------------------------- best locations
+def covered_by(csr, candidate_nodes, residents: pd.DataFrame, limit_s: float
+               ) -> sparse.csr_matrix:
+    """Sparse boolean matrix candidates x resident points: the point reaches the
+    candidate within ``limit_s`` seconds."""
+    n = sparse.csr_matrix(csr).shape[0]
+    _, pop_nodes, _ = _resident_arrays(residents, n)
+    return within_limit(csr, candidate_nodes, limit_s)[:, pop_nodes].tocsr()
+
+
+def _uncovered_weight(csr, places, residents, limit_s):
+    n = csr.shape[0]
+    nodes, _, _ = _place_arrays(places, n)
+    _, pop_nodes, pop = _resident_arrays(residents, n)
+    t, _ = nearest_times(csr, nodes, limit=limit_s)
+    uncovered = ~(t[pop_nodes] <= limit_s)
+    per_node = np.bincount(pop_nodes[uncovered], weights=pop[uncovered], minlength=n)
+    return per_node
 
 
 def best_locations(csr, places: pd.DataFrame, residents: pd.DataFrame, *, k: int,
                    minutes: float, candidates=None, max_candidates: int = 3000
                    ) -> pd.DataFrame:
-    """Greedy maximal covering: ``k`` network nodes for new places that bring the
-    most residents who now reach no place within the limit within reach.
+    """Greedy maximal covering: ``k`` network nodes for new places.
 
-    Greedy is within 1 − 1/e of the optimum (Nemhauser et al. 1978); the tests
+    Each pick is the candidate node that brings the most residents within
+    ``minutes`` of a place who are not yet within ``minutes`` of one (the
+    existing ``places`` or an earlier pick). Greedy is within a factor
+    1 − 1/e of the optimum (Nemhauser, Wolsey & Fisher 1978); the tests
     measure the actual gap against brute force on small cases.
+
+    Parameters
+    ----------
+    candidates:
+        Node indices to choose from; default the nodes where uncovered
+        residents live (at most ``max_candidates``, sampled with a fixed seed).
+
+    Returns
+    -------
+    DataFrame
+        ``rank, node, residents_newly_covered`` (that pick's own gain), at most
+        ``k`` rows; fewer when no candidate adds anyone.
     """
-    limit_s = minutes * 60.0
-    nodes, _, _ = _place_arrays(places)
-    t, _ = nearest_times(csr, nodes, limit=limit_s)
-    pop_nodes = residents["node"].to_numpy(np.int64)
-    uncovered = ~(t[pop_nodes] <= limit_s)
-    weight = residents["population"].to_numpy(float) * uncovered
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise InvalidParameter("k", "must be a whole number >= 1")
+    limit_s = _minutes(minutes) * 60.0
+    csr = sparse.csr_matrix(csr)
+    n = csr.shape[0]
+    weight = _uncovered_weight(csr, places, residents, limit_s)
     if candidates is None:
-        candidates = np.unique(pop_nodes[uncovered])
+        candidates = np.flatnonzero(weight > 0)
         if len(candidates) > max_candidates:
             rng = np.random.default_rng(0)
             candidates = np.sort(rng.choice(candidates, max_candidates, replace=False))
-    candidates = np.asarray(candidates, np.int64)
+    candidates = np.unique(_node_array(candidates, n, "candidates"))
+    empty = pd.DataFrame({"rank": pd.Series(dtype=int), "node": pd.Series(dtype=np.int64),
+                          "residents_newly_covered": pd.Series(dtype=float)})
     if len(candidates) == 0 or weight.sum() == 0:
-        return pd.DataFrame(columns=["rank", "node", "residents_newly_covered"])
-    cover = covered_by(csr, candidates, residents, limit_s)
+        return empty
+    cover = within_limit(csr, candidates, limit_s)  # candidates x nodes
     chosen, gains = [], []
     remaining = weight.copy()
-    for _ in range(min(k, len(candidates))):
+    for _ in range(min(int(k), len(candidates))):
         gain = cover @ remaining
         best = int(np.argmax(gain))
         if gain[best] <= 0:
             break
         chosen.append(int(candidates[best]))
         gains.append(float(gain[best]))
-        remaining[cover[best]] = 0.0
+        remaining[cover[best].indices] = 0.0
+    if not chosen:
+        return empty
     return pd.DataFrame({"rank": range(1, len(chosen) + 1), "node": chosen,
                          "residents_newly_covered": gains})
 
 
 def optimum_by_brute_force(csr, places, residents, *, k: int, minutes: float,
                            candidates) -> float:
-    """The best total newly covered by any ``k`` candidates (for measuring greedy)."""
-    limit_s = minutes * 60.0
-    nodes, _, _ = _place_arrays(places)
-    t, _ = nearest_times(csr, nodes, limit=limit_s)
-    pop_nodes = residents["node"].to_numpy(np.int64)
-    weight = residents["population"].to_numpy(float) * ~(t[pop_nodes] <= limit_s)
-    cover = covered_by(csr, candidates, residents, limit_s)
+    """The most residents any ``k`` of ``candidates`` newly cover (exhaustive; small cases)."""
+    limit_s = _minutes(minutes) * 60.0
+    csr = sparse.csr_matrix(csr)
+    weight = _uncovered_weight(csr, places, residents, limit_s)
+    cover = within_limit(csr, np.asarray(candidates, np.int64), limit_s).toarray()
     best = 0.0
-    for combo in itertools.combinations(range(len(candidates)), k):
+    for combo in itertools.combinations(range(len(candidates)), min(k, len(candidates))):
         best = max(best, float(weight[cover[list(combo)].any(axis=0)].sum()))
     return best
