@@ -17,8 +17,11 @@ n·log n from the synthetic run, not a measurement).
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import math
 import resource
+import tempfile
 import time
 import tracemalloc
 import warnings
@@ -26,6 +29,7 @@ import warnings
 import networkx as nx
 import numpy as np
 import pandas as pd
+import scipy
 from scipy import sparse
 
 from buurtkaart import coverage, network, traveltime
@@ -82,6 +86,10 @@ def run(name: str, csr_m: sparse.csr_matrix, build_s: float, places: int, side=N
                            "capacity": rng.integers(10, 60, places).astype(float)})
     cov, t_cov = _timed(coverage.neighbourhood_coverage, seconds, fac_df, residents,
                         minutes=10, repeat=3)
+    tracemalloc.start()
+    coverage.neighbourhood_coverage(seconds, fac_df, residents, minutes=10)
+    _, peak_cov = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
     # networkx on the very same graph
     coo = seconds.tocoo()
     G, t_nx_build = _timed(lambda: nx.from_scipy_sparse_array(seconds, create_using=nx.DiGraph))
@@ -96,7 +104,8 @@ def run(name: str, csr_m: sparse.csr_matrix, build_s: float, places: int, side=N
     return {"graph": name, "nodes": n, "edges": seconds.nnz, "build_s": build_s,
             "nearest_s": t_ours, "coverage_s": t_cov, "neighbourhoods": len(cov),
             "networkx_s": t_nx, "networkx_build_s": t_nx_build, "ratio": t_nx / t_ours,
-            "max_difference_s": agree, "peak_traced_mb": peak_ours / 2**20}
+            "max_difference_s": agree, "peak_traced_mb": peak_ours / 2**20,
+            "peak_coverage_mb": peak_cov / 2**20}
 
 
 def main() -> None:
@@ -111,28 +120,42 @@ def main() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         g, t_build = _timed(network.build_graph, pbf, "walk")
+    with tempfile.TemporaryDirectory() as cache:
+        network.load_or_build(pbf, "walk", cache_dir=cache)
+        (_, hit), t_load = _timed(network.load_or_build, pbf, "walk", cache_dir=cache, repeat=3)
+        assert hit
+    graph_bytes = sum(getattr(g, a).nbytes for a in ("node_ids", "lon", "lat", "indptr",
+                                                      "indices", "length_m"))
     rows.append(run("Helsinki walk (real OSM)", g.lengths(), t_build, args.places))
     side = math.ceil(math.sqrt(args.nodes))
     grid, t_grid = _timed(synthetic_grid, side)
     rows.append(run(f"synthetic grid {side}x{side}", grid, t_grid, args.places, side=side))
 
+    print(f"{platform.node()} | {platform.processor() or platform.machine()} | "
+          f"{os.cpu_count()} cores | Python {platform.python_version()} | "
+          f"scipy {scipy.__version__} | networkx {nx.__version__} | {time.strftime('%Y-%m-%d')}")
     print("nearest/coverage/networkx: best of 3 runs; ratio = networkx / ours for the same "
-          "nearest-place times (max diff in seconds)")
+          "nearest-place times (max diff in seconds); build = PBF -> arrays (Helsinki) or "
+          "generating the grid")
     print(f"{'graph':28} {'nodes':>9} {'build s':>8} {'nearest s':>10} {'coverage s':>11} "
-          f"{'networkx s':>11} {'ratio':>7} {'max diff':>9} {'peak MB':>8}")
+          f"{'networkx s':>11} {'ratio':>7} {'max diff':>9} {'peak MB':>8} {'cov MB':>7}")
     for r in rows:
         print(f"{r['graph']:28} {r['nodes']:9,d} {r['build_s']:8.3f} {r['nearest_s']:10.4f} "
               f"{r['coverage_s']:11.3f} {r['networkx_s']:11.3f} {r['ratio']:6.1f}x "
-              f"{r['max_difference_s']:9.2g} {r['peak_traced_mb']:8.1f}")
-    print(f"process peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
+              f"{r['max_difference_s']:9.2g} {r['peak_traced_mb']:8.1f} "
+              f"{r['peak_coverage_mb']:7.1f}")
+    print(f"Helsinki walk graph from the cache (load_or_build, warm): {t_load * 1000:.1f} ms; "
+          f"arrays {graph_bytes / g.n:.0f} bytes per node")
+    print(f"peak MB = tracemalloc peak of one nearest-place pass; cov MB = of one full "
+          f"coverage run. Process peak RSS: "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
           "(includes networkx's graphs)")
     big = rows[-1]
     scale = 2_000_000 * math.log(2_000_000) / (big["nodes"] * math.log(big["nodes"]))
-    print(f"Flanders-wide estimate (~2,000,000 nodes; extrapolated by n log n from the "
-          f"synthetic run, not measured): nearest place {big['nearest_s'] * scale:.2f} s, "
+    print(f"Flanders-wide ESTIMATE (~2,000,000 nodes; an extrapolation by n log n from the "
+          f"synthetic run, not a measurement): nearest place {big['nearest_s'] * scale:.2f} s, "
           f"full coverage {big['coverage_s'] * scale:.1f} s, graph arrays "
-          f"~{2_000_000 * (8 * 3 + 2.6 * 12) / 2**20:.0f} MB")
-
+          f"~{2_000_000 * graph_bytes / g.n / 2**20:.0f} MB")
 
 if __name__ == "__main__":
     main()
