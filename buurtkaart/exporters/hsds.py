@@ -1,5 +1,13 @@
 """The directory as Open Referral HSDS 3.0 JSON (see :mod:`buurtkaart.importers.hsds`
-for the mapping, and docs/hsds.md)."""
+for the mapping, and docs/hsds.md).
+
+The document is one object with the top-level arrays ``organizations``,
+``services``, ``locations``, ``service_at_locations``, ``taxonomies`` and
+``taxonomy_terms``; schedules, attributes, addresses, phones, languages and
+cost options are nested in their parent as the HSDS 3.0 schema nests them.
+Every id is a UUID. Properties without a value are left out rather than
+written as ``null`` (the schema types them as strings or numbers).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +16,12 @@ from pathlib import Path
 
 from .. import store
 from ..importers.hsds import (BYDAY, FIELDS_TAXONOMY, MODELS_TAXONOMY, THRESHOLD_CODES,
-                              THRESHOLDS_TAXONOMY, hsds_id)
+                              THRESHOLDS_TAXONOMY, hsds_id, opening_hours_to_weekly)
+from ..hours import describe_session
 from ..taxonomy import THRESHOLDS, WORKING_MODELS
 from . import atomic_write
+
+__all__ = ["write", "document", "taxonomy_terms"]
 
 _TAXONOMIES = {
     MODELS_TAXONOMY: "The seven working models of network strengthening (Kenniscentrum "
@@ -35,6 +46,7 @@ def _term(taxonomy: str, code: str, name: str, description: str) -> dict:
 
 
 def taxonomy_terms() -> tuple[list[dict], dict[tuple[str, str], dict]]:
+    """The three buurtkaart taxonomies and their terms keyed by (taxonomy, code)."""
     taxonomies = [{"id": hsds_id(f"taxonomy:{name}"), "name": name, "description": desc,
                    "uri": f"https://buurtkaart.example/taxonomies/{name}", "version": "1"}
                   for name, desc in _TAXONOMIES.items()]
@@ -65,6 +77,9 @@ def _field_attrs(terms, link_id, entity, rec: dict, keys) -> list[dict]:
     return out
 
 
+_TZ_NOTE = "times are local time in Belgium (Europe/Brussels)"
+
+
 def _schedules(sessions, link: dict) -> list[dict]:
     out = []
     for s in sessions:
@@ -72,14 +87,48 @@ def _schedules(sessions, link: dict) -> list[dict]:
         out.append({"id": hsds_id(f"schedule:{next(iter(link.values()))}:{byday}:{s.start}"),
                     **link, "freq": "WEEKLY" if s.nth is None else "MONTHLY", "interval": 1,
                     "byday": byday, "opens_at": s.start, "closes_at": s.end,
-                    "timezone": "Europe/Brussels"})
+                    "description": describe_session(s), "notes": _TZ_NOTE})
     return out
 
 
+def _location_schedules(expression: str | None, location_id: str) -> list[dict]:
+    """HSDS weekly schedules for a simple OSM ``opening_hours`` (else none).
+
+    Days with the same hours share one schedule (``byday: MO,TU,WE``). The
+    exact OSM expression always travels in the location's ``opening_hours``
+    attribute, so nothing is lost when it cannot be written as schedules.
+    """
+    weekly = opening_hours_to_weekly(expression)
+    if not weekly:
+        return []
+    days_by_hours: dict[tuple[str, str], list[int]] = {}
+    for day, opens, closes in weekly:
+        days_by_hours.setdefault((opens, closes), []).append(day)
+    return [{"id": hsds_id(f"schedule:{location_id}:{opens}-{closes}"),
+             "location_id": location_id, "freq": "WEEKLY", "interval": 1,
+             "byday": ",".join(BYDAY[d] for d in days), "opens_at": opens,
+             "closes_at": closes, "notes": _TZ_NOTE,
+             "description": f"from OpenStreetMap opening_hours: {expression}"}
+            for (opens, closes), days in days_by_hours.items()]
+
+
+def _clean(obj):
+    """Drop ``None`` values (recursively): HSDS types these properties as strings."""
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, list):
+        return [_clean(v) for v in obj]
+    return obj
+
+
 def document(db) -> dict:
+    """The whole (non-archived) directory as one HSDS 3.0 document (a dict)."""
     taxonomies, terms = taxonomy_terms()
     orgs = [{"id": hsds_id(o["uid"]), "name": o["name"], "description": o.get("description") or "",
              "website": o.get("url"), "email": o.get("email"),
+             "phones": ([{"id": hsds_id(f"phone:{o['uid']}"),
+                          "organization_id": hsds_id(o["uid"]), "number": o["phone"]}]
+                        if o.get("phone") else []),
              "attributes": _field_attrs(terms, hsds_id(o["uid"]), "organization",
                                         {"uid": o["uid"] if hsds_id(o["uid"]) != o["uid"]
                                          else None}, ["uid"])}
@@ -87,20 +136,23 @@ def document(db) -> dict:
     locations, services, sals = [], [], []
     for p in store.places(db):
         lid = hsds_id(p["uid"])
+        has_address = any(p.get(k) for k in ("street", "postcode", "city"))
         loc = {"id": lid, "location_type": "physical", "name": p["name"],
                "description": p.get("description"), "url": p.get("url"),
                "organization_id": hsds_id(p["organisation_uid"]) if p.get("organisation_uid")
                else None,
                "latitude": p["lat"], "longitude": p["lon"],
-               "addresses": [{"id": hsds_id(f"address:{p['uid']}"), "location_id": lid,
-                              "address_1": p.get("street") or "", "city": p.get("city") or "",
-                              "postal_code": p.get("postcode") or "", "country": "BE",
-                              "state_province": "", "address_type": "physical"}],
+               "addresses": ([{"id": hsds_id(f"address:{p['uid']}"), "location_id": lid,
+                               "address_1": p.get("street") or "", "city": p.get("city") or "",
+                               "postal_code": p.get("postcode") or "", "country": "BE",
+                               "state_province": "", "address_type": "physical"}]
+                             if has_address else []),
                "phones": ([{"id": hsds_id(f"phone:{p['uid']}"), "location_id": lid,
                             "number": p["phone"]}] if p.get("phone") else []),
                "accessibility": ([{"id": hsds_id(f"access:{p['uid']}"), "location_id": lid,
                                    "description": f"wheelchair: {p['wheelchair']}"}]
                                  if p.get("wheelchair") else []),
+               "schedules": _location_schedules(p.get("opening_hours"), lid),
                "attributes": _field_attrs(
                    terms, lid, "location",
                    {**p, "uid": p["uid"] if hsds_id(p["uid"]) != p["uid"] else None},
@@ -139,12 +191,13 @@ def document(db) -> dict:
             svc["schedules"] = _schedules(a["sessions"], {"service_id": sid})
             svc["attributes"] = attrs
         services.append(svc)
-    return {"organizations": orgs, "services": services, "locations": locations,
-            "service_at_locations": sals, "taxonomies": taxonomies,
-            "taxonomy_terms": list(terms.values())}
+    return _clean({"organizations": orgs, "services": services, "locations": locations,
+                   "service_at_locations": sals, "taxonomies": taxonomies,
+                   "taxonomy_terms": list(terms.values())})
 
 
 def write(db, out: Path) -> str:
+    """Write the directory to ``out`` as HSDS 3.0 JSON; returns a one-line summary."""
     doc = document(db)
     atomic_write(out, json.dumps(doc, ensure_ascii=False, indent=1))
     return (f"{len(doc['services'])} services, {len(doc['locations'])} locations and "

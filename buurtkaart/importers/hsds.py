@@ -27,12 +27,21 @@ Mapping (see docs/hsds.md for the full table):
   value ``true``/``false``);
 - everything else HSDS has no field for (place kind, OSM opening_hours,
   wheelchair, capacity, sample flag, original uid): attributes in
-  :data:`FIELDS_TAXONOMY` with the field name as term code.
+  :data:`FIELDS_TAXONOMY` with the field name as term code;
+- a location's opening hours: the exact OSM ``opening_hours`` string from
+  its ``opening_hours`` attribute when present, else built from the
+  location's weekly/monthly ``schedules`` (see :func:`weekly_to_opening_hours`).
+
+Attributes may carry their term nested (``taxonomy_term``) or refer to it
+by ``taxonomy_term_id`` in the document's top-level ``taxonomy_terms``; a
+term names its taxonomy by name (``taxonomy``), nested ``taxonomy_detail``
+or ``taxonomy_id`` in the top-level ``taxonomies``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -43,7 +52,8 @@ from ..records import Directory, validate_activity, validate_organisation, valid
 from ..taxonomy import WEEKDAYS
 
 __all__ = ["read_hsds", "MODELS_TAXONOMY", "THRESHOLDS_TAXONOMY", "FIELDS_TAXONOMY",
-           "THRESHOLD_CODES", "BYDAY", "hsds_id"]
+           "THRESHOLD_CODES", "BYDAY", "hsds_id", "opening_hours_to_weekly",
+           "weekly_to_opening_hours"]
 
 MODELS_TAXONOMY = "buurtkaart-werkmodellen"
 THRESHOLDS_TAXONOMY = "buurtkaart-drempels"
@@ -61,37 +71,155 @@ def hsds_id(uid: str) -> str:
         return str(uuid.uuid5(_NAMESPACE, str(uid)))
 
 
+_DAY = r"(?:Mo|Tu|We|Th|Fr|Sa|Su)"
+_DAYSEL = rf"{_DAY}(?:-{_DAY})?(?:,{_DAY}(?:-{_DAY})?)*"
+_RANGE = r"\d{2}:\d{2}-\d{2}:\d{2}"
+_RULE_RE = re.compile(rf"^(?:(?P<days>{_DAYSEL}|PH)\s+)?"
+                      rf"(?P<times>off|closed|{_RANGE}(?:,{_RANGE})*)$")
+_WEEKDAY_CODES = tuple(WEEKDAYS)  # Mo, Tu, ...
+
+
+def _split_rules(expression: str) -> list[tuple[str, bool]] | None:
+    """Split an OSM expression into (rule, additional) pairs, or None if not simple."""
+    out: list[tuple[str, bool]] = []
+    for part in expression.split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        # "Mo-Fr 09:00-17:00, Sa 10:00-12:00": a comma before a day selector
+        # starts an additional rule
+        pieces = re.split(rf"(?<=[\dfd]),\s*(?=(?:{_DAY}|PH)(?:[-,]{_DAY})*\s)", part)
+        for k, piece in enumerate(pieces):
+            out.append((piece.strip(), k > 0))
+    return out
+
+
+def opening_hours_to_weekly(expression: str | None) -> list[tuple[int, str, str]] | None:
+    """Weekly (weekday, opens, closes) windows of a simple OSM ``opening_hours``.
+
+    Simple means: rules of weekday selectors (``Mo-Fr``, ``Sa,Su``) with time
+    ranges, ``off``/``closed`` rules, ``24/7``, and public-holiday rules
+    (``PH off``), which a weekly schedule cannot say and which are left out.
+    Returns ``None`` for anything else (months, weeks, dates, ranges past
+    midnight, comments...): that cannot be written as HSDS weekly schedules
+    without losing meaning.
+    """
+    if not expression:
+        return None
+    text = expression.strip()
+    if text == "24/7":
+        return [(d, "00:00", "24:00") for d in range(7)]
+    rules = _split_rules(text)
+    if not rules:
+        return None
+    week: dict[int, list[tuple[str, str]]] = {d: [] for d in range(7)}
+    for rule, additional in rules:
+        m = _RULE_RE.match(rule)
+        if not m:
+            return None
+        if m["days"] == "PH":
+            continue
+        days: list[int] = []
+        if m["days"] is None:
+            days = list(range(7))
+        else:
+            for sel in m["days"].split(","):
+                a, _, b = sel.partition("-")
+                i, j = _WEEKDAY_CODES.index(a), _WEEKDAY_CODES.index(b or a)
+                days += [(i + k) % 7 for k in range((j - i) % 7 + 1)]
+        if m["times"] in ("off", "closed"):
+            ranges: list[tuple[str, str]] = []
+        else:
+            ranges = []
+            for r in m["times"].split(","):
+                start, end = r.split("-")
+                try:
+                    Session.parse(0, start, end)
+                except ValueError:
+                    return None  # past midnight or not a time
+                ranges.append((start, end))
+        for d in days:
+            week[d] = (week[d] + ranges) if additional and ranges else list(ranges)
+    return [(d, start, end) for d in range(7) for start, end in sorted(set(week[d]))]
+
+
+def weekly_to_opening_hours(sessions: list[Session]) -> str | None:
+    """An OSM ``opening_hours`` expression for weekly and nth-weekday sessions.
+
+    Weekdays with the same time ranges are grouped (``Mo-Fr 09:00-17:00``);
+    an nth weekday becomes ``Mo[1] 10:00-12:00``. ``None`` for no sessions.
+    """
+    if not sessions:
+        return None
+    weekly: dict[int, list[tuple[str, str]]] = {}
+    monthly: list[Session] = []
+    for s in sessions:
+        if s.nth is None:
+            weekly.setdefault(s.weekday, []).append((s.start, s.end))
+        else:
+            monthly.append(s)
+    groups: dict[tuple, list[int]] = {}
+    for day in sorted(weekly):
+        groups.setdefault(tuple(sorted(set(weekly[day]))), []).append(day)
+    parts = []
+    for ranges, days in groups.items():
+        sels, k = [], 0
+        while k < len(days):
+            j = k
+            while j + 1 < len(days) and days[j + 1] == days[j] + 1:
+                j += 1
+            first, last = _WEEKDAY_CODES[days[k]], _WEEKDAY_CODES[days[j]]
+            sels.append(first if j == k else (f"{first},{last}" if j == k + 1
+                                               else f"{first}-{last}"))
+            k = j + 1
+        parts.append(f"{','.join(sels)} {','.join(f'{a}-{b}' for a, b in ranges)}")
+    for s in sorted(monthly, key=lambda s: (s.weekday, s.nth, s.start)):
+        parts.append(f"{_WEEKDAY_CODES[s.weekday]}[{s.nth}] {s.start}-{s.end}")
+    return "; ".join(parts)
+
+
 class _Reader:
-    def __init__(self, file: str):
+    def __init__(self, file: str, data: Any = None):
         self.file = file
         self.problems: list[Problem] = []
         self.orgs: dict[str, dict] = {}
         self.places: dict[str, dict] = {}
         self.activities: list[dict] = []
+        self.terms: dict[str, dict] = {}
+        self.taxonomies: dict[str, str] = {}
+        if isinstance(data, dict):
+            for t in data.get("taxonomies") or []:
+                if isinstance(t, dict) and t.get("id"):
+                    self.taxonomies[str(t["id"])] = t.get("name")
+            for t in data.get("taxonomy_terms") or []:
+                if isinstance(t, dict) and t.get("id"):
+                    self.terms[str(t["id"])] = t
 
     def problem(self, where: str, field: str | None, reason: str) -> None:
         self.problems.append(Problem(self.file, where, field, reason))
 
+    def term(self, attr: dict) -> tuple[str | None, str | None]:
+        """(taxonomy name, term code) of an attribute."""
+        term = attr.get("taxonomy_term")
+        if not isinstance(term, dict):
+            term = self.terms.get(str(attr.get("taxonomy_term_id")))
+        if not isinstance(term, dict):
+            return None, None
+        taxonomy = term.get("taxonomy")
+        if isinstance(term.get("taxonomy_detail"), dict):
+            taxonomy = term["taxonomy_detail"].get("name") or taxonomy
+        if not taxonomy and term.get("taxonomy_id"):
+            taxonomy = self.taxonomies.get(str(term["taxonomy_id"]))
+        return taxonomy, term.get("code")
+
+    def fields(self, obj: dict) -> dict[str, str]:
+        return {code: a.get("value") for a in _attributes(obj)
+                for tax, code in [self.term(a)] if tax == FIELDS_TAXONOMY and code}
+
 
 def _attributes(obj: dict) -> list[dict]:
     attrs = obj.get("attributes") or []
-    return attrs if isinstance(attrs, list) else []
-
-
-def _term(attr: dict) -> tuple[str | None, str | None]:
-    """(taxonomy name, term code) of an attribute."""
-    term = attr.get("taxonomy_term") or {}
-    if not isinstance(term, dict):
-        return None, None
-    taxonomy = term.get("taxonomy")
-    if isinstance(term.get("taxonomy_detail"), dict):
-        taxonomy = term["taxonomy_detail"].get("name") or taxonomy
-    return taxonomy, term.get("code")
-
-
-def _fields(obj: dict) -> dict[str, str]:
-    return {code: a.get("value") for a in _attributes(obj)
-            for tax, code in [_term(a)] if tax == FIELDS_TAXONOMY and code}
+    return [a for a in attrs if isinstance(a, dict)] if isinstance(attrs, list) else []
 
 
 def _sessions(schedules: Any, where: str, r: _Reader) -> list[Session]:
@@ -109,9 +237,21 @@ def _sessions(schedules: Any, where: str, r: _Reader) -> list[Session]:
             r.problem(w, "interval", f"every {interval} {freq.lower()} periods cannot be "
                                      "represented as weekly sessions")
             continue
-        for unsupported in ("bymonthday", "byyearday", "byweekno"):
+        lost = False
+        for unsupported, why in (
+                ("bymonthday", "days of the month cannot be represented as weekly sessions"),
+                ("byyearday", "days of the year cannot be represented as weekly sessions"),
+                ("byweekno", "weeks of the year cannot be represented as weekly sessions"),
+                ("until", "a schedule that ends cannot be represented (sessions are ongoing)"),
+                ("count", "a limited number of occurrences cannot be represented "
+                          "(sessions are ongoing)"),
+                ("valid_to", "a schedule valid only until a date cannot be represented "
+                             "(sessions are ongoing)")):
             if s.get(unsupported) not in (None, "", []):
-                r.problem(w, unsupported, "cannot be represented as weekly sessions")
+                r.problem(w, unsupported, why)
+                lost = True
+        if lost:
+            continue
         opens, closes = s.get("opens_at"), s.get("closes_at")
         if not opens or not closes:
             r.problem(w, "opens_at" if not opens else "closes_at", "is required for a session")
@@ -153,14 +293,25 @@ def _sessions(schedules: Any, where: str, r: _Reader) -> list[Session]:
 def _place(loc: dict, where: str, r: _Reader) -> str | None:
     if str(loc.get("location_type") or "physical") != "physical":
         return None
-    f = _fields(loc)
+    f = r.fields(loc)
     addr = (loc.get("addresses") or [{}])[0] or {}
+    opening = f.get("opening_hours")
+    if not opening and loc.get("schedules"):
+        opening = weekly_to_opening_hours(_sessions(loc.get("schedules"), where, r))
+    wheelchair = f.get("wheelchair")
+    if wheelchair is None:  # "wheelchair: yes" in an accessibility description
+        for acc in loc.get("accessibility") or []:
+            m = isinstance(acc, dict) and re.match(
+                r"^\s*wheelchair\s*[:=]\s*(yes|limited|no)\b", str(acc.get("description")),
+                re.IGNORECASE)
+            if m:
+                wheelchair = m[1].lower()
     rec = {
         "uid": f.get("uid") or loc.get("id"), "name": loc.get("name"), "kind": f.get("kind"),
         "organisation_uid": None, "street": addr.get("address_1"),
         "postcode": addr.get("postal_code"), "city": addr.get("city"),
         "lon": loc.get("longitude"), "lat": loc.get("latitude"),
-        "opening_hours": f.get("opening_hours"), "wheelchair": f.get("wheelchair"),
+        "opening_hours": opening, "wheelchair": wheelchair,
         "description": loc.get("description"), "url": loc.get("url"),
         "phone": ((loc.get("phones") or [{}])[0] or {}).get("number"),
         "email": f.get("email"), "capacity": f.get("capacity"),
@@ -183,13 +334,13 @@ _HSDS_PLACE_FIELD = {"lon": "longitude", "lat": "latitude", "name": "name", "str
 
 def _activity(svc: dict, sal: dict | None, place_uid: str | None, where: str,
               r: _Reader) -> None:
-    f = {**_fields(svc), **(_fields(sal) if sal else {})}
+    f = {**r.fields(svc), **(r.fields(sal) if sal else {})}
     models, thresholds = [], {}
     for obj, w in ((svc, where), (sal, f"{where}.service_at_locations")):
         if not obj:
             continue
         for a in _attributes(obj):
-            tax, code = _term(a)
+            tax, code = r.term(a)
             if tax == MODELS_TAXONOMY and code:
                 models.append(code)
             elif tax == THRESHOLDS_TAXONOMY and code:
@@ -233,11 +384,13 @@ def _activity(svc: dict, sal: dict | None, place_uid: str | None, where: str,
 
 
 def _organisation(org: dict, where: str, r: _Reader) -> None:
-    f = _fields(org)
+    f = r.fields(org)
     rec, probs = validate_organisation({"uid": f.get("uid") or org.get("id"),
                                         "name": org.get("name"),
                                         "description": org.get("description"),
-                                        "url": org.get("website"), "email": org.get("email")})
+                                        "url": org.get("website"), "email": org.get("email"),
+                                        "phone": ((org.get("phones") or [{}])[0] or {})
+                                        .get("number")})
     for field, reason in probs:
         r.problem(where, {"url": "website"}.get(field, field), reason)
     r.orgs[org.get("id")] = rec
@@ -254,7 +407,7 @@ def read_hsds(path: str | Path) -> Directory:
     except json.JSONDecodeError as exc:
         raise ImportFailed([Problem(file, f"line {exc.lineno}", None,
                                     f"is not valid JSON: {exc.msg}")]) from None
-    r = _Reader(file)
+    r = _Reader(file, data)
     try:
         return _read(data, file, r)
     except (TypeError, AttributeError, ValueError, KeyError) as exc:
@@ -265,68 +418,91 @@ def read_hsds(path: str | Path) -> Directory:
 
 
 def _read(data, file: str, r: _Reader) -> Directory:
-    prefix = ""
+    # (where, object) pairs, so that problems name the object's place in the file
+    orgs: list[tuple[str, dict]] = []
+    locs: list[tuple[str, dict]] = []
+    sals: list[tuple[str, dict]] = []
     if isinstance(data, list):  # compiled services
-        orgs, locs, sals = [], [], []
         services = data
         for i, svc in enumerate(services):
-            if isinstance(svc, dict) and isinstance(svc.get("organization"), dict):
-                orgs.append(svc["organization"])
-            for sal in (svc.get("service_at_locations") or []) if isinstance(svc, dict) else []:
-                if isinstance(sal, dict):
+            if not isinstance(svc, dict):
+                continue
+            if isinstance(svc.get("organization"), dict):
+                orgs.append((f"services[{i}].organization", svc["organization"]))
+            nested = svc.get("service_at_locations") or []
+            for j, sal in enumerate(nested if isinstance(nested, list) else []):
+                if not isinstance(sal, dict):
+                    continue
+                w = f"services[{i}].service_at_locations[{j}]"
+                sal = {**sal, "service_id": sal.get("service_id") or svc.get("id")}
+                if isinstance(sal.get("location"), dict):
+                    locs.append((f"{w}.location", sal["location"]))
+                    sal["location_id"] = sal.get("location_id") or sal["location"].get("id")
+                sals.append((w, sal))
+    elif isinstance(data, dict) and ("services" in data or "organizations" in data):
+        for key in ("organizations", "services", "locations", "service_at_locations",
+                    "taxonomies", "taxonomy_terms"):
+            if data.get(key) is not None and not isinstance(data[key], list):
+                raise ImportFailed([Problem(file, None, key, "must be a list")])
+        orgs = [(f"organizations[{i}]", o) for i, o in enumerate(data.get("organizations") or [])]
+        services = data.get("services") or []
+        locs = [(f"locations[{i}]", loc) for i, loc in enumerate(data.get("locations") or [])]
+        sals = [(f"service_at_locations[{j}]", sal)
+                for j, sal in enumerate(data.get("service_at_locations") or [])]
+        seen = {sal.get("id") for _, sal in sals if isinstance(sal, dict)}
+        for i, svc in enumerate(services):  # SALs may also be nested in their service
+            nested = (svc.get("service_at_locations") or []) if isinstance(svc, dict) else []
+            for j, sal in enumerate(nested if isinstance(nested, list) else []):
+                if isinstance(sal, dict) and sal.get("id") not in seen:
+                    w = f"services[{i}].service_at_locations[{j}]"
                     sal = {**sal, "service_id": sal.get("service_id") or svc.get("id")}
                     if isinstance(sal.get("location"), dict):
-                        locs.append(sal["location"])
-                        sal["location_id"] = sal.get("location_id") or sal["location"].get("id")
-                    sals.append(sal)
-        prefix = ""
-    elif isinstance(data, dict) and ("services" in data or "organizations" in data):
-        for key in ("organizations", "services", "locations", "service_at_locations"):
-            if not isinstance(data.get(key) or [], list):
-                raise ImportFailed([Problem(file, None, key, "must be a list")])
-        orgs = data.get("organizations") or []
-        services = data.get("services") or []
-        locs = data.get("locations") or []
-        sals = list(data.get("service_at_locations") or [])
-        for svc in services:  # SALs may also be nested in their service
-            for sal in (svc.get("service_at_locations") or []) if isinstance(svc, dict) else []:
-                if isinstance(sal, dict) and sal.get("id") not in {s.get("id") for s in sals}:
-                    sals.append({**sal, "service_id": sal.get("service_id") or svc.get("id")})
-        prefix = ""
+                        locs.append((f"{w}.location", sal["location"]))
+                        sal["location_id"] = (sal.get("location_id")
+                                              or sal["location"].get("id"))
+                    sals.append((w, sal))
     else:
         raise ImportFailed([Problem(file, None, None,
                                     "is not HSDS 3.0 JSON: expected an object with "
                                     "'services' and 'organizations', or a list of services")])
-    for i, org in enumerate(orgs):
-        if isinstance(org, dict) and org.get("id") not in r.orgs:
-            _organisation(org, f"{prefix}organizations[{i}]", r)
+    for where, org in orgs:
+        if not isinstance(org, dict) or not org.get("id"):
+            r.problem(where, "id", "an organization needs an id")
+        elif org["id"] not in r.orgs:
+            _organisation(org, where, r)
     loc_uid: dict[str, str | None] = {}
-    for i, loc in enumerate(locs):
+    for where, loc in locs:
         if not isinstance(loc, dict) or not loc.get("id"):
-            r.problem(f"locations[{i}]", "id", "a location needs an id")
+            r.problem(where, "id", "a location needs an id")
             continue
         if loc["id"] not in loc_uid:
-            loc_uid[loc["id"]] = _place(loc, f"locations[{i}]", r)
-    sals_by_service: dict[str, list[tuple[int, dict]]] = {}
-    for j, sal in enumerate(sals):
+            loc_uid[loc["id"]] = _place(loc, where, r)
+    sals_by_service: dict[str, list[dict]] = {}
+    for where, sal in sals:
         if not isinstance(sal, dict):
+            r.problem(where, None, "must be an object")
             continue
         if sal.get("location_id") not in loc_uid:
-            r.problem(f"service_at_locations[{j}]", "location_id",
+            r.problem(where, "location_id",
                       f"refers to unknown location {sal.get('location_id')!r}")
             continue
-        sals_by_service.setdefault(sal.get("service_id"), []).append((j, sal))
+        sals_by_service.setdefault(sal.get("service_id"), []).append(sal)
+    service_ids = set()
     for i, svc in enumerate(services):
         where = f"services[{i}]"
         if not isinstance(svc, dict) or not svc.get("id"):
             r.problem(where, "id", "a service needs an id")
             continue
-        linked = [(j, sal) for j, sal in sals_by_service.get(svc["id"], [])
+        service_ids.add(svc["id"])
+        linked = [sal for sal in sals_by_service.get(svc["id"], [])
                   if loc_uid.get(sal.get("location_id"))]
         if not linked:
             _activity(svc, None, None, where, r)
-        for j, sal in linked:
+        for sal in linked:
             _activity(svc, sal, loc_uid[sal["location_id"]], where, r)
+    for where, sal in sals:
+        if isinstance(sal, dict) and sal.get("service_id") not in service_ids:
+            r.problem(where, "service_id", f"refers to unknown service {sal.get('service_id')!r}")
     if r.problems:
         raise ImportFailed(r.problems)
     return Directory(list(r.orgs.values()), list(r.places.values()), r.activities)

@@ -94,7 +94,7 @@ def _page(items: list[dict]):
 
 
 def _minimal(svc: dict) -> dict:
-    return {k: svc[k] for k in ("id", "name", "description", "status", "organization_id")}
+    return {k: svc.get(k) for k in ("id", "name", "description", "status", "organization_id")}
 
 
 @bp.route("/services")
