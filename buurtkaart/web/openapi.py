@@ -79,8 +79,12 @@ def _paths() -> dict:
              _q("simplify", "Simplify polygons to this tolerance in metres",
                 {"type": "number", "minimum": 0})] + PAGING,
             _GEOJSON, tag="neighbourhoods"),
-        "/api/neighbourhoods/{code}": _get("One neighbourhood", [_path_param("code")], _FEATURE,
-                                           tag="neighbourhoods"),
+        "/api/neighbourhoods/{code}": _get(
+            "One neighbourhood, optionally with an indicator value",
+            [_path_param("code"), _q("indicator", "Indicator key to add as property `value`"),
+             _q("year", "Year of the indicator (default: latest)", {"type": "integer"}),
+             _q("simplify", "Simplify the polygon to this tolerance in metres",
+                {"type": "number", "minimum": 0})], _FEATURE, tag="neighbourhoods"),
         "/api/indicators": _get("The indicators stored, with years and sources", [], _JSON,
                                 tag="neighbourhoods"),
         "/api/neighbourhoods/{code}/indicators": _get(
