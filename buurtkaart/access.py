@@ -212,3 +212,35 @@ def run_coverage(db, filt: Filter, *, mode: str, minutes: float, method: str = "
     report.update(places=len(places), unsnapped_places=unsnapped, mode=mode, minutes=minutes,
                   speed_kmh=ctx.profile.speed_kmh, filter=filt.to_params())
     return cov, report
+
+
+def minutes_from(db, filt: Filter, *, mode: str, lon: float, lat: float,
+                 limit_minutes: float, cache_dir: Path | None = None
+                 ) -> list[tuple[dict, float]]:
+    """Places matching ``filt`` reachable from a point, nearest first, with their minutes.
+
+    The walk from the point to its nearest network node is included. A point
+    farther than :data:`SNAP_METRES` from the network is an error naming ``lon``.
+    """
+    from . import traveltime
+
+    ctx = context(db, mode, cache_dir=cache_dir)
+    node, dist, ok = network.snap(ctx.graph, lon, lat, max_distance_m=SNAP_METRES)
+    if not ok[0]:
+        far = "has no coordinates" if not np.isfinite(dist[0]) else f"is {dist[0]:.0f} m"
+        raise InvalidParameter("lon", f"the point {far} from the {ctx.profile.label} network "
+                                      f"(at most {SNAP_METRES:.0f} m)")
+    places, _unsnapped = facilities(db, ctx, filt)
+    if places.empty:
+        return []
+    by_id = {p["id"]: p for p in store.places(db, filt)}
+    t = traveltime.times_from(ctx.csr, [int(node[0])], places["node"].to_numpy(np.int64),
+                              limit=limit_minutes * 60)[0]
+    extra = float(dist[0]) / ctx.profile.metres_per_second
+    out = []
+    for i in np.argsort(t, kind="stable"):
+        total = (float(t[i]) + extra) / 60
+        if not np.isfinite(t[i]) or total > limit_minutes:
+            break
+        out.append((by_id[int(places["id"].iloc[i])], round(total, 1)))
+    return out

@@ -296,3 +296,16 @@ def test_only_places_open_in_the_time_window_count(db):
     assert shares({"day": "tu", "from": "17:00"}) == {"west": 0.0, "east": 1.0}
     assert shares({"day": "tu", "to": "12:00"}) == {"west": 1.0, "east": 0.0}
     assert shares({"day": "we"}) == {"west": 0.0, "east": 0.0}
+
+
+def test_place_list_near_a_point_is_ordered_by_travel_time(demo_db, client):
+    page = client.get("/places?lon=24.9384&lat=60.1699&mode=walk&minutes=30&free=true")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200
+    shown = [float(m) for m in __import__("re").findall(r"<strong>([\d.]+) min</strong>", body)]
+    assert shown and shown == sorted(shown)
+    api = client.get("/api/finder?lon=24.9384&lat=60.1699&mode=walk&minutes=30&free=true")
+    assert [f["properties"]["minutes"] for f in api.get_json()["features"]] == shown
+    resp = client.get("/places?lon=0&lat=0")
+    assert resp.status_code == 400 and b"from the walking network" in resp.data
+    assert client.get("/places?lon=abc&lat=1").status_code == 400

@@ -18,35 +18,92 @@ from pathlib import Path
 from ..errors import ImportFailed, Problem
 from ..records import Directory
 
-__all__ = ["read_directory", "import_directory", "FORMATS"]
+__all__ = ["read_directory", "import_directory", "detect_format", "FORMATS"]
 
 FORMATS = ("csv", "geojson", "hsds")
 
 
-def _detect(path: Path) -> str:
+_GEOJSON_TYPES = {"FeatureCollection", "Feature", "Point", "MultiPoint", "LineString",
+                  "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"}
+_HSDS_KEYS = {"services", "organizations", "locations", "service_at_locations"}
+
+
+def _unknown(path: Path, reason: str) -> ImportFailed:
+    return ImportFailed([Problem(str(path), None, None,
+                                 f"{reason}; expected CSV (.csv), GeoJSON (.geojson) or "
+                                 "HSDS 3.0 JSON (.json), or say which with --format")])
+
+
+def _detect_json(path: Path) -> str:
+    """``geojson`` or ``hsds`` from a JSON document's content."""
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            data = json.load(fh)
+    except (OSError, UnicodeDecodeError, ValueError):
+        # let the GeoJSON reader name the line and the reason
+        return "geojson" if path.suffix.lower() != ".json" else "hsds"
+    if isinstance(data, dict) and ("features" in data or data.get("type") in _GEOJSON_TYPES):
+        return "geojson"
+    if isinstance(data, list) or (isinstance(data, dict) and _HSDS_KEYS & set(data)):
+        return "hsds"
+    keys = ", ".join(sorted(map(str, data))[:10]) if isinstance(data, dict) else type(data).__name__
+    raise _unknown(path, f"is JSON but neither a GeoJSON FeatureCollection ('features') nor "
+                         f"HSDS ('services', 'organizations'); it has: {keys}")
+
+
+def detect_format(path: str | Path) -> str:
+    """The format of a places file: ``csv``, ``geojson`` or ``hsds``.
+
+    By extension (``.csv``/``.tsv``/``.txt`` CSV, ``.geojson`` GeoJSON), and
+    for ``.json`` or an unknown extension by content: JSON with ``features``
+    is GeoJSON, JSON with ``services``/``organizations`` (or a list of
+    services) is HSDS, text whose header names a place or activity column is
+    CSV.
+
+    Raises
+    ------
+    ImportFailed
+        When the format cannot be told, naming the file.
+    """
+    path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv", ".txt"):
         return "csv"
     if suffix == ".geojson":
         return "geojson"
     if suffix == ".json":
-        try:
-            with open(path, encoding="utf-8-sig") as fh:
-                data = json.load(fh)
-        except (OSError, ValueError):
-            return "geojson"  # the GeoJSON reader reports the precise error
-        if isinstance(data, dict) and data.get("type") == "FeatureCollection":
-            return "geojson"
-        return "hsds"
-    raise ImportFailed([Problem(str(path), None, None,
-                                f"unknown format {suffix or '(no extension)'!r}: expected .csv, "
-                                ".geojson or HSDS .json (or say --format)")])
+        return _detect_json(path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError as exc:
+        raise ImportFailed([Problem(str(path), None, None, f"cannot be read: {exc}")]) from None
+    text = head.decode("utf-8-sig", errors="replace").lstrip()
+    if text[:1] in ("{", "["):
+        return _detect_json(path)
+    first = text.splitlines()[0] if text else ""
+    if any(col in first for col in ("place_name", "activity_name", "place_uid")):
+        return "csv"
+    raise _unknown(path, f"unknown format {suffix or '(no extension)'!r}")
 
 
 def read_directory(path: str | Path, *, fmt: str | None = None) -> Directory:
-    """Read places and activities from CSV, GeoJSON or HSDS 3.0 JSON (no database)."""
+    """Read places and activities from CSV, GeoJSON or HSDS 3.0 JSON (no database).
+
+    Parameters
+    ----------
+    path:
+        The file.
+    fmt:
+        ``csv``, ``geojson`` or ``hsds``; ``None`` detects it (:func:`detect_format`).
+
+    Raises
+    ------
+    ImportFailed
+        Every problem in the file, each naming file, row or feature, field and reason.
+    """
     path = Path(path)
-    fmt = fmt or _detect(path)
+    fmt = fmt or detect_format(path)
     if fmt == "csv":
         from .tabular import read_csv
 
@@ -64,7 +121,26 @@ def read_directory(path: str | Path, *, fmt: str | None = None) -> Directory:
 
 
 def import_directory(db, path: str | Path, *, fmt: str | None = None) -> dict[str, int]:
-    """Read ``path`` and store it in one transaction; returns the counts written."""
+    """Read ``path`` and store it in one transaction.
+
+    Records are inserted or updated by ``uid``; on any problem (in the file,
+    or a reference to a place or organisation that is neither in the file
+    nor stored) nothing is written.
+
+    Parameters
+    ----------
+    db:
+        A database from :func:`buurtkaart.store.connect`.
+    path:
+        CSV, GeoJSON or HSDS 3.0 JSON file.
+    fmt:
+        The format, or ``None`` to detect it.
+
+    Returns
+    -------
+    dict
+        ``{"organisations": n, "places": n, "activities": n}`` written.
+    """
     from .. import store
 
     d = read_directory(path, fmt=fmt)

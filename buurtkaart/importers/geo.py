@@ -1,5 +1,8 @@
 """Neighbourhood polygons from GeoPackage, Shapefile or GeoJSON, in any CRS.
 
+A zipped shapefile (``wijken.zip`` holding ``.shp``, ``.shx``, ``.dbf`` and
+``.prj``) is read as it is, without unpacking.
+
 The file's CRS must be known: a layer without one (a Shapefile without
 ``.prj``) or with one pyproj cannot identify is an error, never a guess.
 GeoJSON without a ``crs`` member is WGS84 by its specification (RFC 7946).
@@ -64,6 +67,25 @@ def _as_code(value) -> str | None:
     return text or None
 
 
+def _gdal_message(exc: Exception) -> str:
+    """GDAL's reason without its advice about driver prefixes (not for end users)."""
+    text = str(exc).split("; It might help")[0].strip()
+    return text.rstrip(".;") or type(exc).__name__
+
+
+def _no_crs_reason(path: Path) -> str:
+    """Why a layer has no CRS, in the user's terms (a missing or unreadable ``.prj``)."""
+    if path.suffix.lower() == ".shp":
+        prj = next((p for p in (path.with_suffix(".prj"), path.with_suffix(".PRJ"))
+                    if p.exists()), None)
+        if prj is None:
+            return (f"has no coordinate reference system: {path.with_suffix('.prj').name} is "
+                    "missing; add it (it comes with the shapefile) rather than guess")
+        return (f"has no coordinate reference system: {prj.name} cannot be understood as a "
+                "projection (WKT); refusing to guess")
+    return "has no coordinate reference system; refusing to guess"
+
+
 def _geojson_crs_is_declared(path: Path) -> bool:
     try:
         with open(path, encoding="utf-8") as fh:
@@ -87,12 +109,14 @@ def read_neighbourhoods(
     path = Path(path)
     file = str(path)
     warnings: list[str] = []
+    if path.is_file() and path.stat().st_size == 0:
+        raise ImportFailed([Problem(file, None, None, "is empty (0 bytes)")])
     try:
         layers = pyogrio.list_layers(path)
     except Exception as exc:  # pyogrio raises DataSourceError and friends
         raise ImportFailed([Problem(file, None, None,
                                     f"cannot be read as GeoPackage, Shapefile or GeoJSON: "
-                                    f"{exc}")]) from None
+                                    f"{_gdal_message(exc)}")]) from None
     names = [str(n) for n, _ in layers]
     if layer is None and len(names) > 1:
         raise ImportFailed([Problem(file, None, None,
@@ -104,7 +128,12 @@ def read_neighbourhoods(
     try:
         frame = pyogrio.read_dataframe(path, layer=layer)
     except Exception as exc:
-        raise ImportFailed([Problem(file, None, None, f"cannot be read: {exc}")]) from None
+        raise ImportFailed([Problem(file, None, None,
+                                    f"cannot be read: {_gdal_message(exc)}")]) from None
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
+        raise ImportFailed([Problem(file, None, "geometry",
+                                    "has no geometry: a table, not a GeoPackage, Shapefile or "
+                                    "GeoJSON layer of polygons")])
     if len(frame) == 0:
         raise ImportFailed([Problem(file, None, None, "contains no features")])
 
@@ -114,9 +143,7 @@ def read_neighbourhoods(
         if is_geojson and not _geojson_crs_is_declared(path):
             crs = CRS.from_epsg(4326)
         else:
-            raise ImportFailed([Problem(file, None, None,
-                                        "has no coordinate reference system (for a Shapefile: "
-                                        "the .prj file is missing); refusing to guess")])
+            raise ImportFailed([Problem(file, None, None, _no_crs_reason(path))])
     try:
         crs = CRS.from_user_input(crs)
         if crs.name.lower() in ("unknown", "undefined") or (

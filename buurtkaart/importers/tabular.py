@@ -3,7 +3,9 @@
 CSV: one row per activity at a place. A row with only place columns is a
 place without activities; a row with no place (no ``place_name``, ``lon``,
 ``lat``) is a mobile activity, such as a buddy project. A place on several
-rows is written once; its columns must agree on every row.
+rows is written once; its columns must agree on every row. A row whose only
+place column is ``place_uid`` refers to a place described on another row or
+already stored, so a place's details need to be typed once.
 
 GeoJSON: a FeatureCollection. A Point feature is a place whose properties
 use the place column names and may carry an ``activities`` list of objects
@@ -140,6 +142,11 @@ class _Reader:
         return rec["uid"]
 
     def place(self, cols: dict, where: str, names: dict[str, str]) -> str | None:
+        if not _blank(cols.get("place_uid")) and all(
+                _blank(cols.get(c)) for c in PLACE_COLUMNS if c != "place_uid"):
+            # only a reference: the place is on another row, or already stored
+            # (store.save_directory reports an unknown one, naming this row)
+            return str(cols["place_uid"]).strip()
         rec = {field: cols.get(col) for col, (field, _) in PLACE_COLUMNS.items()
                if field != "organisation"}
         rec["organisation_uid"] = self.organisation(cols.get("organisation"),
@@ -181,6 +188,9 @@ class _Reader:
     def result(self) -> Directory:
         if self.problems:
             raise ImportFailed(self.problems)
+        for a in self.activities:  # a place described on a later row: its organisation
+            if a.get("organisation_uid") is None and a.get("place_uid") in self.places:
+                a["organisation_uid"] = self.places[a["place_uid"]].get("organisation_uid")
         return Directory(list(self.orgs.values()), list(self.places.values()), self.activities)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 from flask import Blueprint, current_app, jsonify, request
 
@@ -116,31 +115,17 @@ def finder():
         raise InvalidParameter("lon" if lon is None else "lat", "is required")
     minutes = _float(request.args, "minutes", 30, 1, 120)
     limit = int(_float(request.args, "limit", 20, 1, 200))
-    db = get_db()
-    ctx = access.context(db, _mode(request.args), cache_dir=_cache_dir())
-    node, dist, ok = network.snap(ctx.graph, lon, lat, max_distance_m=access.SNAP_METRES)
-    if not ok[0]:
-        raise InvalidParameter("lon", f"the point is {dist[0]:.0f} m from the "
-                                      f"{ctx.profile.label} network (more than "
-                                      f"{access.SNAP_METRES:.0f} m)")
-    places, _unsnapped = access.facilities(db, ctx, filt)
-    by_id = {p["id"]: p for p in store.places(db, filt)}
-    t = traveltime.times_from(ctx.csr, [int(node[0])], places["node"].to_numpy(np.int64),
-                              limit=minutes * 60)[0] if len(places) else np.array([])
-    order = np.argsort(t, kind="stable")
+    mode = _mode(request.args)
     from .geojson import place_feature
 
     feats = []
-    for i in order:
-        if not np.isfinite(t[i]) or t[i] > minutes * 60:
-            break
-        f = place_feature(by_id[int(places["id"].iloc[i])])
-        f["properties"]["minutes"] = round(float(t[i]) / 60 + dist[0] / ctx.profile.metres_per_second / 60, 1)
+    for place, mins in access.minutes_from(get_db(), filt, mode=mode, lon=lon, lat=lat,
+                                           limit_minutes=minutes,
+                                           cache_dir=_cache_dir())[:limit]:
+        f = place_feature(place)
+        f["properties"]["minutes"] = mins
         feats.append(f)
-        if len(feats) >= limit:
-            break
-    return geojson_response(collection(feats, origin=[lon, lat], mode=ctx.profile.key,
-                                       minutes=minutes))
+    return geojson_response(collection(feats, origin=[lon, lat], mode=mode, minutes=minutes))
 
 
 def _need(db, name: str, year) -> pd.Series:

@@ -255,13 +255,43 @@ def outreach():
 
 @bp.route("/places")
 def place_list():
-    filt = _filter(extra=("page",))
+    """Places that fit; with ``lon``/``lat`` (e.g. "use my location"), nearest first with
+    their travel time by ``mode`` within ``minutes``."""
+    filt = _filter(extra=("page", "lon", "lat", "mode", "minutes"))
     page = _page_number()
-    rows = store.places(get_db(), filt)
+    db = get_db()
+    near = _near(db, filt)
+    if near is None:
+        rows, minutes = store.places(db, filt), {}
+    else:
+        rows = [p for p, _m in near]
+        minutes = {p["id"]: m for p, m in near}
     shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     return render_template("places.html", places=shown, total=len(rows), page=page,
                            pages=max(1, -(-len(rows) // PAGE_SIZE)), filt=filt,
+                           minutes=minutes, near=near is not None, profiles=network.PROFILES,
+                           has_network=access.registered_network(db) is not None,
                            query={k: v for k, v in request.args.items() if k != "page"})
+
+
+def _near(db, filt):
+    lon, lat = request.args.get("lon"), request.args.get("lat")
+    if not lon and not lat:
+        return None
+    values = {}
+    for name, raw, lo, hi in (("lon", lon, -180, 180), ("lat", lat, -90, 90),
+                              ("minutes", request.args.get("minutes") or "30", 1, 120)):
+        try:
+            values[name] = float(raw)
+        except (TypeError, ValueError):
+            raise InvalidParameter(name, f"expected a number, got {raw!r}") from None
+        if not lo <= values[name] <= hi:
+            raise InvalidParameter(name, f"must be between {lo} and {hi}")
+    mode = request.args.get("mode") or "walk"
+    network.profile(mode)
+    return access.minutes_from(db, filt, mode=mode, lon=values["lon"], lat=values["lat"],
+                               limit_minutes=values["minutes"],
+                               cache_dir=current_app.config.get("CACHE_DIR"))
 
 
 def _only_params(allowed: tuple[str, ...]) -> None:
