@@ -11,9 +11,9 @@ Polygons are reprojected to WGS84; invalid ones are repaired with
 rejected when nothing polygonal is left.
 
 Codes are kept as text. The municipality code is taken from
-``--municipality-field`` when given, else from the first five digits of a
-six- or seven-digit Flemish wijk code (5-digit NIS code + wijk number 1-99), or
-the code itself when it is a five-digit NIS municipality code.
+``--municipality-field`` when given, else derived from the code (see
+:func:`municipality_from_code`): Flemish wijk codes and Statbel sector codes
+start with the five-digit NIS code of their municipality.
 """
 
 from __future__ import annotations
@@ -31,13 +31,35 @@ from pyproj.exceptions import CRSError
 
 from ..errors import ImportFailed, Problem
 
-__all__ = ["read_neighbourhoods", "CODE_ALIASES", "NAME_ALIASES"]
+__all__ = ["read_neighbourhoods", "municipality_from_code", "CODE_ALIASES", "NAME_ALIASES"]
 
 CODE_ALIASES = ("code", "CODE", "wijkcode", "WIJKCODE", "nis_code", "NISCODE", "niscode",
                 "cd_sector", "CD_SECTOR")
 NAME_ALIASES = ("name", "NAME", "naam", "NAAM", "wijknaam", "WIJKNAAM", "tx_sector_descr_nl")
-_WIJK_CODE = re.compile(r"^\d{6,7}$")  # 5-digit NIS code + wijk number 1-99 ("440211")
-_NIS_CODE = re.compile(r"^\d{5}$")
+# 5-digit NIS code, then the wijk's own part: a number 1-99 with an optional letter
+# ("440211", "4402114", "1301407a"), or letters/underscore ("11002ANT01", "21001_803",
+# Statbel sectors "44021A00-"); or the NIS code alone (a wijk that is a municipality).
+_MUNICIPALITY_PREFIX = re.compile(r"^(\d{5})(?:\d{1,2}[A-Za-z]*|[A-Za-z_-][A-Za-z0-9_-]*)?$")
+
+
+def municipality_from_code(code: str | None) -> str | None:
+    """The NIS municipality code a Flemish wijk or Statbel sector code starts with.
+
+    ``"4402114"`` (Sint-Amandsberg) and ``"440211"`` give ``"44021"`` (Gent);
+    ``"11002ANT01"`` gives ``"11002"``; ``"44021A00-"`` gives ``"44021"``; a
+    five-digit code is its own municipality. Anything else (purely numeric
+    codes of eight or more digits, codes not starting with five digits) gives
+    ``None``: no guess.
+
+    The prefix is the NIS code from when the wijk was defined: wijken of
+    municipalities merged in 2019 (Deinze, Aalter, Lievegem, Kruisem, ...)
+    keep their former municipality's code. Give ``--municipality-field`` to
+    use another.
+    """
+    if not code:
+        return None
+    m = _MUNICIPALITY_PREFIX.match(code)
+    return m.group(1) if m else None
 
 
 def _pick(columns, given: str | None, aliases, what: str, file: str, *, required: bool) -> str | None:
@@ -210,8 +232,7 @@ def read_neighbourhoods(
     if muni_col:
         out["municipality_code"] = [_as_code(m) for m in frame[muni_col]]
     else:
-        out["municipality_code"] = [c[:5] if _WIJK_CODE.match(c) else c if _NIS_CODE.match(c)
-                                    else None for c in out["code"]]
+        out["municipality_code"] = [municipality_from_code(c) for c in out["code"]]
     try:
         out = out.to_crs(4326)
     except Exception as exc:
