@@ -143,6 +143,16 @@ def import_directory(db, path: str | Path, *, fmt: str | None = None) -> dict[st
     """
     from .. import store
 
+    fmt = fmt or detect_format(path)
     d = read_directory(path, fmt=fmt)
+    for a in d.activities if fmt in ("csv", "geojson") else ():
+        # an activity without an organiser of its own at a place that is already
+        # stored is run by that place's organisation (as for a place in the file)
+        if a.get("organisation_uid") is None and a.get("place_uid"):
+            row = db.execute("SELECT o.uid FROM places p JOIN organisations o "
+                             "ON o.id = p.organisation_id WHERE p.uid = ?",
+                             [a["place_uid"]]).fetchone()
+            if row:
+                a["organisation_uid"] = row[0]
     return store.save_directory(db, organisations=d.organisations, places=d.places,
                                 activities=d.activities, file=str(path))

@@ -9,8 +9,8 @@ already stored, so a place's details need to be typed once.
 
 GeoJSON: a FeatureCollection. A Point feature is a place whose properties
 use the place column names and may carry an ``activities`` list of objects
-with the activity column names; a feature with ``"geometry": null`` is a
-mobile activity. Coordinates are WGS84 longitude, latitude (RFC 7946); a
+with the activity column names; a feature with ``"geometry": null`` is an
+activity: held at the place its ``place_uid`` names, or mobile without one. Coordinates are WGS84 longitude, latitude (RFC 7946); a
 ``crs`` member naming anything else is refused.
 
 The exporters write exactly these formats, so an export imports back to the
@@ -289,11 +289,24 @@ def read_geojson(path: str | Path) -> Directory:
             continue
         geom = feat.get("geometry")
         if geom is None:
-            unknown = sorted(set(props) - set(ACTIVITY_COLUMNS) - {"organisation",
-                                                                   "organisation_uid"})
-            for k in unknown:
-                out.problem(where, k, "unknown property for a mobile activity")
-            out.activity(props, where, None, _ACTIVITY_NAMES)
+            # an activity: mobile, or held at the place named by place_uid (a Point
+            # feature of this file, or a place already stored)
+            allowed = set(ACTIVITY_COLUMNS) | {"organisation", "organisation_uid", "place_uid"}
+            for k in sorted(set(props) - allowed):
+                out.problem(where, k, "unknown property for an activity without geometry "
+                                      f"(known: {', '.join(sorted(allowed))})")
+            place_uid = props.get("place_uid")
+            if not _blank(place_uid):
+                place_uid = str(place_uid).strip()
+                props = {k: v for k, v in props.items()
+                         if k not in ("organisation", "organisation_uid")} | (
+                    {"organiser": props.get("organisation"),
+                     "organiser_uid": props.get("organisation_uid")}
+                    if _blank(props.get("organiser")) and _blank(props.get("organiser_uid"))
+                    else {})
+            else:
+                place_uid = None
+            out.activity(props, where, place_uid, _ACTIVITY_NAMES)
             continue
         if not isinstance(geom, dict) or geom.get("type") != "Point":
             out.problem(where, "geometry", f"expected a Point (or null for a mobile activity), "
