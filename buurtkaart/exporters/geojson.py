@@ -7,15 +7,29 @@ import json
 from pathlib import Path
 
 from .. import store
-from ..importers.tabular import activity_columns, place_columns
+from ..importers.tabular import YES_NO_COLUMNS, activity_columns, place_columns
 from . import atomic_write
 
 
 def _clean(d: dict) -> dict:
-    return {k: v for k, v in d.items() if v not in (None, "", [])}
+    """Leave out empty values; yes/no columns become JSON true/false."""
+    out = {}
+    for k, v in d.items():
+        if v is None or (isinstance(v, str) and v == "") or v == []:
+            continue
+        if k in YES_NO_COLUMNS:
+            if k in ("sample", "place_sample") and not v:
+                continue
+            v = bool(v)
+        out[k] = v
+    return out
+
+
+__all__ = ["write", "feature_collection"]
 
 
 def feature_collection(db) -> dict:
+    """The directory as a GeoJSON FeatureCollection (a dict), as the importer reads it."""
     features = []
     for p in store.places(db):
         props = _clean(place_columns(p))
@@ -39,6 +53,7 @@ def feature_collection(db) -> dict:
 
 
 def write(db, out: Path) -> str:
+    """Write the directory to ``out`` as GeoJSON (UTF-8); returns a one-line summary."""
     fc = feature_collection(db)
     atomic_write(out, json.dumps(fc, ensure_ascii=False, indent=1))
     return f"{len(fc['features'])} features to {out}"

@@ -8,17 +8,26 @@ import io
 from pathlib import Path
 
 from .. import store
-from ..importers.tabular import CSV_COLUMNS, activity_columns, place_columns
+from ..importers.tabular import CSV_COLUMNS, YES_NO_COLUMNS, activity_columns, place_columns
 from . import atomic_write
 
+__all__ = ["write", "rows"]
 
-def _cell(v) -> str:
+
+def _cell(column: str, v) -> str:
+    """A value as the CSV importer reads it back: yes/no for thresholds, text otherwise."""
     if v is None:
         return ""
+    if column in YES_NO_COLUMNS:
+        if column in ("sample", "place_sample"):
+            return "yes" if v else ""
+        return "yes" if v else "no"
     return str(v)
 
 
 def rows(db) -> list[dict]:
+    """One dict per CSV row (column name -> value): a row per activity at a place, a
+    row for each place without activities, a row per mobile activity."""
     out = []
     for p in store.places(db):
         pc = place_columns(p)
@@ -34,11 +43,12 @@ def rows(db) -> list[dict]:
 
 
 def write(db, out: Path) -> str:
+    """Write the directory to ``out`` as CSV (UTF-8, ``,``, CRLF); returns a summary."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS), lineterminator="\r\n")
     w.writeheader()
     data = rows(db)
     for r in data:
-        w.writerow({k: _cell(r.get(k)) for k in CSV_COLUMNS})
+        w.writerow({k: _cell(k, r.get(k)) for k in CSV_COLUMNS})
     atomic_write(out, buf.getvalue())
     return f"{len(data)} rows to {out}"

@@ -120,6 +120,22 @@ def read_directory(path: str | Path, *, fmt: str | None = None) -> Directory:
                                 f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")])
 
 
+_ORG_DETAILS = ("description", "url", "email", "phone", "source")
+
+
+def _keep_stored_organisation_details(db, d: Directory) -> None:
+    """CSV (and GeoJSON without its ``organisations`` list) name an organisation
+    but carry no contact details: keep the stored ones instead of blanking them."""
+    for o in d.organisations:
+        missing = [k for k in _ORG_DETAILS if o.get(k) is None]
+        if not missing:
+            continue
+        row = db.execute(f"SELECT {', '.join(missing)} FROM organisations WHERE uid = ?",
+                         [o["uid"]]).fetchone()
+        if row:
+            o.update({k: v for k, v in zip(missing, row) if v is not None})
+
+
 def import_directory(db, path: str | Path, *, fmt: str | None = None) -> dict[str, int]:
     """Read ``path`` and store it in one transaction.
 
@@ -145,6 +161,8 @@ def import_directory(db, path: str | Path, *, fmt: str | None = None) -> dict[st
 
     fmt = fmt or detect_format(path)
     d = read_directory(path, fmt=fmt)
+    if fmt in ("csv", "geojson"):
+        _keep_stored_organisation_details(db, d)
     for a in d.activities if fmt in ("csv", "geojson") else ():
         # an activity without an organiser of its own at a place that is already
         # stored is run by that place's organisation (as for a place in the file)

@@ -29,8 +29,8 @@ from ..errors import ImportFailed, Problem
 from ..records import (Directory, validate_activity, validate_organisation,
                        validate_place)
 
-__all__ = ["CSV_COLUMNS", "PLACE_COLUMNS", "ACTIVITY_COLUMNS", "read_csv", "read_geojson",
-           "place_columns", "activity_columns"]
+__all__ = ["CSV_COLUMNS", "PLACE_COLUMNS", "ACTIVITY_COLUMNS", "YES_NO_COLUMNS", "read_csv",
+           "read_geojson", "place_columns", "activity_columns"]
 
 #: column -> (record field, description). Place columns first.
 PLACE_COLUMNS: dict[str, tuple[str, str]] = {
@@ -88,6 +88,10 @@ ACTIVITY_COLUMNS: dict[str, tuple[str, str]] = {
 }
 CSV_COLUMNS = {**PLACE_COLUMNS, **ACTIVITY_COLUMNS}
 _PLACE_KEYS = ("place_name", "lon", "lat")
+#: columns holding yes/no (empty = unknown); the exporters write them as yes/no (CSV)
+#: or true/false (GeoJSON), the importer reads either, and ja/nee, 1/0 too
+YES_NO_COLUMNS = ("walk_in", "childcare", "children_welcome", "no_internet", "wheelchair",
+                  "sample", "place_sample")
 
 
 def place_columns(place: dict) -> dict[str, Any]:
