@@ -7,6 +7,8 @@ message names the file, the row or feature and the field, and that the database 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -385,3 +387,32 @@ def test_read_directory_reads_without_touching_a_database(tmp_path):
     d = read_directory(path)
     assert len(d.places) == 2 and len(d.activities) == 3 and len(d.organisations) == 2
     assert {a["where"] for a in d.activities} == {"row 2", "row 3", "row 5"}
+
+
+# ------------------------------------------------------------------ the documentation
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "formats.md"
+
+
+def _code_blocks(lang: str) -> list[str]:
+    text = DOCS.read_text(encoding="utf-8")
+    return re.findall(rf"```{lang}\n(.*?)```", text, flags=re.S)
+
+
+def test_docs_list_exactly_the_csv_columns():
+    text = DOCS.read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([a-z_]+)`(?:, `([a-z_]+)`)? \|", text, flags=re.M))
+    names = {n for pair in documented for n in pair if n}
+    assert names == set(CSV_COLUMNS)
+
+
+@pytest.mark.parametrize("lang,suffix", [("csv", "csv"), ("json", "geojson")])
+def test_docs_examples_import(db, tmp_path, lang, suffix):
+    [example] = _code_blocks(lang)
+    path = tmp_path / f"voorbeeld.{suffix}"
+    path.write_text(example, encoding="utf-8")
+    counts = import_directory(db, path)
+    assert counts["places"] == 1 and counts["activities"] == 3
+    acts = {a["name"]: a for a in store.activities(db)}
+    assert acts["Praatgroep"]["place_name"] == "De Loods"
+    assert acts["Buddy's"]["place"] is None
+    assert acts["Soep op dinsdag"]["languages"] == ["nl", "fr"]
