@@ -1,89 +1,185 @@
-"""Neighbourhood indicators: what each one means, how it aggregates, and which way is "need".
+"""Neighbourhood indicators: registry, need index, displacement typology, sector aggregation.
 
-Indicators are stored long-form (code, year, indicator, value, source), so a
-new indicator needs no schema change. :data:`INDICATORS` describes the known
-ones; any other key is accepted when its kind follows from its name (see
-:func:`indicator_kind`): keys ending in ``_share``, ``_rate`` or ``_pct`` are
-rates (aggregated population-weighted), keys starting with ``population`` or
-``count_``/ending in ``_count`` are counts (summed). Anything else must be
-declared here before it can be aggregated from sectors.
+Everything here is pure: functions take pandas DataFrames (long form ``code, year,
+indicator, value[, source]``) or a GeoDataFrame of neighbourhoods and return DataFrames or
+plain dicts. Nothing reads the database or Flask. The rules are written out for users in
+``docs/indicators.md``; a test keeps that page and this module in step.
+
+Indicators are stored long-form, so a new indicator needs no schema change. Known ones are
+declared in :data:`INDICATORS`. Any other key is accepted when its kind follows from its name
+(:data:`NAMING_RULES`, applied by :func:`indicator_info`); a key that matches no rule must be
+declared here before it can be imported, because otherwise nobody can say whether sector
+values of it are to be summed or averaged.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Iterable, Literal
 
-__all__ = ["Indicator", "INDICATORS", "indicator_kind", "indicator_label"]
+import numpy as np
+import pandas as pd
+
+from .errors import ImportFailed, InvalidParameter, Problem
+
+__all__ = [
+    "Indicator", "INDICATORS", "NAMING_RULES", "indicator_info", "indicator_kind",
+    "indicator_label",
+    "DEFAULT_NEED_WEIGHTS", "NEED_INDEX_FORMULA", "MIN_PEERS", "parse_weights", "need_index",
+    "TYPOLOGY_CLASSES", "VULNERABILITY_CRITERIA", "MARKET_INDICATORS", "neighbours",
+    "typology",
+    "aggregate_sectors", "trend",
+]
+
+Kind = Literal["count", "rate", "amount"]
+Aggregation = Literal["sum", "mean"]
 
 
+# =========================================================================== registry
 @dataclass(frozen=True)
 class Indicator:
     """A neighbourhood indicator.
 
-    ``kind``: ``count`` (people or events; sums over areas), ``rate`` (a share
-    0..1 of the population; population-weighted mean over areas) or
-    ``amount`` (money per person or dwelling; population-weighted mean).
-    ``need``: +1 when a higher value means more need, -1 when less, 0 neutral.
+    Parameters
+    ----------
+    key:
+        The name stored in the ``indicator`` column.
+    label_en, label_nl:
+        Labels in English and Dutch.
+    unit:
+        Unit as shown to users (``"people"``, ``"€ per year"``, ``"share"``, ...).
+    kind:
+        ``count`` (people or events), ``rate`` (a share 0..1, a percentage or a rate per
+        1,000 inhabitants) or ``amount`` (money).
+    need_direction:
+        +1 when a higher value means more need, -1 when it means less, 0 when neutral.
+        Only indicators with a direction can enter the need index (unless the caller gives
+        a direction explicitly).
+    aggregation:
+        How values of statistical sectors combine into a neighbourhood value: ``sum``
+        (counts, totals) or ``mean`` (rates, medians and averages: population-weighted mean).
     """
 
     key: str
     label_en: str
     label_nl: str
     unit: str
-    kind: str
-    need: int
+    kind: Kind
+    need_direction: int
+    aggregation: Aggregation
+
+    @property
+    def need(self) -> int:
+        """Alias of :attr:`need_direction`."""
+        return self.need_direction
 
 
+def _ind(key, en, nl, unit, kind, direction, aggregation=None) -> Indicator:
+    agg = aggregation or ("sum" if kind == "count" else "mean")
+    return Indicator(key, en, nl, unit, kind, direction, agg)
+
+
+#: The indicators buurtkaart knows by name.
 INDICATORS: dict[str, Indicator] = {i.key: i for i in (
-    Indicator("population", "population", "bevolking", "people", "count", 0),
-    Indicator("age_0_17", "children (0-17)", "kinderen (0-17)", "people", "count", 0),
-    Indicator("age_65_plus", "people aged 65+", "65-plussers", "people", "count", 0),
-    Indicator("median_income", "median taxable income", "mediaan belastbaar inkomen",
-              "€ per declaration", "amount", -1),
-    Indicator("mean_income", "mean taxable income", "gemiddeld belastbaar inkomen",
-              "€ per inhabitant", "amount", -1),
-    Indicator("social_assistance_share", "share on social assistance (leefloon)",
-              "aandeel met leefloon", "share", "rate", +1),
-    Indicator("increased_reimbursement_share", "share with increased health-insurance "
-              "reimbursement", "aandeel met verhoogde tegemoetkoming", "share", "rate", +1),
-    Indicator("renter_share", "share of households renting", "aandeel huurders", "share",
-              "rate", +1),
-    Indicator("social_housing_share", "share in social housing", "aandeel sociale huur",
-              "share", "rate", +1),
-    Indicator("low_education_share", "share with at most lower secondary education",
-              "aandeel laaggeschoold", "share", "rate", +1),
-    Indicator("high_education_share", "share with higher education", "aandeel hooggeschoold",
-              "share", "rate", -1),
-    Indicator("house_price_median", "median house price", "mediaanprijs woning", "€", "amount",
-              0),
-    Indicator("rent_median", "median rent", "mediaanhuur", "€ per month", "amount", 0),
-    Indicator("moves_in_rate", "moves in per 1,000 inhabitants", "inwijkingen per 1.000",
-              "per 1,000", "rate", 0),
-    Indicator("moves_out_rate", "moves out per 1,000 inhabitants", "uitwijkingen per 1.000",
-              "per 1,000", "rate", 0),
+    _ind("population", "population", "bevolking", "people", "count", 0),
+    _ind("age_0_17", "children (0-17)", "kinderen (0-17)", "people", "count", 0),
+    _ind("age_65_plus", "people aged 65+", "65-plussers", "people", "count", 0),
+    _ind("median_income", "median taxable income", "mediaan belastbaar inkomen",
+         "€ per declaration", "amount", -1),
+    _ind("mean_income", "mean taxable income", "gemiddeld belastbaar inkomen",
+         "€ per inhabitant", "amount", -1),
+    _ind("social_assistance_share", "share on social assistance (leefloon)",
+         "aandeel met leefloon", "share", "rate", +1),
+    _ind("increased_reimbursement_share", "share with increased health-insurance "
+         "reimbursement", "aandeel met verhoogde tegemoetkoming", "share", "rate", +1),
+    _ind("renter_share", "share of households renting", "aandeel huurders", "share",
+         "rate", +1),
+    _ind("social_housing_share", "share of households in social housing",
+         "aandeel sociale huurwoningen", "share", "rate", +1),
+    _ind("low_education_share", "share with at most lower secondary education",
+         "aandeel laaggeschoold", "share", "rate", +1),
+    _ind("high_education_share", "share with higher education", "aandeel hooggeschoold",
+         "share", "rate", -1),
+    _ind("house_price_median", "median house price", "mediaanprijs woning", "€",
+         "amount", 0),
+    _ind("rent_median", "median rent", "mediaanhuur", "€ per month", "amount", 0),
+    _ind("moves_in", "people moving in", "inwijkingen", "people per year", "count", 0),
+    _ind("moves_out", "people moving out", "uitwijkingen", "people per year", "count", 0),
+    _ind("moves_in_rate", "moves in per 1,000 inhabitants", "inwijkingen per 1.000",
+         "per 1,000", "rate", 0),
+    _ind("moves_out_rate", "moves out per 1,000 inhabitants", "uitwijkingen per 1.000",
+         "per 1,000", "rate", 0),
 )}
+
+#: How an undeclared key is classified: (test on the key, kind, aggregation, unit, text).
+#: The first rule that matches wins; keys matching none must be declared in INDICATORS.
+NAMING_RULES: tuple[tuple[str, str, Kind, Aggregation, str], ...] = (
+    ("suffix", "_share", "rate", "mean", "share"),
+    ("suffix", "_rate", "rate", "mean", "rate"),
+    ("suffix", "_pct", "rate", "mean", "%"),
+    ("suffix", "_count", "count", "sum", "count"),
+    ("prefix", "count_", "count", "sum", "count"),
+    ("prefix", "population_", "count", "sum", "people"),
+    ("suffix", "_total", "amount", "sum", "total"),
+    ("prefix", "total_", "amount", "sum", "total"),
+    ("suffix", "_median", "amount", "mean", ""),
+    ("suffix", "_mean", "amount", "mean", ""),
+)
+
+
+def indicator_info(key: str) -> Indicator | None:
+    """The :class:`Indicator` for ``key``: declared, derived from its name, or ``None``.
+
+    Undeclared keys are classified by the first matching rule of :data:`NAMING_RULES`
+    and are neutral (need direction 0). ``None`` means the key is not usable: it is
+    neither declared nor named after a rule.
+    """
+    if key in INDICATORS:
+        return INDICATORS[key]
+    for how, affix, kind, agg, unit in NAMING_RULES:
+        if (key.endswith(affix) if how == "suffix" else key.startswith(affix)) \
+                and len(key) > len(affix):
+            label = key.replace("_", " ")
+            return Indicator(key, label, label, unit, kind, 0, agg)
+    return None
 
 
 def indicator_kind(key: str) -> str | None:
     """``count``, ``rate`` or ``amount`` for ``key``, or ``None`` when it cannot be known."""
-    if key in INDICATORS:
-        return INDICATORS[key].kind
-    if key.endswith(("_share", "_rate", "_pct")):
-        return "rate"
-    if key.startswith(("population", "count_")) or key.endswith("_count"):
-        return "count"
-    return None
+    info = indicator_info(key)
+    return info.kind if info else None
 
 
 def indicator_label(key: str) -> str:
-    """A readable label; unknown keys are shown with underscores as spaces."""
+    """A readable label: ``"label_en (label_nl)"``; undeclared keys with spaces for ``_``."""
     ind = INDICATORS.get(key)
     return f"{ind.label_en} ({ind.label_nl})" if ind else key.replace("_", " ")
 
 
-# --------------------------------------------------------------------------- need index
-#: The default composite: income and benefit dependency weigh most; renting and social
-#: housing half (they also describe the housing market, not only need).
+def _short(key: str) -> str:
+    ind = INDICATORS.get(key)
+    return ind.label_en if ind else key.replace("_", " ")
+
+
+def _fmt(key: str, v: float) -> str:
+    """A value the way a user reads it: 18,200 €, 23.4%, 12.5 per 1,000."""
+    info = indicator_info(key)
+    unit = info.unit if info else ""
+    if info and info.kind == "rate":
+        if unit == "share":
+            return f"{v:.1%}"
+        if unit == "%":
+            return f"{v:.1f}%"
+        return f"{v:,.1f} {unit}".strip()
+    if unit.startswith("€"):
+        return f"{v:,.0f} €"
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}"
+
+
+# =========================================================================== need index
+#: Default weights: income, benefit dependency and education weigh 1; renting and social
+#: housing 0.5 (they also describe the housing stock, not only need).
 DEFAULT_NEED_WEIGHTS: dict[str, float] = {
     "median_income": 1.0,
     "social_assistance_share": 1.0,
@@ -93,330 +189,601 @@ DEFAULT_NEED_WEIGHTS: dict[str, float] = {
     "social_housing_share": 0.5,
 }
 
+#: A year of an indicator is used for comparison only when at least this many
+#: neighbourhoods of the region have a value for it, and at least half of those that have
+#: the indicator in any year (so one early-published neighbourhood is not compared with
+#: itself).
+MIN_PEERS = 2
+
 NEED_INDEX_FORMULA = (
     "need index = Σ(weight × direction × z) / Σ weight, where z = (value − mean) / standard "
-    "deviation over all neighbourhoods for the indicator's latest year, direction = +1 when a "
-    "higher value means more need and −1 when less. 0 is an average neighbourhood; +1 is one "
-    "standard deviation more need than average."
+    "deviation of that indicator over the region's neighbourhoods in the same year, and "
+    "direction = +1 when a higher value means more need, −1 when less. 0 is an average "
+    "neighbourhood; +1 is one standard deviation more need than average. A neighbourhood "
+    "missing any weighted indicator is unknown."
 )
 
 
-def parse_weights(text: str | None) -> dict[str, float]:
-    """``"median_income:2,renter_share:1"`` as a dict; raises InvalidParameter('weights')."""
-    from .errors import InvalidParameter
+def _direction(key: str, directions: dict[str, int] | None) -> int:
+    if directions and key in directions:
+        return int(directions[key])
+    info = indicator_info(key)
+    return info.need_direction if info else 0
 
-    if not text or not text.strip():
+
+def _usable_keys() -> str:
+    return ", ".join(k for k, i in INDICATORS.items() if i.need_direction)
+
+
+def _check_weights(weights: dict[str, float], directions: dict[str, int] | None,
+                   name: str = "weights") -> dict[str, float]:
+    if directions:
+        for k, d in directions.items():
+            if d not in (-1, 1):
+                raise InvalidParameter("directions", f"direction of {k} must be +1 or -1, "
+                                                     f"got {d!r}")
+    out = {}
+    for key, w in weights.items():
+        try:
+            w = float(w)
+        except (TypeError, ValueError):
+            raise InvalidParameter(name, f"weight of {key} is not a number: {w!r}") from None
+        if not math.isfinite(w) or w < 0:
+            raise InvalidParameter(name, f"weight of {key} must be zero or positive, got {w}")
+        if _direction(key, directions) == 0:
+            why = ("is not a known indicator" if indicator_info(key) is None
+                   else "has no need direction (higher is neither more nor less need)")
+            raise InvalidParameter(name, f"{key!r} {why}; usable: {_usable_keys()}")
+        if w > 0:
+            out[key] = w
+    if not out:
+        raise InvalidParameter(name, "at least one weight must be positive")
+    return out
+
+
+def parse_weights(text: str | None) -> dict[str, float]:
+    """Parse ``"median_income:2,renter_share:1"`` into ``{indicator: weight}``.
+
+    An empty or missing text gives :data:`DEFAULT_NEED_WEIGHTS`. A key without ``:weight``
+    counts 1.
+
+    Raises
+    ------
+    InvalidParameter
+        (``name == "weights"``) for an empty or repeated name, an indicator that is
+        unknown or has no need direction, a weight that is not a number, negative or
+        infinite, or when no weight is positive.
+    """
+    if text is None or not text.strip():
         return dict(DEFAULT_NEED_WEIGHTS)
     out: dict[str, float] = {}
     for part in text.split(","):
         key, sep, raw = part.strip().partition(":")
         key = key.strip()
         if not key:
-            raise InvalidParameter("weights", f"empty indicator name in {text!r}")
-        if key not in INDICATORS or INDICATORS[key].need == 0:
-            usable = ", ".join(k for k, i in INDICATORS.items() if i.need)
-            raise InvalidParameter("weights", f"{key!r} has no need direction (usable: {usable})")
+            raise InvalidParameter("weights", f"empty indicator name in {text!r} "
+                                              "(write indicator:weight,indicator:weight)")
+        if key in out:
+            raise InvalidParameter("weights", f"{key} is given twice")
         try:
-            w = float(raw) if sep else 1.0
+            out[key] = float(raw) if sep else 1.0
         except ValueError:
-            raise InvalidParameter("weights", f"weight of {key} is not a number: {raw!r}") from None
-        if not (w >= 0) or w == float("inf"):
-            raise InvalidParameter("weights", f"weight of {key} must be zero or positive")
-        out[key] = w
-    if not any(out.values()):
-        raise InvalidParameter("weights", "at least one weight must be positive")
-    return out
+            raise InvalidParameter("weights",
+                                   f"weight of {key} is not a number: {raw.strip()!r}") from None
+    return _check_weights(out, None)
 
 
-def _latest_wide(values, indicators) -> tuple[dict, "object"]:
-    """Per indicator its latest year, and a code x indicator table of that year's values."""
-    import pandas as pd
+def _standardise(x: np.ndarray, method: str) -> np.ndarray:
+    """Scores of ``x`` (all finite) on a common scale; 0 everywhere when all are equal."""
+    if len(x) == 0:
+        return x
+    mean, std = float(x.mean()), float(x.std())
+    # all equal (up to rounding) carries no information: every score is 0, not noise / noise
+    if not std > 1e-9 * max(1.0, abs(mean)):
+        return np.zeros_like(x)
+    if method == "z":
+        return (x - mean) / std
+    from scipy.stats import norm, rankdata
 
-    years, cols = {}, {}
-    for ind in indicators:
-        sel = values[(values["indicator"] == ind) & values["value"].notna()]
-        if sel.empty:
-            continue
-        y = int(sel["year"].max())
-        years[ind] = y
-        cols[ind] = sel[sel["year"] == y].set_index("code")["value"].astype(float)
-    return years, pd.DataFrame(cols)
+    # values equal up to floating-point noise (0.1 + 0.2 vs 0.3) are ties
+    u = np.round((x - x.min()) / (x.max() - x.min()), 9)
+    return norm.ppf(rankdata(u) / (len(x) + 1))  # van der Waerden normal scores
 
 
-def need_index(values, *, weights: dict[str, float] | None = None,
-               codes=None) -> "object":
-    """The need index per neighbourhood with each indicator's contribution.
+def need_index(values: pd.DataFrame, *, weights: dict[str, float] | None = None,
+               directions: dict[str, int] | None = None, year: int | None = None,
+               codes: Iterable[str] | None = None,
+               method: Literal["z", "rank"] = "z") -> pd.DataFrame:
+    """The need index per neighbourhood, with each indicator's contribution.
 
     Parameters
     ----------
     values:
-        Long DataFrame ``code, year, indicator, value`` (as the store gives it).
+        Long DataFrame ``code, year, indicator, value`` (other columns are ignored).
     weights:
-        Indicator -> weight (default :data:`DEFAULT_NEED_WEIGHTS`). Indicators
-        with no values at all are left out and listed in ``frame.attrs["dropped"]``.
+        Indicator -> weight >= 0 (default :data:`DEFAULT_NEED_WEIGHTS`). Indicators that
+        no neighbourhood has are left out and named in ``attrs["dropped"]``.
+    directions:
+        Indicator -> +1 or -1, overriding the registry (needed for undeclared keys).
+    year:
+        Use only this year. ``None``: for each neighbourhood and indicator its latest
+        *comparable* year, i.e. a year in which at least :data:`MIN_PEERS` neighbourhoods
+        of the region, and at least half of those reporting the indicator at all, have a
+        value (so one early-published neighbourhood is not compared with itself). Each
+        value is standardised against the values of the same indicator and year, so an
+        older value is compared with its own year's peers. An indicator with values but
+        no comparable year makes every neighbourhood unknown; one that no neighbourhood
+        has is left out (``attrs["dropped"]``).
     codes:
-        All neighbourhood codes to report (default: those in ``values``).
+        The region: the neighbourhoods to compare and report (default: all in ``values``).
+    method:
+        ``"z"``: (value − mean) / standard deviation. ``"rank"``: rank-based normal scores
+        (van der Waerden), robust to outliers, same scale. Both ignore units.
 
     Returns
     -------
-    DataFrame with ``code``, ``need_index`` (NaN = unknown: some weighted
-    indicator is missing), ``contribution_<indicator>``, ``missing`` (list).
-    ``attrs`` hold the years used, the weights and the formula.
-    """
-    import numpy as np
-    import pandas as pd
+    DataFrame
+        ``code``, ``need_index`` (NaN = unknown), ``contribution_<indicator>`` (weight ×
+        direction × score / Σ weights, so the contributions add up to the index),
+        ``n_indicators`` (weighted indicators with a value), ``missing`` (list of the
+        weighted indicators without one) and ``years`` (indicator -> year used).
+        ``attrs``: ``years`` (latest year used per indicator), ``weights`` (used),
+        ``dropped``, ``directions``, ``method``, ``formula``.
 
-    weights = dict(weights or DEFAULT_NEED_WEIGHTS)
-    weights = {k: w for k, w in weights.items() if w > 0}
-    years, wide = _latest_wide(values, weights)
-    dropped = sorted(set(weights) - set(years))
-    used = {k: w for k, w in weights.items() if k in years}
-    all_codes = sorted(set(codes) if codes is not None else set(values["code"]))
-    wide = wide.reindex(all_codes)
+    Raises
+    ------
+    InvalidParameter
+        For a negative or non-numeric weight, an indicator without need direction, or
+        an unknown ``method``.
+    """
+    if method not in ("z", "rank"):
+        raise InvalidParameter("method", f"must be 'z' or 'rank', got {method!r}")
+    weights = _check_weights(dict(DEFAULT_NEED_WEIGHTS if weights is None else weights),
+                             directions)
+    all_codes = sorted({str(c) for c in (values["code"] if codes is None else codes)})
+    region = set(all_codes)
+    sel = values.loc[values["indicator"].isin(list(weights)) & values["value"].notna()
+                     & values["code"].astype(str).isin(region),
+                     ["code", "indicator", "year", "value"]].copy()
+    sel["code"] = sel["code"].astype(str)
+    sel["year"] = sel["year"].astype(int)
+    sel["value"] = sel["value"].astype(float)
+    sel = sel[np.isfinite(sel["value"])]
+    if year is not None:
+        sel = sel[sel["year"] == int(year)]
+    sel = sel.drop_duplicates(["code", "indicator", "year"], keep="last")
+    reporting = sel.groupby("indicator")["code"].transform("nunique")
+    peers = sel.groupby(["indicator", "year"])["code"].transform("size")
+    present = set(sel["indicator"])
+    sel = sel[(peers >= MIN_PEERS) & (peers >= reporting / 2)]
+    # scores within (indicator, year), over every neighbourhood with that year
+    sel["score"] = np.nan
+    for _, idx in sel.groupby(["indicator", "year"]).groups.items():
+        sel.loc[idx, "score"] = _standardise(sel.loc[idx, "value"].to_numpy(float), method)
+    latest = sel.sort_values("year").groupby(["code", "indicator"]).tail(1)
+
+    used = {k: w for k, w in weights.items() if k in present}
+    dropped = [k for k in weights if k not in used]
     total_w = sum(used.values())
     out = pd.DataFrame({"code": all_codes})
+    score = latest.pivot(index="code", columns="indicator", values="score").reindex(
+        index=all_codes, columns=list(used))
+    when = latest.pivot(index="code", columns="indicator", values="year").reindex(
+        index=all_codes, columns=list(used))
     index = np.zeros(len(all_codes))
-    missing = [[] for _ in all_codes]
-    for ind, w in used.items():
-        x = wide[ind].to_numpy(float)
-        ok = np.isfinite(x)
-        mean, std = (x[ok].mean(), x[ok].std()) if ok.any() else (np.nan, np.nan)
-        # all equal (up to rounding) carries no information: every z is 0, not noise / noise
-        spread = std > 1e-9 * max(1.0, abs(mean)) if ok.any() else False
-        z = np.where(ok, (x - mean) / std if spread else 0.0, np.nan)
-        contrib = w * INDICATORS[ind].need * z / total_w if total_w else z * np.nan
-        out[f"contribution_{ind}"] = contrib
-        index = index + np.where(ok, contrib, 0.0)
-        for i in np.flatnonzero(~ok):
-            missing[i].append(ind)
-    out["need_index"] = np.where([not m for m in missing], index, np.nan) if used else np.nan
-    out["missing"] = missing
-    out.attrs.update(years=years, weights=used, dropped=dropped, formula=NEED_INDEX_FORMULA)
+    known = np.zeros(len(all_codes), dtype=int)
+    for key, w in used.items():
+        contrib = w * _direction(key, directions) * score[key].to_numpy(float) / total_w
+        out[f"contribution_{key}"] = contrib
+        ok = np.isfinite(contrib)
+        index += np.where(ok, contrib, 0.0)
+        known += ok
+    out["need_index"] = np.where(known == len(used), index, np.nan) if used else np.nan
+    out["n_indicators"] = known
+    out["missing"] = [[k for k in used if not np.isfinite(score.at[c, k])] for c in all_codes]
+    out["years"] = [{k: int(when.at[c, k]) for k in used if pd.notna(when.at[c, k])}
+                    for c in all_codes]
+    cols = ["code", "need_index"] + [f"contribution_{k}" for k in used] + \
+        ["n_indicators", "missing", "years"]
+    out = out[cols]
+    out.attrs.update(
+        years={k: int(when[k].max()) if when[k].notna().any() else None for k in used},
+        weights=used, dropped=dropped, method=method, formula=NEED_INDEX_FORMULA,
+        directions={k: _direction(k, directions) for k in used})
     return out
 
 
-# --------------------------------------------------------------------------- typology
+# =========================================================================== typology
+#: class -> (map colour, one-line description)
 TYPOLOGY_CLASSES: dict[str, tuple[str, str]] = {
-    "gentrifying": ("#7a0177", "was vulnerable, income and education rising faster than the "
-                               "region, with a hot housing market"),
+    "gentrifying": ("#7a0177", "was vulnerable; income and higher education rising faster "
+                               "than in the region, with a hot housing market"),
     "at_risk": ("#dd3497", "vulnerable, with a hot housing market here or next door"),
-    "vulnerable": ("#fa9fb5", "vulnerable, housing market not (yet) hot"),
+    "vulnerable": ("#fa9fb5", "vulnerable, housing market here and next door not hot"),
     "hot_market": ("#fdae6b", "not vulnerable, housing market hotter than the region"),
-    "not_vulnerable": ("#d9f0a3", "not vulnerable, market not hot"),
+    "not_vulnerable": ("#d9f0a3", "not vulnerable, housing market not hot"),
     "unknown": ("#bdbdbd", "not enough data to decide (the reasons say what is missing)"),
 }
 
-_VULNERABILITY = (
-    # (indicator, fallback, above the median means vulnerable?, text)
-    ("median_income", "mean_income", False, "income"),
-    ("renter_share", "social_housing_share", True, "share of renters"),
-    ("low_education_share", "high_education_share", True, "low education"),
-    ("social_assistance_share", "increased_reimbursement_share", True, "benefit dependency"),
+#: The four vulnerability criteria: (name, indicator, fallback, True when above the median?)
+#: For the fallback the comparison is the same except high education, where *below* the
+#: median counts (it is the mirror image of low education).
+VULNERABILITY_CRITERIA: tuple[tuple[str, str, str, bool], ...] = (
+    ("low income", "median_income", "mean_income", False),
+    ("many renters", "renter_share", "social_housing_share", True),
+    ("low education", "low_education_share", "high_education_share", True),
+    ("benefit dependency", "social_assistance_share", "increased_reimbursement_share", True),
 )
 
-
-def _fmt(key: str, v: float) -> str:
-    ind = INDICATORS.get(key)
-    if ind and ind.kind == "rate":
-        return f"{v:.1%}" if v <= 1 else f"{v:.1f}"
-    return f"{v:,.0f}".replace(",", " ")
+#: Indicators whose change from base to end year measures housing-market heat.
+MARKET_INDICATORS: tuple[str, ...] = ("rent_median", "house_price_median")
 
 
-def _wide_year(values, year: int):
+def _and(*xs: bool | None) -> bool | None:
+    """Three-valued AND: False if any is False, True if all are True, else unknown."""
+    if any(x is False for x in xs):
+        return False
+    return True if all(x is True for x in xs) else None
+
+
+def _or(*xs: bool | None) -> bool | None:
+    """Three-valued OR: True if any is True, False if all are False, else unknown."""
+    if any(x is True for x in xs):
+        return True
+    return False if all(x is False for x in xs) else None
+
+
+def neighbours(neighbourhoods, *, tolerance: float = 1e-6) -> dict[str, list[str]]:
+    """Code -> codes of the polygons sharing boundary with it (queen contiguity).
+
+    Two neighbourhoods are neighbours when their polygons touch (along an edge or at a
+    corner) or overlap. ``tolerance`` (in the units of the CRS; the default is about
+    0.1 m in degrees) closes the slivers that digitised boundaries leave between
+    polygons that are meant to touch.
+    """
+    gdf = neighbourhoods.reset_index(drop=True)
+    import shapely
+
+    geoms = np.asarray(gdf.geometry)
+    if tolerance > 0:  # plain shapely: a tolerance in degrees is meant, no CRS warning
+        geoms = shapely.buffer(geoms, tolerance)
+    left, right = gdf.sindex.query(geoms, predicate="intersects")
+    codes = gdf["code"].astype(str).to_numpy()
+    out: dict[str, set[str]] = {c: set() for c in codes}
+    for i, j in zip(left, right):
+        if codes[i] != codes[j]:
+            out[codes[i]].add(codes[j])
+            out[codes[j]].add(codes[i])
+    return {c: sorted(v) for c, v in out.items()}
+
+
+def _year_table(values: pd.DataFrame, year: int) -> pd.DataFrame:
     sel = values[(values["year"] == year) & values["value"].notna()]
-    return sel.pivot_table(index="code", columns="indicator", values="value", aggfunc="first")
+    return sel.pivot_table(index="code", columns="indicator", values="value", aggfunc="last")
 
 
-def _vulnerable(table, code) -> tuple[bool | None, list[str]]:
-    """(vulnerable?, reasons) for one neighbourhood of a year's wide table."""
-    import math
-
-    reasons, true, known = [], 0, 0
-    for key, fallback, above, text in _VULNERABILITY:
+def _vulnerability(table: pd.DataFrame, code: str, year: int
+                   ) -> tuple[bool | None, int, list[str]]:
+    """(vulnerable?, criteria met, reasons) in one year; at least 3 of 4 criteria."""
+    reasons, met, known, unknown = [], 0, 0, []
+    for name, key, fallback, above in VULNERABILITY_CRITERIA:
         for k in (key, fallback):
-            if k in table.columns and table[k].notna().sum() >= 2:
-                v = table[k].get(code)
-                if v is None or (isinstance(v, float) and math.isnan(v)):
-                    continue
-                med = float(table[k].median())
-                flip = (k == "high_education_share")  # high education below median = vulnerable
-                hit = (v > med) if (above != flip) else (v < med)
-                known += 1
-                true += hit
-                side = "above" if v > med else ("below" if v < med else "at")
-                reasons.append(f"{label_short(k)} {_fmt(k, v)} is {side} the regional median "
-                               f"{_fmt(k, med)}" + (" (counts as vulnerable)" if hit else ""))
-                break
+            if k not in table.columns or table[k].notna().sum() < 2:
+                continue
+            v = table[k].get(code, np.nan)
+            if pd.isna(v):
+                continue
+            med = float(table[k].median())
+            want_above = above if k != "high_education_share" else False
+            hit = bool(v > med) if want_above else bool(v < med)
+            side = "above" if v > med else ("below" if v < med else "equal to")
+            known += 1
+            met += hit
+            reasons.append(f"{year}: {_short(k)} {_fmt(k, v)} is {side} the regional median "
+                           f"{_fmt(k, med)}" + (f" ({name})" if hit else ""))
+            break
         else:
-            reasons.append(f"{text}: no data")
-    if true >= 3:
-        return True, reasons
-    if known - true >= 2:
-        return False, reasons
-    return None, reasons
+            unknown.append(f"{name} ({key} or {fallback})")
+    if unknown:
+        reasons.append(f"{year}: no data for {', '.join(unknown)}")
+    if met >= 3:
+        return True, met, reasons
+    if known - met >= 2:
+        return False, met, reasons
+    return None, met, reasons
 
 
-def label_short(key: str) -> str:
-    ind = INDICATORS.get(key)
-    return ind.label_en if ind else key.replace("_", " ")
-
-
-def _change(values, key: str, base: int, end: int):
-    a = values[(values["indicator"] == key) & (values["year"] == base)].set_index("code")["value"]
-    b = values[(values["indicator"] == key) & (values["year"] == end)].set_index("code")["value"]
+def _change(values: pd.DataFrame, key: str, base: int, end: int) -> pd.Series:
+    """Relative change end/base − 1 per code (only codes with a positive base value)."""
+    sel = values[values["indicator"] == key]
+    a = sel[sel["year"] == base].groupby("code")["value"].last()
+    b = sel[sel["year"] == end].groupby("code")["value"].last()
+    a = a[a > 0]
     return (b / a - 1).dropna()
 
 
-def typology(values, neighbourhoods, *, base_year: int | None = None,
-             end_year: int | None = None) -> "object":
-    """Gentrification and displacement class per neighbourhood (see docs/indicators.md).
+def _point_change(values: pd.DataFrame, key: str, base: int, end: int) -> pd.Series:
+    """Absolute change end − base per code (for shares: percentage points / 100)."""
+    sel = values[values["indicator"] == key]
+    a = sel[sel["year"] == base].groupby("code")["value"].last()
+    b = sel[sel["year"] == end].groupby("code")["value"].last()
+    return (b - a).dropna()
 
-    ``neighbourhoods`` is a GeoDataFrame with ``code`` and polygons (WGS84),
-    used to find each neighbourhood's neighbours (shared boundary) for the
-    spatial lag of market heat. The region is all neighbourhoods given.
+
+def typology(values: pd.DataFrame, neighbourhoods, *, base_year: int | None = None,
+             end_year: int | None = None) -> pd.DataFrame:
+    """Gentrification and displacement class per neighbourhood, with the reasons.
+
+    Adapted from the Urban Displacement Project typology; the rules are in
+    ``docs/indicators.md`` (section "Gentrification and displacement typology").
+
+    Parameters
+    ----------
+    values:
+        Long DataFrame ``code, year, indicator, value``.
+    neighbourhoods:
+        GeoDataFrame with ``code`` and polygons. It is the region: medians are taken over
+        these neighbourhoods, and neighbours (spatial lag) are found among them.
+    base_year, end_year:
+        The years compared (default: the earliest and the latest year in ``values`` for
+        the region).
+
+    Returns
+    -------
+    DataFrame
+        ``code``, ``typology`` (a key of :data:`TYPOLOGY_CLASSES`), ``reasons`` (list of
+        sentences with the numbers), the flags ``vulnerable`` (end year),
+        ``vulnerable_base``, ``hot_market``, ``hot_neighbours``, ``gentrifying`` (each
+        True, False or None = unknown) and ``criteria_met`` (vulnerability criteria met in
+        the end year). ``attrs``: ``base_year``, ``end_year``, ``market`` (market
+        indicators used), ``medians`` (regional median changes).
+
+    Raises
+    ------
+    InvalidParameter
+        When both years are given and ``base_year`` is not before ``end_year``.
     """
-    import numpy as np
-    import pandas as pd
-
-    years = sorted(int(y) for y in values["year"].unique()) if len(values) else []
-    end_year = end_year or (years[-1] if years else None)
-    base_year = base_year or (years[0] if years else None)
-    codes = list(neighbourhoods["code"])
+    if base_year is not None and end_year is not None and base_year >= end_year:
+        raise InvalidParameter("end_year", f"must be later than base_year ({base_year})")
+    codes = [str(c) for c in neighbourhoods["code"]]
+    region = set(codes)
+    values = values[values["code"].astype(str).isin(region)].copy()
+    values["code"] = values["code"].astype(str)
+    years = sorted({int(y) for y in values.loc[values["value"].notna(), "year"]})
+    end_year = end_year if end_year is not None else (years[-1] if years else None)
+    base_year = base_year if base_year is not None else (years[0] if years else None)
+    flags = ("vulnerable", "vulnerable_base", "hot_market", "hot_neighbours", "gentrifying")
     if end_year is None:
-        return pd.DataFrame({"code": codes, "typology": "unknown",
-                             "reasons": [["no indicator values"]] * len(codes)})
-    end_t, base_t = _wide_year(values, end_year), _wide_year(values, base_year)
-    market = {}
-    for key in ("rent_median", "house_price_median"):
-        ch = _change(values, key, base_year, end_year) if base_year != end_year else pd.Series(
-            dtype=float)
-        if len(ch) >= 2:
-            market[key] = ch
-    market_key = "rent_median" if "rent_median" in market else (
-        "house_price_median" if market else None)
-    mchange = market.get(market_key, pd.Series(dtype=float))
-    mmed = float(mchange.median()) if len(mchange) else np.nan
-    income = _change(values, "median_income", base_year, end_year) if base_year != end_year \
+        out = pd.DataFrame({"code": codes, "typology": "unknown",
+                            "reasons": [["no indicator values for this region"]
+                                        for _ in codes]})
+        for f in flags:
+            out[f] = None
+        out["criteria_met"] = 0
+        out.attrs.update(base_year=None, end_year=None, market=None, medians={})
+        return out
+    two_years = base_year is not None and base_year < end_year
+    end_t = _year_table(values, end_year)
+    base_t = _year_table(values, base_year) if two_years else end_t
+
+    market: dict[str, pd.Series] = {}
+    if two_years:
+        for key in MARKET_INDICATORS:
+            ch = _change(values, key, base_year, end_year)
+            if len(ch) >= 2:
+                market[key] = ch
+    medians = {k: float(ch.median()) for k, ch in market.items()}
+    income = _change(values, "median_income", base_year, end_year) if two_years \
         else pd.Series(dtype=float)
-    edu = (_wide_year(values, end_year).get("high_education_share", pd.Series(dtype=float))
-           - _wide_year(values, base_year).get("high_education_share", pd.Series(dtype=float))
-           ).dropna() if base_year != end_year else pd.Series(dtype=float)
-    # neighbours by shared boundary
-    geoms = neighbourhoods.set_index("code").geometry
-    sindex = neighbourhoods.sindex
-    neighbours: dict[str, list[str]] = {}
-    for code, geom in geoms.items():
-        cand = neighbourhoods.iloc[sindex.query(geom, predicate="intersects")]["code"]
-        neighbours[code] = [c for c in cand if c != code and (
-            geoms[c].touches(geom) or geoms[c].intersection(geom).length > 0)]
+    edu = _point_change(values, "high_education_share", base_year, end_year) if two_years \
+        else pd.Series(dtype=float)
+    inc_med = float(income.median()) if len(income) >= 2 else math.nan
+    edu_med = float(edu.median()) if len(edu) >= 2 else math.nan
+    adjacent = neighbours(neighbourhoods)
+
     rows = []
     for code in codes:
         reasons: list[str] = []
-        vul_end, r_end = _vulnerable(end_t, code)
-        vul_base, _r_base = _vulnerable(base_t, code) if base_year != end_year else (vul_end, [])
-        reasons += [f"{end_year}: {r}" for r in r_end]
-        hot = None
-        if market_key and code in mchange.index:
-            v = float(mchange[code])
-            hot = v > mmed
-            reasons.append(f"{label_short(market_key)} changed {v:+.1%} from {base_year} to "
-                           f"{end_year}; regional median change {mmed:+.1%}"
-                           + (" (hot market)" if hot else ""))
+        vul_end, met, r = _vulnerability(end_t, code, end_year)
+        reasons += r
+        if two_years:
+            vul_base, _, r = _vulnerability(base_t, code, base_year)
+            if vul_base is not None:
+                reasons.append(f"{base_year}: {'vulnerable' if vul_base else 'not vulnerable'} "
+                               "in the base year")
+            else:
+                reasons.append(f"{base_year}: vulnerability in the base year unknown ("
+                               + "; ".join(x.split(": ", 1)[1] for x in r if "no data" in x)
+                               + ")")
         else:
-            reasons.append("housing market: no rent or price change data")
-        nb = [float(mchange[c]) for c in neighbours.get(code, []) if c in mchange.index]
-        hot_nb = None
-        if nb:
-            lag = float(np.mean(nb))
-            hot_nb = lag > mmed
-            reasons.append(f"neighbours' mean {label_short(market_key)} change {lag:+.1%}"
-                           + (" (hot neighbours)" if hot_nb else ""))
-        gent = None
-        if vul_base and code in income.index and code in edu.index and hot:
-            inc, inc_med = float(income[code]), float(income.median())
-            ed, ed_med = float(edu[code]), float(edu.median())
-            gent = inc > inc_med and ed > ed_med
-            reasons.append(f"income changed {inc:+.1%} (region {inc_med:+.1%}); share with "
-                           f"higher education changed {ed * 100:+.1f} points (region "
-                           f"{ed_med * 100:+.1f})")
-        if vul_end is None:
-            cls = "unknown"
-        elif gent:
+            vul_base = None
+            reasons.append(f"only one year ({end_year}) available: no change can be measured")
+
+        # own housing market
+        own: list[bool | None] = []
+        for key, ch in market.items():
+            if code in ch.index:
+                v = float(ch[code])
+                own.append(bool(v > medians[key]))
+                reasons.append(f"{_short(key)} changed {v:+.1%} from {base_year} to {end_year}; "
+                               f"regional median change {medians[key]:+.1%}"
+                               + (" (hot market)" if v > medians[key] else ""))
+        hot = _or(*own) if own else None
+        if hot is None:
+            reasons.append(f"housing market: no {' or '.join(MARKET_INDICATORS)} for both "
+                           f"{base_year} and {end_year}")
+        # neighbours' housing market (spatial lag)
+        nb_flags: list[bool | None] = []
+        nbs = adjacent.get(code, [])
+        for key, ch in market.items():
+            known = [float(ch[c]) for c in nbs if c in ch.index]
+            if known:
+                lag = float(np.mean(known))
+                nb_flags.append(bool(lag > medians[key]))
+                reasons.append(f"mean {_short(key)} change of {len(known)} neighbouring "
+                               f"neighbourhood{'s' if len(known) != 1 else ''} {lag:+.1%}"
+                               + (" (hot neighbours)" if lag > medians[key] else ""))
+        if nb_flags:
+            hot_nb = _or(*nb_flags)
+        elif not nbs:
+            hot_nb = False
+            reasons.append("no neighbouring neighbourhood in the region")
+        else:
+            hot_nb = None
+            reasons.append("neighbours' housing market: no data")
+
+        # demographic change (gentrification)
+        inc_up = edu_up = None
+        if code in income.index and not math.isnan(inc_med):
+            inc_up = bool(income[code] > inc_med)
+            reasons.append(f"{_short('median_income')} changed {float(income[code]):+.1%} "
+                           f"(regional median {inc_med:+.1%})")
+        if code in edu.index and not math.isnan(edu_med):
+            edu_up = bool(edu[code] > edu_med)
+            reasons.append(f"{_short('high_education_share')} changed "
+                           f"{float(edu[code]) * 100:+.1f} points (regional median "
+                           f"{edu_med * 100:+.1f})")
+        gent = _and(vul_base, inc_up, edu_up, hot)
+
+        risk = _or(hot, hot_nb)
+        if gent is True:
             cls = "gentrifying"
-        elif vul_end and (hot or hot_nb):
-            cls = "at_risk"
-        elif vul_end and (hot is None and hot_nb is None):
+        elif gent is None and two_years:
             cls = "unknown"
-            reasons.append("vulnerable, but whether the market is hot is unknown")
+            missing = [n for n, x in (("base-year vulnerability", vul_base),
+                                      ("housing market change", hot),
+                                      ("income change", inc_up),
+                                      ("higher-education change", edu_up)) if x is None]
+            reasons.append("could be gentrifying, but unknown: " + ", ".join(missing))
+        elif vul_end is None:
+            cls = "unknown"
+            reasons.append(f"vulnerability in {end_year} cannot be decided "
+                           f"({met} of 4 criteria met, too few known)")
         elif vul_end:
-            cls = "vulnerable"
+            if risk is None:
+                cls = "unknown"
+                reasons.append("vulnerable, but whether the housing market here or next door "
+                               "is hot is unknown")
+            else:
+                cls = "at_risk" if risk else "vulnerable"
         elif hot is None:
-            cls = "unknown" if market_key is None else "not_vulnerable"
-        elif hot:
-            cls = "hot_market"
+            cls = "unknown"
+            reasons.append("not vulnerable, but whether the housing market is hot is unknown")
         else:
-            cls = "not_vulnerable"
-        rows.append({"code": code, "typology": cls, "vulnerable": vul_end, "hot_market": hot,
-                     "hot_neighbours": hot_nb, "gentrifying": gent, "reasons": reasons})
-    out = pd.DataFrame(rows)
-    out.attrs.update(base_year=base_year, end_year=end_year, market=market_key)
+            cls = "hot_market" if hot else "not_vulnerable"
+        rows.append({"code": code, "typology": cls, "reasons": reasons, "vulnerable": vul_end,
+                     "vulnerable_base": vul_base, "hot_market": hot, "hot_neighbours": hot_nb,
+                     "gentrifying": gent, "criteria_met": met})
+    out = pd.DataFrame(rows, columns=["code", "typology", "reasons", *flags, "criteria_met"])
+    for f in flags:  # True, False or None (unknown) as Python objects, never numpy bools
+        out[f] = pd.Series([r[f] for r in rows], index=out.index, dtype=object)
+    out.attrs.update(base_year=base_year, end_year=end_year,
+                     market=next(iter(market), None), markets=list(market), medians=medians)
     return out
 
 
-# --------------------------------------------------------------------------- sectors
-def aggregate_sectors(values, lookup, *, file: str = "<input>"):
-    """Statistical-sector values -> neighbourhood values through ``lookup`` (sector, code).
+# =========================================================================== sectors
+def aggregate_sectors(values: pd.DataFrame, lookup: pd.DataFrame, *,
+                      file: str = "<input>") -> pd.DataFrame:
+    """Statistical-sector values -> neighbourhood values through ``lookup``.
 
-    Counts are summed. Rates and amounts are population-weighted means, using
-    each sector's ``population`` of the same year from ``values``; a sector
-    with a rate but no population is a problem (it cannot be weighted).
-    Sectors missing from the lookup are an error naming them.
+    Parameters
+    ----------
+    values:
+        Long DataFrame ``code`` (the sector), ``year``, ``indicator``, ``value`` and
+        optionally ``source`` and ``row`` (the line in the file, used in problems).
+    lookup:
+        DataFrame ``sector, code`` (neighbourhood).
+    file:
+        The file name used in problems.
+
+    Returns
+    -------
+    DataFrame
+        Long ``code, year, indicator, value, source`` per neighbourhood.
+
+    Notes
+    -----
+    Indicators whose :attr:`Indicator.aggregation` is ``sum`` (counts, totals) are summed.
+    The others (rates, medians, averages) are the population-weighted mean of the sectors,
+    weighting by each sector's ``population`` in the same year, which must be in
+    ``values``. A weighted mean of sector medians is an approximation of the
+    neighbourhood median. When a sector of the neighbourhood that year has no value for
+    the indicator (empty cell, or the sector is given that year without it), the
+    neighbourhood value is NaN (unknown), never a sum over the sectors that happen to be
+    there. When all weighting sectors have population 0 the value is NaN.
+
+    Raises
+    ------
+    ImportFailed
+        Naming every sector missing from the lookup, every undeclared indicator whose
+        aggregation cannot be known, and every sector with a rate but no population for
+        that year.
     """
-    import pandas as pd
-
-    from .errors import ImportFailed, Problem
-
     lk = dict(zip(lookup["sector"].astype(str), lookup["code"].astype(str)))
-    unknown = sorted(set(values["code"]) - set(lk))
-    if unknown:
-        raise ImportFailed([Problem(file, None, "code", f"sector {s!r} is not in the lookup "
-                                                        "table") for s in unknown[:50]])
     df = values.copy()
-    df["neighbourhood"] = df["code"].map(lk)
-    pop = df[df["indicator"] == "population"].set_index(["code", "year"])["value"]
-    problems, rows = [], []
-    for (nb, year, ind), g in df.groupby(["neighbourhood", "year", "indicator"]):
-        kind = indicator_kind(ind)
-        if kind is None:
-            problems.append(Problem(file, None, "indicator",
-                                    f"{ind!r}: cannot tell whether to sum or average it "
-                                    "(name it *_share, *_rate or *_count, or use a known one)"))
-            continue
-        if kind == "count":
-            value = float(g["value"].sum())
-        else:
-            w = [pop.get((s, year)) for s in g["code"]]
-            if any(x is None or pd.isna(x) for x in w):
-                lacking = [s for s, x in zip(g["code"], w) if x is None or pd.isna(x)]
-                problems.append(Problem(file, None, "population",
-                                        f"{ind} in {year}: sector(s) {', '.join(lacking[:5])} "
-                                        "have no population to weight by"))
-                continue
-            total = sum(w)
-            value = float((g["value"].to_numpy(float) * w).sum() / total) if total else None
-        rows.append({"code": nb, "year": int(year), "indicator": ind, "value": value,
-                     "source": g["source"].iloc[0] if "source" in g else None})
+    df["code"] = df["code"].astype(str)
+    if "row" not in df.columns:
+        df["row"] = None
+
+    def where(rows) -> str | None:
+        rs = sorted({int(r) for r in rows if r is not None and pd.notna(r)})
+        if not rs:
+            return None
+        return "row " + str(rs[0]) if len(rs) == 1 else \
+            "rows " + ", ".join(map(str, rs[:5])) + (" ..." if len(rs) > 5 else "")
+
+    problems: list[Problem] = []
+    for sector, g in df[~df["code"].isin(list(lk))].groupby("code", sort=False):
+        problems.append(Problem(file, where(g["row"]), "code",
+                                f"sector {sector!r} is not in the lookup table"))
+    for ind, g in df.groupby("indicator", sort=False):
+        if indicator_info(ind) is None:
+            problems.append(Problem(file, where(g["row"]), "indicator",
+                                    f"{ind!r}: cannot tell whether to sum or average it over "
+                                    "sectors (declare it, or name it after a rule in "
+                                    "docs/indicators.md)"))
     if problems:
-        unique = list(dict.fromkeys(problems))
-        raise ImportFailed(unique)
+        raise ImportFailed(problems)
+
+    df["neighbourhood"] = df["code"].map(lk)
+    df["year"] = df["year"].astype(int)
+    pop = (df[df["indicator"] == "population"]
+           .groupby(["code", "year"])["value"].last())
+    present = df.groupby(["neighbourhood", "year"])["code"].agg(lambda s: set(s))
+    rows = []
+    for (nb, year, ind), g in df.groupby(["neighbourhood", "year", "indicator"], sort=True):
+        info = indicator_info(ind)
+        x = g["value"].to_numpy(float)
+        complete = set(g["code"]) >= present[(nb, year)] and np.isfinite(x).all()
+        if info.aggregation == "sum":
+            value = float(x.sum()) if complete else math.nan
+        else:
+            w = np.array([pop.get((s, year), np.nan) for s in g["code"]], dtype=float)
+            lacking = [(s, r) for s, r, wi in zip(g["code"], g["row"], w) if not np.isfinite(wi)]
+            if lacking:
+                problems.append(Problem(
+                    file, where(r for _, r in lacking), "population",
+                    f"{ind} in {year}: sector(s) {', '.join(s for s, _ in lacking[:5])} "
+                    "have no population that year to weight the average by"))
+                continue
+            value = float((x * w).sum() / w.sum()) if complete and w.sum() > 0 else math.nan
+        src = g["source"].dropna().unique() if "source" in g else []
+        rows.append({"code": nb, "year": int(year), "indicator": ind, "value": value,
+                     "source": "; ".join(map(str, src)) if len(src) else None})
+    if problems:
+        raise ImportFailed(problems)
     return pd.DataFrame(rows, columns=["code", "year", "indicator", "value", "source"])
 
 
-def trend(values, code: str) -> dict[str, list[tuple[int, float]]]:
-    """Indicator -> [(year, value), ...] for one neighbourhood, for charts."""
-    sel = values[values["code"] == code].sort_values("year")
+# =========================================================================== trend
+def trend(values: pd.DataFrame, code: str) -> dict[str, list[tuple[int, float]]]:
+    """Indicator -> ``[(year, value), ...]`` in year order for one neighbourhood.
+
+    Missing values (NaN) are left out, so a chart shows a gap rather than a zero.
+    """
+    sel = values[(values["code"].astype(str) == str(code)) & values["value"].notna()]
     out: dict[str, list[tuple[int, float]]] = {}
-    for r in sel.itertuples(index=False):
-        if r.value == r.value:
-            out.setdefault(r.indicator, []).append((int(r.year), float(r.value)))
+    for r in sel.sort_values(["indicator", "year"]).itertuples(index=False):
+        out.setdefault(r.indicator, []).append((int(r.year), float(r.value)))
     return out
