@@ -457,23 +457,26 @@ def neighbours(neighbourhoods, *, tolerance: float = 1e-6) -> dict[str, list[str
     return {c: sorted(v) for c, v in out.items()}
 
 
-def _year_table(values: pd.DataFrame, year: int) -> pd.DataFrame:
+def _year_table(values: pd.DataFrame, year: int) -> dict[str, tuple[dict[str, float], float]]:
+    """Indicator -> ({code: value}, regional median) for one year (indicators with >= 2)."""
     sel = values[(values["year"] == year) & values["value"].notna()]
-    return sel.pivot_table(index="code", columns="indicator", values="value", aggfunc="last")
+    out = {}
+    for key, g in sel.groupby("indicator"):
+        by_code = g.groupby("code")["value"].last()
+        if len(by_code) >= 2:
+            out[key] = (by_code.astype(float).to_dict(), float(by_code.median()))
+    return out
 
 
-def _vulnerability(table: pd.DataFrame, code: str, year: int
+def _vulnerability(table: dict[str, tuple[dict[str, float], float]], code: str, year: int
                    ) -> tuple[bool | None, int, list[str]]:
     """(vulnerable?, criteria met, reasons) in one year; at least 3 of 4 criteria."""
     reasons, met, known, unknown = [], 0, 0, []
     for name, key, fallback, above in VULNERABILITY_CRITERIA:
         for k in (key, fallback):
-            if k not in table.columns or table[k].notna().sum() < 2:
+            if k not in table or code not in table[k][0]:
                 continue
-            v = table[k].get(code, np.nan)
-            if pd.isna(v):
-                continue
-            med = float(table[k].median())
+            v, med = table[k][0][code], table[k][1]
             want_above = above if k != "high_education_share" else False
             hit = bool(v > med) if want_above else bool(v < med)
             side = "above" if v > med else ("below" if v < med else "equal to")
@@ -580,6 +583,8 @@ def typology(values: pd.DataFrame, neighbourhoods, *, base_year: int | None = No
     inc_med = float(income.median()) if len(income) >= 2 else math.nan
     edu_med = float(edu.median()) if len(edu) >= 2 else math.nan
     adjacent = neighbours(neighbourhoods)
+    market = {k: ch.to_dict() for k, ch in market.items()}  # dict look-ups in the loop
+    income, edu = income.to_dict(), edu.to_dict()
 
     rows = []
     for code in codes:
@@ -602,7 +607,7 @@ def typology(values: pd.DataFrame, neighbourhoods, *, base_year: int | None = No
         # own housing market
         own: list[bool | None] = []
         for key, ch in market.items():
-            if code in ch.index:
+            if code in ch:
                 v = float(ch[code])
                 own.append(bool(v > medians[key]))
                 reasons.append(f"{_short(key)} changed {v:+.1%} from {base_year} to {end_year}; "
@@ -616,7 +621,7 @@ def typology(values: pd.DataFrame, neighbourhoods, *, base_year: int | None = No
         nb_flags: list[bool | None] = []
         nbs = adjacent.get(code, [])
         for key, ch in market.items():
-            known = [float(ch[c]) for c in nbs if c in ch.index]
+            known = [float(ch[c]) for c in nbs if c in ch]
             if known:
                 lag = float(np.mean(known))
                 nb_flags.append(bool(lag > medians[key]))
@@ -634,11 +639,11 @@ def typology(values: pd.DataFrame, neighbourhoods, *, base_year: int | None = No
 
         # demographic change (gentrification)
         inc_up = edu_up = None
-        if code in income.index and not math.isnan(inc_med):
+        if code in income and not math.isnan(inc_med):
             inc_up = bool(income[code] > inc_med)
             reasons.append(f"{_short('median_income')} changed {float(income[code]):+.1%} "
                            f"(regional median {inc_med:+.1%})")
-        if code in edu.index and not math.isnan(edu_med):
+        if code in edu and not math.isnan(edu_med):
             edu_up = bool(edu[code] > edu_med)
             reasons.append(f"{_short('high_education_share')} changed "
                            f"{float(edu[code]) * 100:+.1f} points (regional median "
@@ -700,7 +705,8 @@ def aggregate_sectors(values: pd.DataFrame, lookup: pd.DataFrame, *,
     Returns
     -------
     DataFrame
-        Long ``code, year, indicator, value, source`` per neighbourhood.
+        Long ``code, year, indicator, value, source`` per neighbourhood (the source of
+        the first sector of each group).
 
     Notes
     -----
@@ -748,32 +754,40 @@ def aggregate_sectors(values: pd.DataFrame, lookup: pd.DataFrame, *,
 
     df["neighbourhood"] = df["code"].map(lk)
     df["year"] = df["year"].astype(int)
-    pop = (df[df["indicator"] == "population"]
-           .groupby(["code", "year"])["value"].last())
-    present = df.groupby(["neighbourhood", "year"])["code"].agg(lambda s: set(s))
-    rows = []
-    for (nb, year, ind), g in df.groupby(["neighbourhood", "year", "indicator"], sort=True):
-        info = indicator_info(ind)
-        x = g["value"].to_numpy(float)
-        complete = set(g["code"]) >= present[(nb, year)] and np.isfinite(x).all()
-        if info.aggregation == "sum":
-            value = float(x.sum()) if complete else math.nan
-        else:
-            w = np.array([pop.get((s, year), np.nan) for s in g["code"]], dtype=float)
-            lacking = [(s, r) for s, r, wi in zip(g["code"], g["row"], w) if not np.isfinite(wi)]
-            if lacking:
-                problems.append(Problem(
-                    file, where(r for _, r in lacking), "population",
-                    f"{ind} in {year}: sector(s) {', '.join(s for s, _ in lacking[:5])} "
-                    "have no population that year to weight the average by"))
-                continue
-            value = float((x * w).sum() / w.sum()) if complete and w.sum() > 0 else math.nan
-        src = g["source"].dropna().unique() if "source" in g else []
-        rows.append({"code": nb, "year": int(year), "indicator": ind, "value": value,
-                     "source": "; ".join(map(str, src)) if len(src) else None})
+    df["value"] = df["value"].astype(float)
+    if "source" not in df.columns:
+        df["source"] = None
+    info = {k: indicator_info(k) for k in df["indicator"].unique()}
+    df["summed"] = df["indicator"].map(lambda k: info[k].aggregation == "sum")
+    pop = (df[df["indicator"] == "population"].groupby(["code", "year"])["value"].last()
+           .rename("weight"))
+    df = df.join(pop, on=["code", "year"])
+    lacking = df[~df["summed"] & df["weight"].isna() & df["value"].notna()]
+    for (ind, year), g in lacking.groupby(["indicator", "year"], sort=True):
+        sectors = list(dict.fromkeys(g["code"]))
+        problems.append(Problem(
+            file, where(g["row"]), "population",
+            f"{ind} in {year}: sector(s) {', '.join(sectors[:5])}"
+            f"{' ...' if len(sectors) > 5 else ''} have no population that year to weight "
+            "the average by"))
     if problems:
         raise ImportFailed(problems)
-    return pd.DataFrame(rows, columns=["code", "year", "indicator", "value", "source"])
+    # a neighbourhood-year is complete for an indicator when every sector given that year
+    # has a (finite) value for it
+    n_present = df.groupby(["neighbourhood", "year"])["code"].nunique().rename("n_present")
+    df["wx"] = df["value"] * df["weight"]
+    keys = ["neighbourhood", "year", "indicator"]
+    grouped = df.groupby(keys, sort=True)
+    out = grouped.agg(n=("code", "nunique"), n_finite=("value", "count"),
+                      rows=("value", "size"), total=("value", "sum"), wx=("wx", "sum"),
+                      w=("weight", "sum"), summed=("summed", "first"),
+                      source=("source", "first")).join(n_present, on=["neighbourhood", "year"])
+    complete = (out["n"] == out["n_present"]) & (out["n_finite"] == out["rows"])
+    mean = out["wx"] / out["w"].where(out["w"] > 0)
+    value = np.where(out["summed"], out["total"], mean)
+    out["value"] = np.where(complete, value, np.nan)
+    out = out.reset_index().rename(columns={"neighbourhood": "code"})
+    return out[["code", "year", "indicator", "value", "source"]].reset_index(drop=True)
 
 
 # =========================================================================== trend
