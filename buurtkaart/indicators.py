@@ -26,7 +26,8 @@ from .errors import ImportFailed, InvalidParameter, Problem
 __all__ = [
     "Indicator", "INDICATORS", "NAMING_RULES", "indicator_info", "indicator_kind",
     "indicator_label",
-    "DEFAULT_NEED_WEIGHTS", "NEED_INDEX_FORMULA", "MIN_PEERS", "parse_weights", "need_index",
+    "DEFAULT_NEED_WEIGHTS", "NEED_INDEX_FORMULA", "MIN_PEERS", "parse_weights",
+    "parse_directions", "need_index",
     "TYPOLOGY_CLASSES", "VULNERABILITY_CRITERIA", "MARKET_INDICATORS", "neighbours",
     "typology",
     "aggregate_sectors", "trend",
@@ -241,11 +242,51 @@ def _check_weights(weights: dict[str, float], directions: dict[str, int] | None,
     return out
 
 
-def parse_weights(text: str | None) -> dict[str, float]:
+def _pairs(text: str, name: str) -> list[tuple[str, str | None]]:
+    """``"a:1,b"`` -> ``[("a", "1"), ("b", None)]``; empty and repeated names refused."""
+    out: list[tuple[str, str | None]] = []
+    for part in text.split(","):
+        key, sep, raw = part.strip().partition(":")
+        key = key.strip()
+        if not key:
+            raise InvalidParameter(name, f"empty indicator name in {text!r} "
+                                         "(write indicator:value,indicator:value)")
+        if key in (k for k, _ in out):
+            raise InvalidParameter(name, f"{key} is given twice")
+        out.append((key, raw.strip() if sep else None))
+    return out
+
+
+def parse_directions(text: str | None) -> dict[str, int] | None:
+    """Parse ``"unemployment_rate:+1,median_income:-1"`` into ``{indicator: ±1}``.
+
+    ``+1``: a higher value means more need; ``-1``: less. Empty or missing gives ``None``
+    (the registry's directions).
+
+    Raises
+    ------
+    InvalidParameter
+        (``name == "directions"``) for an empty or repeated name or a direction other
+        than +1 / -1.
+    """
+    if text is None or not text.strip():
+        return None
+    out = {}
+    for key, raw in _pairs(text, "directions"):
+        if raw not in ("+1", "1", "-1"):
+            raise InvalidParameter("directions", f"direction of {key} must be +1 or -1, "
+                                                 f"got {raw!r}")
+        out[key] = int(raw)
+    return out
+
+
+def parse_weights(text: str | None, directions: dict[str, int] | None = None
+                  ) -> dict[str, float]:
     """Parse ``"median_income:2,renter_share:1"`` into ``{indicator: weight}``.
 
     An empty or missing text gives :data:`DEFAULT_NEED_WEIGHTS`. A key without ``:weight``
-    counts 1.
+    counts 1. ``directions`` (see :func:`parse_directions`) lets indicators without a
+    registered need direction take part.
 
     Raises
     ------
@@ -257,20 +298,13 @@ def parse_weights(text: str | None) -> dict[str, float]:
     if text is None or not text.strip():
         return dict(DEFAULT_NEED_WEIGHTS)
     out: dict[str, float] = {}
-    for part in text.split(","):
-        key, sep, raw = part.strip().partition(":")
-        key = key.strip()
-        if not key:
-            raise InvalidParameter("weights", f"empty indicator name in {text!r} "
-                                              "(write indicator:weight,indicator:weight)")
-        if key in out:
-            raise InvalidParameter("weights", f"{key} is given twice")
+    for key, raw in _pairs(text, "weights"):
         try:
-            out[key] = float(raw) if sep else 1.0
+            out[key] = float(raw) if raw is not None else 1.0
         except ValueError:
             raise InvalidParameter("weights",
-                                   f"weight of {key} is not a number: {raw.strip()!r}") from None
-    return _check_weights(out, None)
+                                   f"weight of {key} is not a number: {raw!r}") from None
+    return _check_weights(out, directions)
 
 
 def _standardise(x: np.ndarray, method: str) -> np.ndarray:

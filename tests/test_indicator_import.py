@@ -257,6 +257,25 @@ def test_cli_import_then_api(ghent, runner, tmp_path, client):
     assert len(idx["features"]) == 25
     assert all(isinstance(f["properties"]["need_index"], float) for f in idx["features"])
 
+    # rent has no registered need direction: the caller gives one, for one year
+    url = "/api/need-index?weights=rent_median:1&directions=rent_median:-1&year=2020"
+    idx = client.get(url).get_json()
+    rents = np.array([expected[(c, 2020, "rent_median")] for c in GHENT])
+    by_hand = dict(zip(GHENT, -(rents - rents.mean()) / rents.std()))
+    got = {f["properties"]["code"]: f["properties"] for f in idx["features"]}
+    assert {c: p["need_index"] for c, p in got.items()} == pytest.approx(by_hand)
+    assert all(p["years"] == {"rent_median": 2020} for p in got.values())
+    assert idx["directions"] == {"rent_median": -1} and idx["method"] == "z"
+    ranked = client.get(url + "&method=rank").get_json()
+    order = sorted(GHENT, key=by_hand.get)
+    assert sorted(GHENT, key={f["properties"]["code"]: f["properties"]["need_index"]
+                              for f in ranked["features"]}.get) == order
+    for bad, param in [("weights=rent_median:1", "weights"),
+                       ("weights=rent_median:1&directions=rent_median:2", "directions"),
+                       ("method=median", "method"), ("year=last", "year")]:
+        resp = client.get("/api/need-index?" + bad)
+        assert resp.status_code == 400 and resp.get_json()["parameter"] == param, bad
+
 
 def test_cli_bad_file_changes_nothing(ghent, runner, tmp_path):
     store.save_indicators(ghent, pd.DataFrame({"code": ["4402101"], "year": [2020],

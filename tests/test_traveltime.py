@@ -257,6 +257,16 @@ def test_scenario_api(demo_db, client):
     assert resp.status_code == 400 and resp.get_json()["parameter"] == "teleport"
 
 
+@pytest.mark.parametrize("body, param", [
+    ({"add": True}, "add"), ({"add": {"lon": 24.95}}, "add"), ({"add": [7]}, "add[0]"),
+    ({"add": [{"lon": 24.95}]}, "add[0]"), ({"remove": True}, "remove"),
+    ({"remove": [True]}, "remove"), ({"remove": ["3"]}, "remove"),
+    ({"filter": [1]}, "filter"), ({"minutes": 0}, "minutes"), ({"mode": "rocket"}, "mode")])
+def test_scenario_refuses_malformed_bodies_naming_the_field(demo_db, client, body, param):
+    resp = client.post("/api/scenario", json=body)
+    assert resp.status_code == 400 and resp.get_json()["parameter"] == param, body
+
+
 def test_best_locations_api_and_ranking(demo_db, client):
     fc = client.get("/api/best-locations?k=2&minutes=2").get_json()
     gains = [f["properties"]["residents_newly_covered"] for f in fc["features"]]

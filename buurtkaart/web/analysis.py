@@ -181,12 +181,19 @@ def scenario():
         raise InvalidParameter("filter", "expected an object of filter parameters")
     filt = Filter.from_params({k: str(v) if not isinstance(v, list) else v
                                for k, v in filt_params.items()})
+    proposed = body.get("add") or []
+    if not isinstance(proposed, list):
+        raise InvalidParameter("add", "expected a list of proposed places")
+    remove = body.get("remove") or []
+    if not isinstance(remove, list) or not all(
+            isinstance(r, int) and not isinstance(r, bool) for r in remove):
+        raise InvalidParameter("remove", "expected a list of place ids")
     ctx = access.context(db, mode, cache_dir=_cache_dir())
     places, _ = access.facilities(db, ctx, filt)
     res, _report = access.residents(db, ctx, method=_method({"population_method":
                                                              body.get("population_method")}))
     add_rows = []
-    for i, a in enumerate(body.get("add") or []):
+    for i, a in enumerate(proposed):
         if not isinstance(a, dict):
             raise InvalidParameter(f"add[{i}]", "expected an object with lon, lat and models")
         lon = _float(a, "lon", math.nan, -180, 180) if "lon" in a else None
@@ -204,9 +211,6 @@ def scenario():
         add_rows.append({"id": -(i + 1), "name": str(a.get("name") or f"proposed {i + 1}"),
                          "node": int(node[0]), "models": models, "capacity": cap,
                          "lon": lon, "lat": lat})
-    remove = body.get("remove") or []
-    if not isinstance(remove, list) or not all(isinstance(r, int) for r in remove):
-        raise InvalidParameter("remove", "expected a list of place ids")
     unknown = sorted(set(remove) - set(places["id"]))
     if unknown:
         raise InvalidParameter("remove", f"not among the matching places: {unknown}")

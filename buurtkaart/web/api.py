@@ -249,20 +249,25 @@ def neighbourhood_indicators(code: str):
 
 @bp.route("/need-index")
 def need_index_api():
-    from ..indicators import need_index, parse_weights
+    from ..indicators import need_index, parse_directions, parse_weights
 
-    _only(("weights", "municipality"))
+    _only(("weights", "directions", "method", "year", "municipality"))
     db = get_db()
-    weights = parse_weights(request.args.get("weights"))
+    directions = parse_directions(request.args.get("directions"))
+    weights = parse_weights(request.args.get("weights"), directions)
+    year = _int("year", 0, 1900, 2100) if request.args.get("year") else None
     muni = Filter.from_params({k: v for k, v in _params().items() if k == "municipality"})
     gdf, hoods = _neighbourhood_frame(db, muni.municipality)
-    idx = need_index(store.indicator_frame(db), weights=weights, codes=list(gdf["code"]))
+    idx = need_index(store.indicator_frame(db), weights=weights, directions=directions,
+                     year=year, codes=list(gdf["code"]),
+                     method=request.args.get("method") or "z")
     by = idx.set_index("code")
     feats = []
     for n in hoods:
         r = by.loc[n["code"]]
         props = {"need_index": None if r["need_index"] != r["need_index"] else float(
             r["need_index"]), "missing": list(r["missing"]),
+            "n_indicators": int(r["n_indicators"]), "years": dict(r["years"]),
             "contributions": {c[len("contribution_"):]: (None if r[c] != r[c] else float(r[c]))
                               for c in by.columns if c.startswith("contribution_")}}
         f = neighbourhood_feature(n)
@@ -270,7 +275,9 @@ def need_index_api():
         feats.append(f)
     return geojson_response(collection(feats, formula=idx.attrs["formula"],
                                        weights=idx.attrs["weights"], years=idx.attrs["years"],
-                                       dropped=idx.attrs["dropped"]))
+                                       dropped=idx.attrs["dropped"],
+                                       directions=idx.attrs["directions"],
+                                       method=idx.attrs["method"]))
 
 
 @bp.route("/typology")

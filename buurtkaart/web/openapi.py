@@ -95,6 +95,14 @@ def _paths() -> dict:
             "and weights in the response)",
             [_q("weights", "indicator:weight pairs, comma-separated, e.g. "
                            "median_income:2,renter_share:1 (default: the documented set)"),
+             _q("directions", "indicator:+1 or indicator:-1 pairs, comma-separated: +1 when "
+                              "a higher value means more need; needed for indicators without "
+                              "a registered direction"),
+             _q("method", "Standardisation: z (z-scores, default) or rank (rank-based "
+                          "normal scores, robust to outliers)", {"type": "string",
+                                                                 "enum": ["z", "rank"]}),
+             _q("year", "Use only this year (default: each indicator's latest comparable "
+                        "year)", {"type": "integer"}),
              _q("municipality", "5-digit NIS code")], _GEOJSON, tag="neighbourhoods"),
         "/api/typology": _get(
             "Gentrification and displacement class per neighbourhood with the reasons",
