@@ -8,7 +8,9 @@ modules (:mod:`network`, :mod:`traveltime`, :mod:`population`,
   (its path and hash are kept in the ``settings`` table; graphs and building
   weights live in the cache directory and are loaded once per process);
 - the places matching a :class:`Filter` (thresholds, working models, open in
-  the chosen time window), snapped to the network;
+  the chosen time window), snapped to the network; the filter's area
+  (municipality, bounding box) selects the residents, never the places: people
+  use a place across the border of their municipality;
 - residents: each neighbourhood's population (indicator ``population``, or
   another count, latest year by default) spread by :mod:`population`.
 
@@ -32,7 +34,7 @@ from .errors import BuurtkaartError, InvalidParameter
 from .filters import Filter
 
 __all__ = ["build_networks", "registered_network", "Context", "context", "facilities",
-           "residents", "run_coverage", "SNAP_METRES"]
+           "residents", "run_coverage", "suggest_locations", "minutes_from", "SNAP_METRES"]
 
 SNAP_METRES = 300.0
 _LOCK = threading.Lock()
@@ -202,7 +204,7 @@ def run_coverage(db, filt: Filter, *, mode: str, minutes: float, method: str = "
     if not 1 <= minutes <= 120:
         raise InvalidParameter("minutes", "must be between 1 and 120")
     ctx = context(db, mode, cache_dir=cache_dir)
-    places, unsnapped = facilities(db, ctx, filt)
+    places, unsnapped = facilities(db, ctx, filt.without_area())
     res, report = residents(db, ctx, method=method, municipality=filt.municipality)
     cov = coverage.neighbourhood_coverage(ctx.csr, places, res, minutes=minutes)
     names = {n["code"]: (n.get("name"), n.get("municipality_code"))
@@ -212,6 +214,23 @@ def run_coverage(db, filt: Filter, *, mode: str, minutes: float, method: str = "
     report.update(places=len(places), unsnapped_places=unsnapped, mode=mode, minutes=minutes,
                   speed_kmh=ctx.profile.speed_kmh, filter=filt.to_params())
     return cov, report
+
+
+def suggest_locations(db, filt: Filter, *, mode: str, minutes: float, k: int,
+                      method: str = "buildings", cache_dir: Path | None = None
+                      ) -> pd.DataFrame:
+    """The ``k`` network points where a new place would bring the most residents of the
+    filter's area within ``minutes`` of a matching place (greedy maximal covering).
+
+    Returns ``rank, node, residents_newly_covered, lon, lat``.
+    """
+    ctx = context(db, mode, cache_dir=cache_dir)
+    places, _ = facilities(db, ctx, filt.without_area())
+    res, _ = residents(db, ctx, method=method, municipality=filt.municipality)
+    picks = coverage.best_locations(ctx.csr, places, res, k=k, minutes=minutes)
+    nodes = picks["node"].to_numpy(np.int64)
+    return picks.assign(lon=ctx.graph.lon[nodes].astype(float),
+                        lat=ctx.graph.lat[nodes].astype(float))
 
 
 def minutes_from(db, filt: Filter, *, mode: str, lon: float, lat: float,

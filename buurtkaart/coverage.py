@@ -27,6 +27,10 @@ Per neighbourhood (:func:`neighbourhood_coverage`):
   the neighbourhood's points, of the number of models reachable from each
   point); ``models_reachable_mean`` is the population-weighted mean of the
   same per-point counts;
+- ``share_model_<model>`` (one per working model): share of residents (0..1)
+  who reach, within the limit, a place offering that working model; a model
+  reached by fewer than half the residents is *missing* there
+  (:func:`missing_models`);
 - ``fca_ratio``: two-step floating catchment area (Luo & Wang 2003) with the
   limit as catchment: for each place with a known capacity,
   R = capacity / residents within the limit of it; for each resident point,
@@ -51,7 +55,7 @@ from .traveltime import nearest_times, reverse, within_limit
 
 __all__ = ["THRESHOLD_MINUTES", "FORMULA", "RANKING_FORMULA", "COVERAGE_COLUMNS",
            "neighbourhood_coverage", "aggregate_municipalities", "outreach_ranking",
-           "scenario", "best_locations", "covered_by", "optimum_by_brute_force"]
+           "missing_models", "scenario", "best_locations", "covered_by", "optimum_by_brute_force"]
 
 THRESHOLD_MINUTES = (5, 10, 15, 20)
 
@@ -71,7 +75,8 @@ def _label(m: float) -> str:
 def _coverage_columns(thresholds: Sequence[float]) -> list[str]:
     return (["code", "population", "mean_minutes", "median_minutes", "unreachable_population"]
             + [f"share_within_{_label(m)}" for m in thresholds]
-            + ["share_within", "models_reachable", "models_reachable_mean", "fca_ratio"])
+            + ["share_within", "models_reachable", "models_reachable_mean"]
+            + [f"share_model_{m}" for m in WORKING_MODELS] + ["fca_ratio"])
 
 
 COVERAGE_COLUMNS = tuple(_coverage_columns(THRESHOLD_MINUTES))
@@ -186,12 +191,13 @@ def neighbourhood_coverage(csr: sparse.csr_matrix, places: pd.DataFrame,
     rev = reverse(csr)
     t_all, _ = nearest_times(rev, nodes, reversed_graph=True)
     t = t_all[pop_nodes]  # seconds
-    model_count = np.zeros(len(pop_nodes), np.int32)
+    model_reach = {m: np.zeros(len(pop_nodes), bool) for m in WORKING_MODELS}
     for m in WORKING_MODELS:
         sel = [i for i, ms in enumerate(models) if m in ms]
         if sel:
             tm, _ = nearest_times(rev, nodes[sel], limit=limit_s, reversed_graph=True)
-            model_count += tm[pop_nodes] <= limit_s
+            model_reach[m] = tm[pop_nodes] <= limit_s
+    model_count = np.sum(list(model_reach.values()), axis=0, dtype=np.int32)
     fca = _fca(rev, nodes, cap, pop_nodes, pop, limit_s)
     out = []
     for code in pd.unique(codes):
@@ -214,6 +220,8 @@ def neighbourhood_coverage(csr: sparse.csr_matrix, places: pd.DataFrame,
         mc = model_count[sel].astype(float)
         row["models_reachable"] = int(_weighted_median(mc, w)) if total else 0
         row["models_reachable_mean"] = float(np.average(mc, weights=w)) if total else 0.0
+        for m, reached in model_reach.items():
+            row[f"share_model_{m}"] = float(w[reached[sel]].sum() / total) if total else None
         row["fca_ratio"] = float(np.average(fca[sel], weights=w)) \
             if fca is not None and total else math.nan
         out.append(row)
@@ -239,7 +247,7 @@ def aggregate_municipalities(coverage: pd.DataFrame,
         row = {"municipality_code": None if pd.isna(muni) else muni, "neighbourhoods": len(g),
                "population": float(w.sum()),
                "unreachable_population": float(g["unreachable_population"].sum())}
-        cols = [c for c in g.columns if c.startswith("share_within")]
+        cols = [c for c in g.columns if c.startswith(("share_within", "share_model_"))]
         cols += [c for c in ("mean_minutes", "models_reachable_mean", "fca_ratio")
                  if c in g.columns]
         for col in cols:
@@ -248,6 +256,20 @@ def aggregate_municipalities(coverage: pd.DataFrame,
             row[col] = float(np.average(vals[ok], weights=w[ok])) if ok.any() else None
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def missing_models(row: dict | pd.Series, share: float = 0.5) -> list[str]:
+    """The working models that fewer than ``share`` of a neighbourhood's residents reach
+    within the limit (from a row of :func:`neighbourhood_coverage`), in taxonomy order;
+    empty for a neighbourhood without residents."""
+    out = []
+    for m in WORKING_MODELS:
+        v = row.get(f"share_model_{m}")
+        if v is None or not math.isfinite(v):
+            return []
+        if v < share:
+            out.append(m)
+    return out
 
 
 def outreach_ranking(coverage: pd.DataFrame, need: pd.Series) -> pd.DataFrame:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .errors import InvalidParameter
 from .hours import TimeWindow, open_during, parse_time, parse_weekday
@@ -205,6 +205,11 @@ class Filter:
 
     def is_empty(self) -> bool:
         return self == Filter()
+
+    def without_area(self) -> "Filter":
+        """The same conditions anywhere: for the places residents of an area may use,
+        which need not lie inside it."""
+        return replace(self, municipality=None, bbox=None)
 
     def describe(self) -> list[str]:
         """Short human descriptions of each active condition."""

@@ -18,6 +18,7 @@ from scipy import sparse
 
 from buurtkaart import coverage, population
 from buurtkaart.errors import InvalidParameter
+from buurtkaart.taxonomy import WORKING_MODELS
 
 
 def _line(n=6, metres=60.0, directed=False) -> sparse.csr_matrix:
@@ -75,6 +76,13 @@ def test_models_reachable_is_the_median_residents_count():
     row = coverage.neighbourhood_coverage(csr, places, res, minutes=1).iloc[0]
     assert row["models_reachable"] == 1
     assert row["models_reachable_mean"] == pytest.approx((3 * 10 + 1 * 30) / 45)
+    # peer: nodes 0 and 6 (40 of 45); buddy and context: node 0 only (10 of 45)
+    assert row["share_model_peer"] == pytest.approx(40 / 45)
+    assert row["share_model_buddy"] == row["share_model_context"] == pytest.approx(10 / 45)
+    assert row["share_model_location"] == 0
+    assert coverage.missing_models(row) == [m for m in WORKING_MODELS if m != "peer"]
+    assert coverage.missing_models(row, share=0.2) == [
+        m for m in WORKING_MODELS if m not in ("peer", "buddy", "context")]
 
 
 def test_unreachable_residents_are_counted_not_dropped():

@@ -241,6 +241,24 @@ def test_coverage_api_and_isochrone(demo_db, client):
         assert resp.status_code == 400 and resp.get_json()["parameter"] == param, url
 
 
+def test_coverage_of_one_municipality_counts_places_across_its_border(demo_db, client):
+    """Residents may use a place in the next municipality: restricting the area restricts
+    the neighbourhoods reported, not the places that count."""
+    codes = [r[0] for r in demo_db.execute("SELECT code FROM neighbourhoods ORDER BY code")]
+    west = codes[: len(codes) // 2]
+    demo_db.execute("UPDATE neighbourhoods SET municipality_code = '00092' WHERE code IN "
+                    f"({','.join('?' * len(west))})", west)
+    whole = client.get("/api/coverage?minutes=3").get_json()["features"]
+    whole = {f["properties"]["code"]: f["properties"] for f in whole}
+    part = client.get("/api/coverage?minutes=3&municipality=00092").get_json()["features"]
+    assert sorted(f["properties"]["code"] for f in part) == west
+    for f in part:
+        for col in ("share_within", "median_minutes", "models_reachable", "share_model_peer"):
+            assert f["properties"][col] == pytest.approx(whole[f["properties"]["code"]][col])
+    best = client.get("/api/best-locations?k=1&minutes=3&municipality=00092").get_json()
+    assert best["features"][0]["properties"]["neighbourhood"] in west
+
+
 def test_finder_orders_places_by_travel_time(demo_db, client):
     fc = client.get("/api/finder?lon=24.9384&lat=60.1699&mode=walk&minutes=30").get_json()
     minutes = [f["properties"]["minutes"] for f in fc["features"]]

@@ -189,9 +189,10 @@ def scenario():
             isinstance(r, int) and not isinstance(r, bool) for r in remove):
         raise InvalidParameter("remove", "expected a list of place ids")
     ctx = access.context(db, mode, cache_dir=_cache_dir())
-    places, _ = access.facilities(db, ctx, filt)
+    places, _ = access.facilities(db, ctx, filt.without_area())
     res, _report = access.residents(db, ctx, method=_method({"population_method":
-                                                             body.get("population_method")}))
+                                                             body.get("population_method")}),
+                                    municipality=filt.municipality)
     add_rows = []
     for i, a in enumerate(proposed):
         if not isinstance(a, dict):
@@ -229,21 +230,16 @@ def best_locations():
     k = int(_float(request.args, "k", 3, 1, 20))
     minutes = _float(request.args, "minutes", 10, 1, 120)
     db = get_db()
-    ctx = access.context(db, _mode(request.args), cache_dir=_cache_dir())
-    places, _ = access.facilities(db, ctx, filt)
-    res, _report = access.residents(db, ctx, method=_method(request.args),
-                                    municipality=filt.municipality)
-    best = coverage.best_locations(ctx.csr, places, res, k=k, minutes=minutes)
+    mode = _mode(request.args)
+    best = access.suggest_locations(db, filt, mode=mode, minutes=minutes, k=k,
+                                    method=_method(request.args), cache_dir=_cache_dir())
     feats = []
     for r in best.to_dict("records"):
-        n = int(r["node"])
+        hood = store.neighbourhood_at(db, r["lon"], r["lat"]) or {}
         feats.append({"type": "Feature", "id": int(r["rank"]),
-                      "geometry": {"type": "Point",
-                                   "coordinates": [float(ctx.graph.lon[n]), float(ctx.graph.lat[n])]},
+                      "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
                       "properties": {"rank": int(r["rank"]),
                                      "residents_newly_covered": float(r["residents_newly_covered"]),
-                                     "neighbourhood": (store.neighbourhood_at(
-                                         db, float(ctx.graph.lon[n]), float(ctx.graph.lat[n]))
-                                         or {}).get("code")}})
+                                     "neighbourhood": hood.get("code")}})
     return geojson_response(collection(feats, method="greedy maximal covering", k=k,
-                                       minutes=minutes, mode=ctx.profile.key))
+                                       minutes=minutes, mode=mode))

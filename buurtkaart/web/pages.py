@@ -158,13 +158,11 @@ def _access_layers(db, filt, mode, minutes):
         layers.append(maps.isochrone_layer(poly, f"{place['name']}: {minutes:g} min "
                                                  f"{ctx.profile.label}"))
     if best:
-        places, _ = access.facilities(db, ctx, filt)
-        res, _ = access.residents(db, ctx, municipality=filt.municipality)
-        picks = coverage.best_locations(ctx.csr, places, res, k=min(int(best), 20),
-                                        minutes=minutes)
+        picks = access.suggest_locations(db, filt, mode=mode, minutes=minutes,
+                                         k=min(int(best), 20),
+                                         cache_dir=current_app.config.get("CACHE_DIR"))
         layers.append(maps.suggestion_layer(
-            [(float(ctx.graph.lon[n]), float(ctx.graph.lat[n]), r, g)
-             for n, r, g in zip(picks["node"], picks["rank"], picks["residents_newly_covered"])],
+            list(zip(picks["lon"], picks["lat"], picks["rank"], picks["residents_newly_covered"])),
             f"Suggested locations ({minutes:g} min {ctx.profile.label})"))
     return layers
 
