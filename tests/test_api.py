@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import re
 
 import geopandas as gpd
 import pandas as pd

@@ -6,7 +6,7 @@ import re
 from html import unescape
 
 import pytest
-from test_api import HOSTILE, build_directory
+from test_api import build_directory
 
 from buurtkaart import store
 from buurtkaart.taxonomy import SAMPLE_DATA_LABEL, WORKING_MODELS
