@@ -25,7 +25,7 @@ from .errors import ImportFailed, InvalidParameter, Problem
 
 __all__ = [
     "Indicator", "INDICATORS", "NAMING_RULES", "indicator_info", "indicator_kind",
-    "indicator_label",
+    "indicator_label", "format_value",
     "DEFAULT_NEED_WEIGHTS", "NEED_INDEX_FORMULA", "MIN_PEERS", "parse_weights",
     "parse_directions", "need_index",
     "TYPOLOGY_CLASSES", "VULNERABILITY_CRITERIA", "MARKET_INDICATORS", "neighbours",
@@ -163,8 +163,13 @@ def _short(key: str) -> str:
     return ind.label_en if ind else key.replace("_", " ")
 
 
-def _fmt(key: str, v: float) -> str:
-    """A value the way a user reads it: 18,200 €, 23.4%, 12.5 per 1,000."""
+def format_value(key: str, v: float | None) -> str:
+    """A value the way a user reads it: 18,200 €, 23.4%, 12.5 per 1,000; "unknown" for
+    a missing value, +0.20 for the need index."""
+    if v is None or not math.isfinite(float(v)):
+        return "unknown"
+    if key == "need_index":
+        return f"{v:+.2f}"
     info = indicator_info(key)
     unit = info.unit if info else ""
     if info and info.kind == "rate":
@@ -516,8 +521,8 @@ def _vulnerability(table: dict[str, tuple[dict[str, float], float]], code: str, 
             side = "above" if v > med else ("below" if v < med else "equal to")
             known += 1
             met += hit
-            reasons.append(f"{year}: {_short(k)} {_fmt(k, v)} is {side} the regional median "
-                           f"{_fmt(k, med)}" + (f" ({name})" if hit else ""))
+            reasons.append(f"{year}: {_short(k)} {format_value(k, v)} is {side} the regional median "
+                           f"{format_value(k, med)}" + (f" ({name})" if hit else ""))
             break
         else:
             unknown.append(f"{name} ({key} or {fallback})")

@@ -259,6 +259,41 @@ def test_coverage_of_one_municipality_counts_places_across_its_border(demo_db, c
     assert best["features"][0]["properties"]["neighbourhood"] in west
 
 
+def test_neighbourhood_page_shows_its_access_and_missing_models(demo_db, client):
+    import re
+
+    from buurtkaart.taxonomy import WORKING_MODELS
+
+    feats = client.get("/api/coverage?minutes=3&free=true").get_json()["features"]
+    row = max((f["properties"] for f in feats), key=lambda p: p["population"])
+    page = client.get(f"/neighbourhoods/{row['code']}?minutes=3&free=true")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200
+    share = re.search(r'<p class="big">(\d+)% <small>of the ([\d,]+) residents reach a '
+                      r'meeting place that fits within 3 minutes walking', body)
+    assert share, body
+    assert int(share.group(1)) == round(row["share_within"] * 100)
+    assert int(share.group(2).replace(",", "")) == round(row["population"])
+    missing = [m for m in WORKING_MODELS if row[f"share_model_{m}"] < 0.5]
+    for m, info in WORKING_MODELS.items():
+        assert (f"<li>{info.label_nl} <small>" in body) == (m in missing), m
+    minutes = [float(x) for x in re.findall(r"<strong>([\d.]+) min</strong>", body)]
+    assert minutes and minutes == sorted(minutes)
+    for bad, param in (("mode=rocket", "mode"), ("minutes=0", "minutes"), ("free=perhaps", "free")):
+        resp = client.get(f"/neighbourhoods/{row['code']}?{bad}")
+        assert resp.status_code == 400 and param in resp.get_data(as_text=True), bad
+
+
+def test_neighbourhood_page_without_a_network_says_so(db, client):
+    import geopandas as gpd
+
+    store.save_neighbourhoods(db, gpd.GeoDataFrame({
+        "code": ["X1"], "name": ["Ergens"], "municipality_code": ["11002"]},
+        geometry=[shapely.box(4.40, 51.20, 4.41, 51.21)], crs=4326), source="test")
+    body = client.get("/neighbourhoods/X1").get_data(as_text=True)
+    assert "No travel-time network yet" in body
+
+
 def test_finder_orders_places_by_travel_time(demo_db, client):
     fc = client.get("/api/finder?lon=24.9384&lat=60.1699&mode=walk&minutes=30").get_json()
     minutes = [f["properties"]["minutes"] for f in fc["features"]]

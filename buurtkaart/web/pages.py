@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -14,8 +15,8 @@ from ..editing import is_stale
 from ..errors import InvalidParameter, NotFound
 from ..filters import FILTER_PARAMETERS, Filter
 from ..hours import describe_session
-from ..indicators import (INDICATORS, NEED_INDEX_FORMULA, TYPOLOGY_CLASSES, indicator_label,
-                          need_index, trend, typology)
+from ..indicators import (INDICATORS, NEED_INDEX_FORMULA, TYPOLOGY_CLASSES, format_value,
+                          indicator_label, need_index, trend, typology)
 from ..taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAMES_EN,
                         WORKING_MODELS)
 from .api import indicator_values
@@ -35,7 +36,7 @@ def _globals():
             "weekdays": WEEKDAY_NAMES_EN, "describe_session": describe_session,
             "is_stale": is_stale, "SAMPLE_DATA_LABEL": SAMPLE_DATA_LABEL,
             "has_sample": has_sample, "filter_help": FILTER_PARAMETERS,
-            "describe_filter": maps.describe_filter}
+            "describe_filter": maps.describe_filter, "value": format_value}
 
 
 def _filter(extra=()) -> Filter:
@@ -241,8 +242,10 @@ def outreach():
         else:
             need_values = pd.Series(indicator_values(db, need, None)[0], dtype=float)
         ranked = coverage.outreach_ranking(cov, need_values)
-        ranked = ranked.merge(cov[["code", "name", "models_reachable"]], on="code")
-        rows = ranked.to_dict("records")
+        model_cols = [c for c in cov.columns if c.startswith("share_model_")]
+        ranked = ranked.merge(cov[["code", "name", "models_reachable"] + model_cols], on="code")
+        rows = [r | {"missing_models": coverage.missing_models(r)}
+                for r in ranked.to_dict("records")]
     params = {**filt.to_params(), "indicator": COVERAGE, "mode": mode, "minutes": f"{minutes:g}",
               "best": request.args.get("best") or "3"}
     return render_template("outreach.html", rows=rows, formula=formula, error=error, need=need,
@@ -375,11 +378,42 @@ def neighbourhood_list():
                            query={k: v for k, v in request.args.items() if k != "page"})
 
 
+def _neighbourhood_access(db, n: dict, filt: Filter, mode: str, minutes: float):
+    """(coverage row or None, nearest matching places from the neighbourhood's middle,
+    a message why access cannot be shown or None)."""
+    if access.registered_network(db) is None:
+        return None, [], ("No travel-time network yet: an administrator runs "
+                          "`buurtkaart network build --pbf FILE.osm.pbf`.")
+    area = replace(filt.without_area(), municipality=n.get("municipality_code"))
+    cache_dir = current_app.config.get("CACHE_DIR")
+    try:
+        cov, _ = access.run_coverage(db, area, mode=mode, minutes=minutes, cache_dir=cache_dir)
+    except InvalidParameter as exc:  # no population figures stored yet
+        return None, [], exc.reason
+    rows = cov[cov["code"] == n["code"]].to_dict("records")
+    middle = n["geometry"].representative_point()
+    try:
+        nearest = access.minutes_from(db, filt.without_area(), mode=mode, lon=middle.x,
+                                      lat=middle.y, limit_minutes=max(30.0, 2 * minutes),
+                                      cache_dir=cache_dir)[:5]
+    except InvalidParameter:  # the neighbourhood lies off the network
+        nearest = []
+    if not rows:
+        return None, nearest, ("This neighbourhood has no residents on the travel-time "
+                               "network (no population figure, or outside the network).")
+    row = rows[0]
+    row["missing_models"] = coverage.missing_models(row)
+    return row, nearest, None
+
+
 @bp.route("/neighbourhoods/<code>")
 def neighbourhood_detail(code: str):
-    _only_params(())
     db = get_db()
+    filt = _filter(extra=("mode", "minutes"))
+    _, _, _, mode, minutes = _map_choice(db)
     n = store.neighbourhood(db, code)
+    reach, nearest, reach_error = _neighbourhood_access(db, n, filt, mode, minutes)
+    mobile = [a for a in store.activities(db, filt.without_area()) if a["place"] is None]
     frame = store.indicator_frame(db, code=code)
     table: dict[str, dict[int, float]] = {}
     sources: dict[str, set] = {}
@@ -400,4 +434,8 @@ def neighbourhood_detail(code: str):
                            places=places, label=indicator_label, INDICATORS=INDICATORS,
                            trends=trend(frame, code), need=need_row, need_attrs=idx.attrs,
                            need_formula=NEED_INDEX_FORMULA, typ=typ_row,
-                           typ_classes=TYPOLOGY_CLASSES, typ_attrs=typ.attrs)
+                           typ_classes=TYPOLOGY_CLASSES, typ_attrs=typ.attrs,
+                           reach=reach, nearest=nearest, reach_error=reach_error, filt=filt,
+                           mobile=mobile,
+                           mode=mode, minutes=minutes, profiles=network.PROFILES,
+                           thresholds_minutes=coverage.THRESHOLD_MINUTES)
