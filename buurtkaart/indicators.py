@@ -521,8 +521,8 @@ def _vulnerability(table: dict[str, tuple[dict[str, float], float]], code: str, 
             side = "above" if v > med else ("below" if v < med else "equal to")
             known += 1
             met += hit
-            reasons.append(f"{year}: {_short(k)} {format_value(k, v)} is {side} the regional median "
-                           f"{format_value(k, med)}" + (f" ({name})" if hit else ""))
+            reasons.append(f"{year}: {_short(k)} {format_value(k, v)} is {side} the regional "
+                           f"median {format_value(k, med)}" + (f" ({name})" if hit else ""))
             break
         else:
             unknown.append(f"{name} ({key} or {fallback})")
