@@ -199,9 +199,15 @@ def neighbourhood_coverage(csr: sparse.csr_matrix, places: pd.DataFrame,
             model_reach[m] = tm[pop_nodes] <= limit_s
     model_count = np.sum(list(model_reach.values()), axis=0, dtype=np.int32)
     fca = _fca(rev, nodes, cap, pop_nodes, pop, limit_s)
+    code_idx, unique_codes = pd.factorize(codes)  # in order of first appearance
+    totals = np.bincount(code_idx, weights=pop, minlength=len(unique_codes))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        model_share = {m: np.bincount(code_idx, weights=pop * reached,
+                                      minlength=len(unique_codes)) / totals
+                       for m, reached in model_reach.items()}
     out = []
-    for code in pd.unique(codes):
-        sel = codes == code
+    for i, code in enumerate(unique_codes):
+        sel = code_idx == i
         w, tt = pop[sel], t[sel]
         total = float(w.sum())
         reach = np.isfinite(tt)
@@ -220,8 +226,8 @@ def neighbourhood_coverage(csr: sparse.csr_matrix, places: pd.DataFrame,
         mc = model_count[sel].astype(float)
         row["models_reachable"] = int(_weighted_median(mc, w)) if total else 0
         row["models_reachable_mean"] = float(np.average(mc, weights=w)) if total else 0.0
-        for m, reached in model_reach.items():
-            row[f"share_model_{m}"] = float(w[reached[sel]].sum() / total) if total else None
+        for m, share in model_share.items():
+            row[f"share_model_{m}"] = float(share[i]) if total else None
         row["fca_ratio"] = float(np.average(fca[sel], weights=w)) \
             if fca is not None and total else math.nan
         out.append(row)
