@@ -97,16 +97,19 @@ def quantile_classes(values: Iterable[float | None], k: int = 5) -> list[float]:
     return breaks
 
 
-def _class_colours(breaks: Sequence[float]) -> list[str]:
-    """One palette colour per class, spread over the palette when there are fewer classes."""
+def _class_colours(breaks: Sequence[float], reverse: bool = False) -> list[str]:
+    """One palette colour per class, spread over the palette when there are fewer classes;
+    ``reverse``: the darkest colour for the lowest class (where a low value is the
+    problem, such as access or income)."""
     n = len(breaks)
-    return [PALETTE[round(i * (len(PALETTE) - 1) / max(1, n - 1))] for i in range(n)]
+    colours = [PALETTE[round(i * (len(PALETTE) - 1) / max(1, n - 1))] for i in range(n)]
+    return colours[::-1] if reverse else colours
 
 
-def _colour(value: float | None, breaks: Sequence[float]) -> str:
+def _colour(value: float | None, breaks: Sequence[float], reverse: bool = False) -> str:
     if value is None or not math.isfinite(value) or not breaks:
         return NO_DATA_COLOUR
-    colours = _class_colours(breaks)
+    colours = _class_colours(breaks, reverse)
     for colour, b in zip(colours, breaks):
         if value <= b:
             return colour
@@ -317,7 +320,8 @@ class _LegendMakesWay(MacroElement):
 # --------------------------------------------------------------------------- legend
 def _legend_html(indicator_label: str | None, breaks: Sequence[float], year, source,
                  unit: str | None, kinds: Sequence[str], models: Sequence[str],
-                 categories: Mapping[str, tuple[str, str]] | None) -> str:
+                 categories: Mapping[str, tuple[str, str]] | None,
+                 reverse: bool = False) -> str:
     rows = []
     if indicator_label:
         rows.append(f'<h4 class="bk-indicator">{_e(indicator_label)}'
@@ -328,15 +332,16 @@ def _legend_html(indicator_label: str | None, breaks: Sequence[float], year, sou
                             f'{_e(key.replace("_", " "))}</div>')
         else:
             lo = None
-            for colour, b in zip(_class_colours(breaks), breaks):
+            for colour, b in zip(_class_colours(breaks, reverse), breaks):
                 label = f"{_fmt(lo, unit)} – {_fmt(b, unit)}" if lo is not None \
                     else f"up to {_fmt(b, unit)}"
                 rows.append(f'<div class="bk-class"><i style="background:{colour}"></i>'
                             f"{_e(label)}</div>")
                 lo = b
             if breaks:
+                darker = "lower values" if reverse else "higher values"
                 rows.append('<p class="bk-source">classes: quantiles (about as many '
-                            "neighbourhoods in each)</p>")
+                            f"neighbourhoods in each); darker = {darker}</p>")
         rows.append(f'<div class="bk-class bk-nodata"><i style="background:{NO_DATA_COLOUR}">'
                     "</i>no data</div>")
         if source:
@@ -448,6 +453,7 @@ def build_map(
     neighbourhood_url: str = "/neighbourhoods/{code}",
     extra_layers: Iterable[folium.FeatureGroup] = (),
     categories: Mapping[str, tuple[str, str]] | None = None,
+    reverse_colours: bool = False,
 ) -> folium.Map:
     """The overview map.
 
@@ -476,6 +482,10 @@ def build_map(
     categories
         For a categorical layer: value -> (colour, description); ``values``
         then holds category keys.
+    reverse_colours
+        Darkest colour for the lowest values: for layers where a low value is the
+        problem (share of residents within reach, income), so the darkest areas are
+        always the ones to look at.
 
     Returns
     -------
@@ -495,7 +505,7 @@ def build_map(
     def fill(v):
         if categories:
             return categories.get(v, (NO_DATA_COLOUR, ""))[0]
-        return _colour(v, breaks)
+        return _colour(v, breaks, reverse_colours)
 
     def shown(v):
         if categories:
@@ -562,7 +572,7 @@ def build_map(
     root.add_child(Element(_legend_html(
         indicator_label or indicator, breaks, year, source, unit,
         [k for k in PLACE_KINDS if k in kinds_seen],
-        [k for k in WORKING_MODELS if k in models_seen], categories)))
+        [k for k in WORKING_MODELS if k in models_seen], categories, reverse_colours)))
     banners = []
     shown_count = f"{len(places)} meeting place{'' if len(places) == 1 else 's'}"
     if filter_description:

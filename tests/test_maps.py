@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
 import pytest
 import shapely
 from test_api import HOSTILE, build_directory
@@ -94,6 +95,36 @@ def test_each_neighbourhood_is_filled_with_its_class_colour(data):
     # the hostile neighbourhood name is escaped (the tooltip uses innerHTML)
     names = [f["properties"]["name"] for f in fc["features"]]
     assert any(n.startswith("Oost &lt;script&gt;") for n in names)
+
+
+def test_reversed_colours_make_the_lowest_values_darkest(data):
+    """For access or income a low value is the problem: it gets the darkest colour."""
+    html = _render(data, reverse_colours=True)
+    fc = json.loads(re.search(r"geo_json_\w+_add\((\{.*?\})\);", html, re.S).group(1))
+    fills = {f["properties"]["code"]: f["properties"]["fill"] for f in fc["features"]}
+    assert fills == {"4402101": maps.PALETTE[4], "4402102": maps.PALETTE[2],
+                     "1100101": maps.PALETTE[0], "1100102": maps.NO_DATA_COLOUR}
+    legend = re.search(r'<details id="bk-legend".*?</details>', html, re.S).group(0)
+    classes = re.findall(r'class="bk-class[^"]*"><i style="background:(#[0-9a-f]+)"></i>'
+                         r"([^<]+)</div>", legend)
+    assert classes[0] == (maps.PALETTE[4], "up to 1\u202f200")
+    assert "darker = lower values" in legend
+    assert "darker = higher values" in _render(data)
+
+
+def test_income_layer_is_darkest_where_income_is_low(data, client):
+    """The map page reverses the palette for indicators where less means more need."""
+    store.save_indicators(data, pd.DataFrame({
+        "code": ["4402101", "4402102", "1100101"], "year": [2024] * 3,
+        "indicator": ["median_income"] * 3, "value": [15000.0, 22000.0, 31000.0],
+        "source": ["Statbel"] * 3}))
+    html = client.get("/kaart/frame?indicator=median_income").get_data(as_text=True)
+    fc = json.loads(re.search(r"geo_json_\w+_add\((\{.*?\})\);", html, re.S).group(1))
+    fills = {f["properties"]["code"]: f["properties"]["fill"] for f in fc["features"]}
+    assert fills["4402101"] == maps.PALETTE[4] and fills["1100101"] == maps.PALETTE[0]
+    assert "darker = lower values" in html
+    assert "darker = higher values" in client.get(
+        "/kaart/frame?indicator=population").get_data(as_text=True)
 
 
 def test_shares_are_shown_as_percentages(data):

@@ -217,7 +217,9 @@ def _render_frame(db) -> str:
         neighbourhood_url=url_for("pages.neighbourhood_detail", code="CODE").replace("CODE",
                                                                                        "{code}"),
         extra_layers=_access_layers(db, filt, mode, minutes),
-        categories=TYPOLOGY_CLASSES if indicator == TYPOLOGY else None)
+        categories=TYPOLOGY_CLASSES if indicator == TYPOLOGY else None,
+        # darkest where the value is the problem: little access, low income
+        reverse_colours=indicator == COVERAGE or bool(meta and meta.need_direction < 0))
     return m.get_root().render()
 
 
