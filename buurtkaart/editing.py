@@ -191,8 +191,12 @@ def undo(db: sqlite_utils.Database, account: dict, audit_id: int) -> dict | None
 
 
 def history(db: sqlite_utils.Database, *, entity: str | None = None, uid: str | None = None,
-            limit: int = 100) -> list[dict]:
-    """Audit entries, newest first, with the e-mail of who made them."""
+            limit: int = 100, account: dict | None = None) -> list[dict]:
+    """Audit entries, newest first, with the e-mail of who made them.
+
+    With ``account``: only the entries that account may see, i.e. for an editor the
+    changes to their own organisation's records (an admin sees everything).
+    """
     sql = ("SELECT l.*, u.email FROM audit_log l LEFT JOIN users u ON u.id = l.user_id")
     where, params = [], []
     if entity:
@@ -203,12 +207,20 @@ def history(db: sqlite_utils.Database, *, entity: str | None = None, uid: str | 
         params.append(uid)
     if where:
         sql += " WHERE " + " AND ".join(where)
+    restricted = account is not None and account.get("role") != "admin"
     out = []
-    for r in db.query(sql + " ORDER BY l.id DESC LIMIT ?", [*params, limit]):
+    for r in db.query(sql + " ORDER BY l.id DESC" + ("" if restricted else " LIMIT ?"),
+                      params if restricted else [*params, limit]):
         r = dict(r)
         r["before"] = json.loads(r["before"]) if r["before"] else None
         r["after"] = json.loads(r["after"]) if r["after"] else None
+        if restricted and not any(
+                rec is not None and can_edit(account, _organisation_of(db, r["entity"], rec))
+                for rec in (r["after"], r["before"])):
+            continue
         out.append(r)
+        if len(out) >= limit:
+            break
     return out
 
 

@@ -80,7 +80,7 @@ def parse_weekday(value: str | int) -> int:
     Accepts ``Mo``..``Su``, English and Dutch names and abbreviations, and the
     numbers 0..6.
     """
-    if isinstance(value, int) or str(value).strip().isdigit():
+    if isinstance(value, int) or (str(value).strip().isascii() and str(value).strip().isdigit()):
         n = int(value)
         if 0 <= n <= 6:
             return n

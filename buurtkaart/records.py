@@ -336,16 +336,23 @@ def validate_activity(rec: dict) -> tuple[dict, Problems]:
 def _sessions(value: Any, problems: Problems) -> list[Session]:
     if _blank(value):
         return []
+    if not isinstance(value, (str, list, tuple)):
+        problems.append(("sessions", f"expected text such as 'Tu 18:00-20:00; Mo[1] "
+                                     f"10:00-12:00' or a list of sessions, got {value!r}"))
+        return []
     try:
         if isinstance(value, str):
             return parse_sessions(value)
         out = []
-        for item in value:
+        for i, item in enumerate(value, 1):
             if isinstance(item, Session):
                 out.append(item)
-            else:
+            elif isinstance(item, dict):
                 out.append(Session.parse(item.get("weekday"), item.get("start"),
                                          item.get("end"), item.get("nth")))
+            else:
+                raise ValueError(f"session {i} is not an object with weekday, start and end: "
+                                 f"{item!r}")
         return out
     except (ValueError, TypeError, AttributeError) as exc:
         problems.append(("sessions", str(exc)))

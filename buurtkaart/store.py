@@ -660,18 +660,26 @@ def backup(db: sqlite_utils.Database, out: str | os.PathLike) -> Path:
     long). Written to a temporary file first and renamed, so ``out`` is
     either the complete backup or absent.
     """
+    from .errors import BuurtkaartError
+
     out = Path(out)
     if out.exists():
         msg = f"{out} exists; choose a new file name for the backup"
         raise FileExistsError(msg)
+    if not out.parent.is_dir():
+        raise BuurtkaartError(f"{out}: the folder {out.parent} does not exist")
     tmp = out.with_name(out.name + ".partial")
-    target = sqlite3.connect(tmp)
     try:
-        db.conn.backup(target)
-        target.execute("PRAGMA journal_mode=DELETE")
-    finally:
-        target.close()
-    tmp.replace(out)
+        target = sqlite3.connect(tmp)
+        try:
+            db.conn.backup(target)
+            target.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            target.close()
+        tmp.replace(out)
+    except (sqlite3.Error, OSError) as exc:
+        tmp.unlink(missing_ok=True)
+        raise BuurtkaartError(f"{out}: cannot write the backup ({exc})") from None
     return out
 
 

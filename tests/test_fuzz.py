@@ -129,8 +129,15 @@ def test_hostile_strings_in_every_field_stay_escaped(tmp_path):
                "children_welcome": "", "no_internet": "", "wheelchair": "", "languages": "nl",
                "place_wheelchair": "yes", "place_capacity": "", "capacity": "",
                "place_last_verified": "", "last_verified": "", "place_sample": "",
-               "sample": "", "opening_hours": "Mo 10:00-12:00", "place_url": "", "url": "",
-               "place_email": "", "email": ""}
+               "sample": "", "opening_hours": "Mo 10:00-12:00",
+               # valid addresses that still carry markup
+               "place_url": 'https://example.org/"><script>alert(3)</script>',
+               "url": "https://example.org/?q='><img src=x onerror=alert(4)>",
+               "place_email": "x@example.org", "email": "y@example.org",
+               # identifiers appear in admin URLs: markup without a slash
+               "place_uid": '"><img src=x onerror=alert(5)>',
+               "activity_uid": "'><img src=x onerror=alert(6)>",
+               "organisation_uid": '"><img src=x onerror=alert(7)>'}
     row = {c: numeric.get(c, hostile) for c in CSV_COLUMNS}
     csv_path = tmp_path / "hostile.csv"
     import csv as _csv
@@ -148,7 +155,22 @@ def test_hostile_strings_in_every_field_stay_escaped(tmp_path):
     client = app.test_client()
     pid = store.places(db)[0]["id"]
     aid = store.activities(db)[0]["id"]
+    place, activity = store.places(db)[0], store.activities(db)[0]
+    assert "<script>" in place["url"] and "<img" in activity["url"]  # stored as given
+    from buurtkaart import accounts
+
+    accounts.create_user(db, "admin@stad.be", "correct horse battery", role="admin")
+    with client.session_transaction() as sess:
+        sess["csrf"] = "t"
+    assert client.post("/login", data={"email": "admin@stad.be", "csrf_token": "t",
+                                       "password": "correct horse battery"}).status_code == 302
+    from urllib.parse import quote
+
     for url in ("/", "/kaart", "/kaart/frame", "/places", f"/places/{pid}", "/activities",
-                f"/activities/{aid}", "/neighbourhoods"):
-        body = client.get(url).get_data(as_text=True)
+                f"/activities/{aid}", "/neighbourhoods", "/admin/", "/admin/history",
+                f"/admin/places/{quote(place['uid'])}",
+                f"/admin/activities/{quote(activity['uid'])}", "/api/docs"):
+        resp = client.get(url)
+        assert resp.status_code == 200, url
+        body = resp.get_data(as_text=True)
         assert "<script>alert" not in body and "<img src=x" not in body, url

@@ -76,6 +76,10 @@ def test_hsds_api_pages_filters_and_single_services(db, client):
     assert set(minimal) == {"id", "name", "description", "status", "organization_id"}
     sals = client.get("/api/hsds/service_at_locations?search=activiteit").get_json()
     assert sals["total_items"] == 7 and all(s["location"]["latitude"] for s in sals["contents"])
-    for bad, param in (("page=0", "page"), ("per_page=9999", "per_page"), ("colour=1", "colour")):
+    for bad, param in (("page=0", "page"), ("per_page=9999", "per_page"), ("colour=1", "colour"),
+                       ("minimal=perhaps", "minimal")):
         resp = client.get(f"/api/hsds/services?{bad}")
         assert resp.status_code == 400 and resp.get_json()["parameter"] == param
+    # minimal is a /services option only (as documented); elsewhere it is refused, not ignored
+    resp = client.get("/api/hsds/service_at_locations?minimal=true")
+    assert resp.status_code == 400 and resp.get_json()["parameter"] == "minimal"

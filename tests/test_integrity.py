@@ -72,6 +72,10 @@ def test_backup_and_restore_through_the_cli(db, db_path, tmp_path, runner):
     # a second backup never overwrites the first
     result = runner.invoke(main, ["backup", str(out)])
     assert result.exit_code != 0 and "exists" in result.output
+    # a folder that does not exist is named, with no traceback and no partial file
+    result = runner.invoke(main, ["backup", str(tmp_path / "nergens" / "b.db")])
+    assert result.exit_code == 1 and "nergens does not exist" in result.stderr
+    assert "Traceback" not in result.output and result.exception.__class__ is SystemExit
 
     db.execute("DELETE FROM activities")
     assert store.counts(db)["activities"] == 0

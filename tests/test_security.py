@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 from buurtkaart.web.openapi import document
@@ -102,3 +104,22 @@ def test_documented_query_parameters_are_accepted_and_others_refused(client):
             resp = client.get(path, query_string={p["name"]: "1"})
             body = resp.get_json(silent=True) or {}
             assert "unknown parameter" not in body.get("error", ""), (path, p["name"], body)
+
+
+@pytest.mark.parametrize("url, param", [
+    ("/api/hsds/services?page=\u00b2", "page"), ("/api/hsds/service_at_locations?per_page=\u00b9",
+                                                 "per_page"),
+    ("/api/isochrone?place=\u00b2", "place"), ("/places?page=\u00b2", "page"),
+    ("/neighbourhoods?page=\u0663", "page"), ("/kaart?year=\u00b2", "year"),
+    ("/kaart/frame?year=\u00b2", "year"), ("/kaart?best=\u00b2", "best")])
+def test_unicode_digits_are_refused_not_a_server_error(client, url, param):
+    """'²'.isdigit() is True but int('²') fails: such input must give 400, not 500."""
+    resp = client.get(url)
+    assert resp.status_code == 400, url
+    assert f"'{param}'" in html.unescape(resp.get_data(as_text=True)), url
+
+
+def test_non_ascii_csrf_token_is_refused_cleanly(client):
+    for data, headers in (({"csrf_token": "\u00e9"}, {}), ({}, {"X-CSRF-Token": "\u00e9"})):
+        resp = client.post("/logout", data=data, headers=headers)
+        assert resp.status_code == 400 and b"CSRF" in resp.data

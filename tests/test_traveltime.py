@@ -236,7 +236,8 @@ def test_coverage_api_and_isochrone(demo_db, client):
     assert iso["geometry"]["type"] in ("Polygon", "MultiPolygon")
     for url, param in (("/api/coverage?mode=car", "mode"), ("/api/coverage?minutes=0", "minutes"),
                        ("/api/isochrone?place=abc", "place"),
-                       ("/api/finder?lon=24.9", "lat"), ("/api/best-locations?k=99", "k")):
+                       ("/api/finder?lon=24.9", "lat"), ("/api/best-locations?k=99", "k"),
+                       ("/api/ranking?need=happiness", "need")):
         resp = client.get(url)
         assert resp.status_code == 400 and resp.get_json()["parameter"] == param, url
 

@@ -217,8 +217,54 @@ def test_write_api_reports_every_invalid_field(client, setup):
     resp = client.post("/api/places", json={**API_PLACE, "lat": "north", "kind": "castle"},
                        headers=_auth(setup, "admin@stad.be"))
     assert resp.status_code == 400
-    problems = " ".join(resp.get_json()["problems"])
+    body = resp.get_json()
+    problems = " ".join(body["problems"])
     assert "'lat'" in problems and "'kind'" in problems
+    assert body["parameter"] in ("lat", "kind")  # the first field at fault
+
+
+@pytest.mark.parametrize("sessions, words", [
+    (123, "expected text such as 'Tu 18:00-20:00"),
+    ([7], "session 1 is not an object with weekday, start and end"),
+    ("Xx 10:00-11:00", "Xx")])
+def test_write_api_explains_malformed_sessions(client, setup, sessions, words):
+    resp = client.post("/api/activities", headers=_auth(setup, "admin@stad.be"), json={
+        "name": "Praatgroep", "models": ["peer"], "sessions": sessions})
+    body = resp.get_json()
+    assert resp.status_code == 400 and body["parameter"] == "sessions"
+    assert words in " ".join(body["problems"])
+    assert "not iterable" not in body["error"]
+
+
+def test_writes_are_rate_limited(app, setup):
+    app.config["RATE_LIMITS"] = {"login": (100, 60), "write": (3, 60)}
+    client = app.test_client()
+    h = _auth(setup, "noord@buurtwerk.be")
+    codes = [client.post("/api/places", headers=h, json={**API_PLACE, "name": f"Plek {i}"}
+                         ).status_code for i in range(5)]
+    assert codes == [201, 201, 201, 429, 429]
+    body = client.post("/api/places", headers=h, json=API_PLACE).get_json()
+    assert body["status"] == 429 and body["ok"] is False
+    assert len(client.get("/api/places").get_json()["features"]) == 3
+
+
+def test_editors_see_only_their_own_organisations_changes(client, setup):
+    north_uid = client.post("/api/places", json=API_PLACE, headers=_auth(
+        setup, "noord@buurtwerk.be")).get_json()["record"]["uid"]
+    south_uid = client.post("/api/places", json={**API_PLACE, "name": "Zuidpunt"}, headers=_auth(
+        setup, "zuid@inloop.be")).get_json()["record"]["uid"]
+
+    def seen(email):
+        changes = client.get("/api/changes", headers=_auth(setup, email)).get_json()["changes"]
+        return {c["entity_uid"] for c in changes}, {c["email"] for c in changes}
+
+    assert seen("noord@buurtwerk.be") == ({north_uid}, {"noord@buurtwerk.be"})
+    assert seen("zuid@inloop.be") == ({south_uid}, {"zuid@inloop.be"})
+    assert seen("admin@stad.be")[0] == {north_uid, south_uid}
+    login(client, "noord@buurtwerk.be")
+    for page in ("/admin/", "/admin/history"):
+        html = client.get(page).get_data(as_text=True)
+        assert "zuid@inloop.be" not in html and "Zuidpunt" not in html, page
 
 
 def test_write_api_forbids_other_organisations_records(client, setup):

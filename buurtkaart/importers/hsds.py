@@ -265,7 +265,8 @@ def _sessions(schedules: Any, where: str, r: _Reader) -> list[Session]:
                 if not token:
                     continue
                 day, nth = token[-2:].upper(), token[:-2]
-                if day not in BYDAY or (nth and nth.lstrip("+-") and not nth.lstrip("+-").isdigit()):
+                digits = nth.lstrip("+-")
+                if day not in BYDAY or (digits and not (digits.isascii() and digits.isdigit())):
                     r.problem(w, "byday", f"{token!r} is not a day such as MO or 1MO")
                     continue
                 n = int(nth) if nth.lstrip("+-") else None

@@ -51,7 +51,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ImportFailed)
     def _import_failed(exc: ImportFailed):
-        return error_response(400, str(exc), problems=[str(p) for p in exc.problems])
+        fields = [p.field for p in exc.problems if p.field]
+        extra = {"parameter": fields[0]} if fields else {}
+        return error_response(400, str(exc), problems=[str(p) for p in exc.problems], **extra)
 
     @app.errorhandler(BuurtkaartError)
     def _domain(exc: BuurtkaartError):

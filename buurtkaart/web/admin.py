@@ -54,7 +54,7 @@ def _render_form(entity: str, record: dict, *, uid: str | None, problems=None, s
         wheelchair_values=WHEELCHAIR_VALUES, tristate=TRISTATE_CHOICES,
         organisations=store.organisations(db),
         places=store.places(db) if entity == "activity" else [],
-        history=editing.history(db, entity=entity, uid=uid) if uid else [],
+        history=editing.history(db, entity=entity, uid=uid, account=g.user) if uid else [],
     ), status
 
 
@@ -85,7 +85,7 @@ def _edit(entity: str, uid: str | None):
 def index():
     db = get_db()
     return render_template("admin/index.html", queue=editing.review_queue(db, g.user),
-                           changes=editing.history(db, limit=30),
+                           changes=editing.history(db, limit=30, account=g.user),
                            stale_days=editing.STALE_AFTER_DAYS)
 
 
@@ -139,7 +139,8 @@ def _same_site(url: str | None) -> bool:
 @bp.route("/history")
 @login_required()
 def history():
-    return render_template("admin/history.html", changes=editing.history(get_db(), limit=500))
+    return render_template("admin/history.html",
+                           changes=editing.history(get_db(), limit=500, account=g.user))
 
 
 @bp.route("/history/<int:change_id>/undo", methods=["POST"])

@@ -85,7 +85,7 @@ def isochrone():
         if name not in ("place", "mode", "minutes"):
             raise InvalidParameter(name, "unknown parameter (known: place, mode, minutes)")
     raw = request.args.get("place", "")
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise InvalidParameter("place", f"expected a place id, got {raw!r}")
     db = get_db()
     place = store.place(db, int(raw))
@@ -135,7 +135,7 @@ def _need(db, name: str, year) -> pd.Series:
         frame = store.indicator_frame(db)
         idx = need_index(frame)
         return idx.set_index("code")["need_index"]
-    values, _, _ = indicator_values(db, name, year)
+    values, _, _ = indicator_values(db, name, year, param="need")
     return pd.Series(values, dtype=float)
 
 
@@ -144,11 +144,12 @@ def ranking():
     filt = _filter(extra=("need", "year"))
     db = get_db()
     minutes = _float(request.args, "minutes", 10, 1, 120)
-    cov, report = access.run_coverage(db, filt, mode=_mode(request.args), minutes=minutes,
-                                      method=_method(request.args), cache_dir=_cache_dir())
     need_name = request.args.get("need") or "population"
     year = int(_float(request.args, "year", 0, 1900, 2100)) if request.args.get("year") else None
-    ranked = coverage.outreach_ranking(cov, _need(db, need_name, year))
+    need = _need(db, need_name, year)
+    cov, report = access.run_coverage(db, filt, mode=_mode(request.args), minutes=minutes,
+                                      method=_method(request.args), cache_dir=_cache_dir())
+    ranked = coverage.outreach_ranking(cov, need)
     names = dict(zip(cov["code"], cov["name"]))
     rows = []
     for r in ranked.to_dict("records"):

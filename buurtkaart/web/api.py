@@ -109,12 +109,14 @@ def activity(activity_id: int):
     return geojson_response(activity_feature(a))
 
 
-def indicator_values(db, indicator: str, year: int | None) -> tuple[dict[str, float], int | None, str | None]:
-    """Values of ``indicator`` per code for ``year`` (default: the latest year stored)."""
+def indicator_values(db, indicator: str, year: int | None, *, param: str = "indicator"
+                     ) -> tuple[dict[str, float], int | None, str | None]:
+    """Values of ``indicator`` per code for ``year`` (default: the latest year stored);
+    ``param`` is the query parameter named when the indicator is unknown."""
     frame = store.indicator_frame(db, indicator=indicator)
     if frame.empty:
         known = ", ".join(c["indicator"] for c in store.indicator_catalogue(db)) or "none stored"
-        raise InvalidParameter("indicator", f"no values for {indicator!r} (known: {known})")
+        raise InvalidParameter(param, f"no values for {indicator!r} (known: {known})")
     years = sorted(frame["year"].unique())
     if year is None:
         year = int(years[-1])

@@ -103,14 +103,15 @@ for _collection in _COLLECTIONS:
 @bp.route("/changes", methods=["GET"])
 def changes():
     """The audit log (needs a token: it names who changed what)."""
-    api_user()
+    account = api_user()
     try:
         limit = int(request.args.get("limit", 100))
     except ValueError:
         raise InvalidParameter("limit", "expected a whole number") from None
     if not 1 <= limit <= 1000:
         raise InvalidParameter("limit", "must be between 1 and 1000")
-    return jsonify({"ok": True, "changes": editing.history(get_db(), limit=limit)})
+    return jsonify({"ok": True, "changes": editing.history(get_db(), limit=limit,
+                                                                account=account)})
 
 
 @bp.route("/changes/<int:change_id>/undo", methods=["POST"])

@@ -21,7 +21,7 @@ def _int(name: str, default: int, lo: int, hi: int) -> int:
     raw = request.args.get(name)
     if raw in (None, ""):
         return default
-    if not raw.isdigit() or not lo <= int(raw) <= hi:
+    if not (raw.isascii() and raw.isdigit()) or not lo <= int(raw) <= hi:
         raise InvalidParameter(name, f"expected a whole number {lo}-{hi}, got {raw!r}")
     return int(raw)
 
@@ -100,7 +100,10 @@ def _minimal(svc: dict) -> dict:
 @bp.route("/services")
 def services():
     _check(LIST_PARAMS)
-    minimal = request.args.get("minimal", "").lower() in ("true", "1")
+    minimal = request.args.get("minimal", "").lower()
+    if minimal not in ("", "true", "1", "false", "0"):
+        raise InvalidParameter("minimal", f"expected true or false, got {minimal!r}")
+    minimal = minimal in ("true", "1")
     items = _filtered(_compiled(document(get_db())))
     return _page([_minimal(s) for s in items] if minimal else items)
 
@@ -116,7 +119,7 @@ def service(service_id: str):
 
 @bp.route("/service_at_locations")
 def service_at_locations():
-    _check(LIST_PARAMS + ("service_id", "location_id"))
+    _check(tuple(p for p in LIST_PARAMS if p != "minimal") + ("service_id", "location_id"))
     doc = document(get_db())
     services_by_id = {s["id"]: s for s in doc["services"]}
     locs = {loc["id"]: loc for loc in doc["locations"]}

@@ -47,7 +47,7 @@ def _filter(extra=()) -> Filter:
 
 def _page_number() -> int:
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise InvalidParameter("page", f"expected a page number from 1, got {raw!r}")
     return int(raw)
 
@@ -71,7 +71,7 @@ def _map_choice(db):
                                                   else (names[0] if names else None))
     year = request.args.get("year")
     if year not in (None, ""):
-        if not year.isdigit():
+        if not (year.isascii() and year.isdigit()):
             raise InvalidParameter("year", f"expected a year, got {year!r}")
         year = int(year)
     else:
@@ -87,7 +87,7 @@ def _map_choice(db):
         raise InvalidParameter("minutes", "must be between 1 and 120")
     for name in ("isochrone", "best"):
         raw = request.args.get(name)
-        if raw not in (None, "") and not raw.isdigit():
+        if raw not in (None, "") and not (raw.isascii() and raw.isdigit()):
             raise InvalidParameter(name, f"expected a whole number, got {raw!r}")
     return catalogue, indicator, year, mode, minutes
 
@@ -242,7 +242,8 @@ def outreach():
 
             need_values = need_index(store.indicator_frame(db)).set_index("code")["need_index"]
         else:
-            need_values = pd.Series(indicator_values(db, need, None)[0], dtype=float)
+            need_values = pd.Series(indicator_values(db, need, None, param="need")[0],
+                                    dtype=float)
         ranked = coverage.outreach_ranking(cov, need_values)
         model_cols = [c for c in cov.columns if c.startswith("share_model_")]
         ranked = ranked.merge(cov[["code", "name", "models_reachable"] + model_cols], on="code")

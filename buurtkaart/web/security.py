@@ -117,7 +117,7 @@ def init_app(app: Flask) -> None:
         if request.method in _SAFE_METHODS or request.path.startswith("/api/"):
             return
         sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
-        if not hmac.compare_digest(sent, session.get("csrf", "")) or not sent:
+        if not sent or not hmac.compare_digest(sent.encode(), session.get("csrf", "").encode()):
             abort(400, description="the form has expired or did not come from this site "
                                    "(missing or wrong CSRF token); reload the page and try again")
 
