@@ -195,6 +195,9 @@ DEFAULT_NEED_WEIGHTS: dict[str, float] = {
     "social_housing_share": 0.5,
 }
 
+#: Weights are relative; a cap keeps Σ weight finite (1e308 + 1e308 overflows to inf).
+MAX_WEIGHT = 1e6
+
 #: A year of an indicator is used for comparison only when at least this many
 #: neighbourhoods of the region have a value for it, and at least half of those that have
 #: the indicator in any year (so one early-published neighbourhood is not compared with
@@ -234,8 +237,9 @@ def _check_weights(weights: dict[str, float], directions: dict[str, int] | None,
             w = float(w)
         except (TypeError, ValueError):
             raise InvalidParameter(name, f"weight of {key} is not a number: {w!r}") from None
-        if not math.isfinite(w) or w < 0:
-            raise InvalidParameter(name, f"weight of {key} must be zero or positive, got {w}")
+        if not math.isfinite(w) or not 0 <= w <= MAX_WEIGHT:
+            raise InvalidParameter(name, f"weight of {key} must be between 0 and "
+                                         f"{MAX_WEIGHT:g}, got {w:g}")
         if _direction(key, directions) == 0:
             why = ("is not a known indicator" if indicator_info(key) is None
                    else "has no need direction (higher is neither more nor less need)")

@@ -165,7 +165,8 @@ def test_rank_method_is_robust_to_an_outlier():
 
 @pytest.mark.parametrize("text,fragment", [
     ("colour:1", "not a known indicator"), ("median_income:x", "not a number"),
-    ("median_income:-1", "zero or positive"), ("median_income:inf", "zero or positive"),
+    ("median_income:-1", "between 0 and"), ("median_income:inf", "between 0 and"),
+    ("median_income:1e308,renter_share:1e308", "between 0 and 1e+06"),
     ("median_income:0", "at least one"), (":2", "empty indicator name"),
     ("population:1", "no need direction"), ("median_income:1,median_income:2", "twice"),
 ])

@@ -315,7 +315,12 @@ def test_scenario_api(demo_db, client):
     ({"add": True}, "add"), ({"add": {"lon": 24.95}}, "add"), ({"add": [7]}, "add[0]"),
     ({"add": [{"lon": 24.95}]}, "add[0]"), ({"remove": True}, "remove"),
     ({"remove": [True]}, "remove"), ({"remove": ["3"]}, "remove"),
-    ({"filter": [1]}, "filter"), ({"minutes": 0}, "minutes"), ({"mode": "rocket"}, "mode")])
+    ({"filter": [1]}, "filter"), ({"minutes": 0}, "minutes"), ({"mode": "rocket"}, "mode"),
+    ({"add": [{"lon": "x", "lat": 60.17}]}, "add[0].lon"),
+    ({"add": [{"lon": 24.95, "lat": 60.17, "capacity": -5}]}, "add[0].capacity"),
+    ({"add": [{"lon": 24.95, "lat": 60.17, "modles": ["peer"]}]}, "add[0].modles"),
+    ({"filter": {"model": "buddy"}, "add": [{"lon": 24.95, "lat": 60.17, "models": ["peer"]}]},
+     "add[0].models")])
 def test_scenario_refuses_malformed_bodies_naming_the_field(demo_db, client, body, param):
     resp = client.post("/api/scenario", json=body)
     assert resp.status_code == 400 and resp.get_json()["parameter"] == param, body

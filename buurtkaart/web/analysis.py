@@ -170,6 +170,11 @@ def _scenario_body() -> dict:
     return body
 
 
+#: The fields of a proposed place. It is assumed to meet the filter's thresholds and to be
+#: open in its time window; its working models must include one the filter asks for.
+PROPOSED_FIELDS = ("lon", "lat", "models", "capacity", "name")
+
+
 @bp.route("/scenario", methods=["POST"])
 def scenario():
     """Change in coverage per neighbourhood if places were added or removed (nothing is stored)."""
@@ -198,18 +203,29 @@ def scenario():
     for i, a in enumerate(proposed):
         if not isinstance(a, dict):
             raise InvalidParameter(f"add[{i}]", "expected an object with lon, lat and models")
-        lon = _float(a, "lon", math.nan, -180, 180) if "lon" in a else None
-        lat = _float(a, "lat", math.nan, -90, 90) if "lat" in a else None
+        for key in a:
+            if key not in PROPOSED_FIELDS:
+                raise InvalidParameter(f"add[{i}].{key}", "unknown field (known: "
+                                                          f"{', '.join(PROPOSED_FIELDS)})")
+        try:
+            lon = _float(a, "lon", math.nan, -180, 180) if "lon" in a else None
+            lat = _float(a, "lat", math.nan, -90, 90) if "lat" in a else None
+            cap = _float(a, "capacity", math.nan, 0, 1e6)
+        except InvalidParameter as exc:
+            raise InvalidParameter(f"add[{i}].{exc.name}", exc.reason) from None
         if lon is None or lat is None:
             raise InvalidParameter(f"add[{i}]", "needs lon and lat")
         try:
             models = parse_models(a.get("models") or [])
         except (ValueError, TypeError) as exc:
             raise InvalidParameter(f"add[{i}].models", str(exc)) from None
+        if filt.models and not set(models) & set(filt.models):
+            raise InvalidParameter(f"add[{i}].models", "the filter asks for "
+                                   f"{', '.join(filt.models)}: a proposed place must offer one "
+                                   "of them to count")
         node, dist, ok = network.snap(ctx.graph, lon, lat, max_distance_m=access.SNAP_METRES)
         if not ok[0]:
             raise InvalidParameter(f"add[{i}]", f"the point is {dist[0]:.0f} m from the network")
-        cap = _float(a, "capacity", math.nan, 0, 1e6)
         add_rows.append({"id": -(i + 1), "name": str(a.get("name") or f"proposed {i + 1}"),
                          "node": int(node[0]), "models": models, "capacity": cap,
                          "lon": lon, "lat": lat})
