@@ -182,6 +182,22 @@ def test_geojson_with_an_old_style_lambert_crs_member_is_reprojected(tmp_path):
     assert 3.70 < frame.geometry.iloc[0].centroid.x < 3.75
 
 
+@pytest.mark.parametrize("member", [
+    {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::99999"}},
+    {"type": "name", "properties": {"name": "mijn eigen stelsel"}},
+    {"type": "link", "properties": {"href": "http://example.org/crs"}}])
+def test_geojson_with_an_unknown_crs_member_is_refused_not_read_as_wgs84(tmp_path, member):
+    """GDAL reports EPSG:4326 for a crs member it cannot read; that must not be a guess."""
+    path = tmp_path / "wijken.geojson"
+    path.write_text(json.dumps({
+        "type": "FeatureCollection", "crs": member,
+        "features": [{"type": "Feature", "properties": {"code": "4402101"},
+                      "geometry": shapely.geometry.mapping(shapely.box(3.7, 51.0, 3.71, 51.01))}]}))
+    with pytest.raises(ImportFailed, match="wijken.geojson, field 'crs': declares a coordinate "
+                                           "reference system that cannot be identified"):
+        read_neighbourhoods(path)
+
+
 def test_integer_codes_are_converted_to_text_with_a_warning(runner, db_path, tmp_path):
     path = tmp_path / "wijken.gpkg"
     gpd.GeoDataFrame({"code": [4402101, 4402102]},

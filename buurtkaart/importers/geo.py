@@ -108,13 +108,19 @@ def _no_crs_reason(path: Path) -> str:
     return "has no coordinate reference system; refusing to guess"
 
 
-def _geojson_crs_is_declared(path: Path) -> bool:
+def _geojson_declared_crs(path: Path) -> tuple[bool, str | None]:
+    """(does the GeoJSON have a ``crs`` member, the CRS name it gives or None)."""
     try:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
     except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and "crs" in data
+        return False, None
+    if not isinstance(data, dict) or "crs" not in data:
+        return False, None
+    member = data["crs"]
+    props = member.get("properties") if isinstance(member, dict) else None
+    name = props.get("name") if isinstance(props, dict) else None
+    return True, name if isinstance(name, str) else None
 
 
 def read_neighbourhoods(
@@ -161,8 +167,19 @@ def read_neighbourhoods(
 
     crs = frame.crs
     is_geojson = path.suffix.lower() in (".geojson", ".json")
+    declared, declared_name = _geojson_declared_crs(path) if is_geojson else (False, None)
+    if declared:
+        # GDAL falls back to WGS84 for a crs member it cannot read: check it ourselves
+        try:
+            if declared_name is None:
+                raise CRSError("the crs member has no properties.name")
+            CRS.from_user_input(declared_name)
+        except CRSError:
+            raise ImportFailed([Problem(
+                file, None, "crs", f"declares a coordinate reference system that cannot be "
+                                   f"identified ({declared_name!r}); refusing to guess")]) from None
     if crs is None:
-        if is_geojson and not _geojson_crs_is_declared(path):
+        if is_geojson and not declared:
             crs = CRS.from_epsg(4326)
         else:
             raise ImportFailed([Problem(file, None, None, _no_crs_reason(path))])
