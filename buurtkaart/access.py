@@ -20,7 +20,9 @@ report, never dropped silently.
 
 from __future__ import annotations
 
+import copy
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,11 +200,37 @@ def residents(db, ctx: Context, *, method: str = "buildings", indicator: str = "
     return pts[ok].reset_index(drop=True), report
 
 
+#: Recent coverage results, keyed by the database file, its data_version, the registered
+#: network and the question; pages, their map frames and the API ask the same question
+#: often, and any edit or import changes data_version, so a result is never stale.
+_COVERAGE: OrderedDict[tuple, tuple[pd.DataFrame, dict]] = OrderedDict()
+COVERAGE_CACHE_SIZE = 32
+
+
 def run_coverage(db, filt: Filter, *, mode: str, minutes: float, method: str = "buildings",
                  cache_dir: Path | None = None) -> tuple[pd.DataFrame, dict]:
-    """Coverage per neighbourhood for the places matching ``filt``, with its report."""
+    """Coverage per neighbourhood for the places matching ``filt``, with its report
+    (copies of a cached result when the same question was asked of the same data)."""
     if not 1 <= minutes <= 120:
         raise InvalidParameter("minutes", "must be between 1 and 120")
+    key = (db.execute("PRAGMA database_list").fetchone()[2], store.data_version(db),
+           registered_network(db), str(cache_dir), filt, mode, float(minutes), method)
+    with _LOCK:
+        hit = _COVERAGE.get(key)
+        if hit is not None:
+            _COVERAGE.move_to_end(key)
+    if hit is None:
+        hit = _run_coverage(db, filt, mode=mode, minutes=minutes, method=method,
+                            cache_dir=cache_dir)
+        with _LOCK:
+            _COVERAGE[key] = hit
+            while len(_COVERAGE) > COVERAGE_CACHE_SIZE:
+                _COVERAGE.popitem(last=False)
+    return hit[0].copy(), copy.deepcopy(hit[1])
+
+
+def _run_coverage(db, filt: Filter, *, mode: str, minutes: float, method: str,
+                  cache_dir: Path | None) -> tuple[pd.DataFrame, dict]:
     ctx = context(db, mode, cache_dir=cache_dir)
     places, unsnapped = facilities(db, ctx, filt.without_area())
     res, report = residents(db, ctx, method=method, municipality=filt.municipality)

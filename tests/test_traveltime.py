@@ -242,6 +242,20 @@ def test_coverage_api_and_isochrone(demo_db, client):
         assert resp.status_code == 400 and resp.get_json()["parameter"] == param, url
 
 
+def test_repeated_coverage_questions_follow_every_change_to_the_data(demo_db, client):
+    """Coverage results are reused while the data is the same, never after a change."""
+    def shares():
+        feats = client.get("/api/coverage?minutes=5").get_json()["features"]
+        return {f["properties"]["code"]: f["properties"]["share_within"] for f in feats}
+
+    first = shares()
+    assert any(v > 0 for v in first.values()) and shares() == first
+    demo_db.execute("UPDATE places SET archived_at = '2026-11-25T00:00:00'")
+    assert set(shares().values()) == {0.0}
+    demo_db.execute("UPDATE places SET archived_at = NULL")
+    assert shares() == first
+
+
 def test_coverage_of_one_municipality_counts_places_across_its_border(demo_db, client):
     """Residents may use a place in the next municipality: restricting the area restricts
     the neighbourhoods reported, not the places that count."""
