@@ -212,6 +212,27 @@ def m003_data_version(db: sqlite_utils.Database) -> None:
                        "lower(hex(randomblob(8))) WHERE id = 1; END")
 
 
+@migrations()
+def m004_municipality_names(db: sqlite_utils.Database) -> None:
+    """Municipality names, so pages can say "Gent" where the data says 44021."""
+    db["municipalities"].create({"code": str, "name": str, "source": str}, pk="code",
+                                if_not_exists=True)
+
+
+def save_municipality_names(db: sqlite_utils.Database, names: dict[str, str], *,
+                            source: str) -> int:
+    """Store (or replace) the names of municipalities by code; returns how many."""
+    with transaction(db):
+        db["municipalities"].upsert_all(
+            [{"code": c, "name": n, "source": source} for c, n in names.items()], pk="code")
+    return len(names)
+
+
+def municipality_names(db: sqlite_utils.Database) -> dict[str, str]:
+    """Every stored municipality name by code."""
+    return {r["code"]: r["name"] for r in db.query("SELECT code, name FROM municipalities")}
+
+
 def data_version(db: sqlite_utils.Database) -> str:
     """Changes whenever any place, activity, neighbourhood or indicator changes."""
     return db.execute("SELECT token FROM data_version WHERE id = 1").fetchone()[0]

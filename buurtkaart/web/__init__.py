@@ -30,16 +30,22 @@ def error_response(status: int, message: str, **extra):
 
 
 def register(app: Flask) -> None:
-    from . import admin, analysis, api, api_write, auth, db, hsds_api, openapi, pages, security
+    from . import (admin, analysis, api, api_write, auth, db, hsds_api, i18n, openapi, pages,
+                   security)
 
     db.init_app(app)
     security.init_app(app)
+    i18n.init_app(app)
     for module in (pages, api, api_write, analysis, hsds_api, openapi, auth, admin):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(InvalidParameter)
     def _invalid(exc: InvalidParameter):
-        return error_response(400, str(exc), parameter=exc.name)
+        if _wants_json():
+            return error_response(400, str(exc), parameter=exc.name)
+        from .forgiving import invalid_page
+
+        return invalid_page(exc, request.endpoint)
 
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound):

@@ -9,6 +9,7 @@ from flask import (Blueprint, abort, flash, g, redirect, render_template, reques
                    url_for)
 
 from .. import accounts
+from ..i18n import gettext as _
 from .db import get_db
 from .security import rate_limit
 
@@ -79,11 +80,11 @@ def login():
         u = accounts.authenticate(get_db(), request.form.get("email", ""),
                                   request.form.get("password", ""))
         if u is None:
-            error = "E-mail address or password is wrong."
+            error = _("E-mail address or password is wrong.")
         else:
             session.clear()
             session["user_id"] = u["id"]
-            flash(f"Logged in as {u['email']}.")
+            flash(_("Logged in as %(email)s.", email=u["email"]))
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", error=error), (401 if error else 200)
 
@@ -91,5 +92,5 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     session.clear()
-    flash("Logged out.")
+    flash(_("Logged out."))
     return redirect(url_for("pages.index"))
