@@ -185,7 +185,7 @@ def describe_filter(filt: Filter) -> list[str]:
             continue
         if key == "childcare":
             out.append(_("with children (childcare or children welcome)") if want
-                       else _("no childcare and children not welcome"))
+                       else _("without childcare (and children not said to be welcome)"))
         else:
             label = _(THRESHOLDS[key].label_en)
             out.append(label if want else _("not %(condition)s", condition=label))
