@@ -10,8 +10,9 @@ nothing is, as on the command line).
 
 - ``N_("text")`` marks a constant for extraction without translating it yet (the
   taxonomy labels); translate it where it is shown with ``gettext(value)``.
-- ``python -m buurtkaart.i18n compile`` (``make translations``) turns ``.po`` into
-  ``.mo``; :func:`compile_catalogues` does the same when the app starts from a fresh
+- ``make messages`` extracts the marked strings and adds new ones to every catalogue
+  (``python -m buurtkaart.i18n fill-source`` fills the English one from the source text);
+  ``make translations`` (``pybabel compile``) turns ``.po`` into ``.mo``; :func:`compile_catalogues` does the same when the app starts from a fresh
   checkout, for every ``.mo`` that is missing or older than its ``.po``.
 """
 
@@ -127,14 +128,48 @@ def language_name(code: str, locale: str | None = None) -> str:
     return name if name else code
 
 
+def fill_source_catalogue(directory: Path = TRANSLATIONS_DIR) -> int:
+    """Give every empty entry of the English (source language) catalogue its ``msgid``
+    (``msgid_plural`` for the plural form); returns how many were filled. Run by
+    ``make messages`` after ``pybabel update``; English wording changes are made in the
+    code, so this catalogue normally repeats the source text."""
+    from babel.messages.pofile import read_po, write_po
+
+    po = directory / SOURCE_LOCALE / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as fh:
+        catalogue = read_po(fh, locale=SOURCE_LOCALE)
+    filled = 0
+    for message in catalogue:
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple):
+            if not all(message.string or ()):
+                message.string = (message.id[0], message.id[1])
+                filled += 1
+        elif not message.string:
+            message.string = message.id
+            filled += 1
+        message.flags.discard("fuzzy")
+    with po.open("wb") as fh:
+        write_po(fh, catalogue, width=PO_WIDTH)
+    return filled
+
+
+#: Line width of the .po files (as ``pybabel update -w``).
+PO_WIDTH = 100
+
+
 def main(argv: list[str]) -> int:
-    """``python -m buurtkaart.i18n compile``: (re)compile every catalogue."""
-    if argv[:1] != ["compile"]:
-        print("usage: python -m buurtkaart.i18n compile", file=sys.stderr)
-        return 2
-    for mo in compile_catalogues(force=True):
-        print(f"compiled {mo}")
-    return 0
+    """``python -m buurtkaart.i18n compile|fill-source``."""
+    if argv[:1] == ["compile"]:
+        for mo in compile_catalogues(force=True):
+            print(f"compiled {mo}")
+        return 0
+    if argv[:1] == ["fill-source"]:
+        print(f"filled {fill_source_catalogue()} English entries from their source text")
+        return 0
+    print("usage: python -m buurtkaart.i18n compile|fill-source", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":
