@@ -68,6 +68,22 @@ def import_neighbourhoods(file, code_field, name_field, municipality_field, laye
     click.echo(f"imported {n} neighbourhoods from {file}")
 
 
+@import_.command("municipalities")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--code-field", help="Column with the municipality code (default: nis_code or code).")
+@click.option("--name-field", help="Column with the name (default: name or naam).")
+@click.option("--layer", help="Layer of a multi-layer GeoPackage.")
+@domain_errors
+def import_municipalities(file, code_field, name_field, layer):
+    """Municipality names by code (GeoPackage, Shapefile, GeoJSON or CSV), shown on pages."""
+    from .importers.municipalities import read_municipality_names
+
+    names = read_municipality_names(file, code_field=code_field, name_field=name_field,
+                                    layer=layer)
+    n = store.save_municipality_names(_db(), names, source=file.name)
+    click.echo(f"imported {n} municipality names from {file}")
+
+
 @import_.command("indicators")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--level", type=click.Choice(["neighbourhood", "sector"]), default="neighbourhood",

@@ -239,7 +239,7 @@ def _wipe(db) -> None:
     with db.atomic():
         for table in ("sessions", "activity_models", "activities", "places_rtree", "places",
                       "indicators", "neighbourhoods_rtree", "neighbourhoods", "audit_log",
-                      "organisations"):
+                      "organisations", "municipalities"):
             db.execute(f"DELETE FROM {table}")
 
 
@@ -276,6 +276,8 @@ def build_demo(db, *, progress: Callable[[str], None] = print, force: bool = Tru
         store.save_neighbourhoods(db, hoods, source="names and streets: OpenStreetMap (ODbL); "
                                                     "areas: street blocks merged for the demo, "
                                                     f"{DEMO_SOURCE}")
+        db["municipalities"].upsert({"code": MUNICIPALITY_CODE, "name": "Helsinki",
+                                     "source": "OpenStreetMap (ODbL)"}, pk="code")
         store.save_directory(db, organisations=[org], places=directory.places,
                              activities=activities, file="demo")
         store.save_indicators(db, indicators, file="demo")
