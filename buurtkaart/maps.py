@@ -32,18 +32,19 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 
 import folium
+from babel.numbers import format_currency
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from .filters import Filter
 from .hours_text import hours_text, session_text
 from .i18n import gettext as _
-from .i18n import N_, language_name, ngettext
+from .i18n import N_, current_locale, language_name, ngettext
 from .taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAMES_EN,
-                       WORKING_MODELS)
+                       WORKING_MODELS, wheelchair_text)
 
 __all__ = [
-    "build_map", "place_map", "describe_filter", "quantile_classes", "place_popup",
+    "build_map", "place_map", "describe_filter", "address", "category_label", "quantile_classes", "place_popup",
     "display_tolerance", "round_coordinates",
     "isochrone_layer", "suggestion_layer", "PALETTE", "NO_DATA_COLOUR", "TILE_URL",
     "TILE_ATTRIBUTION",
@@ -211,7 +212,8 @@ def _badge(label: str, value: int | bool | None) -> str:
     return f'<span class="bk-badge bk-{state}">{_e(label)}: {_e(words)}</span>'
 
 
-def _address(p: Mapping) -> str:
+def address(p: Mapping) -> str:
+    """"Street 1, 9000 Gent": the parts of a place's address that are known."""
     town = " ".join(y for y in (p.get("postcode"), p.get("city")) if y)
     return ", ".join(x for x in (p.get("street"), town) if x)
 
@@ -226,7 +228,8 @@ def _activity_html(a: Mapping) -> str:
     cost = a.get("cost_amount")
     free = None if cost is None else int(cost == 0)
     cost_text = _("free") if cost == 0 else (_("cost unknown") if cost is None
-                                              else f"€ {cost:.2f}")
+                                              else format_currency(cost, "EUR",
+                                                                   locale=current_locale()))
     badges = _badge(_(THRESHOLDS["free"].label_en), free) + " ".join(
         _badge(_(THRESHOLDS[k].label_en), a.get(k)) for k in _THRESHOLD_KEYS)
     langs = ", ".join(language_name(code) for code in a.get("languages") or [])
@@ -253,16 +256,15 @@ def place_popup(p: Mapping, detail_url: str | None = None) -> str:
              f'<p class="bk-kind">{_e(_(kind.label_en))}</p>']
     if p.get("sample"):
         parts.append(f'<p class="bk-sample">{_e(_(SAMPLE_DATA_LABEL))}</p>')
-    addr = _address(p)
+    addr = address(p)
     parts.append('<p class="bk-address">' + _e(addr or _("address unknown")) + "</p>")
     expression = p.get("opening_hours")
     hours = hours_text(expression) if expression else _("hours unknown")
     if hours is None:  # too complex for words: the expression itself, and where to look
         hours = _("%(hours)s (see details)", hours=expression)
     parts.append("<p><strong>" + _e(_("Open:")) + f"</strong> {_e(hours)}</p>")
-    wheelchair = {"yes": _("yes"), "limited": _("partly"), "no": _("no")}.get(
-        p.get("wheelchair") or "", _("unknown"))
-    parts.append("<p>" + _e(_("Wheelchair access:")) + f" {_e(wheelchair)}</p>")
+    parts.append("<p>" + _e(_("Wheelchair access:"))
+                 + f" {_e(wheelchair_text(p.get('wheelchair')))}</p>")
     acts = p.get("activities") or []
     for a in acts:
         parts.append(_activity_html(a))

@@ -23,6 +23,7 @@ __all__ = [
     "THRESHOLDS",
     "WEEKDAYS",
     "WHEELCHAIR_VALUES",
+    "wheelchair_text",
     "SAMPLE_DATA_LABEL",
     "model_keys",
     "kind_keys",
@@ -176,6 +177,14 @@ WEEKDAY_NAMES_NL: tuple[str, ...] = (
 
 #: Physical accessibility of a place, as OSM's ``wheelchair`` tag.
 WHEELCHAIR_VALUES: tuple[str, ...] = ("yes", "limited", "no")
+_WHEELCHAIR_WORDS = {"yes": N_("yes"), "limited": N_("partly"), "no": N_("no")}
+
+
+def wheelchair_text(value: str | None) -> str:
+    """A place's ``wheelchair`` value in words, in the active language."""
+    from .i18n import gettext
+
+    return gettext(_WHEELCHAIR_WORDS.get(value or "", N_("unknown")))
 
 #: Shown wherever generated (not real) data appears.
 SAMPLE_DATA_LABEL = N_("sample data (generated for the demo, not a real activity)")

@@ -52,7 +52,9 @@ def browser():
 
 
 def _page(browser, **kw):
-    """A page on which every request to another host is aborted and recorded."""
+    """A page on which every request to another host is aborted and recorded; the
+    browser asks for English unless ``locale`` says otherwise (the site defaults to Dutch)."""
+    kw.setdefault("locale", "en-GB")
     context = browser.new_context(**kw)
     outside: list[str] = []
 
@@ -102,8 +104,8 @@ def test_map_renders_overlays_legend_and_popups_with_no_network(browser, server)
     legend = frame.locator("#bk-legend")
     assert legend.is_visible()
     legend_text = legend.inner_text()
-    assert "population (bevolking) (2024)" in legend_text and "no data" in legend_text
-    assert "Meeting places" in legend_text and "lotgenotennetwerk" in legend_text
+    assert "population (2024)" in legend_text and "no data" in legend_text
+    assert "Meeting places" in legend_text and "peer network" in legend_text
     # clicking each marker opens a popup with that place's name (shown as text, even the
     # hostile one) and its threshold badges
     seen = []
@@ -116,7 +118,7 @@ def test_map_renders_overlays_legend_and_popups_with_no_network(browser, server)
         assert "Open:" in text and "Wheelchair access:" in text
         if seen[-1] == "Buurthuis Noord":
             assert "walk-in: no" in text and "childcare on site: yes" in text
-            assert "free: unknown" in text and "every Wednesday 19:00-21:00" in text
+            assert "free: unknown" in text and "every Wednesday 19:00–21:00" in text
             assert popup.locator("a", has_text="Details").get_attribute("href").startswith(
                 "/places/")
         frame.locator(".leaflet-popup-close-button").click()  # a real click: not covered
@@ -126,7 +128,7 @@ def test_map_renders_overlays_legend_and_popups_with_no_network(browser, server)
     frame.locator(".leaflet-control-layers").hover()
     overlays = frame.locator(".leaflet-control-layers-overlays label")
     assert overlays.count() == 1 + 1 + 7  # neighbourhoods, all places, seven models
-    overlays.filter(has_text="lotgenotennetwerk").locator("input").check()
+    overlays.filter(has_text="peer network").locator("input").check()
     assert frame.locator("path.bk-model-peer").count() == 1
     # nothing but tiles tried to leave the machine, and those were blocked
     assert outside, "the basemap should have asked for tiles"

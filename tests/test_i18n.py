@@ -246,3 +246,21 @@ def test_municipality_names_replace_codes_where_known(client, directory, db):
     assert "Gent" in text and "11001" in text  # 11001 has no name stored
     assert "2 neighbourhoods in Gent" in _visible(client.get("/neighbourhoods?municipality=44021"))
     assert "Municipality Gent" in _visible(client.get("/neighbourhoods/4402101"))
+
+
+def test_an_openstreetmap_id_becomes_a_link(client, db):
+    from buurtkaart import store
+    from buurtkaart.records import validate_place
+
+    p, _ = validate_place({"name": "Rikhardinkadun kirjasto", "kind": "library",
+                           "lon": 24.9504, "lat": 60.1659, "street": "Rikhardinkatu 3",
+                           "city": "Helsinki",
+                           "source": "OpenStreetMap contributors (ODbL), node/4989964863"})
+    store.save_directory(db, places=[p])
+    pid = store.places(db)[0]["id"]
+    resp = client.get(f"/places/{pid}")
+    body, text = resp.get_data(as_text=True), _visible(resp)
+    assert 'href="https://www.openstreetmap.org/node/4989964863"' in body
+    assert "node/4989964863" not in text and "60.1659" not in text
+    assert "Rikhardinkatu 3, Helsinki" in text
+    assert "Source OpenStreetMap contributors (ODbL) · this place on OpenStreetMap" in text

@@ -11,21 +11,16 @@ from collections.abc import Mapping
 from urllib.parse import quote
 
 from ..hours_text import hours_text, session_text
-from ..i18n import gettext as _
 from ..i18n import language_name
+from ..maps import address
+from ..taxonomy import wheelchair_text
 
-__all__ = ["address", "route_url", "source_parts", "wheelchair_text", "template_globals"]
+__all__ = ["address", "route_url", "source_parts", "template_globals"]
 
 #: OpenStreetMap's route planner, walking, to a place (the start is left to the visitor).
 ROUTE_URL = "https://www.openstreetmap.org/directions?engine=fossgis_osrm_foot&route={route}"
 OSM_OBJECT_URL = "https://www.openstreetmap.org/{kind}/{id}"
 _OSM_ID_RE = re.compile(r"(?:,\s*)?\b(node|way|relation)/(\d+)\b")
-
-
-def address(p: Mapping) -> str:
-    """"Street 1, 9000 Gent" (the parts that are known; empty when none is)."""
-    town = " ".join(x for x in (p.get("postcode"), p.get("city")) if x)
-    return ", ".join(x for x in (p.get("street"), town) if x)
 
 
 def route_url(p: Mapping) -> str:
@@ -42,12 +37,6 @@ def source_parts(source: str | None) -> dict:
         return {"text": text, "osm_url": None}
     return {"text": (text[:m.start()] + text[m.end():]).strip(" ,"),
             "osm_url": OSM_OBJECT_URL.format(kind=m[1], id=m[2])}
-
-
-def wheelchair_text(value: str | None) -> str:
-    """OSM's ``wheelchair`` value in words."""
-    return {"yes": _("yes"), "limited": _("partly"), "no": _("no")}.get(value or "",
-                                                                          _("unknown"))
 
 
 def template_globals() -> dict:
