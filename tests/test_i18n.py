@@ -264,3 +264,10 @@ def test_an_openstreetmap_id_becomes_a_link(client, db):
     assert "node/4989964863" not in text and "60.1659" not in text
     assert "Rikhardinkatu 3, Helsinki" in text
     assert "Source OpenStreetMap contributors (ODbL) · this place on OpenStreetMap" in text
+
+
+def test_map_frames_say_their_language(client, browser, directory):
+    assert '<html lang="nl">' in browser.get("/kaart/frame").get_data(as_text=True)
+    assert '<html lang="en">' in client.get("/kaart/frame").get_data(as_text=True)
+    frame = browser.get("/kaart/frame?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in frame and "Legend" in frame

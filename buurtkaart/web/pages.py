@@ -248,7 +248,12 @@ def _render_frame(db) -> str:
         categories=TYPOLOGY_CLASSES if indicator == TYPOLOGY else None,
         # darkest where the value is the problem: little access, low income
         reverse_colours=indicator == COVERAGE or bool(meta and meta.need_direction < 0))
-    return m.get_root().render()
+    return _with_lang(m.get_root().render())
+
+
+def _with_lang(html: str) -> str:
+    """A rendered folium map whose ``<html>`` says which language its legend speaks."""
+    return html.replace("<html>", f'<html lang="{current_locale()}">', 1)
 
 
 @bp.route("/outreach")
@@ -348,7 +353,7 @@ def place_map_frame(place_id: int):
     hood = store.neighbourhood(db, p["neighbourhood_code"]) if p.get("neighbourhood_code") \
         else None
     m = maps.place_map(p, neighbourhood=hood, static_url_prefix=_static_prefix())
-    return Response(m.get_root().render(), mimetype="text/html")
+    return Response(_with_lang(m.get_root().render()), mimetype="text/html")
 
 
 @bp.route("/activities")
