@@ -84,3 +84,10 @@ def test_a_neighbourhood_page_with_a_bad_value_offers_a_way_back(client, directo
     assert resp.status_code == 400
     assert "“abc” is not a number of minutes" in _visible(resp)
     assert 'href="/neighbourhoods/4402101"' in resp.get_data(as_text=True)
+
+
+def test_the_neighbourhood_search_comes_back_too(client, directory):
+    resp = client.get("/neighbourhoods?municipality=Gent&q=noord")
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "“Gent” is not a municipality code" in _visible(resp)
+    assert 'name="municipality" value="Gent"' in body and 'name="q" value="noord"' in body

@@ -19,11 +19,13 @@ from ..taxonomy import THRESHOLDS
 
 __all__ = ["page_args", "page_filter", "partial_filter", "explain", "invalid_page"]
 
-#: Pages whose form is the filter form: shown again when a value cannot be used.
+#: The form shown again when a value cannot be used (the filter form, or the
+#: neighbourhood search).
 FILTER_FORM_PAGES = {"pages.place_list": "pages.place_list",
                      "pages.activity_list": "pages.activity_list",
                      "pages.map_page": "pages.map_page", "pages.map_frame": "pages.map_page",
-                     "pages.outreach": "pages.outreach", "pages.index": "pages.place_list"}
+                     "pages.outreach": "pages.outreach", "pages.index": "pages.place_list",
+                     "pages.neighbourhood_list": "pages.neighbourhood_list"}
 
 
 def page_args(extra=()) -> MultiDict:
