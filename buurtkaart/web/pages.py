@@ -413,7 +413,8 @@ def _neighbourhood_access(db, n: dict, filt: Filter, mode: str, minutes: float):
     try:
         cov, _report = access.run_coverage(db, area, mode=mode, minutes=minutes, cache_dir=cache_dir)
     except InvalidParameter as exc:  # no population figures stored yet
-        return None, [], exc.reason
+        return None, [], (_("No population figures yet: access is shown once they are "
+                            "imported.") if exc.name == "population" else exc.reason)
     rows = cov[cov["code"] == n["code"]].to_dict("records")
     middle = n["geometry"].representative_point()
     try:
