@@ -17,7 +17,7 @@ Public API
 ----------
 build_map(neighbourhoods, places, *, indicator=None, values=None, ...) -> folium.Map
 place_map(place, *, neighbourhood=None, static_url_prefix="/static") -> folium.Map
-describe_filter(filt) -> list[str]
+describe_filter(filt, municipality_name=None) -> list[str]
 quantile_classes(values, k=5) -> list[float]
 place_popup(place, detail_url=None) -> str
 display_tolerance(geometries) -> float; round_coordinates(geometry)
@@ -29,7 +29,7 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import folium
 from babel.numbers import format_currency
@@ -44,7 +44,8 @@ from .taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAMES
                        WORKING_MODELS, wheelchair_text)
 
 __all__ = [
-    "build_map", "place_map", "describe_filter", "address", "category_label", "quantile_classes", "place_popup",
+    "build_map", "place_map", "describe_filter", "address", "category_label",
+    "quantile_classes", "place_popup",
     "display_tolerance", "round_coordinates",
     "isochrone_layer", "suggestion_layer", "PALETTE", "NO_DATA_COLOUR", "TILE_URL",
     "TILE_ATTRIBUTION",
@@ -164,13 +165,15 @@ def display_tolerance(geometries: Iterable) -> float:
 
 
 # --------------------------------------------------------------------------- filters
-def describe_filter(filt: Filter) -> list[str]:
+def describe_filter(filt: Filter, municipality_name: Callable[[str], str] | None = None
+                    ) -> list[str]:
     """Plain descriptions, in the active language, of the conditions of ``filt`` (empty
     when none).
 
     Used in the map's banner and on printed lists so that a reader knows what
     was left out. ``childcare=true`` matches childcare *or* children welcome (see
-    :mod:`buurtkaart.filters`) and says so.
+    :mod:`buurtkaart.filters`) and says so. ``municipality_name`` turns a municipality
+    code into its name where one is known.
     """
     out: list[str] = []
     either = _(" or ")
@@ -197,7 +200,8 @@ def describe_filter(filt: Filter) -> list[str]:
         day = _(WEEKDAY_NAMES_EN[w.weekday]) if w.weekday is not None else _("any day")
         out.append(_("open %(day)s %(start)s–%(end)s", day=day, start=w.start, end=w.end))
     if filt.municipality:
-        out.append(_("municipality %(code)s", code=filt.municipality))
+        name = municipality_name(filt.municipality) if municipality_name else filt.municipality
+        out.append(_("municipality %(name)s", name=name))
     if filt.bbox:
         out.append(_("inside the map area %(box)s", box=", ".join(f"{v:g}" for v in filt.bbox)))
     if filt.q:

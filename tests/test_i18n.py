@@ -246,6 +246,8 @@ def test_municipality_names_replace_codes_where_known(client, directory, db):
     assert "Gent" in text and "11001" in text  # 11001 has no name stored
     assert "2 neighbourhoods in Gent" in _visible(client.get("/neighbourhoods?municipality=44021"))
     assert "Municipality Gent" in _visible(client.get("/neighbourhoods/4402101"))
+    assert "places that are: municipality Gent" in _visible(
+        client.get("/places?municipality=44021"))
 
 
 def test_an_openstreetmap_id_becomes_a_link(client, db):

@@ -39,7 +39,7 @@ def _globals():
             "weekdays": WEEKDAY_NAMES_EN, "is_stale": is_stale,
             "SAMPLE_DATA_LABEL": SAMPLE_DATA_LABEL,
             "has_sample": has_sample, "filter_help": FILTER_PARAMETERS,
-            "describe_filter": maps.describe_filter, "value": format_value,
+            "describe_filter": _describe_filter, "value": format_value,
             "category_label": maps.category_label, "municipality_name": municipality_name,
             **words.template_globals()}
 
@@ -51,6 +51,10 @@ def municipality_name(code: str) -> str:
     if names is None:
         names = g._municipality_names = store.municipality_names(get_db())
     return names.get(code) or code
+
+
+def _describe_filter(filt: Filter) -> list[str]:
+    return maps.describe_filter(filt, municipality_name)
 
 
 @bp.app_template_filter("indicator_label")
@@ -240,7 +244,7 @@ def _render_frame(db) -> str:
         hoods, places, static_url_prefix=_static_prefix(),
         indicator=indicator, indicator_label=label, values=values, year=year, source=source,
         unit="share" if indicator == COVERAGE else (meta.unit if meta else None),
-        filter_description=maps.describe_filter(filt),
+        filter_description=_describe_filter(filt),
         detail_url=url_for("pages.place_detail", place_id=0).replace("/0", "/{id}"),
         neighbourhood_url=url_for("pages.neighbourhood_detail", code="CODE").replace("CODE",
                                                                                        "{code}"),
