@@ -160,6 +160,12 @@ def indicator_label(key: str) -> str:
     return gettext(ind.label_en) if ind else key.replace("_", " ")
 
 
+def indicator_label_both(key: str) -> str:
+    """``"label_en (label_nl)"`` as the API gives it (the same whatever the language)."""
+    ind = INDICATORS.get(key)
+    return f"{ind.label_en} ({ind.label_nl})" if ind else key.replace("_", " ")
+
+
 def _short(key: str) -> str:
     ind = INDICATORS.get(key)
     return ind.label_en if ind else key.replace("_", " ")

@@ -273,3 +273,13 @@ def test_map_frames_say_their_language(client, browser, directory):
     assert '<html lang="en">' in client.get("/kaart/frame").get_data(as_text=True)
     frame = browser.get("/kaart/frame?lang=en").get_data(as_text=True)
     assert '<html lang="en">' in frame and "Legend" in frame
+
+
+def test_the_api_answers_in_english_whatever_the_page_language(browser, directory):
+    assert _lang(browser.get("/places")) == "nl"  # a Dutch page first, on the same thread
+    for headers in ({}, {"Accept-Language": "nl"}):
+        body = browser.get("/api/indicators", headers=headers).get_json()
+        labels = {i["indicator"]: i["label"] for i in body["indicators"]}
+        assert labels["population"] == "population (bevolking)"
+    resp = browser.get("/api/places?lang=nl")
+    assert resp.status_code == 400 and "lang=" not in resp.headers.get("Set-Cookie", "")

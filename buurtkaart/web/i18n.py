@@ -8,6 +8,7 @@ per language to the same path and query) and ``tr`` (translates a taxonomy label
 
 from __future__ import annotations
 
+from gettext import NullTranslations
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -70,13 +71,19 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _activate():
-        # core modules (maps, hours_text, labels) translate through buurtkaart.i18n
-        i18n.activate(get_translations(), page_language())
+        # core modules (maps, hours_text, labels) translate through buurtkaart.i18n;
+        # the JSON API keeps its English texts whatever the browser asks. Set on every
+        # request: a worker thread must not keep the previous request's language.
+        if request.path.startswith("/api/"):
+            i18n.activate(NullTranslations(), i18n.SOURCE_LOCALE)
+        else:
+            i18n.activate(get_translations(), page_language())
 
     @app.after_request
     def _remember(resp):
         chosen = _normal(request.args.get(LANG_PARAMETER))
-        if chosen and request.cookies.get(LANG_COOKIE) != chosen:
+        if chosen and request.cookies.get(LANG_COOKIE) != chosen \
+                and not request.path.startswith("/api/"):
             resp.set_cookie(LANG_COOKIE, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax",
                             httponly=True, secure=app.config.get("SESSION_COOKIE_SECURE", False))
         if not request.path.startswith("/api/"):
