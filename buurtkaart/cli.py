@@ -70,20 +70,27 @@ def import_neighbourhoods(file, code_field, name_field, municipality_field, laye
 
 @import_.command("indicators")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--level", type=click.Choice(["neighbourhood", "sector"]), default="neighbourhood",
-              show_default=True, help="Whether codes are neighbourhoods or statistical sectors.")
+@click.option("--level", type=click.Choice(["neighbourhood", "sector"]),
+              help="Whether codes are neighbourhoods or statistical sectors (default: sector "
+                   "for a Statbel file as published, else neighbourhood).")
 @click.option("--lookup", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CSV with columns sector,code mapping sectors to neighbourhoods.")
+              help="Sector -> neighbourhood table: columns sector,code, or the published "
+                   "statsec2024_ggw72024.xlsx.")
 @click.option("--source", help="Source to record with the values (default: the file name).")
 @domain_errors
 def import_indicators(file, level, lookup, source):
-    """Indicator values per neighbourhood (or sector) and year from CSV, long or wide."""
-    from .importers.indicators import read_indicator_table
+    """Indicator values per neighbourhood (or sector) and year: CSV/TXT (any delimiter,
+    UTF-8, UTF-16 or cp1252), .xlsx or .zip; long, wide or a Statbel file as published."""
+    from .importers.indicators import read_indicators
 
-    frame = read_indicator_table(file, level=level, lookup_path=lookup,
-                                 source=source or file.name)
-    n = store.save_indicators(_db(), frame, file=str(file))
-    click.echo(f"imported {n} indicator values from {file}")
+    result = read_indicators(file, level=level, lookup_path=lookup,
+                             source=source or file.name)
+    for m in result.messages:
+        click.echo(m, err=True)
+    n = store.save_indicators(_db(), result.frame, file=str(file))
+    unknown = int(result.frame["value"].isna().sum())
+    click.echo(f"imported {n} indicator values from {file}"
+               + (f" ({unknown} unknown; see the warnings above)" if unknown else ""))
 
 
 @import_.command("places")

@@ -90,8 +90,10 @@ def _plausible(key: str, v: float) -> str | None:
 
 
 def _rows(rows) -> str:
+    """"row 7" or "rows 7, 9, 12 ..." for messages."""
     rs = sorted(set(rows))
-    return ", ".join(map(str, rs[:8])) + (f" ... ({len(rs)} in all)" if len(rs) > 8 else "")
+    return ("row " if len(rs) == 1 else "rows ") + ", ".join(map(str, rs[:8])) + (
+        f" ... ({len(rs)} in all)" if len(rs) > 8 else "")
 
 
 def _codes(codes) -> str:
@@ -114,7 +116,7 @@ def _conventions(table: Table, header, rows, value_cols: list[tuple[int, str]]
     out, problems = {}, []
     for k, h in value_cols:
         conv, problem = column_convention(values[k], fallback=fallback)
-        out[k] = conv
+        out[k] = "refused" if problem else conv
         if problem:
             problems.append(Problem(table.file, None, h, f"column {h} {problem}"))
     return out, problems
@@ -183,7 +185,7 @@ def read_indicators(path: str | Path, *, level: str | None = None,
     messages += more
     if skipped:
         messages.append(f"{file}: skipped {len(skipped)} rows of unknown sectors ('...ZZZZ': "
-                        f"people Statbel cannot place in a sector), rows {_rows(skipped)}")
+                        f"people Statbel cannot place in a sector), {_rows(skipped)}")
     frame = pd.DataFrame(long_frame, columns=["code", "year", "indicator", "value", "row"])
     frame["value"] = frame["value"].astype(float)
     frame["year"] = frame["year"].astype(int)
@@ -203,6 +205,7 @@ def read_indicators(path: str | Path, *, level: str | None = None,
         out["note"] = [statbel.CONFIDENTIAL_MARKERS["c"] if c else None
                        for c in frame["confidential"]]
     out = out[FRAME_COLUMNS].reset_index(drop=True)
+    out["note"] = out["note"].astype(object).where(out["note"].notna(), None)
     messages += _unknown_summary(out, level)
     return IndicatorImport(out, messages)
 
@@ -313,6 +316,8 @@ def _read_values(table: Table, header, rows, level):
         else:
             cells = [(h, row[k], h, conventions.get(k)) for k, h in wide_cols]
         for ind, raw, col, conv in cells:
+            if conv == "refused":  # the column's problem is reported once
+                continue
             text = raw.strip()
             secret = text.lower() in statbel.CONFIDENTIAL_MARKERS
             value = None

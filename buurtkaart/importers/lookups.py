@@ -81,13 +81,14 @@ def _pairs(path: str | Path, left: tuple[str, str, tuple], right: tuple[str, str
     messages = list(table.notes)
     if skipped:
         messages.append(f"{file}: skipped {len(skipped)} rows of pseudo-wijken '...ONB' (sectors "
-                        f"Statbel cannot place, '...ZZZZ'), rows {_rows(skipped)}")
+                        f"Statbel cannot place, '...ZZZZ'), {_rows(skipped)}")
     return pd.DataFrame(pairs, columns=[lname, rname]), messages
 
 
 def _rows(rows: list[int]) -> str:
-    return ", ".join(map(str, rows[:8])) + (f" ... ({len(rows)} in all)" if len(rows) > 8
-                                            else "")
+    """"row 7" or "rows 7, 9, 12 ..." for messages."""
+    return ("row " if len(rows) == 1 else "rows ") + ", ".join(map(str, rows[:8])) + (
+        f" ... ({len(rows)} in all)" if len(rows) > 8 else "")
 
 
 def read_lookup(path: str | Path) -> pd.DataFrame:

@@ -18,8 +18,10 @@ __all__ = ["Layout", "LAYOUTS", "recognise", "UNKNOWN_SECTOR", "CONFIDENTIAL_MAR
 
 #: Statbel's code for the part of a municipality whose sector is unknown ("11001ZZZZ")
 UNKNOWN_SECTOR = re.compile(r"^\d{5}ZZZZ$", re.I)
-#: Provincies in Cijfers' pseudo-wijk of those unknown sectors ("11001ONB", onbekend)
-PSEUDO_WIJK = re.compile(r"^\d{5}ONB$", re.I)
+#: Provincies in Cijfers' pseudo-wijken of those unknown sectors ("11001ONB" for onbekend,
+#: also "210010ONB", "71053_ONB", "13013ONBE", and a few written "13008ZZZZ"); "31033DONB"
+#: is a real wijk with an outline and is kept
+PSEUDO_WIJK = re.compile(r"^(\d{5,6}_?ONBE?|\d{5}ZZZZ)$")
 #: cell values Statbel publishes instead of a number kept secret (statistical
 #: confidentiality: too few declarations or inhabitants in the sector)
 CONFIDENTIAL_MARKERS = {"c": "confidential (Statbel publishes 'C' where a figure would "
