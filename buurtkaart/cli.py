@@ -54,18 +54,67 @@ def import_() -> None:
 @click.option("--name-field", help="Column with the name (default: name).")
 @click.option("--municipality-field",
               help="Column with the municipality code (default: derived from the code).")
+@click.option("--municipality-lookup", type=click.Path(exists=True, dir_okay=False,
+                                                       path_type=Path),
+              help="Neighbourhood -> municipality table (code,municipality_code, or the "
+                   "published ggw72024_gemeente2024.xlsx).")
 @click.option("--layer", help="Layer of a multi-layer GeoPackage.")
 @domain_errors
-def import_neighbourhoods(file, code_field, name_field, municipality_field, layer):
-    """Neighbourhood polygons from GeoPackage, Shapefile or GeoJSON (any CRS)."""
+def import_neighbourhoods(file, code_field, name_field, municipality_field, municipality_lookup,
+                          layer):
+    """Neighbourhood polygons from GeoPackage, Shapefile or GeoJSON (any CRS).
+
+    The municipality comes from --municipality-field, else --municipality-lookup, else
+    the stored municipality outlines (largest overlap), else the code's first five digits.
+    """
+    from . import municipalities as munis
     from .importers.geo import read_neighbourhoods
 
+    lookup = None
+    if municipality_lookup:
+        from .importers.lookups import read_municipality_lookup
+
+        lookup = read_municipality_lookup(municipality_lookup)
     frame, warnings = read_neighbourhoods(file, code_field=code_field, name_field=name_field,
                                           municipality_field=municipality_field, layer=layer)
+    for w in warnings + (lookup.attrs["messages"] if lookup is not None else []):
+        click.echo(f"warning: {w}", err=True)
+    db = _db()
+    n = store.save_neighbourhoods(db, frame, source=file.name)
+    click.echo(f"imported {n} neighbourhoods from {file}")
+    if lookup is not None:
+        lines = munis.describe_changes(munis.assign_by_lookup(db, lookup),
+                                       f"from {municipality_lookup.name}")
+    elif not municipality_field and munis.municipality_names(db):
+        lines = munis.describe_changes(munis.assign_by_overlap(db),
+                                       "by largest overlap with the stored municipalities")
+    else:
+        lines = []
+    for line in lines:
+        click.echo(line)
+
+
+@import_.command("municipalities")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--code-field", help="Column with the five-digit NIS code (default: nis_code).")
+@click.option("--name-field", help="Column with the name (default: name).")
+@click.option("--layer", help="Layer of a multi-layer GeoPackage.")
+@domain_errors
+def import_municipalities(file, code_field, name_field, layer):
+    """Municipality polygons with NIS code and name; every stored neighbourhood is assigned
+    to the municipality it overlaps most, and those that disagree with their code are
+    listed."""
+    from . import municipalities as munis
+
+    frame, warnings = munis.read_municipalities(file, code_field=code_field,
+                                                name_field=name_field, layer=layer)
     for w in warnings:
         click.echo(f"warning: {w}", err=True)
-    n = store.save_neighbourhoods(_db(), frame, source=file.name)
-    click.echo(f"imported {n} neighbourhoods from {file}")
+    db = _db()
+    n = munis.save_municipalities(db, frame, source=file.name)
+    click.echo(f"imported {n} municipalities from {file}")
+    for line in munis.describe_changes(munis.assign_by_overlap(db), "by largest overlap"):
+        click.echo(line)
 
 
 @import_.command("indicators")

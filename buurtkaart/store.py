@@ -577,6 +577,11 @@ def _neighbourhood_row(r: dict) -> dict:
     return r
 
 
+#: a neighbourhood with the name of its municipality (when municipalities are imported)
+_NEIGHBOURHOOD_SELECT = ("SELECT n.*, m.name AS municipality_name FROM neighbourhoods n "
+                         "LEFT JOIN municipalities m ON m.code = n.municipality_code")
+
+
 def neighbourhoods(
     db: sqlite_utils.Database,
     *,
@@ -588,18 +593,18 @@ def neighbourhoods(
 
     ``simplify`` is a tolerance in degrees for lighter map geometry.
     """
-    sql, where, params = "SELECT * FROM neighbourhoods", [], []
+    sql, where, params = _NEIGHBOURHOOD_SELECT, [], []
     if bbox:
         minx, miny, maxx, maxy = bbox
-        where.append("id IN (SELECT id FROM neighbourhoods_rtree WHERE min_lon <= ? AND "
+        where.append("n.id IN (SELECT id FROM neighbourhoods_rtree WHERE min_lon <= ? AND "
                      "max_lon >= ? AND min_lat <= ? AND max_lat >= ?)")
         params += [maxx, minx, maxy, miny]
     if municipality:
-        where.append("municipality_code = ?")
+        where.append("n.municipality_code = ?")
         params.append(municipality)
     if where:
         sql += " WHERE " + " AND ".join(where)
-    out = [_neighbourhood_row(r) for r in db.query(sql + " ORDER BY code", params)]
+    out = [_neighbourhood_row(r) for r in db.query(sql + " ORDER BY n.code", params)]
     if bbox:
         box = shapely.box(*bbox)
         out = [r for r in out if r["geometry"].intersects(box)]
@@ -610,7 +615,7 @@ def neighbourhoods(
 
 
 def neighbourhood(db: sqlite_utils.Database, code: str) -> dict:
-    rows = list(db.query("SELECT * FROM neighbourhoods WHERE code = ?", [code]))
+    rows = list(db.query(_NEIGHBOURHOOD_SELECT + " WHERE n.code = ?", [code]))
     if not rows:
         raise NotFound(f"no neighbourhood with code {code!r}")
     return _neighbourhood_row(rows[0])

@@ -218,6 +218,16 @@ def _add_notes(features: list[dict], notes: dict[str, str]) -> None:
         f["properties"]["note"] = notes.get(f["properties"]["code"])
 
 
+@bp.route("/municipalities")
+def municipalities_api():
+    """Municipalities: NIS code, name (when outlines were imported), number of
+    neighbourhoods."""
+    from ..municipalities import municipalities
+
+    _only(())
+    return jsonify({"ok": True, "municipalities": municipalities(get_db())})
+
+
 @bp.route("/indicators")
 def indicators():
     """Every stored indicator with its years, coverage, sources, label and unit."""

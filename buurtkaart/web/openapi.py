@@ -87,6 +87,9 @@ def _paths() -> dict:
              _q("year", "Year of the indicator (default: latest)", {"type": "integer"}),
              _q("simplify", "Simplify the polygon to this tolerance in metres",
                 {"type": "number", "minimum": 0})], _FEATURE, tag="neighbourhoods"),
+        "/api/municipalities": _get(
+            "Municipalities: NIS code, name (after `buurtkaart import municipalities`) and "
+            "number of neighbourhoods", [], _JSON, tag="neighbourhoods"),
         "/api/indicators": _get("The indicators stored, with years and sources", [], _JSON,
                                 tag="neighbourhoods"),
         "/api/neighbourhoods/{code}/indicators": _get(
