@@ -148,10 +148,13 @@ def import_indicators(file, level, lookup, source):
               help="Input format (default: from the file name and content).")
 @domain_errors
 def import_places(file, fmt):
-    """Places and activities from CSV, GeoJSON or Open Referral HSDS 3.0 JSON."""
+    """Places and activities from CSV (any encoding; or .xlsx), GeoJSON or Open Referral
+    HSDS 3.0 JSON."""
     from .importers import import_directory
 
     n = import_directory(_db(), file, fmt=fmt)
+    for w in n.get("warnings", []):
+        click.echo(f"warning: {w}", err=True)
     click.echo(f"imported {n['organisations']} organisations, {n['places']} places and "
                f"{n['activities']} activities from {file}")
 

@@ -6,6 +6,7 @@ those of the published files (column lists from the Statbel downloads); values a
 
 from __future__ import annotations
 
+import csv
 import io
 import math
 import zipfile
@@ -269,3 +270,65 @@ def test_published_municipality_lookup_is_usable_as_is():
     assert by["1100101"] == "11001" and all(len(v) == 5 for v in by.values())
     assert {c for c in by if "ONB" in c or "ZZZZ" in c} <= wijken
     assert wijken <= set(by)  # every real wijk has its municipality
+
+
+# ---------------------------------------------------------------- places from Excel
+PLACES_ROWS = [
+    ("place_name", "kind", "street", "postcode", "city", "lon", "lat", "place_url",
+     "activity_name", "models", "cost", "url"),
+    ("Buurtcentrum Brugse Poort", "community_house", "Emilius Seghersplein 1", "9000", "Gent",
+     "3.7065", "51.0561", "www.brugsepoort.be", "Café Combiné", "peer;location", "1.50",
+     "www.gent.be/café"),
+    ("Dienstencentrum Sint-Amandsberg", "local_service_centre", "Jos Vandeveldestraat 20",
+     "9040", "Sint-Amandsberg", "3.7471", "51.0612", "https://www.ocmw.gent", "Taalcafé",
+     "competence", "gratis", ""),
+]
+
+
+def _stored_places(db):
+    return {r[0]: r[1:] for r in db.execute(
+        "SELECT p.name, p.url, p.lon, p.lat, p.postcode, a.name, a.url, a.cost_amount "
+        "FROM places p JOIN activities a ON a.place_id = p.id ORDER BY p.name")}
+
+
+def _check_places(db):
+    got = _stored_places(db)
+    assert got["Buurtcentrum Brugse Poort"] == (
+        "https://www.brugsepoort.be", 3.7065, 51.0561, "9000", "Café Combiné",
+        "https://www.gent.be/café", 1.5)
+    assert got["Dienstencentrum Sint-Amandsberg"] == (
+        "https://www.ocmw.gent", 3.7471, 51.0612, "9040", "Taalcafé", None, 0)
+
+
+@pytest.mark.parametrize("encoding, delimiter, said", [
+    ("cp1252", ";", "Windows-1252"),  # Excel: "CSV (gescheiden door lijstscheidingsteken)"
+    ("utf-16", "\t", "UTF-16"),  # Excel: "Unicode-tekst"
+])
+def test_places_csv_saved_from_excel(runner, db, tmp_path, encoding, delimiter, said):
+    path = tmp_path / "aanbod.csv" if delimiter == ";" else tmp_path / "aanbod.txt"
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator="\r\n").writerows(PLACES_ROWS)
+    path.write_bytes(buf.getvalue().encode(encoding))  # Excel quotes "peer;location"
+    result = runner.invoke(main, ["import", "places", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"read as {said}" in result.output
+    assert "2 web address(es) written without http(s):// stored as" in result.output
+    _check_places(db)
+
+
+def test_places_xlsx_with_typed_numbers(runner, db, tmp_path):
+    rows = [PLACES_ROWS[0]] + [tuple(float(c) if k in (5, 6) else int(c) if k == 3 else c
+                                     for k, c in enumerate(r)) for r in PLACES_ROWS[1:]]
+    path = _xlsx(tmp_path / "aanbod.xlsx", rows)
+    result = runner.invoke(main, ["import", "places", str(path)])
+    assert result.exit_code == 0, result.output
+    _check_places(db)
+
+
+def test_a_damaged_xlsx_is_refused_naming_the_file(runner, db, tmp_path):
+    path = tmp_path / "aanbod.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a workbook")
+    result = runner.invoke(main, ["import", "places", str(path)])
+    assert result.exit_code == 1 and f"{path}: " in result.output
+    assert "cannot be opened" in result.output
+    assert store.counts(db)["places"] == 0
