@@ -181,8 +181,7 @@ def read_indicators(path: str | Path, *, level: str | None = None,
         raise ImportFailed([Problem(file, None, None, "sector-level values need a lookup "
                                     "table: --lookup FILE (columns sector,code, or the "
                                     "published statsec2024,ggw72024)")])
-    long_frame, confidential, skipped, more = _read_values(table, header, rows, level)
-    messages += more
+    long_frame, confidential, skipped = _read_values(table, header, rows, level)
     if skipped:
         messages.append(f"{file}: skipped {len(skipped)} rows of unknown sectors ('...ZZZZ': "
                         f"people Statbel cannot place in a sector), {_rows(skipped)}")
@@ -267,7 +266,7 @@ def _header_problems(table: Table, header: list[str]) -> tuple[dict, list[Proble
 
 
 def _read_values(table: Table, header, rows, level):
-    """(records, confidential keys, skipped unknown-sector rows, messages)."""
+    """(records, confidential keys, skipped unknown-sector rows)."""
     file = table.file
     cols, problems = _header_problems(table, header)
     ci, yi, ii, long = cols["ci"], cols["yi"], cols["ii"], cols["long"]
@@ -348,7 +347,7 @@ def _read_values(table: Table, header, rows, level):
             out.append((code, year, ind, value, n))
     if problems:
         raise ImportFailed(problems)
-    return out, confidential, skipped, []
+    return out, confidential, skipped
 
 
 def _weights_known(frame: pd.DataFrame, weights: dict[str, str]) -> pd.DataFrame:
