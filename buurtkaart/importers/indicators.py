@@ -44,7 +44,7 @@ from ..errors import ImportFailed, Problem
 from ..indicators import aggregate_sectors, indicator_info
 from . import statbel
 from .lookups import find_column, read_lookup
-from .tables import Table, column_convention, parse_number, read_table
+from .tables import Table, column_convention, parse_number, read_table, rows_text
 
 __all__ = ["read_indicator_table", "read_indicators", "read_lookup", "IndicatorImport",
            "LEVELS", "CODE_COLUMNS", "YEAR_COLUMNS", "INDICATOR_COLUMNS", "VALUE_COLUMNS",
@@ -89,11 +89,6 @@ def _plausible(key: str, v: float) -> str | None:
     return None
 
 
-def _rows(rows) -> str:
-    """"row 7" or "rows 7, 9, 12 ..." for messages."""
-    rs = sorted(set(rows))
-    return ("row " if len(rs) == 1 else "rows ") + ", ".join(map(str, rs[:8])) + (
-        f" ... ({len(rs)} in all)" if len(rs) > 8 else "")
 
 
 def _codes(codes) -> str:
@@ -184,7 +179,7 @@ def read_indicators(path: str | Path, *, level: str | None = None,
     long_frame, confidential, skipped = _read_values(table, header, rows, level)
     if skipped:
         messages.append(f"{file}: skipped {len(skipped)} rows of unknown sectors ('...ZZZZ': "
-                        f"people Statbel cannot place in a sector), {_rows(skipped)}")
+                        f"people Statbel cannot place in a sector), {rows_text(skipped)}")
     frame = pd.DataFrame(long_frame, columns=["code", "year", "indicator", "value", "row"])
     frame["value"] = frame["value"].astype(float)
     frame["year"] = frame["year"].astype(int)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..errors import ImportFailed, Problem
 from .statbel import PSEUDO_WIJK
-from .tables import read_table
+from .tables import read_table, rows_text
 
 __all__ = ["read_lookup", "read_municipality_lookup", "SECTOR_COLUMNS", "LOOKUP_CODE_COLUMNS",
            "MUNICIPALITY_COLUMNS"]
@@ -81,14 +81,10 @@ def _pairs(path: str | Path, left: tuple[str, str, tuple], right: tuple[str, str
     messages = list(table.notes)
     if skipped:
         messages.append(f"{file}: skipped {len(skipped)} rows of pseudo-wijken '...ONB' (sectors "
-                        f"Statbel cannot place, '...ZZZZ'), {_rows(skipped)}")
+                        f"Statbel cannot place, '...ZZZZ'), {rows_text(skipped)}")
     return pd.DataFrame(pairs, columns=[lname, rname]), messages
 
 
-def _rows(rows: list[int]) -> str:
-    """"row 7" or "rows 7, 9, 12 ..." for messages."""
-    return ("row " if len(rows) == 1 else "rows ") + ", ".join(map(str, rows[:8])) + (
-        f" ... ({len(rows)} in all)" if len(rows) > 8 else "")
 
 
 def read_lookup(path: str | Path) -> pd.DataFrame:

@@ -29,8 +29,8 @@ from pathlib import Path
 
 from ..errors import ImportFailed, Problem
 
-__all__ = ["Table", "read_table", "column_convention", "parse_number", "TABLE_SUFFIXES",
-           "DELIMITERS"]
+__all__ = ["Table", "read_table", "column_convention", "parse_number", "rows_text",
+           "TABLE_SUFFIXES", "DELIMITERS"]
 
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".zip")
 DELIMITERS = ("|", ";", ",", "\t")
@@ -200,6 +200,13 @@ def _read_xlsx(raw: bytes, name: str, file: str) -> Table:
     return Table(file, name, header, rows, None, None, True, [])
 
 
+def rows_text(rows) -> str:
+    """"row 7" or "rows 7, 9, 12 ... (40 in all)" for messages."""
+    rs = sorted(set(rows))
+    return ("row " if len(rs) == 1 else "rows ") + ", ".join(map(str, rs[:8])) + (
+        f" ... ({len(rs)} in all)" if len(rs) > 8 else "")
+
+
 # --------------------------------------------------------------------------- numbers
 #: a number written with a decimal comma ("21.500,5", "12,5") or a decimal point
 _THOUSANDS_DOT = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
@@ -244,12 +251,9 @@ def column_convention(values: list[tuple[int, str]], *, fallback: str | None = N
         if ev:
             seen[ev].append(row)
 
-    def rows(rs: list[int]) -> str:
-        return ", ".join(map(str, rs[:5])) + (" ..." if len(rs) > 5 else "")
-
     if seen["comma"] and seen["point"]:
-        return None, (f"mixes decimal commas (e.g. 1.234,5 in rows {rows(seen['comma'])}) and "
-                      f"decimal points (e.g. 1,234.5 in rows {rows(seen['point'])}); write "
+        return None, (f"mixes decimal commas (e.g. 1.234,5 in {rows_text(seen['comma'])}) and "
+                      f"decimal points (e.g. 1,234.5 in {rows_text(seen['point'])}); write "
                       "every number of a column the same way")
     if seen["comma"]:
         return "comma", None
@@ -258,7 +262,7 @@ def column_convention(values: list[tuple[int, str]], *, fallback: str | None = N
     if seen["ambiguous"]:
         if fallback:
             return fallback, None
-        return None, (f"values such as 23.100 in rows {rows(seen['ambiguous'])} can be read "
+        return None, (f"values such as 23.100 in {rows_text(seen['ambiguous'])} can be read "
                       "as 23.1 or 23100 and nothing in the file tells which; write them "
                       "without thousands separators (23100) or with more or fewer decimals")
     return None, None
