@@ -35,6 +35,7 @@ refused with :class:`~buurtkaart.errors.ImportFailed`. Nothing is partly read.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,8 +78,13 @@ class IndicatorImport:
     messages: list[str] = field(default_factory=list)
 
 
+@functools.lru_cache(maxsize=4096)
+def _info(key: str):
+    return indicator_info(key)
+
+
 def _plausible(key: str, v: float) -> str | None:
-    info = indicator_info(key)
+    info = _info(key)
     if info is None:
         return None
     if info.unit == "share" and not 0 <= v <= 1:
@@ -110,7 +116,9 @@ def _conventions(table: Table, header, rows, value_cols: list[tuple[int, str]]
     fallback = agreed.pop() if len(agreed) == 1 else None
     out, problems = {}, []
     for k, h in value_cols:
-        conv, problem = column_convention(values[k], fallback=fallback)
+        conv, problem = first[k]
+        if problem and fallback:  # only ambiguous values: the file's convention decides
+            conv, problem = column_convention(values[k], fallback=fallback)
         out[k] = "refused" if problem else conv
         if problem:
             problems.append(Problem(table.file, None, h, f"column {h} {problem}"))
@@ -185,7 +193,8 @@ def read_indicators(path: str | Path, *, level: str | None = None,
     frame["year"] = frame["year"].astype(int)
     frame["source"] = source or path.name
     frame["confidential"] = [(c, y, i) in confidential for c, y, i in
-                             zip(frame["code"], frame["year"], frame["indicator"])]
+                             zip(frame["code"].tolist(), frame["year"].tolist(),
+                                 frame["indicator"].tolist())]
     if level == "sector":
         lookup = read_lookup(lookup_path)
         messages += lookup.attrs.get("messages", [])
@@ -302,7 +311,7 @@ def _read_values(table: Table, header, rows, level):
             if not ind:
                 problems.append(Problem(file, where, header[ii], "indicator is empty"))
                 continue
-            if indicator_info(ind) is None:
+            if _info(ind) is None:
                 problems.append(Problem(file, where, header[ii],
                                         f"unknown indicator {ind!r}: " + _RULE_HINT))
                 continue
@@ -363,34 +372,34 @@ def _weights_known(frame: pd.DataFrame, weights: dict[str, str]) -> pd.DataFrame
 def _sector_notes(sectors: pd.DataFrame, lookup: pd.DataFrame, out: pd.DataFrame) -> list:
     """Why each unknown neighbourhood value is unknown, naming the sectors."""
     lk = dict(zip(lookup["sector"].astype(str), lookup["code"].astype(str)))
+    unknown = out.loc[out["value"].isna(), ["code", "year", "indicator"]]
+    if unknown.empty:
+        return [None] * len(out)
     s = sectors.assign(nb=sectors["code"].map(lk))
-    by_key = {k: g for k, g in s.groupby(["nb", "year", "indicator"], sort=False)}
-    present = {k: set(g["code"]) for k, g in s.groupby(["nb", "year"], sort=False)}
-    notes = []
-    for code, year, ind, value in zip(out["code"], out["year"], out["indicator"],
-                                      out["value"]):
-        if pd.notna(value):
-            notes.append(None)
-            continue
-        g = by_key.get((code, year, ind))
+    # only the sectors of the neighbourhood-years that have an unknown value
+    s = s.merge(unknown.rename(columns={"code": "nb"})[["nb", "year"]].drop_duplicates(),
+                on=["nb", "year"])
+    keys = ["nb", "year", "indicator"]
+    secret = s[s["confidential"]].groupby(keys)["code"].agg(list).to_dict()
+    empty = s[s["value"].isna() & ~s["confidential"]].groupby(keys)["code"].agg(list).to_dict()
+    given = s.groupby(keys)["code"].agg(set).to_dict()
+    present = s.groupby(["nb", "year"])["code"].agg(set).to_dict()
+    notes: dict[int, str] = {}
+    for pos, code, year, ind in zip(unknown.index, unknown["code"], unknown["year"],
+                                    unknown["indicator"]):
+        key = (code, year, ind)
         parts = []
-        if g is not None:
-            secret = list(g.loc[g["confidential"], "code"])
-            empty = list(g.loc[g["value"].isna() & ~g["confidential"], "code"])
-            if secret:
-                parts.append(f"confidential in the source for sector(s) {_codes(secret)} "
-                             "(Statbel publishes 'C' where a figure would reveal too few "
-                             "people)")
-            if empty:
-                parts.append(f"no value for sector(s) {_codes(empty)}")
-            lacking = sorted(present.get((code, year), set()) - set(g["code"]))
-        else:
-            lacking = sorted(present.get((code, year), set()))
+        if key in secret:
+            parts.append(f"confidential in the source for sector(s) {_codes(secret[key])} "
+                         "(Statbel publishes 'C' where a figure would reveal too few people)")
+        if key in empty:
+            parts.append(f"no value for sector(s) {_codes(empty[key])}")
+        lacking = sorted(present.get((code, year), set()) - given.get(key, set()))
         if lacking:
             parts.append(f"sector(s) {_codes(lacking)} of this neighbourhood are given for "
                          f"{year} without {ind}")
-        notes.append("; ".join(parts) or "the sectors' weights add up to 0")
-    return notes
+        notes[pos] = "; ".join(parts) or "the sectors' weights add up to 0"
+    return [notes.get(pos) for pos in out.index]
 
 
 def _unknown_summary(out: pd.DataFrame, level: str) -> list[str]:
