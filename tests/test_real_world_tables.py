@@ -51,6 +51,9 @@ def _income_txt(year=2022) -> str:
                                f"Quartier {sector}"]))
     # the part of Ghent whose sector is unknown: reported and skipped
     lines.append(f"{year}|44021|44021ZZZZ|35|700000.00|20000.00|19000.0|C|C|C|Onbekend|Inconnu")
+    # the file is national; the lookup covers Flanders and Brussels (Namur is left out)
+    lines.append(f"{year}|92094|92094A00-|900|19800000.00|22000.00|20500.0|11000.0|0.5|0.1|"
+                 "Namen-Centrum|Namur-Centre")
     return "\r\n".join(lines) + "\r\n"
 
 
@@ -118,6 +121,8 @@ def test_statbel_income_txt_with_bom_is_recognised_and_aggregated(tmp_path):
     assert "recognised Statbel fiscal income" in text and "MS_INT_QUART_DIFF" in text
     assert "skipped 1 rows of unknown sectors" in text and "row 7" in text
     assert "skipped 1 rows of pseudo-wijken" in text
+    assert "skipped 1 rows of 1 municipalities the lookup does not cover" in text \
+        and "92094" in text
     # the confidential sector makes Brugse Poort unknown, and the note says why
     notes = result.frame.set_index(["code", "indicator"])["note"]
     assert "confidential" in notes[("4402102", "median_income")]

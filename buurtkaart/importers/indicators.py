@@ -171,12 +171,13 @@ def read_indicators(path: str | Path, *, level: str | None = None,
                                         f"({layout.key}): its codes are statistical sectors, "
                                         "not neighbourhoods (leave out --level neighbourhood)")])
         level = layout.level
+        said = [", ".join(f"{c} -> {i}" for c, i in layout.columns.items() if i in header)]
+        if year:
+            said.append(f"year {year} from the file name")
+        if ignored:
+            said.append(f"not imported: {', '.join(ignored)}")
         messages.append(f"{file}: recognised {layout.title} ({layout.key}, "
-                        f"{table.describe()}): "
-                        + ", ".join(f"{c} -> {i}" for c, i in layout.columns.items()
-                                    if i in header)
-                        + (f"{'; year ' + str(year) + ' from the file name' if year else ''}"
-                           f"; not imported: {', '.join(ignored)}" if ignored else ""))
+                        f"{table.describe()}): " + "; ".join(said))
     else:
         header, rows = table.header, table.rows
         level = level or "neighbourhood"
@@ -198,6 +199,11 @@ def read_indicators(path: str | Path, *, level: str | None = None,
     if level == "sector":
         lookup = read_lookup(lookup_path)
         messages += lookup.attrs.get("messages", [])
+        frame, outside = _outside_lookup(frame, lookup)
+        if outside:
+            messages.append(f"{file}: skipped {outside[0]} rows of {len(outside[1])} "
+                            f"municipalities the lookup does not cover (e.g. Wallonia, or "
+                            f"codes from before a merger): {_codes(outside[1])}")
         weights = layout.weights if layout else {}
         frame = _weights_known(frame, weights)
         out = aggregate_sectors(frame, lookup, file=file, weights=weights)
@@ -352,6 +358,20 @@ def _read_values(table: Table, header, rows, level):
     if problems:
         raise ImportFailed(problems)
     return out, confidential, skipped
+
+
+def _outside_lookup(frame: pd.DataFrame, lookup: pd.DataFrame
+                    ) -> tuple[pd.DataFrame, tuple[int, list[str]] | None]:
+    """Leave out the sectors of municipalities (their first five characters) that have no
+    sector in the lookup at all: a national file with a lookup for Flanders and Brussels.
+    A sector missing from a municipality the lookup covers stays, and is refused."""
+    covered = set(lookup["sector"].astype(str).str[:5])
+    muni = frame["code"].astype(str).str[:5]
+    out = ~muni.isin(covered)
+    if not out.any():
+        return frame, None
+    rows = int(frame.loc[out, "row"].nunique())
+    return frame[~out].reset_index(drop=True), (rows, sorted(set(muni[out])))
 
 
 def _weights_known(frame: pd.DataFrame, weights: dict[str, str]) -> pd.DataFrame:
