@@ -334,3 +334,22 @@ def test_a_damaged_xlsx_is_refused_naming_the_file(runner, db, tmp_path):
     assert result.exit_code == 1 and f"{path}: " in result.output
     assert "cannot be opened" in result.output
     assert store.counts(db)["places"] == 0
+
+
+def test_admin_uploads_an_excel_sheet_of_places(client, db, tmp_path):
+    from buurtkaart import accounts
+
+    accounts.create_user(db, "admin@stad.be", "een lang wachtwoord 123", role="admin")
+    with client.session_transaction() as s:
+        s["csrf"] = "test-token"
+    client.post("/login", data={"email": "admin@stad.be", "password": "een lang wachtwoord 123",
+                                "csrf_token": "test-token"})
+    with client.session_transaction() as s:  # the token is renewed at login
+        token = s.setdefault("csrf", "test-token")
+    path = _xlsx(tmp_path / "aanbod.xlsx", PLACES_ROWS)
+    resp = client.post("/admin/import", data={
+        "kind": "places", "csrf_token": token,
+        "file": (io.BytesIO(path.read_bytes()), "aanbod.xlsx")},
+        content_type="multipart/form-data")
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    _check_places(db)
