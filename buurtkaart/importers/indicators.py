@@ -336,7 +336,8 @@ def _read_values(table: Table, header, rows, level):
                 except ValueError:
                     hint = (" (a decimal comma in a comma-separated file? use ; as delimiter "
                             "or a decimal point)" if table.delimiter == "," and "," in text
-                            else "")
+                            else " (a number stored as text in Excel? format the cells as "
+                            "numbers)" if table.typed else "")
                     problems.append(Problem(file, where, col, f"not a number: {text!r}"
                                                               + hint))
                     continue
