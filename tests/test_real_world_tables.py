@@ -132,6 +132,13 @@ def test_statbel_income_txt_with_bom_is_recognised_and_aggregated(tmp_path):
                and "confidential" in m for m in result.messages)
 
 
+def test_older_statbel_income_header_cd_refnis_sector(tmp_path):
+    path = tmp_path / "TF_PSNL_INC_TAX_SECTOR.txt"
+    text = _income_txt().replace("|CD_SECTOR|", "|CD_REFNIS_SECTOR|", 1)
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    _check_income(read_indicator_table(path, lookup_path=_lookup_xlsx(tmp_path)))
+
+
 def test_statbel_income_as_zip_and_as_xlsx(tmp_path):
     lookup = _lookup_xlsx(tmp_path)
     zpath = tmp_path / "TF_PSNL_INC_TAX_SECTOR.zip"
@@ -170,6 +177,7 @@ def test_unknown_layout_says_what_was_expected(tmp_path):
     text = str(exc.value)
     assert "'|'-separated text (UTF-8)" in text and "REFNIS, SECTOR_NAME, INHABITANTS" in text
     assert "TF_PSNL_INC_TAX_SECTOR (CD_YEAR|CD_MUNTY_REFNIS|CD_SECTOR" in text
+    assert "OPENDATA_SECTOREN (CD_REFNIS|CD_SECTOR|TOTAL|...)" in text
     assert "code, year, indicator, value (long)" in text
 
 

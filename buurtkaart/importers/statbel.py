@@ -41,32 +41,40 @@ class Layout:
     key: str
     title: str
     identify: tuple[str, ...]
-    code: str
+    code: tuple[str, ...]
     year: str | None
     columns: dict[str, str]
     weights: dict[str, str] = field(default_factory=dict)
     level: str = "sector"
+    published: str = ""
 
     def header_text(self) -> str:
-        return "|".join(self.identify) + "|..."
+        """The start of the published header, for messages."""
+        return self.published + "|..."
+
+    def matches(self, upper: set[str]) -> bool:
+        return set(self.identify) <= upper and bool(upper & set(self.code))
 
 
 LAYOUTS: tuple[Layout, ...] = (
     Layout("TF_PSNL_INC_TAX_SECTOR",
            "Statbel fiscal income per statistical sector",
-           ("CD_YEAR", "CD_MUNTY_REFNIS", "CD_SECTOR", "MS_NBR_NON_ZERO_INC",
-            "MS_TOT_NET_TAXABLE_INC"),
-           code="CD_SECTOR", year="CD_YEAR",
+           ("CD_YEAR", "CD_MUNTY_REFNIS", "MS_NBR_NON_ZERO_INC", "MS_TOT_NET_TAXABLE_INC"),
+           # older releases name the sector CD_REFNIS_SECTOR
+           code=("CD_SECTOR", "CD_REFNIS_SECTOR"), year="CD_YEAR",
            columns={"MS_NBR_NON_ZERO_INC": "declarations_count",
                     "MS_TOT_NET_TAXABLE_INC": "net_taxable_income_total",
                     "MS_AVG_TOT_NET_TAXABLE_INC": "income_per_declaration_mean",
                     "MS_MEDIAN_NET_TAXABLE_INC": "median_income"},
            weights={"income_per_declaration_mean": "declarations_count",
-                    "median_income": "declarations_count"}),
+                    "median_income": "declarations_count"},
+           published="CD_YEAR|CD_MUNTY_REFNIS|CD_SECTOR|MS_NBR_NON_ZERO_INC|"
+                     "MS_TOT_NET_TAXABLE_INC"),
     Layout("OPENDATA_SECTOREN",
            "Statbel population per statistical sector (year in the file name)",
-           ("CD_REFNIS", "CD_SECTOR", "TOTAL"),
-           code="CD_SECTOR", year=None, columns={"TOTAL": "population"}),
+           ("CD_REFNIS", "TOTAL"),
+           code=("CD_SECTOR",), year=None, columns={"TOTAL": "population"},
+           published="CD_REFNIS|CD_SECTOR|TOTAL"),
 )
 
 
@@ -74,7 +82,7 @@ def recognise(header: list[str]) -> Layout | None:
     """The known layout whose identifying columns are all in ``header`` (any case)."""
     upper = {h.upper() for h in header}
     for layout in LAYOUTS:
-        if set(layout.identify) <= upper:
+        if layout.matches(upper):
             return layout
     return None
 
@@ -90,7 +98,7 @@ def to_wide(table: Table, layout: Layout, year: int | None
     """(header, rows, ignored columns): the layout as ``code, year, <indicator>...``."""
     index = {h.upper(): k for k, h in enumerate(table.header)}
     mapped = [(index[c], ind) for c, ind in layout.columns.items() if c in index]
-    ci = index[layout.code]
+    ci = next(index[c] for c in layout.code if c in index)
     yi = index[layout.year] if layout.year else None
     header = ["code", "year"] + [ind for _, ind in mapped]
     rows = []
