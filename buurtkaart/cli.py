@@ -189,12 +189,13 @@ def _filter_options(fn):
     return fn
 
 
-def _filter_from(kwargs):
+def _filter_from(kwargs, db=None):
     from .filters import Filter
+    from .when import reference_now
 
     params = {k[len("filter_"):]: v for k, v in kwargs.items()
               if k.startswith("filter_") and v is not None}
-    return Filter.from_params(params)
+    return Filter.from_params(params, now=(lambda: reference_now(db)) if db is not None else None)
 
 
 @main.command("coverage")
@@ -218,7 +219,10 @@ def coverage_cmd(mode, minutes, method, by, fmt, out, **kwargs):
     from .exporters import atomic_write
 
     db = _db()
-    cov, report = access.run_coverage(db, _filter_from(kwargs), mode=mode, minutes=minutes,
+    filt = _filter_from(kwargs, db)
+    if filt.span is not None:
+        _progress(f"time: {filt.span.describe()} ({filt.span.zone})")
+    cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
                                       method=method)
     if report["unsnapped_places"]:
         for p in report["unsnapped_places"]:

@@ -20,7 +20,7 @@ from ..indicators import (INDICATORS, NEED_INDEX_FORMULA, TYPOLOGY_CLASSES, form
 from ..taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAMES_EN,
                         WORKING_MODELS)
 from .api import indicator_values
-from .db import get_db
+from .db import get_db, now
 
 bp = Blueprint("pages", __name__)
 PAGE_SIZE = 50
@@ -42,7 +42,7 @@ def _globals():
 def _filter(extra=()) -> Filter:
     params = {k: [v for v in vs if v != ""] for k, vs in request.args.to_dict(flat=False).items()}
     params = {k: vs for k, vs in params.items() if vs}
-    return Filter.from_params(params, allowed_extra=extra)
+    return Filter.from_params(params, allowed_extra=extra, now=now)
 
 
 def _page_number() -> int:
