@@ -275,7 +275,19 @@ def place_list():
                            pages=max(1, -(-len(rows) // PAGE_SIZE)), filt=filt,
                            minutes=minutes, near=near is not None, profiles=network.PROFILES,
                            has_network=access.registered_network(db) is not None,
+                           time_links=_time_links("pages.place_list", filt),
                            query={k: v for k, v in request.args.items() if k != "page"})
+
+
+TIME_CHOICES = (("now", "Open now"), ("tonight", "This evening"), ("weekend", "This weekend"))
+
+
+def _time_links(endpoint: str, filt: Filter) -> list[tuple[str, str, bool]]:
+    """One link per "when" choice, keeping every other condition of the query."""
+    keep = {k: v for k, v in request.args.to_dict(flat=False).items()
+            if k not in ("when", "day", "date", "from", "to", "page")}
+    return [(label, url_for(endpoint, **keep, when=key), filt.when == key)
+            for key, label in TIME_CHOICES]
 
 
 def _near(db, filt):
