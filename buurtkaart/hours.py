@@ -71,21 +71,44 @@ NTH_VALUES = (1, 2, 3, 4, 5, -1)
 def validate_opening_hours(value: str) -> str:
     """Return ``value`` stripped if it is valid OSM ``opening_hours`` syntax.
 
+    An expression as people write it (``Mo 7-18``, ``ma-vr 9u-17u``) is refused
+    with what is wrong in words and the corrected expression, unless the caller
+    accepts corrections (:func:`buurtkaart.hours_fix.accepting_fixes`, the
+    importers' ``--fix-hours``): then the corrected expression is returned and
+    the correction recorded. Valid but untidy expressions (``9:00 - 17:00``) are
+    kept as written, or tidied when corrections are accepted.
+
     Raises
     ------
     ValueError
-        With the parser's explanation when the expression is not valid.
+        With the parser's explanation, or the proposed correction, when the
+        expression is not valid.
     """
+    from .hours_fix import fixes_accepted, record_fix, suggest
+
     text = value.strip()
     if not text:
         msg = "opening hours are empty"
         raise ValueError(msg)
+    fix = suggest(text)
     try:
         opening_hours.OpeningHours(text)
     except opening_hours.ParserError as exc:
+        if fix and fixes_accepted():
+            record_fix(text, *fix)
+            return fix[0]
+        if fix:
+            corrected, reasons = fix
+            msg = (f"not valid OpenStreetMap opening_hours syntax: {text!r}: "
+                   f"{'; '.join(reasons)}. Did you mean {corrected!r}? "
+                   "(import with --fix-hours to accept the correction)")
+            raise ValueError(msg) from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error"
         msg = f"not valid OpenStreetMap opening_hours syntax ({first}): {text!r}"
         raise ValueError(msg) from None
+    if fix and fixes_accepted():
+        record_fix(text, *fix)
+        return fix[0]
     return text
 
 
