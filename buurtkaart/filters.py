@@ -36,8 +36,8 @@ from dataclasses import dataclass, field, replace
 
 from .errors import InvalidParameter
 from .hours import TimeWindow, parse_time, parse_weekday
-from .when import WHEN_VALUES, Span, parse_date, resolve
 from .taxonomy import PLACE_KINDS, WORKING_MODELS
+from .when import WHEN_VALUES, Span, parse_date, resolve
 
 __all__ = ["Filter", "FILTER_PARAMETERS", "parse_bool"]
 
