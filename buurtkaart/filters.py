@@ -290,7 +290,8 @@ class Filter:
             sessions = a.get("sessions") or ()
             lat, lon = (place.get("lat"), place.get("lon")) if place else (None, None)
             if sessions:
-                if not self.span.session_held(sessions, lat, lon):
+                if not self.span.session_held(sessions, lat, lon,
+                                              place.get("opening_hours") if place else None):
                     return False
             elif not (place and place.get("opening_hours")
                       and self.span.place_open(place["opening_hours"], lat, lon)):
@@ -321,7 +322,8 @@ class Filter:
             opened = bool(p.get("opening_hours")) and self.span.place_open(
                 p["opening_hours"], p.get("lat"), p.get("lon"))
             if not opened and not self.span.session_held(
-                    [s for a in acts for s in a.get("sessions") or ()], p.get("lat"), p.get("lon")):
+                    [s for a in acts for s in a.get("sessions") or ()], p.get("lat"), p.get("lon"),
+                    p.get("opening_hours")):
                 return False
         if self.q and not (_contains(self.q, p.get("name"), p.get("description"), p.get("city"))
                            or any(_contains(self.q, a.get("name"), a.get("description"))

@@ -10,8 +10,8 @@ of the country and the sun times (``sunrise``, ``sunset``, ``dawn``, ``dusk``)
 of the place's coordinates: opening-hours-py 2.x infers the country and time
 zone from ``coords``. Naive datetimes are wall-clock time at the place; aware
 ones are converted to it. Sessions ("Mo[1] 10:00-12:00") are held on the real
-dates whose weekday and place in the month match; the session syntax has no
-holiday rule, so a public holiday does not cancel a session.
+dates whose weekday and place in the month match, except on a public holiday on
+which the place's own opening hours (``PH off``) keep it closed all day.
 
 Belgium: the holidays are the ten national public holidays (1 January, Easter
 Monday, 1 May, Ascension, Whit Monday, 21 July, 15 August, 1 and 11 November,
@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -44,6 +44,7 @@ __all__ = [
     "place_timezone",
     "evaluator",
     "any_open",
+    "closed_for_holiday",
     "coming_date",
     "window_intervals",
     "DEFAULT_TIMEZONE",
@@ -186,12 +187,14 @@ class Session:
             return (day + dt.timedelta(days=7)).month != day.month
         return (day.day - 1) // 7 + 1 == self.nth
 
-    def held_between(self, start: dt.datetime, end: dt.datetime) -> bool:
+    def held_between(self, start: dt.datetime, end: dt.datetime, *,
+                     cancelled: Callable[[dt.date], bool] | None = None) -> bool:
         """Is the session going on at some moment of ``[start, end)`` (naive wall
-        clock; ``start == end`` asks about that instant)?"""
+        clock; ``start == end`` asks about that instant)? ``cancelled(day)`` says
+        when it is not held although the calendar says so (a holiday closure)."""
         day = start.date() - dt.timedelta(days=1)
         while day <= end.date():
-            if self.occurs_on(day):
+            if self.occurs_on(day) and not (cancelled and cancelled(day)):
                 midnight = dt.datetime.combine(day, dt.time())
                 s = midnight + dt.timedelta(minutes=_minutes(self.start))
                 e = midnight + dt.timedelta(minutes=_minutes(self.end))
@@ -286,6 +289,19 @@ def open_between(expression: str, start: dt.datetime, end: dt.datetime, *,
         if state == opening_hours.State.UNKNOWN:
             unknown = True
     return None if unknown else False
+
+
+def closed_for_holiday(expression: str | None, day: dt.date, *, coords: Coords = None) -> bool:
+    """Is ``day`` a public holiday at the place on which its ``opening_hours``
+    (with a ``PH`` rule) keep it closed all day? Sessions held there are then
+    not held either."""
+    if not expression or "PH" not in expression:
+        return False
+    midnight = dt.datetime.combine(day, dt.time())
+    if state_at("PH", midnight + dt.timedelta(hours=12), coords=coords) != "open":
+        return False
+    return open_between(expression, midnight, midnight + dt.timedelta(days=1),
+                        coords=coords) is False
 
 
 def coming_date(weekday: int, today: dt.date) -> dt.date:

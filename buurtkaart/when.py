@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from .errors import InvalidParameter
-from .hours import (DEFAULT_TIMEZONE, Session, TimeWindow, any_open, coming_date,
-                    place_timezone, state_at, window_intervals)
+from .hours import (DEFAULT_TIMEZONE, Session, TimeWindow, any_open, closed_for_holiday,
+                    coming_date, place_timezone, state_at, window_intervals)
 from .taxonomy import WEEKDAY_NAMES_EN
 
 __all__ = ["Span", "WHEN_VALUES", "EVENING", "resolve", "parse_date", "reference_now",
@@ -74,17 +74,22 @@ class Span:
         return any_open(expression, self.intervals, coords=coords)
 
     def session_held(self, sessions: Iterable[Session], lat: float | None = None,
-                     lon: float | None = None) -> bool:
-        """Is one of these sessions (at a place at ``lat, lon``; mobile: the span's
-        zone) going on at some moment of the span?"""
+                     lon: float | None = None, opening_hours: str | None = None) -> bool:
+        """Is one of these sessions (at a place at ``lat, lon`` with these
+        ``opening_hours``; mobile: the span's zone) going on at some moment of the
+        span? Not on a public holiday that closes the place all day."""
         sessions = list(sessions)
         if not sessions:
             return False
+        coords = (lat, lon) if lat is not None and lon is not None else None
+        cancelled = (lambda day: closed_for_holiday(opening_hours, day, coords=coords)) \
+            if opening_hours else None
         if self.instant is not None:
-            zone = place_timezone(lat, lon) if lat is not None else ZoneInfo(self.zone)
+            zone = place_timezone(lat, lon) if coords else ZoneInfo(self.zone)
             local = self.instant.astimezone(zone).replace(tzinfo=None)
-            return any(s.held_between(local, local) for s in sessions)
-        return any(s.held_between(a, b) for s in sessions for a, b in self.intervals)
+            return any(s.held_between(local, local, cancelled=cancelled) for s in sessions)
+        return any(s.held_between(a, b, cancelled=cancelled)
+                   for s in sessions for a, b in self.intervals)
 
     # -- telling the user ----------------------------------------------------
     def describe(self) -> str:

@@ -92,6 +92,17 @@ def test_a_chosen_date_has_its_holidays_and_months(client, gent):
     assert "Weekdagen" not in _names(client.get("/api/places?date=2025-07-21&from=10:00"))
 
 
+def test_a_holiday_that_closes_the_place_cancels_its_sessions(client, db):
+    _save(db, {"Buurtzaal": ("Mo-Fr 09:00-12:00; PH off", "Mo[1] 19:00-21:00"),
+               "Open huis": ("Mo-Fr 09:00-12:00", "Mo[1] 19:00-21:00")}, 3.72, 51.05)
+    # Easter Monday 2026 is the first Monday of April; 4 May is an ordinary first Monday
+    assert _names(client.get("/api/activities?date=2026-04-06&from=18:00")) == [
+        "Open huis praatcafé"]
+    assert _names(client.get("/api/places?date=2026-04-06&from=18:00")) == ["Open huis"]
+    assert _names(client.get("/api/activities?date=2026-05-04&from=18:00")) == [
+        "Buurtzaal praatcafé", "Open huis praatcafé"]
+
+
 def test_time_zone_and_holidays_follow_the_coordinates(client, app, db):
     _save(db, {"Kirjasto": ("Mo-Fr 10:00-18:00; PH off", None)}, 24.94, 60.17)
     app.config["NOW"] = "2026-12-01T16:30:00+00:00"  # 18:30 in Helsinki, 17:30 in Gent
