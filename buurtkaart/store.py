@@ -233,7 +233,7 @@ def m004_auth_sessions(db: sqlite_utils.Database) -> None:
             at REAL NOT NULL
         )""",
         "CREATE INDEX rate_hits_client ON rate_hits(bucket, client, at)",
-        "CREATE INDEX rate_hits_at ON rate_hits(at)",
+        "CREATE INDEX rate_hits_at ON rate_hits(bucket, at)",
     ):
         db.execute(sql)
 

@@ -9,8 +9,11 @@
   the app itself (plus inline, which folium's generated map needs) and images
   from the OpenStreetMap tile servers, ``nosniff``, ``frame-ancestors 'self'``,
   a strict referrer policy.
-- Rate limits (per client address, per process, sliding window): logins and
-  writes. Behind a reverse proxy set ``BUURTKAART_TRUST_PROXY=1``.
+- Rate limits (per client address, sliding window): logins and writes. The
+  counters are rows of the ``rate_hits`` table, so every gunicorn worker sees
+  the same count and a recycled worker forgets nothing; rows older than the
+  window are deleted as new ones arrive. Behind a reverse proxy set
+  ``BUURTKAART_TRUST_PROXY=1``.
 """
 
 from __future__ import annotations
@@ -18,9 +21,7 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
-import threading
 import time
-from collections import defaultdict, deque
 
 from flask import Flask, abort, current_app, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -48,29 +49,34 @@ CSP = "; ".join([
 ])
 
 
-class _Limiter:
-    def __init__(self) -> None:
-        self._hits: dict[tuple[str, str], deque] = defaultdict(deque)
-        self._lock = threading.Lock()
+def _hit(db, bucket: str, client: str, limit: int, window: float) -> float | None:
+    """Record a request in the shared counters; return seconds to wait if over the limit.
 
-    def hit(self, bucket: str, key: str, limit: int, window: float) -> float | None:
-        """Record a request; return seconds to wait if over the limit, else None."""
-        now = time.monotonic()
-        with self._lock:
-            q = self._hits[(bucket, key)]
-            while q and q[0] <= now - window:
-                q.popleft()
-            if len(q) >= limit:
-                return window - (now - q[0])
-            q.append(now)
-            return None
+    One immediate transaction (a savepoint inside an open one), so two workers
+    counting at once cannot both slip under the limit.
+    """
+    now = time.time()
+    conn = db.conn
+    nested = conn.in_transaction
+    conn.execute("SAVEPOINT rate_hit" if nested else "BEGIN IMMEDIATE")
+    try:
+        conn.execute("DELETE FROM rate_hits WHERE bucket = ? AND at <= ?", [bucket, now - window])
+        count, oldest = conn.execute("SELECT count(*), min(at) FROM rate_hits WHERE bucket = ? "
+                                     "AND client = ?", [bucket, client]).fetchone()
+        if count < limit:
+            conn.execute("INSERT INTO rate_hits (bucket, client, at) VALUES (?, ?, ?)",
+                         [bucket, client, now])
+    except BaseException:
+        conn.execute("ROLLBACK TO rate_hit" if nested else "ROLLBACK")
+        raise
+    conn.execute("RELEASE rate_hit" if nested else "COMMIT")
+    return None if count < limit else max(0.0, oldest + window - now)
 
 
 def rate_limit(bucket: str) -> None:
     """Abort with 429 when this client exceeded the bucket's limit."""
     limit, window = current_app.config["RATE_LIMITS"].get(bucket, LIMITS[bucket])
-    wait = current_app.extensions["buurtkaart_limiter"].hit(
-        bucket, request.remote_addr or "?", limit, window)
+    wait = _hit(get_db(), bucket, request.remote_addr or "?", limit, window)
     if wait is not None:
         abort(429, description=f"too many {bucket} requests; try again in {int(wait) + 1} s")
 
@@ -101,7 +107,6 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATE_LIMITS", dict(LIMITS))
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=os.environ.get("BUURTKAART_SECURE_COOKIES") == "1")
-    app.extensions["buurtkaart_limiter"] = _Limiter()
     if os.environ.get("BUURTKAART_TRUST_PROXY") == "1":
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
     app.jinja_env.globals["csrf_token"] = csrf_token
