@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 
 from .. import access, coverage, maps, network, store, traveltime
 from ..editing import is_stale
-from ..errors import InvalidParameter, NotFound
+from ..errors import InvalidParameter
 from ..filters import FILTER_PARAMETERS, Filter
 from ..hours import describe_session
 from ..indicators import (INDICATORS, NEED_INDEX_FORMULA, TYPOLOGY_CLASSES, format_value,
@@ -21,6 +21,7 @@ from ..taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAME
                         WORKING_MODELS)
 from .api import indicator_values
 from .db import get_db
+from .public import live_activity, live_place
 
 bp = Blueprint("pages", __name__)
 PAGE_SIZE = 50
@@ -149,7 +150,7 @@ def _access_layers(db, filt, mode, minutes):
         return layers
     ctx = access.context(db, mode, cache_dir=current_app.config.get("CACHE_DIR"))
     if iso:
-        place = store.place(db, int(iso))
+        place = live_place(db, int(iso))
         node, dist, ok = network.snap(ctx.graph, place["lon"], place["lat"],
                                       max_distance_m=access.SNAP_METRES)
         if not ok[0]:
@@ -306,19 +307,10 @@ def _only_params(allowed: tuple[str, ...]) -> None:
             raise InvalidParameter(name, f"unknown parameter (known: {known})")
 
 
-def _live_place(db, place_id: int) -> dict:
-    """A place that is not archived, with its current activities; NotFound otherwise."""
-    p = store.place(db, place_id)
-    if p.get("archived_at"):
-        raise NotFound(f"place {place_id} has been archived")
-    p["activities"] = [a for a in p["activities"] if not a.get("archived_at")]
-    return p
-
-
 @bp.route("/places/<int:place_id>")
 def place_detail(place_id: int):
     _only_params(())
-    return render_template("place.html", place=_live_place(get_db(), place_id))
+    return render_template("place.html", place=live_place(get_db(), place_id))
 
 
 @bp.route("/places/<int:place_id>/kaart")
@@ -326,7 +318,7 @@ def place_map_frame(place_id: int):
     """The small map embedded on a place's detail page."""
     db = get_db()
     _only_params(())
-    p = _live_place(db, place_id)
+    p = live_place(db, place_id)
     hood = store.neighbourhood(db, p["neighbourhood_code"]) if p.get("neighbourhood_code") \
         else None
     m = maps.place_map(p, neighbourhood=hood, static_url_prefix=_static_prefix())
@@ -347,10 +339,7 @@ def activity_list():
 @bp.route("/activities/<int:activity_id>")
 def activity_detail(activity_id: int):
     _only_params(())
-    a = store.activity(get_db(), activity_id)
-    if a.get("archived_at"):
-        raise NotFound(f"activity {activity_id} has been archived")
-    return render_template("activity.html", activity=a)
+    return render_template("activity.html", activity=live_activity(get_db(), activity_id))
 
 
 NEIGHBOURHOOD_PAGE_SIZE = 100
