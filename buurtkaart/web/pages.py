@@ -20,6 +20,8 @@ from ..indicators import (INDICATORS, NEED_INDEX_FORMULA, TYPOLOGY_CLASSES, form
 from ..taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAMES_EN,
                         WORKING_MODELS)
 from .api import indicator_values
+from .csp import MapDocument
+from .csp import nonce as csp_nonce
 from .db import get_db
 from .public import live_activity, live_place
 
@@ -185,19 +187,19 @@ def map_frame():
     key = (store.data_version(db), request.query_string, request.script_root,
            current_app.config.get("CACHE_DIR"))
     with _FRAMES_LOCK:
-        html = _FRAMES.get(key)
-        if html is not None:
+        doc = _FRAMES.get(key)
+        if doc is not None:
             _FRAMES.move_to_end(key)
-    if html is None:
-        html = _render_frame(db)
+    if doc is None:
+        doc = _render_frame(db)
         with _FRAMES_LOCK:
-            _FRAMES[key] = html
+            _FRAMES[key] = doc
             while len(_FRAMES) > FRAME_CACHE_SIZE:
                 _FRAMES.popitem(last=False)
-    return Response(html, mimetype="text/html")
+    return Response(doc.html(csp_nonce()), mimetype="text/html")
 
 
-def _render_frame(db) -> str:
+def _render_frame(db) -> MapDocument:
     filt = _filter(extra=MAP_EXTRA)
     _, indicator, year, mode, minutes = _map_choice(db)
     values, source, label = {}, None, None
@@ -221,7 +223,7 @@ def _render_frame(db) -> str:
         categories=TYPOLOGY_CLASSES if indicator == TYPOLOGY else None,
         # darkest where the value is the problem: little access, low income
         reverse_colours=indicator == COVERAGE or bool(meta and meta.need_direction < 0))
-    return m.get_root().render()
+    return MapDocument(m)
 
 
 @bp.route("/outreach")
@@ -322,7 +324,7 @@ def place_map_frame(place_id: int):
     hood = store.neighbourhood(db, p["neighbourhood_code"]) if p.get("neighbourhood_code") \
         else None
     m = maps.place_map(p, neighbourhood=hood, static_url_prefix=_static_prefix())
-    return Response(m.get_root().render(), mimetype="text/html")
+    return Response(MapDocument(m).html(csp_nonce()), mimetype="text/html")
 
 
 @bp.route("/activities")

@@ -5,9 +5,9 @@
   ``settings`` table (so restarts and several workers share it).
 - Every form POST carries a CSRF token bound to the session. API writes
   authenticate with a bearer token instead of cookies, so they need none.
-- Headers: a Content-Security-Policy that allows scripts and styles only from
-  the app itself (plus inline, which folium's generated map needs) and images
-  from the OpenStreetMap tile servers, ``nosniff``, ``frame-ancestors 'self'``,
+- Headers: a Content-Security-Policy (see :mod:`.csp`) that allows scripts
+  only from the app itself or inline with this response's nonce, styles from
+  the app (plus inline), images from the OpenStreetMap tile servers, ``nosniff``, ``frame-ancestors 'self'``,
   a strict referrer policy.
 - Rate limits (per client address, sliding window): logins and writes. The
   counters are rows of the ``rate_hits`` table, so every gunicorn worker sees
@@ -26,6 +26,7 @@ import time
 from flask import Flask, abort, current_app, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .csp import nonce, policy
 from .db import get_db
 
 __all__ = ["init_app", "csrf_token", "rate_limit", "LIMITS"]
@@ -33,21 +34,6 @@ __all__ = ["init_app", "csrf_token", "rate_limit", "LIMITS"]
 #: bucket -> (requests, seconds)
 LIMITS = {"login": (10, 60), "write": (120, 60)}
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-
-CSP = "; ".join([
-    "default-src 'self'",
-    "script-src 'self' 'unsafe-inline'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: https://tile.openstreetmap.org https://*.tile.openstreetmap.org",
-    "connect-src 'self'",
-    "font-src 'self' data:",
-    "frame-src 'self'",
-    "frame-ancestors 'self'",
-    "form-action 'self'",
-    "base-uri 'self'",
-    "object-src 'none'",
-])
-
 
 def _hit(db, bucket: str, client: str, limit: int, window: float) -> float | None:
     """Record a request in the shared counters; return seconds to wait if over the limit.
@@ -110,6 +96,7 @@ def init_app(app: Flask) -> None:
     if os.environ.get("BUURTKAART_TRUST_PROXY") == "1":
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["csp_nonce"] = nonce
 
     @app.before_request
     def _check_size():
@@ -128,7 +115,7 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _headers(resp):
-        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers.setdefault("Content-Security-Policy", policy(nonce()))
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         resp.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
