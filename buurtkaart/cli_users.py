@@ -65,24 +65,20 @@ def users_password(email, password_stdin):
     click.echo(f"new password set for {u['email']}; its earlier sessions have ended")
 
 
-@users_.command("disable")
-@click.argument("email")
-@domain_errors
-def users_disable(email):
-    """Disable an account: it cannot log in, its sessions end and its tokens stop working."""
-    db = _db()
-    u = accounts.set_active(db, accounts.user_by_email(db, email)["id"], False)
-    click.echo(f"disabled {u['email']}")
+def _access_command(name: str, active: bool, help_text: str) -> None:
+    @users_.command(name, help=help_text)
+    @click.argument("email")
+    @domain_errors
+    def command(email):
+        db = _db()
+        u = accounts.set_active(db, accounts.user_by_email(db, email)["id"], active)
+        click.echo(f"{name}d {u['email']}")
 
 
-@users_.command("enable")
-@click.argument("email")
-@domain_errors
-def users_enable(email):
-    """Enable a disabled account again (its unexpired, unrevoked tokens work again)."""
-    db = _db()
-    u = accounts.set_active(db, accounts.user_by_email(db, email)["id"], True)
-    click.echo(f"enabled {u['email']}")
+_access_command("disable", False, "Disable an account: it cannot log in, its sessions end and "
+                                  "its tokens stop working.")
+_access_command("enable", True, "Enable a disabled account again (its unexpired, unrevoked "
+                                "tokens work again).")
 
 
 @users_.command("token")

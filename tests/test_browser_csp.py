@@ -44,60 +44,61 @@ def site(tmp_path_factory):
         yield base, counts
 
 
-def _console(page) -> list[str]:
-    messages: list[str] = []
-    page.on("console", lambda msg: messages.append(msg.text))
-    return messages
+def _open(browser, url: str, init_script: str | None = None):
+    """A page at ``url``; also returns its console messages and page errors, as they come."""
+    context, page, _outside, errors = _page(browser)
+    console: list[str] = []
+    page.on("console", lambda msg: console.append(msg.text))
+    if init_script:
+        page.add_init_script(init_script)
+    page.goto(url, wait_until="networkidle")
+    return context, page, console, errors
+
+
+def _violations(console: list[str]) -> list[str]:
+    return [m for m in console if VIOLATION in m]
 
 
 def test_map_page_works_with_no_csp_violation(browser, site):
     base, counts = site
-    context, page, _outside, errors = _page(browser)
-    console = _console(page)
-    page.goto(f"{base}/kaart", wait_until="networkidle")
+    context, page, console, errors = _open(browser, f"{base}/kaart")
     frame = page.frame_locator("#map-frame")
     frame.locator(".leaflet-container").wait_for(timeout=20000)
     assert frame.locator("path.bk-place").count() == counts["places"] == 3
     frame.locator("path.bk-place").first.dispatch_event("click")
     frame.locator(".leaflet-popup-content h3").wait_for(timeout=5000)  # the map code ran
     assert errors == []
-    assert not [m for m in console if VIOLATION in m], console
+    assert _violations(console) == []
     context.close()
 
 
 def test_print_buttons_work_without_inline_handlers(browser, site):
     base, _ = site
-    context, page, _outside, errors = _page(browser)
-    console = _console(page)
-    page.add_init_script("window.print = function () { window.printed = true; };")
-    page.goto(f"{base}/places", wait_until="networkidle")
+    context, page, console, errors = _open(
+        browser, f"{base}/places", "window.print = function () { window.printed = true; };")
     page.locator("button[data-print]").click()
     assert page.evaluate("window.printed === true")
-    assert errors == [] and not [m for m in console if VIOLATION in m], console
+    assert errors == [] and _violations(console) == []
     context.close()
 
 
 def test_an_injected_inline_script_does_not_run(browser, site):
     base, _ = site
-    context, page, _outside, errors = _page(browser)
-    console = _console(page)
-    page.goto(f"{base}/test/injected", wait_until="networkidle")
+    context, page, console, errors = _open(browser, f"{base}/test/injected")
     assert page.evaluate("window.nonced === true")  # the app's own script ran
     assert page.locator("#out").inner_text() == "untouched"
     assert page.evaluate("window.injected === undefined && window.handler === undefined")
-    assert len([m for m in console if VIOLATION in m]) >= 2, console  # both were refused
+    assert len(_violations(console)) >= 2, console  # both were refused
     assert errors == []
     context.close()
 
 
 def test_a_script_injected_into_a_map_does_not_run_and_the_map_still_works(browser, site):
     base, _ = site
-    context, page, _outside, errors = _page(browser)
-    console = _console(page)
-    page.goto(f"{base}/test/injected-map", wait_until="networkidle")
+    context, page, console, errors = _open(browser, f"{base}/test/injected-map")
     page.locator(".leaflet-container").wait_for(timeout=20000)
     assert page.locator("path.bk-place").count() == 1
     assert page.evaluate("window.injected === undefined")
-    assert [m for m in console if VIOLATION in m], console
+    assert _violations(console), console
     assert errors == []
     context.close()
