@@ -7,8 +7,8 @@
   authenticate with a bearer token instead of cookies, so they need none.
 - Headers: a Content-Security-Policy (see :mod:`.csp`) that allows scripts
   only from the app itself or inline with this response's nonce, styles from
-  the app (plus inline), images from the OpenStreetMap tile servers, ``nosniff``, ``frame-ancestors 'self'``,
-  a strict referrer policy.
+  the app (plus inline), images from the OpenStreetMap tile servers;
+  ``nosniff``, ``frame-ancestors 'self'``, a strict referrer policy.
 - Rate limits (per client address, sliding window): logins and writes. The
   counters are rows of the ``rate_hits`` table, so every gunicorn worker sees
   the same count and a recycled worker forgets nothing; rows older than the
