@@ -7,6 +7,7 @@ import pytest
 from test_web_editing import API_PLACE, _auth, login, setup  # noqa: F401
 
 from buurtkaart.cli import main
+from buurtkaart.importers.hsds import hsds_id
 
 SECRET = "Verborgen Buurthuis"
 GONE_ACTIVITY = "Gesloten Praatgroep"
@@ -74,6 +75,8 @@ def test_archived_records_answer_404_on_every_public_path(client, archived):
     for svc in services:
         assert client.get(f"/api/hsds/services/{svc['id']}").status_code == 200
     assert {s["name"] for s in services} == {MARK}
+    for uid in (auid, archived["at_place"]["uid"]):
+        assert client.get(f"/api/hsds/services/{hsds_id(uid)}").status_code == 404
 
 
 @pytest.mark.parametrize("fmt", ["geojson", "csv", "hsds"])
