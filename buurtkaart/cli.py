@@ -284,60 +284,6 @@ def coverage_cmd(mode, minutes, method, by, fmt, out, **kwargs):
         click.echo(text, nl=False)
 
 
-# ---------------------------------------------------------------- accounts
-@main.group("users")
-def users_() -> None:
-    """Manage the accounts of editors and admins."""
-
-
-@users_.command("create")
-@click.argument("email")
-@click.option("--admin", "role", flag_value="admin", help="Create an admin (everything).")
-@click.option("--editor", "role", flag_value="editor", default=True,
-              help="Create an editor of one organisation (default).")
-@click.option("--organisation", "organisation_uid", metavar="UID",
-              help="The editor's organisation (its uid).")
-@click.option("--password-stdin", is_flag=True,
-              help="Read the password from standard input instead of prompting.")
-@domain_errors
-def users_create(email, role, organisation_uid, password_stdin):
-    """Create an account; the password is asked for (never given on the command line)."""
-    from . import accounts
-
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    u = accounts.create_user(_db(), email, password, role=role,
-                             organisation_uid=organisation_uid)
-    click.echo(f"created {u['role']} {u['email']}")
-
-
-@users_.command("list")
-def users_list():
-    """List accounts with their role and organisation."""
-    from . import accounts
-
-    for u in accounts.users(_db()):
-        state = "" if u["active"] else " (disabled)"
-        click.echo(f"{u['email']}\t{u['role']}\t{u['organisation_name'] or '-'}{state}")
-
-
-@users_.command("token")
-@click.argument("email")
-@click.option("--name", default="", help="What the token is for.")
-@domain_errors
-def users_token(email, name):
-    """Create an API token for writes; it is shown once."""
-    from . import accounts
-
-    db = _db()
-    row = db.execute("SELECT id FROM users WHERE email = ?", [email]).fetchone()
-    if not row:
-        raise click.ClickException(f"no account for {email}")
-    click.echo(accounts.create_token(db, row[0], name=name))
-
-
 # ---------------------------------------------------------------- backup
 @main.command("backup")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
@@ -373,6 +319,10 @@ def info():
     for k, v in store.counts(db).items():
         click.echo(f"{k}: {v}")
 
+
+from .cli_users import users_  # noqa: E402  (uses domain_errors and _db from above)
+
+main.add_command(users_)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -196,8 +196,11 @@ def _paths() -> dict:
         uid = _path_param("uid", {"type": "string", "format": "uuid"})
         paths[f"/api/{coll}"]["post"] = _write(f"Create a {entity}", status="201")
         paths[f"/api/{coll}/by-uid/{{uid}}"] = {
-            "get": {"summary": f"The editable {entity} record (archived ones included)",
+            "get": {"summary": f"The editable {entity} record; an archived one (or an activity "
+                               "at an archived place) only with the token of an account that "
+                               "may edit it, else 404",
                     "tags": ["editing"], "parameters": [uid],
+                    "security": [{}, {"bearerAuth": []}],
                     "responses": {"200": _RECORD, "404": _ERROR}},
             "patch": _write(f"Change fields of a {entity}", params=[uid]),
         }
@@ -220,7 +223,10 @@ def document() -> dict:
         "paths": _paths(),
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
-                                               "description": "`buurtkaart users token EMAIL`"}},
+                                               "description": "`buurtkaart users token EMAIL "
+                                                              "[--expires-days N]` (90 days by "
+                                                              "default); a revoked or expired "
+                                                              "token answers 401 saying so"}},
             "responses": {"Error": {"description": "An error", "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Error"}}}}},
             "schemas": {
