@@ -225,7 +225,8 @@ def test_thousands_dot_and_decimal_comma_in_one_column_read_one_way(tmp_path):
 
 @pytest.mark.parametrize("values, reason", [
     # 21.500,5 only reads with a decimal comma, 19,800.25 only with a decimal point
-    (("21.500,5", "19,800.25", "20000"), ["1.234,5 in row 2", "1,234.5 in row 3", "mixes decimal commas"]),
+    (("21.500,5", "19,800.25", "20000"),
+     ["1.234,5 in row 2", "1,234.5 in row 3", "mixes decimal commas"]),
     # nothing in the file says whether 1.523 is 1.523 or 1523
     (("1.523", "980", "2.045"), ["rows 2, 4", "23.1 or 23100"]),
 ])
