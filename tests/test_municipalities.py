@@ -73,6 +73,9 @@ def test_import_municipalities_assigns_merged_wijken_and_reports_them(flanders, 
     code = sorted(codes)[0]
     assert "Municipality Deinze (44083)" in client.get(f"/neighbourhoods/{code}").get_data(
         as_text=True)
+    listing = client.get(f"/neighbourhoods?municipality={DEINZE}").get_data(as_text=True)
+    assert f"{len(codes)} neighbourhoods in municipality {DEINZE}" in listing
+    assert listing.count("Deinze (44083)</a>") == len(codes)
 
     # neighbourhoods imported again later are assigned by the stored outlines too
     again = runner.invoke(main, ["import", "neighbourhoods",
