@@ -30,7 +30,7 @@ _HSDS_KEYS = {"services", "organizations", "locations", "service_at_locations"}
 
 def _unknown(path: Path, reason: str) -> ImportFailed:
     return ImportFailed([Problem(str(path), None, None,
-                                 f"{reason}; expected CSV (.csv), GeoJSON (.geojson) or "
+                                 f"{reason}; expected CSV (.csv, or .xlsx), GeoJSON (.geojson) or "
                                  "HSDS 3.0 JSON (.json), or say which with --format")])
 
 
@@ -54,7 +54,7 @@ def _detect_json(path: Path) -> str:
 def detect_format(path: str | Path) -> str:
     """The format of a places file: ``csv``, ``geojson`` or ``hsds``.
 
-    By extension (``.csv``/``.tsv``/``.txt`` CSV, ``.geojson`` GeoJSON), and
+    By extension (``.csv``/``.tsv``/``.txt``/``.xlsx``/``.zip`` CSV, ``.geojson`` GeoJSON), and
     for ``.json`` or an unknown extension by content: JSON with ``features``
     is GeoJSON, JSON with ``services``/``organizations`` (or a list of
     services) is HSDS, text whose header names a place or activity column is
@@ -67,7 +67,7 @@ def detect_format(path: str | Path) -> str:
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".tsv", ".txt"):
+    if suffix in (".csv", ".tsv", ".txt", ".xlsx", ".zip"):
         return "csv"
     if suffix == ".geojson":
         return "geojson"
@@ -155,7 +155,8 @@ def import_directory(db, path: str | Path, *, fmt: str | None = None) -> dict[st
     Returns
     -------
     dict
-        ``{"organisations": n, "places": n, "activities": n}`` written.
+        ``{"organisations": n, "places": n, "activities": n}`` written, and
+        ``"warnings"`` (encoding used, addresses completed, ...) when there are any.
     """
     from .. import store
 
@@ -172,5 +173,6 @@ def import_directory(db, path: str | Path, *, fmt: str | None = None) -> dict[st
                              [a["place_uid"]]).fetchone()
             if row:
                 a["organisation_uid"] = row[0]
-    return store.save_directory(db, organisations=d.organisations, places=d.places,
-                                activities=d.activities, file=str(path))
+    n = store.save_directory(db, organisations=d.organisations, places=d.places,
+                             activities=d.activities, file=str(path))
+    return {**n, "warnings": list(d.warnings)} if d.warnings else n

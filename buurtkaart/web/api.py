@@ -125,6 +125,12 @@ def indicator_values(db, indicator: str, year: int | None, *, param: str = "indi
              for c, v in zip(sel["code"], sel["value"])}, year, "; ".join(sources) or None)
 
 
+def indicator_notes(db, indicator: str, year: int | None) -> dict[str, str]:
+    """Code -> why the value of ``indicator`` in ``year`` is unknown (only noted ones)."""
+    frame = store.indicator_frame(db, indicator=indicator, year=year)
+    return {c: n for c, n in zip(frame["code"], frame["note"]) if n}
+
+
 #: Metres per degree of latitude; the tolerance of ``simplify`` is converted with it.
 METRES_PER_DEGREE = 111_320
 MAX_SIMPLIFY_METRES = 10_000
@@ -175,6 +181,8 @@ def neighbourhoods():
     page, total = _page(rows)
     feats = [neighbourhood_feature(n, value=values.get(n["code"]), indicator=a["indicator"],
                                    year=year) for n in page]
+    if a["indicator"]:
+        _add_notes(feats, indicator_notes(db, a["indicator"], year))
     extra = {"indicator": a["indicator"], "year": year, "source": source} if a["indicator"] else {}
     return geojson_response(collection(feats, matched=total, links=_links(total), **extra))
 
@@ -194,8 +202,26 @@ def neighbourhood(code: str):
     if indicator:
         values, year, _source = indicator_values(db, indicator, year)
         value = values.get(code)
-    return geojson_response(neighbourhood_feature(n, value=value, indicator=indicator,
-                                                  year=year))
+    feature = neighbourhood_feature(n, value=value, indicator=indicator, year=year)
+    if indicator:
+        _add_notes([feature], indicator_notes(db, indicator, year))
+    return geojson_response(feature)
+
+
+def _add_notes(features: list[dict], notes: dict[str, str]) -> None:
+    """``note``: why the value is unknown (e.g. confidential in the source), else null."""
+    for f in features:
+        f["properties"]["note"] = notes.get(f["properties"]["code"])
+
+
+@bp.route("/municipalities")
+def municipalities_api():
+    """Municipalities: NIS code, name (when outlines were imported), number of
+    neighbourhoods."""
+    from ..municipalities import municipalities
+
+    _only(())
+    return jsonify({"ok": True, "municipalities": municipalities(get_db())})
 
 
 @bp.route("/indicators")
@@ -241,7 +267,8 @@ def neighbourhood_indicators(code: str):
         out[ind] = {"label": indicator_label(ind), "unit": meta.unit if meta else None,
                     "values": [{"year": int(r.year),
                                 "value": None if r.value != r.value else float(r.value),
-                                "source": r.source} for r in g.itertuples(index=False)]}
+                                "source": r.source, "note": r.note}
+                               for r in g.itertuples(index=False)]}
     return jsonify({"ok": True, "code": code, "indicators": out})
 
 

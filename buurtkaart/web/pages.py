@@ -423,8 +423,11 @@ def neighbourhood_detail(code: str):
     frame = store.indicator_frame(db, code=code)
     table: dict[str, dict[int, float]] = {}
     sources: dict[str, set] = {}
+    notes: dict[str, dict[int, str]] = {}  # why a value is unknown
     for r in frame.itertuples(index=False):
         table.setdefault(r.indicator, {})[int(r.year)] = r.value
+        if r.note:
+            notes.setdefault(r.indicator, {})[int(r.year)] = r.note
         if r.source:
             sources.setdefault(r.indicator, set()).add(r.source)
     years = sorted({int(y) for y in frame["year"]}) if not frame.empty else []
@@ -437,6 +440,7 @@ def neighbourhood_detail(code: str):
     typ_row = typ.loc[code] if code in typ.index else None
     return render_template("neighbourhood.html", n=n, table=table, years=years,
                            sources={k: "; ".join(sorted(v)) for k, v in sources.items()},
+                           notes=notes,
                            places=places, label=indicator_label, INDICATORS=INDICATORS,
                            trends=trend(frame, code), need=need_row, need_attrs=idx.attrs,
                            need_formula=NEED_INDEX_FORMULA, typ=typ_row,
