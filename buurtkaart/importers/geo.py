@@ -30,6 +30,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from ..errors import ImportFailed, Problem
+from . import TOO_DEEP
 
 __all__ = ["read_neighbourhoods", "municipality_from_code", "CODE_ALIASES", "NAME_ALIASES"]
 
@@ -60,6 +61,16 @@ def municipality_from_code(code: str | None) -> str | None:
         return None
     m = _MUNICIPALITY_PREFIX.match(code)
     return m.group(1) if m else None
+
+
+#: a code is part of the neighbourhood's URL (/neighbourhoods/<code>): letters of any
+#: script, digits, '-', '_', '.' and spaces inside; never '/', '?', '#', '%' or '\\',
+#: never a path segment such as '.' or '..'
+_URL_SAFE_CODE = re.compile(r"(?!\.{1,2}$)[\w.-](?:[\w. -]{0,98}[\w.-])?")
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
 def _pick(columns, given: str | None, aliases, what: str, file: str, *, required: bool) -> str | None:
@@ -115,6 +126,8 @@ def _geojson_declared_crs(path: Path) -> tuple[bool, str | None]:
             data = json.load(fh)
     except (OSError, ValueError):
         return False, None
+    except RecursionError:
+        raise ImportFailed([Problem(str(path), None, None, TOO_DEEP)]) from None
     if not isinstance(data, dict) or "crs" not in data:
         return False, None
     member = data["crs"]
@@ -210,6 +223,11 @@ def read_neighbourhoods(
         code = _as_code(code_raw)
         if code is None:
             problems.append(Problem(file, where, code_col, "code is empty"))
+        elif not _URL_SAFE_CODE.fullmatch(code):
+            problems.append(Problem(file, where, code_col,
+                                    f"code {_shown(code)} has characters that cannot be part of "
+                                    "its web address (use letters, digits, '-', '_' and '.'; "
+                                    "not '.' or '..' alone)"))
         elif code in seen:
             problems.append(Problem(file, where, code_col,
                                     f"code {code!r} already used by feature {seen[code]}"))

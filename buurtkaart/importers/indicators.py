@@ -24,8 +24,6 @@ read.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from pathlib import Path
 
@@ -33,6 +31,7 @@ import pandas as pd
 
 from ..errors import ImportFailed, Problem
 from ..indicators import aggregate_sectors, indicator_info
+from .csvtext import read_rows, sniff_delimiter
 
 __all__ = ["read_indicator_table", "read_lookup", "LEVELS", "CODE_COLUMNS", "YEAR_COLUMNS",
            "INDICATOR_COLUMNS", "VALUE_COLUMNS", "MISSING_VALUES"]
@@ -66,21 +65,9 @@ def _read(path: Path, file: str) -> tuple[list[str], list[tuple[int, list[str]]]
                                     "is not valid UTF-8; save the file as UTF-8")]) from None
     if not text.strip():
         raise ImportFailed([Problem(file, None, None, "is empty")])
-    first = text.splitlines()[0]
-    counts = {d: first.count(d) for d in (";", ",", "\t")}
-    delim = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-    try:
-        header = [h.strip() for h in next(reader)]
-        rows = []
-        start = reader.line_num + 1
-        for cells in reader:
-            rows.append((start, cells))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise ImportFailed([Problem(file, f"row {reader.line_num}", None,
-                                    f"is not valid CSV: {exc}")]) from None
-    return header, rows, delim
+    delim = sniff_delimiter(text, ";,\t")
+    rows = read_rows(text, delim, file)
+    return [h.strip() for h in rows[0][1]], rows[1:], delim
 
 
 def _find(header: list[str], names) -> int | None:

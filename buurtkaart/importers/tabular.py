@@ -19,13 +19,12 @@ same records.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from pathlib import Path
 from typing import Any
 
 from ..errors import ImportFailed, Problem
+from . import load_json
+from .csvtext import read_rows, sniff_delimiter
 from ..records import (Directory, validate_activity, validate_organisation,
                        validate_place)
 
@@ -223,11 +222,8 @@ def read_csv(path: str | Path) -> Directory:
     text = _read_text(path, file)
     if not text.strip():
         raise ImportFailed([Problem(file, None, None, "is empty")])
-    first = text.splitlines()[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    reader.fieldnames = header
+    rows = read_rows(text, sniff_delimiter(text, ",;"), file)
+    header = [h.strip() for h in rows[0][1]]
     unknown = [h for h in header if h not in CSV_COLUMNS]
     if unknown:
         raise ImportFailed([Problem(file, "row 1", h, f"unknown column (known columns: "
@@ -237,13 +233,16 @@ def read_csv(path: str | Path) -> Directory:
         raise ImportFailed([Problem(file, "row 1", None,
                                     "needs a place_name or an activity_name column")])
     out = _Reader(file)
-    for row in reader:
-        where = f"row {reader.line_num}"
-        if None in row:
-            out.problem(where, None, f"has {len(header) + len(row[None])} values but the header "
+    for line, cells in rows[1:]:
+        where = f"row {line}"
+        if len(cells) > len(header):
+            out.problem(where, None, f"has {len(cells)} values but the header "
                                      f"has {len(header)} columns")
             continue
-        cols = {k: (v if not _blank(v) else None) for k, v in row.items()}
+        if not cells:
+            continue
+        cols = {k: (v if not _blank(v) else None)
+                for k, v in zip(header, cells + [None] * (len(header) - len(cells)))}
         if all(v is None for v in cols.values()):
             continue
         has_place = any(cols.get(k) is not None for k in _PLACE_KEYS + ("place_uid",))
@@ -258,11 +257,7 @@ def read_geojson(path: str | Path) -> Directory:
     """Read places (Point features) and mobile activities (null geometry) from GeoJSON."""
     path = Path(path)
     file = str(path)
-    try:
-        data = json.loads(_read_text(path, file))
-    except json.JSONDecodeError as exc:
-        raise ImportFailed([Problem(file, f"line {exc.lineno}", None,
-                                    f"is not valid JSON: {exc.msg}")]) from None
+    data = load_json(_read_text(path, file), file)
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise ImportFailed([Problem(file, None, "type", "expected a GeoJSON FeatureCollection")])
     crs = data.get("crs")

@@ -21,9 +21,13 @@ from ..taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAME
                         WORKING_MODELS)
 from .api import indicator_values
 from .db import get_db
+from .params import int_arg
 
 bp = Blueprint("pages", __name__)
 PAGE_SIZE = 50
+MAX_PAGE = 10**9
+MAX_ID = 2**63 - 1  # SQLite's largest INTEGER
+MAX_SUGGESTIONS = 20
 
 
 @bp.app_context_processor
@@ -46,10 +50,7 @@ def _filter(extra=()) -> Filter:
 
 
 def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
-        raise InvalidParameter("page", f"expected a page number from 1, got {raw!r}")
-    return int(raw)
+    return int_arg("page", lo=1, hi=MAX_PAGE, default=1)
 
 
 @bp.route("/")
@@ -69,13 +70,7 @@ def _map_choice(db):
     names = [c["indicator"] for c in catalogue]
     indicator = request.args.get("indicator") or ("population" if "population" in names
                                                   else (names[0] if names else None))
-    year = request.args.get("year")
-    if year not in (None, ""):
-        if not (year.isascii() and year.isdigit()):
-            raise InvalidParameter("year", f"expected a year, got {year!r}")
-        year = int(year)
-    else:
-        year = None
+    year = int_arg("year", lo=1900, hi=2100)
     mode = request.args.get("mode") or "walk"
     network.profile(mode)
     minutes = request.args.get("minutes") or "10"
@@ -85,10 +80,8 @@ def _map_choice(db):
         raise InvalidParameter("minutes", f"expected a number, got {minutes!r}") from None
     if not 1 <= minutes <= 120:
         raise InvalidParameter("minutes", "must be between 1 and 120")
-    for name in ("isochrone", "best"):
-        raw = request.args.get(name)
-        if raw not in (None, "") and not (raw.isascii() and raw.isdigit()):
-            raise InvalidParameter(name, f"expected a whole number, got {raw!r}")
+    int_arg("isochrone", lo=1, hi=MAX_ID)
+    int_arg("best", lo=1, hi=MAX_SUGGESTIONS)
     return catalogue, indicator, year, mode, minutes
 
 
@@ -143,13 +136,13 @@ def map_page():
 def _access_layers(db, filt, mode, minutes):
     """Isochrone and best-location layers asked for in the query."""
     layers = []
-    iso = request.args.get("isochrone")
-    best = request.args.get("best")
+    iso = int_arg("isochrone", lo=1, hi=MAX_ID)
+    best = int_arg("best", lo=1, hi=MAX_SUGGESTIONS)
     if not iso and not best:
         return layers
     ctx = access.context(db, mode, cache_dir=current_app.config.get("CACHE_DIR"))
     if iso:
-        place = store.place(db, int(iso))
+        place = store.place(db, iso)
         node, dist, ok = network.snap(ctx.graph, place["lon"], place["lat"],
                                       max_distance_m=access.SNAP_METRES)
         if not ok[0]:
@@ -160,7 +153,7 @@ def _access_layers(db, filt, mode, minutes):
                                                  f"{ctx.profile.label}"))
     if best:
         picks = access.suggest_locations(db, filt, mode=mode, minutes=minutes,
-                                         k=min(int(best), 20),
+                                         k=best,
                                          cache_dir=current_app.config.get("CACHE_DIR"))
         layers.append(maps.suggestion_layer(
             list(zip(picks["lon"], picks["lat"], picks["rank"], picks["residents_newly_covered"])),
