@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from ..errors import ImportFailed, Problem
 
-__all__ = ["read_rows", "sniff_delimiter"]
+__all__ = ["read_rows", "sniff_delimiter", "neutralise_formula", "restore_formula"]
 
 
 def sniff_delimiter(text: str, candidates: str = ";,") -> str:
@@ -56,3 +57,23 @@ def _unterminated(text: str, delimiter: str) -> bool:
     except csv.Error as exc:
         return "unexpected end of data" in str(exc)
     return False
+
+
+# A text cell a spreadsheet would run as a formula (OWASP, "CSV Injection"): it starts with
+# = + - @, a tab or a carriage return, possibly after quotes this escaping added before.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+
+
+def neutralise_formula(text: str) -> str:
+    """``text`` with a leading ``'`` when a spreadsheet would read it as a formula.
+
+    Only for text cells: numbers are written as numbers (``-3.5`` stays usable).
+    :func:`restore_formula` undoes it exactly, also for text that already started with
+    quotes.
+    """
+    return "'" + text if _FORMULA.match(text) else text
+
+
+def restore_formula(cell: str) -> str:
+    """The text :func:`neutralise_formula` was given (a cell without its added quote)."""
+    return cell[1:] if cell.startswith("'") and _FORMULA.match(cell, 1) else cell

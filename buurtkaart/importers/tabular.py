@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import ImportFailed, Problem
 from . import load_json
-from .csvtext import read_rows, sniff_delimiter
+from .csvtext import read_rows, restore_formula, sniff_delimiter
 from ..records import (Directory, validate_activity, validate_organisation,
                        validate_place)
 
@@ -241,7 +241,7 @@ def read_csv(path: str | Path) -> Directory:
             continue
         if not cells:
             continue
-        cols = {k: (v if not _blank(v) else None)
+        cols = {k: (restore_formula(v) if not _blank(v) else None)
                 for k, v in zip(header, cells + [None] * (len(header) - len(cells)))}
         if all(v is None for v in cols.values()):
             continue
