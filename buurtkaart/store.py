@@ -684,45 +684,23 @@ def backup(db: sqlite_utils.Database, out: str | os.PathLike) -> Path:
 
 
 def check_database_file(path: str | os.PathLike) -> int:
-    """Check that ``path`` is an intact buurtkaart database; return its schema version."""
-    from .errors import BuurtkaartError
+    """Check that ``path`` is a buurtkaart database this version may restore (intact, the
+    exact schema of its migrations, no broken references); return its schema version.
+    See :mod:`buurtkaart.restoring`."""
+    from .restoring import check_backup
 
-    path = Path(path)
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            ok = conn.execute("PRAGMA integrity_check").fetchone()[0]
-            names = [r[0] for r in conn.execute(
-                "SELECT name FROM _sqlite_migrations WHERE migration_set = 'buurtkaart'")]
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        msg = f"{path} is not a buurtkaart database: {exc}"
-        raise BuurtkaartError(msg) from None
-    if ok != "ok":
-        msg = f"{path} is damaged: {ok}"
-        raise BuurtkaartError(msg)
-    known = [m.name for m in migrations._migrations]
-    unknown = [n for n in names if n not in known]
-    if not names or unknown:
-        msg = (f"{path} is not a buurtkaart database this version understands "
-               f"(migrations {unknown or 'none'})")
-        raise BuurtkaartError(msg)
-    return len(names)
+    return check_backup(path)
 
 
 def restore(source: str | os.PathLike, db: sqlite_utils.Database) -> int:
     """Replace the contents of ``db`` by the backup at ``source``, then migrate.
 
-    The backup is checked first (integrity, known schema); a bad file leaves
-    ``db`` untouched. Returns the schema version after migrating.
+    The backup is checked first (:func:`check_database_file`); a refused file
+    leaves ``db`` untouched. Returns the schema version after migrating.
     """
-    check_database_file(source)
-    src = sqlite3.connect(f"file:{Path(source)}?mode=ro", uri=True)
-    try:
-        src.backup(db.conn)
-    finally:
-        src.close()
+    from .restoring import restore_backup
+
+    restore_backup(source, db.conn)
     db.conn.execute("PRAGMA foreign_keys=ON")
     if migrations.pending(db):
         migrations.apply(db)
