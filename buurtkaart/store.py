@@ -212,6 +212,14 @@ def m003_data_version(db: sqlite_utils.Database) -> None:
                        "lower(hex(randomblob(8))) WHERE id = 1; END")
 
 
+@migrations()
+def m004_directory_indexes(db: sqlite_utils.Database) -> None:
+    """Indexes for paging large directories: lists in name order, places by neighbourhood."""
+    db.execute("CREATE INDEX places_name ON places(name)")
+    db.execute("CREATE INDEX activities_name ON activities(name)")
+    db.execute("CREATE INDEX places_neighbourhood ON places(neighbourhood_code)")
+
+
 def data_version(db: sqlite_utils.Database) -> str:
     """Changes whenever any place, activity, neighbourhood or indicator changes."""
     return db.execute("SELECT token FROM data_version WHERE id = 1").fetchone()[0]
@@ -423,13 +431,15 @@ def _place_row(r: dict) -> dict:
     return r
 
 
-def _activity_rows(db: sqlite_utils.Database, where: str = "", params: list | None = None) -> list[dict]:
+def _activity_rows(db: sqlite_utils.Database, where: str = "", params: list | None = None,
+                   *, limit: int | None = None, offset: int = 0) -> list[dict]:
     rows = [dict(r) for r in db.query(
         "SELECT a.*, o.name AS organisation_name, o.uid AS organisation_uid, "
         "p.uid AS place_uid, p.name AS place_name "
         "FROM activities a LEFT JOIN organisations o ON o.id = a.organisation_id "
-        "LEFT JOIN places p ON p.id = a.place_id " + where + " ORDER BY a.name, a.id",
-        params or [])]
+        "LEFT JOIN places p ON p.id = a.place_id " + where + " ORDER BY a.name, a.id"
+        + ("" if limit is None else " LIMIT ? OFFSET ?"),
+        (params or []) + ([] if limit is None else [limit, offset]))]
     if not rows:
         return rows
     by_id = {r["id"]: r for r in rows}
@@ -466,37 +476,11 @@ def places(db: sqlite_utils.Database, filt: Filter | None = None, *,
     filter says anything about activities, else all of them).
 
     Archived places and activities are left out unless ``include_archived``.
+    The whole list: pages use :func:`buurtkaart.listing.place_page`.
     """
-    filt = filt or Filter()
-    sql = _PLACE_SELECT
-    where, params = ([] if include_archived else ["p.archived_at IS NULL"]), []
-    if filt.bbox:
-        minx, miny, maxx, maxy = filt.bbox
-        where.append("p.id IN (SELECT id FROM places_rtree WHERE min_lon <= ? AND max_lon >= ? "
-                     "AND min_lat <= ? AND max_lat >= ?)")
-        params += [maxx, minx, maxy, miny]
-    if filt.kinds:
-        where.append(f"p.kind IN ({','.join('?' * len(filt.kinds))})")
-        params += list(filt.kinds)
-    if filt.municipality:
-        where.append("n.municipality_code = ?")
-        params.append(filt.municipality)
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    rows = {r["id"]: _place_row(r) for r in db.query(sql + " ORDER BY p.name, p.id", params)}
-    if not rows:
-        return []
-    for a in _activity_rows(db, "WHERE a.place_id IS NOT NULL"
-                            + ("" if include_archived else " AND a.archived_at IS NULL")):
-        if a["place_id"] in rows:
-            rows[a["place_id"]]["activities"].append(a)
-    out = []
-    for p in rows.values():
-        if filt.matches_place(p):
-            if filt.activity_conditions():
-                p["activities"] = [a for a in p["activities"] if filt.matches_activity(a, p)]
-            out.append(p)
-    return out
+    from .listing import iter_places
+
+    return list(iter_places(db, filt, include_archived=include_archived))
 
 
 def place(db: sqlite_utils.Database, place_id: int) -> dict:
@@ -512,22 +496,11 @@ def place(db: sqlite_utils.Database, place_id: int) -> dict:
 
 def activities(db: sqlite_utils.Database, filt: Filter | None = None, *,
                include_archived: bool = False) -> list[dict]:
-    """Activities matching ``filt`` (mobile ones included), each with its place."""
-    filt = filt or Filter()
-    place_by_id = {p["id"]: p for p in places(db, Filter(), include_archived=include_archived)}
-    out = []
-    for a in _activity_rows(db, "" if include_archived else "WHERE a.archived_at IS NULL"):
-        p = place_by_id.get(a["place_id"])
-        a["place"] = {k: v for k, v in p.items() if k != "activities"} if p else None
-        if a["place_id"] is not None and p is None:
-            continue  # its place is archived
-        if p is not None and not filt.matches_place({**p, "activities": [a]}):
-            continue
-        if p is None and (filt.bbox or filt.kinds or filt.municipality):
-            continue  # a mobile activity is nowhere in particular
-        if filt.matches_activity(a, p):
-            out.append(a)
-    return out
+    """Activities matching ``filt`` (mobile ones included), each with its place.
+    The whole list: pages use :func:`buurtkaart.listing.activity_page`."""
+    from .listing import iter_activities
+
+    return list(iter_activities(db, filt, include_archived=include_archived))
 
 
 def _sqlite_int(v) -> bool:

@@ -10,7 +10,7 @@ import math
 
 from flask import Blueprint, jsonify, request, url_for
 
-from .. import store
+from .. import listing, store
 from ..errors import InvalidParameter, NotFound
 from ..filters import Filter
 from .db import get_db
@@ -28,17 +28,21 @@ def _params() -> dict[str, list[str]]:
     return request.args.to_dict(flat=False)
 
 
+def _paging() -> tuple[int, int]:
+    """``limit`` and ``offset`` (validated)."""
+    return (int_arg("limit", lo=1, hi=MAX_LIMIT, default=DEFAULT_LIMIT),
+            int_arg("offset", lo=0, hi=10**9, default=0))
+
+
 def _page(items: list) -> tuple[list, int]:
-    """The slice of ``items`` asked for by ``limit`` and ``offset`` (validated)."""
-    limit = int_arg("limit", lo=1, hi=MAX_LIMIT, default=DEFAULT_LIMIT)
-    offset = int_arg("offset", lo=0, hi=10**9, default=0)
+    """The slice of ``items`` asked for by ``limit`` and ``offset``."""
+    limit, offset = _paging()
     return items[offset:offset + limit], len(items)
 
 
 def _links(total: int) -> list[dict]:
     """OGC-API-style ``next``/``prev`` links for a paged collection."""
-    limit = int_arg("limit", lo=1, hi=MAX_LIMIT, default=DEFAULT_LIMIT)
-    offset = int_arg("offset", lo=0, hi=10**9, default=0)
+    limit, offset = _paging()
     args = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "offset"}
     links = []
     if offset + limit < total:
@@ -62,7 +66,8 @@ def geojson_response(body: dict):
 def places():
     """Places matching every Filter parameter, as Point features with their activities."""
     filt = Filter.from_params(_params(), allowed_extra=PAGING)
-    page, total = _page(store.places(get_db(), filt))
+    limit, offset = _paging()
+    page, total = listing.place_page(get_db(), filt, limit=limit, offset=offset)
     return geojson_response(collection([place_feature(p) for p in page], matched=total,
                                        filter=filt.to_params(), links=_links(total)))
 
@@ -82,7 +87,8 @@ def place(place_id: int):
 def activities():
     """Activities matching every Filter parameter; mobile ones have a null geometry."""
     filt = Filter.from_params(_params(), allowed_extra=PAGING)
-    page, total = _page(store.activities(get_db(), filt))
+    limit, offset = _paging()
+    page, total = listing.activity_page(get_db(), filt, limit=limit, offset=offset)
     return geojson_response(collection([activity_feature(a) for a in page], matched=total,
                                        filter=filt.to_params(), links=_links(total)))
 

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import pandas as pd
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from .. import access, coverage, maps, network, store, traveltime
+from .. import access, coverage, listing, maps, network, store, traveltime
 from ..editing import is_stale
 from ..errors import InvalidParameter, NotFound
 from ..filters import FILTER_PARAMETERS, Filter
@@ -130,7 +130,8 @@ def map_page():
                            year=year, mode=mode, minutes=minutes, profiles=network.PROFILES,
                            has_network=access.registered_network(db) is not None,
                            frame_url=url_for("pages.map_frame") + ("?" + query if query else ""),
-                           count=len(store.places(db, filt)), label=indicator_label)
+                           count=listing.place_page(db, filt, limit=0)[1],
+                           label=indicator_label)
 
 
 def _access_layers(db, filt, mode, minutes):
@@ -259,13 +260,14 @@ def place_list():
     db = get_db()
     near = _near(db, filt)
     if near is None:
-        rows, minutes = store.places(db, filt), {}
+        shown, total = listing.place_page(db, filt, limit=PAGE_SIZE,
+                                          offset=(page - 1) * PAGE_SIZE)
+        minutes = {}
     else:
-        rows = [p for p, _m in near]
+        shown, total = [p for p, _m in near][(page - 1) * PAGE_SIZE: page * PAGE_SIZE], len(near)
         minutes = {p["id"]: m for p, m in near}
-    shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-    return render_template("places.html", places=shown, total=len(rows), page=page,
-                           pages=max(1, -(-len(rows) // PAGE_SIZE)), filt=filt,
+    return render_template("places.html", places=shown, total=total, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), filt=filt,
                            minutes=minutes, near=near is not None, profiles=network.PROFILES,
                            has_network=access.registered_network(db) is not None,
                            query={k: v for k, v in request.args.items() if k != "page"})
@@ -330,10 +332,10 @@ def place_map_frame(place_id: int):
 def activity_list():
     filt = _filter(extra=("page",))
     page = _page_number()
-    rows = store.activities(get_db(), filt)
-    shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-    return render_template("activities.html", activities=shown, total=len(rows), page=page,
-                           pages=max(1, -(-len(rows) // PAGE_SIZE)), filt=filt,
+    shown, total = listing.activity_page(get_db(), filt, limit=PAGE_SIZE,
+                                         offset=(page - 1) * PAGE_SIZE)
+    return render_template("activities.html", activities=shown, total=total, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), filt=filt,
                            query={k: v for k, v in request.args.items() if k != "page"})
 
 
@@ -405,11 +407,12 @@ def _neighbourhood_access(db, n: dict, filt: Filter, mode: str, minutes: float):
 @bp.route("/neighbourhoods/<code>")
 def neighbourhood_detail(code: str):
     db = get_db()
-    filt = _filter(extra=("mode", "minutes"))
+    filt = _filter(extra=("mode", "minutes", "page"))
     _, _, _, mode, minutes = _map_choice(db)
+    page = _page_number()
     n = store.neighbourhood(db, code)
     reach, nearest, reach_error = _neighbourhood_access(db, n, filt, mode, minutes)
-    mobile = [a for a in store.activities(db, filt.without_area()) if a["place"] is None]
+    mobile = list(listing.iter_activities(db, filt.without_area(), mobile_only=True))
     frame = store.indicator_frame(db, code=code)
     table: dict[str, dict[int, float]] = {}
     sources: dict[str, set] = {}
@@ -418,7 +421,8 @@ def neighbourhood_detail(code: str):
         if r.source:
             sources.setdefault(r.indicator, set()).add(r.source)
     years = sorted({int(y) for y in frame["year"]}) if not frame.empty else []
-    places = [p for p in store.places(db) if p.get("neighbourhood_code") == code]
+    places, places_total = listing.place_page(db, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+                                              neighbourhood=code)
     municipality = n.get("municipality_code")
     region = store.indicator_frame(db)
     idx = need_index(region, codes=[h["code"] for h in store.neighbourhoods(db)])
@@ -427,7 +431,11 @@ def neighbourhood_detail(code: str):
     typ_row = typ.loc[code] if code in typ.index else None
     return render_template("neighbourhood.html", n=n, table=table, years=years,
                            sources={k: "; ".join(sorted(v)) for k, v in sources.items()},
-                           places=places, label=indicator_label, INDICATORS=INDICATORS,
+                           places=places, places_total=places_total, page=page,
+                           pages=max(1, -(-places_total // PAGE_SIZE)),
+                           query={**{k: v for k, v in request.args.items() if k != "page"},
+                                  "code": code},
+                           label=indicator_label, INDICATORS=INDICATORS,
                            trends=trend(frame, code), need=need_row, need_attrs=idx.attrs,
                            need_formula=NEED_INDEX_FORMULA, typ=typ_row,
                            typ_classes=TYPOLOGY_CLASSES, typ_attrs=typ.attrs,
