@@ -59,7 +59,8 @@ def _place_where(filt: Filter, include_archived: bool, neighbourhood: str | None
 
 def _activity_prefilter(filt: Filter, include_archived: bool) -> tuple[list[str], list]:
     """Conditions one activity must meet for :meth:`Filter.matches_activity` to hold, as
-    far as SQL can say exactly (childcare, wheelchair, language and times are left to it)."""
+    far as SQL can say exactly (childcare, wheelchair and times are left to it); with
+    only these, a place matches exactly when one of its activities meets them all."""
     cond, params = [], []
     for name in ("walk_in", "children_welcome", "no_internet"):
         want = getattr(filt, name)
@@ -72,14 +73,18 @@ def _activity_prefilter(filt: Filter, include_archived: bool) -> tuple[list[str]
         cond.append("a.id IN (SELECT activity_id FROM activity_models WHERE model IN "
                     f"({','.join('?' * len(filt.models))}))")
         params += list(filt.models)
+    if filt.language:
+        cond.append("EXISTS (SELECT 1 FROM json_each(a.languages) WHERE value = ?)")
+        params.append(filt.language)
     if cond and not include_archived:
         cond.append("a.archived_at IS NULL")
     return cond, params
 
 
 def _sql_decides(filt: Filter) -> bool:
-    """Can SQL alone decide whether a place matches ``filt``?"""
-    return not (filt.activity_conditions() or not filt.window.is_unbounded() or filt.q)
+    """Can SQL alone decide whether a place matches ``filt`` (see :func:`_activity_prefilter`)?"""
+    return (filt.window.is_unbounded() and not filt.q and filt.childcare is None
+            and filt.wheelchair is None)
 
 
 def _with_activities(db, rows: list[dict], include_archived: bool) -> list[dict]:
@@ -145,7 +150,7 @@ def place_page(db: sqlite_utils.Database, filt: Filter | None = None, *, limit: 
     total = db.execute("SELECT count(*) FROM places p" + where, params).fetchone()[0]
     rows = [dict(r) for r in db.query(_PLACE_SELECT + where + " ORDER BY p.name, p.id "
                                       "LIMIT ? OFFSET ?", [*params, limit, offset])]
-    return _with_activities(db, rows, False), total
+    return list(_refine(filt, _with_activities(db, rows, False))), total
 
 
 def place_choices(db: sqlite_utils.Database) -> list[dict]:
@@ -218,8 +223,8 @@ def activity_page(db: sqlite_utils.Database, filt: Filter | None = None, *, limi
 
     filt = filt or Filter()
     if filt.is_empty():
-        live = ("WHERE a.archived_at IS NULL AND (a.place_id IS NULL OR a.place_id IN "
-                "(SELECT id FROM places WHERE archived_at IS NULL))")
+        live = ("WHERE a.archived_at IS NULL AND NOT EXISTS (SELECT 1 FROM places ap "
+                "WHERE ap.id = a.place_id AND ap.archived_at IS NOT NULL)")
         total = db.execute("SELECT count(*) FROM activities a " + live).fetchone()[0]
         rows = _activity_rows(db, live, limit=limit, offset=offset)
         places = _place_of(db, {a["place_id"] for a in rows if a["place_id"] is not None},
