@@ -25,12 +25,14 @@ read.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import ImportFailed, Problem
 from ..indicators import aggregate_sectors, indicator_info
+from ..limits import limit, refusal
 from .csvtext import read_rows, sniff_delimiter
 
 __all__ = ["read_indicator_table", "read_lookup", "LEVELS", "CODE_COLUMNS", "YEAR_COLUMNS",
@@ -66,8 +68,16 @@ def _read(path: Path, file: str) -> tuple[list[str], list[tuple[int, list[str]]]
     if not text.strip():
         raise ImportFailed([Problem(file, None, None, "is empty")])
     delim = sniff_delimiter(text, ";,\t")
+    n_columns = len(read_rows(text.split("\n", 1)[0], delim, file)[0][1])
+    if n_columns > limit("columns"):  # before parsing the rest (or checking each name)
+        raise ImportFailed([Problem(file, "row 1", None,
+                                    refusal("columns", f"has {n_columns:,} columns"))])
     rows = read_rows(text, delim, file)
     return [h.strip() for h in rows[0][1]], rows[1:], delim
+
+
+_YEAR = re.compile(r"[0-9]{4}")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def _find(header: list[str], names) -> int | None:
@@ -85,6 +95,8 @@ def _number(text: str, delim: str) -> float | None:
         return None
     if delim != "," and "," in t:
         t = t.replace(".", "").replace(",", ".")
+    if not _NUMBER.fullmatch(t):  # float() would also take 1_000 and full-width digits
+        raise ValueError
     v = float(t)
     if not math.isfinite(v):
         raise ValueError
@@ -197,6 +209,8 @@ def read_indicator_table(path: str | Path, *, level: str = "neighbourhood",
             problems.append(Problem(file, where, header[ci], "code is empty"))
         raw_year = row[yi].strip()
         try:
+            if not _YEAR.fullmatch(raw_year):  # int() would take 2_020 and full-width digits
+                raise ValueError
             year = int(raw_year)
             if not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
                 raise ValueError

@@ -239,7 +239,7 @@ def import_file():
             upload.save(os.fspath(path))
             db = get_db()
             try:
-                done = _run_import(db, kind, path, shown)
+                done = _run_import(db, kind, path, shown).replace(str(path), shown)
             except ImportFailed as exc:
                 problems = [str(p).replace(str(path), shown) for p in exc.problems]
         status = 400 if problems else 200
