@@ -106,24 +106,20 @@ def test_a_control_character_in_a_neighbourhood_name_is_refused(tmp_path):
     assert "U+001B" in problem.reason
 
 
-@pytest.mark.parametrize("year", ["2_020", "２０２０", "+2020", " 2020.0"])
-def test_years_must_be_written_with_four_ascii_digits(tmp_path, year):
+@pytest.mark.parametrize(("year", "value", "where", "field"), [
+    ("2_020", "12", "row 3", "year"), ("２０２０", "12", "row 3", "year"),
+    ("+2020", "12", "row 3", "year"), (" 2020.0", "12", "row 3", "year"),
+    ("2020", "1_000", "row 3", "population"), ("2020", "１２", "row 3", "population"),
+    ("2020", "0x10", "row 3", "population"),
+])
+def test_years_and_values_must_be_written_with_ascii_digits(tmp_path, year, value, where,
+                                                           field):
     path = tmp_path / "ind.csv"
-    path.write_text(f"code;year;population\nA;2019;10\nA;{year};12\n", encoding="utf-8")
+    path.write_text(f"code;year;population\nA;2019;10\nA;{year};{value}\n", encoding="utf-8")
     with pytest.raises(ImportFailed) as info:
         read_indicator_table(path)
     [problem] = info.value.problems
-    assert (problem.where, problem.field) == ("row 3", "year")
-
-
-@pytest.mark.parametrize("value", ["1_000", "１２", "0x10"])
-def test_values_must_be_written_with_ascii_digits(tmp_path, value):
-    path = tmp_path / "ind.csv"
-    path.write_text(f"code;year;population\nA;2020;{value}\n", encoding="utf-8")
-    with pytest.raises(ImportFailed) as info:
-        read_indicator_table(path)
-    [problem] = info.value.problems
-    assert (problem.where, problem.field) == ("row 2", "population")
+    assert (problem.where, problem.field) == (where, field)
 
 
 # ------------------------------------------------------------------ coordinates and their CRS

@@ -38,27 +38,17 @@ def test_nan_coordinates_name_their_feature(tmp_path):
     assert "not a number" in problem.reason
 
 
-def test_a_10_mb_name_is_called_too_long_naming_the_feature(tmp_path):
+@pytest.mark.parametrize("length", [10_000_000, 5000])  # GDAL cannot read / reads it
+def test_a_long_name_is_called_too_long_naming_the_feature(tmp_path, length):
     path = tmp_path / "long.geojson"
-    _hoods(path, {"code": "B", "name": "x" * 10_000_000},
+    _hoods(path, {"code": "B", "name": "x" * length},
            [[3.72, 51.04], [3.73, 51.04], [3.73, 51.05], [3.72, 51.04]])
     with pytest.raises(ImportFailed) as info:
         read_neighbourhoods(path)
-    text = str(info.value)
-    assert "Too many characters in number" not in text
+    assert "Too many characters in number" not in str(info.value)
     [problem] = info.value.problems
     assert (problem.where, problem.field) == ("feature 2", "name")
-    assert "10,000,000 characters" in problem.reason and "too long" in problem.reason
-
-
-def test_a_long_name_that_gdal_reads_is_refused_too(tmp_path):
-    path = tmp_path / "long.geojson"
-    _hoods(path, {"code": "B", "name": "y" * 5000},
-           [[3.72, 51.04], [3.73, 51.04], [3.73, 51.05], [3.72, 51.04]])
-    with pytest.raises(ImportFailed) as info:
-        read_neighbourhoods(path)
-    [problem] = info.value.problems
-    assert (problem.where, problem.field) == ("feature 2", "name")
+    assert f"{length:,}" in problem.reason and "long" in problem.reason
 
 
 def test_an_unclosed_quote_is_named_where_it_opens(db, tmp_path):
