@@ -17,6 +17,7 @@ lists, for exports and analysis) are built on the same iterators.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import sqlite_utils
 
@@ -81,10 +82,16 @@ def _activity_prefilter(filt: Filter, include_archived: bool) -> tuple[list[str]
     return cond, params
 
 
+#: the Filter fields SQL decides exactly (:func:`_place_where`, :func:`_activity_prefilter`)
+_SQL_FIELDS = ("kinds", "bbox", "municipality", "models", "free", "walk_in",
+               "children_welcome", "no_internet", "language")
+
+
 def _sql_decides(filt: Filter) -> bool:
-    """Can SQL alone decide whether a place matches ``filt`` (see :func:`_activity_prefilter`)?"""
-    return (filt.window.is_unbounded() and not filt.q and filt.childcare is None
-            and filt.wheelchair is None)
+    """Can SQL alone decide whether a place matches ``filt``? Only when every condition is
+    one of :data:`_SQL_FIELDS` (times, words, childcare and wheelchair are Python's)."""
+    blank = Filter()
+    return replace(filt, **{f: getattr(blank, f) for f in _SQL_FIELDS}) == blank
 
 
 def _with_activities(db, rows: list[dict], include_archived: bool) -> list[dict]:
