@@ -90,7 +90,7 @@ def test_a_backup_with_foreign_key_violations_is_refused(runner, live, good_back
     ("CREATE TABLE notes (x)", "table 'notes'"),
     ("ALTER TABLE users ADD COLUMN is_root INTEGER", "column 'is_root'"),
     ("CREATE VIEW everyone AS SELECT * FROM users", "view 'everyone'"),
-    ("CREATE INDEX places_name ON places(name)", "index 'places_name'"),
+    ("CREATE INDEX places_city ON places(city)", "index 'places_city'"),
     ("DROP INDEX audit_entity", "index 'audit_entity'"),
     ("DROP TRIGGER places_update_version", "trigger 'places_update_version'"),
 ])
