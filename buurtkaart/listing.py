@@ -31,8 +31,6 @@ CHUNK = 2000
 
 def _place_where(filt: Filter, include_archived: bool, neighbourhood: str | None = None
                  ) -> tuple[str, list]:
-    from .store import _PLACE_SELECT  # noqa: F401 (the joins the conditions assume)
-
     where, params = ([] if include_archived else ["p.archived_at IS NULL"]), []
     if filt.bbox:
         minx, miny, maxx, maxy = filt.bbox

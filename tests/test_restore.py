@@ -132,7 +132,8 @@ def test_a_backup_with_another_page_size_restores(live, good_backup, tmp_path):
     assert sqlite3.connect(small).execute("PRAGMA page_size").fetchone()[0] == 1024
     live.execute("DELETE FROM activities")
     store.restore(small, live)
-    assert _dump(live) == before
+    # VACUUM may list the schema in another order; the same statements either way
+    assert sorted(_dump(live)) == sorted(before)
     assert store.counts(live)["activities"] == 1
 
 
