@@ -40,8 +40,8 @@ from .filters import Filter
 from .hours_text import hours_text, session_text
 from .i18n import gettext as _
 from .i18n import N_, current_locale, language_name, ngettext
-from .taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAMES_EN,
-                       WORKING_MODELS, wheelchair_text)
+from .taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WORKING_MODELS,
+                       wheelchair_text)
 
 __all__ = [
     "build_map", "place_map", "describe_filter", "address", "category_label",
@@ -195,10 +195,8 @@ def describe_filter(filt: Filter, municipality_name: Callable[[str], str] | None
             out.append(label if want else _("not %(condition)s", condition=label))
     if filt.language:
         out.append(_("language: %(language)s", language=language_name(filt.language)))
-    w = filt.window
-    if not w.is_unbounded():
-        day = _(WEEKDAY_NAMES_EN[w.weekday]) if w.weekday is not None else _("any day")
-        out.append(_("open %(day)s %(start)s–%(end)s", day=day, start=w.start, end=w.end))
+    if filt.span is not None:
+        out.append(filt.span.describe())
     if filt.municipality:
         name = municipality_name(filt.municipality) if municipality_name else filt.municipality
         out.append(_("municipality %(name)s", name=name))

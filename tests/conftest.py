@@ -8,7 +8,10 @@ import pytest
 
 from buurtkaart import create_app, store
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# ../shared/data beside the checkout (or beside the folder of worktrees holding it)
+SHARED_DATA = next((p / "shared" / "data" for p in Path(__file__).resolve().parents[1:4]
+                    if (p / "shared" / "data").is_dir()),
+                   Path(__file__).resolve().parents[2] / "shared" / "data")
 
 
 def shared_file(name: str) -> Path:
@@ -48,9 +51,14 @@ def db(db_path):
     database.conn.close()
 
 
+#: The moment every test app takes for "now" (a Tuesday; the coming Monday is the
+#: first of its month): answers never depend on the day the tests run.
+FIXED_NOW = "2026-12-01T10:00:00+01:00"
+
+
 @pytest.fixture
 def app(db_path):
-    return create_app({"DATABASE": str(db_path), "TESTING": True})
+    return create_app({"DATABASE": str(db_path), "TESTING": True, "NOW": FIXED_NOW})
 
 
 @pytest.fixture

@@ -239,15 +239,23 @@ def test_with_children_says_what_it_matches_and_matches_what_is_shown(client, di
 
 
 def test_municipality_names_replace_codes_where_known(client, directory, db):
-    from buurtkaart import store
+    import geopandas as gpd
+    import shapely
 
-    store.save_municipality_names(db, {"44021": "Gent"}, source="test")
+    from buurtkaart import municipalities
+
+    municipalities.save_municipalities(db, gpd.GeoDataFrame(
+        {"code": ["44021"], "name": ["Gent"]}, geometry=[shapely.box(3.6, 51.0, 3.8, 51.1)],
+        crs=4326), source="test")
     text = _visible(client.get("/neighbourhoods"))
-    assert "Gent" in text and "11001" in text  # 11001 has no name stored
-    assert "2 neighbourhoods in Gent" in _visible(client.get("/neighbourhoods?municipality=44021"))
-    assert "Municipality Gent" in _visible(client.get("/neighbourhoods/4402101"))
-    assert "places that are: municipality Gent" in _visible(
+    assert "Gent (44021)" in text and "11001" in text  # 11001 has no name stored
+    assert "2 neighbourhoods in Gent (44021)" in _visible(
+        client.get("/neighbourhoods?municipality=44021"))
+    assert "Municipality Gent (44021)" in _visible(client.get("/neighbourhoods/4402101"))
+    assert "places that are: municipality Gent (44021)" in _visible(
         client.get("/places?municipality=44021"))
+    assert "2 wijken in Gent (44021)" in _visible(
+        client.get("/neighbourhoods?municipality=44021&lang=nl"))
 
 
 def test_an_openstreetmap_id_becomes_a_link(client, db):

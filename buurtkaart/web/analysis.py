@@ -17,8 +17,10 @@ from ..errors import InvalidParameter
 from ..filters import Filter
 from ..records import parse_models
 from .api import geojson_response, indicator_values
-from .db import get_db
+from .db import get_db, now
 from .geojson import _clean_number, collection, coverage_collection
+from .params import int_arg
+from .public import live_place
 
 bp = Blueprint("analysis", __name__, url_prefix="/api")
 
@@ -57,7 +59,7 @@ def _cache_dir():
 
 def _filter(extra=()) -> Filter:
     return Filter.from_params(request.args.to_dict(flat=False),
-                              allowed_extra=(*ACCESS_PARAMS, *extra))
+                              allowed_extra=(*ACCESS_PARAMS, *extra), now=now)
 
 
 @bp.route("/coverage")
@@ -75,8 +77,10 @@ def coverage_api():
                                                               cov["municipality_code"])))
         rows = [{k: _clean_number(v) if k != "municipality_code" else v for k, v in r.items()}
                 for r in agg.to_dict("records")]
-        return jsonify({"ok": True, "municipalities": rows})
-    return geojson_response(coverage_collection(db, cov, report))
+        return jsonify({"ok": True, "municipalities": rows, "time": filt.time_json()})
+    body = coverage_collection(db, cov, report)
+    body["time"] = filt.time_json()
+    return geojson_response(body)
 
 
 @bp.route("/isochrone")
@@ -84,11 +88,11 @@ def isochrone():
     for name in request.args:
         if name not in ("place", "mode", "minutes"):
             raise InvalidParameter(name, "unknown parameter (known: place, mode, minutes)")
-    raw = request.args.get("place", "")
-    if not (raw.isascii() and raw.isdigit()):
-        raise InvalidParameter("place", f"expected a place id, got {raw!r}")
+    place_id = int_arg("place", lo=1, hi=2**63 - 1)
+    if place_id is None:
+        raise InvalidParameter("place", "is required: the id of a place")
     db = get_db()
-    place = store.place(db, int(raw))
+    place = live_place(db, place_id)
     minutes = _float(request.args, "minutes", 10, 1, 120)
     ctx = access.context(db, _mode(request.args), cache_dir=_cache_dir())
     node, dist, ok = network.snap(ctx.graph, place["lon"], place["lat"],
@@ -114,7 +118,7 @@ def finder():
     if lon is None or lat is None:
         raise InvalidParameter("lon" if lon is None else "lat", "is required")
     minutes = _float(request.args, "minutes", 30, 1, 120)
-    limit = int(_float(request.args, "limit", 20, 1, 200))
+    limit = int_arg("limit", lo=1, hi=200, default=20)
     mode = _mode(request.args)
     from .geojson import place_feature
 
@@ -125,7 +129,8 @@ def finder():
         f = place_feature(place)
         f["properties"]["minutes"] = mins
         feats.append(f)
-    return geojson_response(collection(feats, origin=[lon, lat], mode=mode, minutes=minutes))
+    return geojson_response(collection(feats, origin=[lon, lat], mode=mode, minutes=minutes,
+                                       time=filt.time_json()))
 
 
 def _need(db, name: str, year) -> pd.Series:
@@ -145,7 +150,7 @@ def ranking():
     db = get_db()
     minutes = _float(request.args, "minutes", 10, 1, 120)
     need_name = request.args.get("need") or "population"
-    year = int(_float(request.args, "year", 0, 1900, 2100)) if request.args.get("year") else None
+    year = int_arg("year", lo=1900, hi=2100)
     need = _need(db, need_name, year)
     cov, report = access.run_coverage(db, filt, mode=_mode(request.args), minutes=minutes,
                                       method=_method(request.args), cache_dir=_cache_dir())
@@ -186,7 +191,7 @@ def scenario():
     if not isinstance(filt_params, dict):
         raise InvalidParameter("filter", "expected an object of filter parameters")
     filt = Filter.from_params({k: str(v) if not isinstance(v, list) else v
-                               for k, v in filt_params.items()})
+                               for k, v in filt_params.items()}, now=now)
     proposed = body.get("add") or []
     if not isinstance(proposed, list):
         raise InvalidParameter("add", "expected a list of proposed places")
@@ -244,7 +249,7 @@ def scenario():
 @bp.route("/best-locations")
 def best_locations():
     filt = _filter(extra=("k",))
-    k = int(_float(request.args, "k", 3, 1, 20))
+    k = int_arg("k", lo=1, hi=20, default=3)
     minutes = _float(request.args, "minutes", 10, 1, 120)
     db = get_db()
     mode = _mode(request.args)

@@ -16,6 +16,7 @@ from ..errors import InvalidParameter
 from ..filters import FILTER_PARAMETERS, Filter
 from ..i18n import gettext as _
 from ..taxonomy import THRESHOLDS
+from .db import now
 
 __all__ = ["page_args", "page_filter", "partial_filter", "explain", "invalid_page"]
 
@@ -38,7 +39,8 @@ def page_args(extra=()) -> MultiDict:
 
 def page_filter(extra=()) -> Filter:
     """The :class:`Filter` of this page's query (unknown parameters ignored)."""
-    return Filter.from_params(page_args(extra).to_dict(flat=False), allowed_extra=extra)
+    return Filter.from_params(page_args(extra).to_dict(flat=False), allowed_extra=extra,
+                              now=now)
 
 
 def partial_filter(extra=()) -> Filter:
@@ -46,7 +48,7 @@ def partial_filter(extra=()) -> Filter:
     params = page_args(extra).to_dict(flat=False)
     for _attempt in range(len(params) + 1):
         try:
-            return Filter.from_params(params, allowed_extra=extra)
+            return Filter.from_params(params, allowed_extra=extra, now=now)
         except InvalidParameter as exc:
             params.pop(exc.name, None)
     return Filter()
@@ -79,6 +81,9 @@ def explain(exc: InvalidParameter) -> str:
                   "list."),
         "year": _("There are no figures for the year “%(value)s”. Choose a year from the "
                   "list."),
+        "date": _("“%(value)s” is not a date we can use. Write a date like 2026-04-06."),
+        "when": _("We do not know the moment “%(value)s”. Choose now, this evening or this "
+                  "weekend."),
         "indicator": _("We do not know the map layer “%(value)s”. Choose one from the list."),
     }
     if name in messages:
