@@ -25,6 +25,7 @@ from contextvars import ContextVar
 from pathlib import Path
 
 __all__ = ["TRANSLATIONS_DIR", "DEFAULT_LOCALE", "N_", "gettext", "ngettext", "activate",
+           "deactivate",
            "current_locale", "available_locales", "compile_catalogues", "language_name",
            "locale_name"]
 
@@ -47,6 +48,12 @@ def N_(message: str) -> str:
 def activate(translations: _gettext.NullTranslations, locale: str):
     """Make ``translations`` (for ``locale``) the active ones in this context."""
     return _active.set((translations, locale))
+
+
+def deactivate() -> None:
+    """Back to the English source text (after a request: code that runs later in the same
+    thread, such as the command line or a test, never speaks the last page's language)."""
+    _active.set(None)
 
 
 def current_locale() -> str:

@@ -291,3 +291,13 @@ def test_the_api_answers_in_english_whatever_the_page_language(browser, director
         assert labels["population"] == "population (bevolking)"
     resp = browser.get("/api/places?lang=nl")
     assert resp.status_code == 400 and "lang=" not in resp.headers.get("Set-Cookie", "")
+
+
+def test_a_page_leaves_no_language_behind(client):
+    """After a Dutch page, code in the same thread (the command line, the next test)
+    speaks the English source text again."""
+    from buurtkaart import i18n
+
+    assert client.get("/places?lang=nl").status_code == 200
+    assert i18n.current_locale() == "en"
+    assert i18n.gettext("Open now") == "Open now"

@@ -79,6 +79,10 @@ def init_app(app: Flask) -> None:
         else:
             i18n.activate(get_translations(), page_language())
 
+    @app.teardown_request
+    def _deactivate(_exc=None):
+        i18n.deactivate()
+
     @app.after_request
     def _remember(resp):
         chosen = _normal(request.args.get(LANG_PARAMETER))
