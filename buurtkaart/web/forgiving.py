@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import g, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from ..errors import InvalidParameter
@@ -54,8 +54,10 @@ def partial_filter(extra=()) -> Filter:
     return Filter()
 
 
-def _typed(name: str) -> str:
-    return ", ".join(v for v in request.args.getlist(name) if v) or ""
+def _typed(name: str, longest: int = 40) -> str:
+    """What was typed for ``name``; a very long value shortened (never echoed whole)."""
+    typed = ", ".join(v for v in request.args.getlist(name) if v) or ""
+    return typed if len(typed) <= longest else typed[:longest - 1] + "…"
 
 
 def explain(exc: InvalidParameter) -> str:
@@ -84,6 +86,8 @@ def explain(exc: InvalidParameter) -> str:
         "date": _("“%(value)s” is not a date we can use. Write a date like 2026-04-06."),
         "when": _("We do not know the moment “%(value)s”. Choose now, this evening or this "
                   "weekend."),
+        "best": _("“%(value)s” is not a number of suggested places from 1 to 20."),
+        "isochrone": _("We do not know the place “%(value)s” to draw travel times from."),
         "indicator": _("We do not know the map layer “%(value)s”. Choose one from the list."),
     }
     if name in messages:
@@ -94,6 +98,8 @@ def explain(exc: InvalidParameter) -> str:
 def invalid_page(exc: InvalidParameter, endpoint: str | None):
     """The friendly 400 page: what is wrong, and the form again with what was typed."""
     form_endpoint = FILTER_FORM_PAGES.get(endpoint or "")
+    if _typed(exc.name) != _typed(exc.name, longest=10**9):
+        g.rejected_parameter = exc.name  # too long to show: the language switch leaves it out
     return render_template("invalid.html", message=explain(exc), parameter=exc.name,
                            filt=partial_filter(extra=("page", "lon", "lat", "mode", "minutes",
                                                       "indicator", "year", "need", "best",

@@ -12,7 +12,7 @@ from gettext import NullTranslations
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_babel import Babel, get_locale, get_translations
 
 from .. import i18n
@@ -54,7 +54,9 @@ def _language_links() -> list[tuple[str, str, str, bool]]:
     current = page_language()
     links = []
     for code in _supported():
-        args = [(k, v) for k, v in request.args.items(multi=True) if k != LANG_PARAMETER]
+        # on the "check your search" page, without a value too long to show
+        skip = {LANG_PARAMETER, g.get("rejected_parameter")}
+        args = [(k, v) for k, v in request.args.items(multi=True) if k not in skip]
         args.append((LANG_PARAMETER, code))
         url = request.script_root + request.path + "?" + urlencode(args)
         links.append((code, i18n.locale_name(code), url, code == current))
