@@ -141,7 +141,10 @@ def user_for_token(db: sqlite_utils.Database, token: str) -> dict | None:
                      "WHERE t.token_hash = ? AND u.active = 1", [_token_hash(token or "")]).fetchone()
     if not row:
         return None
-    db.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", [_now(), row[0]])
+    # bookkeeping only: skipped when the database is busy, so a read never fails on it
+    from .concurrency import try_write
+
+    try_write(db, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", [_now(), row[0]])
     return user(db, row[1])
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import sqlite_utils
 
 from . import store
+from .concurrency import writing
 from .accounts import PermissionDenied, can_edit
 from .errors import ImportFailed, InvalidParameter, NotFound, Problem
 from .hours import format_sessions
@@ -131,7 +132,7 @@ def save(db: sqlite_utils.Database, account: dict, entity: str, data: dict, *,
     if before:
         _require(db, account, entity, before)
     _require(db, account, entity, record)
-    with db.atomic():
+    with writing(db):
         _write(db, entity, record)
         after = snapshot(db, entity, record["uid"])
         _log(db, account, "update" if before else "create", entity, record["uid"], before, after)
@@ -144,7 +145,7 @@ def _set_archived(db, account, entity, uid, value: str | None, action: str) -> d
         raise NotFound(f"no {entity} with uid {uid!r}")
     _require(db, account, entity, before)
     table = _entity(entity)[0]
-    with db.atomic():
+    with writing(db):
         db.execute(f"UPDATE {table} SET archived_at = ? WHERE uid = ?", [value, uid])
         after = snapshot(db, entity, uid)
         _log(db, account, action, entity, uid, before, after)
@@ -177,7 +178,7 @@ def undo(db: sqlite_utils.Database, account: dict, audit_id: int) -> dict | None
     current = snapshot(db, entity, uid)
     if current is not None:
         _require(db, account, entity, current)
-    with db.atomic():
+    with writing(db):
         if before_json is None:  # undoing a creation: archive what was created
             table = _entity(entity)[0]
             db.execute(f"UPDATE {table} SET archived_at = ? WHERE uid = ?", [_now(), uid])
