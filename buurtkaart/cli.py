@@ -43,6 +43,37 @@ def main() -> None:
 
 
 # ---------------------------------------------------------------- import
+def _cli_import_lock(db, kind: str, file, wait: float):
+    import getpass
+
+    from .concurrency import import_lock
+
+    return import_lock(db, kind=kind, file=str(file), user=f"{getpass.getuser()} (command line)",
+                       wait=wait)
+
+
+def _import_options(fn):
+    fn = click.option("--overwrite-edits", is_flag=True,
+                      help="Take the file's value even for fields an editor changed after "
+                           "the last import of this source (default: keep the edit).")(fn)
+    return _wait_option(fn)
+
+
+def _wait_option(fn):
+    return click.option("--wait", type=click.FloatRange(0, 3600), default=0, show_default=True,
+                        metavar="SECONDS",
+                        help="How long to wait for another running import to finish.")(fn)
+
+
+def _report(report, what: str, file) -> None:
+    for c in report.conflicts:
+        click.echo(f"conflict: {c}", err=True)
+    click.echo(f"imported {what} from {file}: {report.changed} records changed, "
+               f"{report.unchanged} unchanged, {len(report.conflicts)} edit conflicts "
+               + ("(file's values taken)" if any(not c.kept for c in report.conflicts)
+                  else "(edits kept)"))
+
+
 @main.group("import")
 def import_() -> None:
     """Import data into the database (each import is one transaction)."""
@@ -55,16 +86,19 @@ def import_() -> None:
 @click.option("--municipality-field",
               help="Column with the municipality code (default: derived from the code).")
 @click.option("--layer", help="Layer of a multi-layer GeoPackage.")
+@_wait_option
 @domain_errors
-def import_neighbourhoods(file, code_field, name_field, municipality_field, layer):
+def import_neighbourhoods(file, code_field, name_field, municipality_field, layer, wait):
     """Neighbourhood polygons from GeoPackage, Shapefile or GeoJSON (any CRS)."""
     from .importers.geo import read_neighbourhoods
 
-    frame, warnings = read_neighbourhoods(file, code_field=code_field, name_field=name_field,
-                                          municipality_field=municipality_field, layer=layer)
-    for w in warnings:
-        click.echo(f"warning: {w}", err=True)
-    n = store.save_neighbourhoods(_db(), frame, source=file.name)
+    db = _db()
+    with _cli_import_lock(db, "neighbourhoods import", file, wait):
+        frame, warnings = read_neighbourhoods(file, code_field=code_field, name_field=name_field,
+                                              municipality_field=municipality_field, layer=layer)
+        for w in warnings:
+            click.echo(f"warning: {w}", err=True)
+        n = store.save_neighbourhoods(db, frame, source=file.name)
     click.echo(f"imported {n} neighbourhoods from {file}")
 
 
@@ -75,14 +109,17 @@ def import_neighbourhoods(file, code_field, name_field, municipality_field, laye
 @click.option("--lookup", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="CSV with columns sector,code mapping sectors to neighbourhoods.")
 @click.option("--source", help="Source to record with the values (default: the file name).")
+@_wait_option
 @domain_errors
-def import_indicators(file, level, lookup, source):
+def import_indicators(file, level, lookup, source, wait):
     """Indicator values per neighbourhood (or sector) and year from CSV, long or wide."""
     from .importers.indicators import read_indicator_table
 
-    frame = read_indicator_table(file, level=level, lookup_path=lookup,
-                                 source=source or file.name)
-    n = store.save_indicators(_db(), frame, file=str(file))
+    db = _db()
+    with _cli_import_lock(db, "indicators import", file, wait):
+        frame = read_indicator_table(file, level=level, lookup_path=lookup,
+                                     source=source or file.name)
+        n = store.save_indicators(db, frame, file=str(file))
     click.echo(f"imported {n} indicator values from {file}")
 
 
@@ -90,30 +127,35 @@ def import_indicators(file, level, lookup, source):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["csv", "geojson", "hsds"]),
               help="Input format (default: from the file name and content).")
+@_import_options
 @domain_errors
-def import_places(file, fmt):
+def import_places(file, fmt, overwrite_edits, wait):
     """Places and activities from CSV, GeoJSON or Open Referral HSDS 3.0 JSON."""
     from .importers import import_directory
 
-    n = import_directory(_db(), file, fmt=fmt)
-    click.echo(f"imported {n['organisations']} organisations, {n['places']} places and "
-               f"{n['activities']} activities from {file}")
+    n = import_directory(_db(), file, fmt=fmt, overwrite_edits=overwrite_edits, wait=wait)
+    _report(n, f"{n['organisations']} organisations, {n['places']} places and "
+               f"{n['activities']} activities", file)
 
 
 @import_.command("osm")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_import_options
 @domain_errors
-def import_osm(file):
+def import_osm(file, overwrite_edits, wait):
     """Meeting places (community centres, libraries, ...) from an OSM PBF extract."""
+    from .import_run import run_import
     from .importers.osm import read_osm
 
-    directory = read_osm(file)
-    for w in directory.warnings:
-        click.echo(f"warning: {w}", err=True)
-    n = store.save_directory(_db(), organisations=directory.organisations,
-                             places=directory.places, activities=directory.activities,
-                             file=str(file))
-    click.echo(f"imported {n['places']} places from {file}")
+    def read(_db):
+        directory = read_osm(file)
+        for w in directory.warnings:
+            click.echo(f"warning: {w}", err=True)
+        return directory
+
+    n = run_import(_db(), read, source="osm", file=str(file), overwrite_edits=overwrite_edits,
+                   wait=wait)
+    _report(n, f"{n['places']} places", file)
 
 
 # ---------------------------------------------------------------- export

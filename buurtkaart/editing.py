@@ -31,6 +31,7 @@ __all__ = [
     "STALE_AFTER_DAYS",
     "ENTITIES",
     "snapshot",
+    "snapshots",
     "save",
     "archive",
     "restore",
@@ -70,6 +71,26 @@ def snapshot(db: sqlite_utils.Database, entity: str, uid: str) -> dict | None:
         rec["sessions"] = format_sessions(rec["sessions"])
     out = {f: rec.get(f) for f in fields}
     out["archived_at"] = rec.get("archived_at")
+    return out
+
+
+def snapshots(db: sqlite_utils.Database, entity: str, uids) -> dict[str, dict]:
+    """:func:`snapshot` of many records at once, by uid (those that exist)."""
+    table, fields, _ = _entity(entity)
+    uids = set(uids)
+    if len(uids) <= 50:
+        found = {uid: snapshot(db, entity, uid) for uid in uids}
+        return {uid: rec for uid, rec in found.items() if rec is not None}
+    if entity == "place":
+        recs = store.places(db, include_archived=True)
+    else:
+        recs = store.activities(db, include_archived=True)
+    out = {}
+    for rec in recs:
+        if rec["uid"] in uids:
+            if entity == "activity":
+                rec["sessions"] = format_sessions(rec["sessions"])
+            out[rec["uid"]] = {f: rec.get(f) for f in fields} | {"archived_at": rec["archived_at"]}
     return out
 
 
@@ -198,7 +219,9 @@ def history(db: sqlite_utils.Database, *, entity: str | None = None, uid: str | 
     With ``account``: only the entries that account may see, i.e. for an editor the
     changes to their own organisation's records (an admin sees everything).
     """
-    sql = ("SELECT l.*, u.email FROM audit_log l LEFT JOIN users u ON u.id = l.user_id")
+    sql = ("SELECT l.*, u.email, i.source AS import_source, i.file AS import_file "
+           "FROM audit_log l LEFT JOIN users u ON u.id = l.user_id "
+           "LEFT JOIN imports i ON i.id = l.import_id")
     where, params = [], []
     if entity:
         where.append("l.entity = ?")

@@ -215,6 +215,22 @@ def m003_data_version(db: sqlite_utils.Database) -> None:
                        "lower(hex(randomblob(8))) WHERE id = 1; END")
 
 
+@migrations()
+def m004_import_audit(db: sqlite_utils.Database) -> None:
+    """Imports are recorded (who, which file, when) and audited per changed record."""
+    db.execute("""CREATE TABLE imports (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        file TEXT NOT NULL,
+        user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        overwrite_edits INTEGER NOT NULL DEFAULT 0,
+        changed INTEGER, unchanged INTEGER, conflicts INTEGER
+    )""")
+    db.execute("ALTER TABLE audit_log ADD COLUMN import_id INTEGER REFERENCES imports(id)")
+
+
 def data_version(db: sqlite_utils.Database) -> str:
     """Changes whenever any place, activity, neighbourhood or indicator changes."""
     return db.execute("SELECT token FROM data_version WHERE id = 1").fetchone()[0]
