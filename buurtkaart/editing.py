@@ -140,20 +140,20 @@ def save(db: sqlite_utils.Database, account: dict, entity: str, data: dict, *,
     ``data`` holds importer-style fields; on update, fields not given keep
     their value. An editor's new records belong to their organisation.
     """
-    before = snapshot(db, entity, uid) if uid else None
-    if uid and before is None:
-        raise NotFound(f"no {entity} with uid {uid!r}")
-    record = {**(before or {}), **{k: v for k, v in data.items() if k != "uid"}}
-    if uid:
-        record["uid"] = uid
-    else:
-        record["uid"] = str(uuid.uuid4())
-        if account and account.get("role") == "editor":
-            record["organisation_uid"] = account.get("organisation_uid")
-    if before:
-        _require(db, account, entity, before)
-    _require(db, account, entity, record)
-    with writing(db):
+    with writing(db):  # read and write under one lock: no lost updates
+        before = snapshot(db, entity, uid) if uid else None
+        if uid and before is None:
+            raise NotFound(f"no {entity} with uid {uid!r}")
+        record = {**(before or {}), **{k: v for k, v in data.items() if k != "uid"}}
+        if uid:
+            record["uid"] = uid
+        else:
+            record["uid"] = str(uuid.uuid4())
+            if account and account.get("role") == "editor":
+                record["organisation_uid"] = account.get("organisation_uid")
+        if before:
+            _require(db, account, entity, before)
+        _require(db, account, entity, record)
         _write(db, entity, record)
         after = snapshot(db, entity, record["uid"])
         _log(db, account, "update" if before else "create", entity, record["uid"], before, after)
@@ -161,12 +161,12 @@ def save(db: sqlite_utils.Database, account: dict, entity: str, data: dict, *,
 
 
 def _set_archived(db, account, entity, uid, value: str | None, action: str) -> dict:
-    before = snapshot(db, entity, uid)
-    if before is None:
-        raise NotFound(f"no {entity} with uid {uid!r}")
-    _require(db, account, entity, before)
-    table = _entity(entity)[0]
     with writing(db):
+        before = snapshot(db, entity, uid)
+        if before is None:
+            raise NotFound(f"no {entity} with uid {uid!r}")
+        _require(db, account, entity, before)
+        table = _entity(entity)[0]
         db.execute(f"UPDATE {table} SET archived_at = ? WHERE uid = ?", [value, uid])
         after = snapshot(db, entity, uid)
         _log(db, account, action, entity, uid, before, after)
@@ -191,15 +191,15 @@ def mark_verified(db: sqlite_utils.Database, account: dict, entity: str, uid: st
 
 def undo(db: sqlite_utils.Database, account: dict, audit_id: int) -> dict | None:
     """Put back the record as it was before audit entry ``audit_id``."""
-    row = db.execute("SELECT entity, entity_uid, before, after FROM audit_log WHERE id = ?",
-                     [audit_id]).fetchone()
-    if not row:
-        raise NotFound(f"no change with id {audit_id}")
-    entity, uid, before_json, _after = row
-    current = snapshot(db, entity, uid)
-    if current is not None:
-        _require(db, account, entity, current)
     with writing(db):
+        row = db.execute("SELECT entity, entity_uid, before, after FROM audit_log WHERE id = ?",
+                         [audit_id]).fetchone()
+        if not row:
+            raise NotFound(f"no change with id {audit_id}")
+        entity, uid, before_json, _after = row
+        current = snapshot(db, entity, uid)
+        if current is not None:
+            _require(db, account, entity, current)
         if before_json is None:  # undoing a creation: archive what was created
             table = _entity(entity)[0]
             db.execute(f"UPDATE {table} SET archived_at = ? WHERE uid = ?", [_now(), uid])

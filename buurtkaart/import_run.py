@@ -71,7 +71,8 @@ class ImportReport(dict):
 
 @dataclass
 class _Plan:
-    version: str
+    #: the newest audit entry when preparing: edits after it may touch the same records
+    mark: int
     #: entity -> [(clean record to store, snapshot before or None, snapshot-form after)]
     writes: dict[str, list[tuple[dict, dict | None, dict]]] = field(default_factory=dict)
     unchanged: int = 0
@@ -103,7 +104,7 @@ def run_import(db: sqlite_utils.Database, read: Callable[[sqlite_utils.Database]
             plan = _prepare(db, directory, source, overwrite_edits)
             try:
                 with writing(db):
-                    if store.data_version(db) != plan.version:
+                    if _edited_since(db, plan.mark, directory):
                         raise _Stale
                     return _store(db, directory, plan, source=source, file=file,
                                   account=account, overwrite_edits=overwrite_edits)
@@ -116,6 +117,17 @@ def run_import(db: sqlite_utils.Database, read: Callable[[sqlite_utils.Database]
 
 
 # --------------------------------------------------------------------------- prepare
+def _edited_since(db, mark: int, d: Directory) -> bool:
+    """Did someone edit one of the file's records after the plan was made?
+
+    Every other writer of places and activities either audits (edits) or
+    holds the import lock (imports), so the audit log tells."""
+    touched = set(db.execute("SELECT entity, entity_uid FROM audit_log WHERE id > ?", [mark]))
+    return bool(touched) and any((entity, r["uid"]) in touched
+               for entity, key in _ENTITIES for r in getattr(d, key))
+
+
+
 def _form(entity: str, rec: dict) -> dict:
     """A validated record in :func:`editing.snapshot`'s form (what the audit log holds)."""
     fields = editing.ENTITIES[entity][1]
@@ -158,7 +170,7 @@ def _prepare(db, d: Directory, source: str, overwrite: bool) -> _Plan:
     if began:
         db.conn.execute("BEGIN")  # one consistent snapshot of everything read
     try:
-        plan = _Plan(store.data_version(db))
+        plan = _Plan(db.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()[0])
         for entity, key in _ENTITIES:
             records = getattr(d, key)
             current = editing.snapshots(db, entity, [r["uid"] for r in records])
