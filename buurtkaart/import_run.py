@@ -77,6 +77,10 @@ class _Plan:
     writes: dict[str, list[tuple[dict, dict | None, dict]]] = field(default_factory=dict)
     unchanged: int = 0
     conflicts: list[Conflict] = field(default_factory=list)
+    #: the neighbourhood code of each place to write
+    codes: list = field(default_factory=list)
+    #: audit rows (action, entity, uid, before JSON, after JSON), made before the write lock
+    audit: list[tuple] = field(default_factory=list)
 
 
 class _Stale(Exception):
@@ -187,6 +191,11 @@ def _prepare(db, d: Directory, source: str, overwrite: bool) -> _Plan:
                         continue
                     after["archived_at"] = before.get("archived_at")
                 writes.append((rec, before, after))
+                plan.audit.append(("update" if before else "create", entity, rec["uid"],
+                                   json.dumps(before, ensure_ascii=False) if before else None,
+                                   json.dumps(after, ensure_ascii=False)))
+        plan.codes = store.neighbourhood_codes(
+            db, [(rec["lon"], rec["lat"]) for rec, _, _ in plan.writes["place"]])
         return plan
     finally:
         if began:
@@ -221,15 +230,12 @@ def _store(db, d: Directory, plan: _Plan, *, source, file, account, overwrite_ed
     places = [rec for rec, _, _ in plan.writes["place"]]
     activities = [rec for rec, _, _ in plan.writes["activity"]]
     store.save_directory(db, organisations=d.organisations, places=places,
-                         activities=activities, file=file)
-    at = _now()
+                         activities=activities, file=file, codes=plan.codes)
+    at, user_id = _now(), account["id"] if account else None
     db.conn.executemany(
         "INSERT INTO audit_log (at, user_id, action, entity, entity_uid, before, after, "
         "import_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [[at, account["id"] if account else None, "update" if before else "create", entity,
-          rec["uid"], json.dumps(before, ensure_ascii=False) if before else None,
-          json.dumps(after, ensure_ascii=False), import_id]
-         for entity, _ in _ENTITIES for rec, before, after in plan.writes[entity]])
+        [(at, user_id, *row, import_id) for row in plan.audit])
     changed = len(places) + len(activities)
     db.execute("UPDATE imports SET finished_at = ?, changed = ?, unchanged = ?, conflicts = ? "
                "WHERE id = ?", [_now(), changed, plan.unchanged, len(plan.conflicts), import_id])

@@ -280,6 +280,7 @@ def save_directory(
     places: Iterable[dict] = (),
     activities: Iterable[dict] = (),
     file: str = "<input>",
+    codes: list[str | None] | None = None,
 ) -> dict[str, int]:
     """Insert or update validated records (see :mod:`buurtkaart.records`) by ``uid``.
 
@@ -290,10 +291,14 @@ def save_directory(
     neighbourhood of each place is found before the write lock is taken,
     and rows are written in bulk, so the lock is held briefly.
 
+    ``codes`` are the places' neighbourhood codes when the caller found them
+    already (:func:`neighbourhood_codes`).
+
     Returns the number of organisations, places and activities written.
     """
     organisations, places, activities = list(organisations), list(places), list(activities)
-    codes = neighbourhood_codes(db, [(p["lon"], p["lat"]) for p in places])
+    if codes is None:
+        codes = neighbourhood_codes(db, [(p["lon"], p["lat"]) for p in places])
     problems: list[Problem] = []
     with writing(db):
         org_ids = _upsert_many(db, "organisations", [
