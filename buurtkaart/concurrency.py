@@ -77,7 +77,8 @@ def database_path(db) -> Path | None:
 
 def _busy(db) -> DatabaseBusy:
     holder = running_import(database_path(db))
-    why = f"an import is running ({describe(holder)})" if holder else "another change is being saved"
+    why = (f"an import is running ({describe(holder)})" if holder
+           else "another change is being saved")
     retry = 30 if holder else 5
     return DatabaseBusy(f"The database is busy: {why}. Nothing was saved; please try again "
                         f"in {retry} seconds.", retry)

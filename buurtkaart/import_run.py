@@ -160,12 +160,16 @@ def _edited_fields(db, entity: str, uids: list[str], source: str) -> dict[str, s
                 "LEFT JOIN imports i ON i.id = l.import_id WHERE l.entity = ? AND "
                 f"l.entity_uid IN ({','.join('?' * len(chunk))}) ORDER BY l.id",
                 [entity, *chunk]):
-            if imp_source == source:
+            if imp_source is not None and imp_source != source:
+                continue  # another source's import: neither an edit nor this source's
+            b, a = json.loads(before) if before else None, json.loads(after) if after else {}
+            changed = {k for k in a if k != "archived_at" and not _same(a.get(k), (b or {}).get(k))}
+            if imp_source is None:  # a person's change
+                edited.setdefault(uid, set()).update(changed)
+            elif b is None:
                 edited.pop(uid, None)
-            elif imp_source is None and after:
-                b, a = json.loads(before) if before else {}, json.loads(after)
-                edited.setdefault(uid, set()).update(
-                    k for k in a if k != "archived_at" and not _same(a.get(k), b.get(k)))
+            else:  # this source's import wrote these fields; the ones it kept stay edited
+                edited.get(uid, set()).difference_update(changed)
     return edited
 
 

@@ -100,6 +100,11 @@ def test_the_web_import_page_keeps_edits_lists_conflicts_and_audits_changes(clie
     history = client.get("/admin/history").get_data(as_text=True)
     assert "by the csv import of aanbod.csv" in history
 
+    # the kept edits stay kept at the next import too
+    resp = _upload(client, renamed.replace("De Kring vzw", "De Kring (nieuw)"))
+    assert resp.status_code == 200 and "2 fields edited" in resp.get_data(as_text=True)
+    assert _record(client, "kring")["phone"] == "09 223 34 45"
+
     resp = _upload(client, renamed, overwrite_edits="1")
     assert resp.status_code == 200 and "the file&#39;s values taken" in resp.get_data(as_text=True)
     assert _record(client, "kring")["phone"] is None
