@@ -44,12 +44,9 @@ def main() -> None:
 
 # ---------------------------------------------------------------- import
 def _cli_import_lock(db, kind: str, file, wait: float):
-    import getpass
+    from .concurrency import command_line_user, import_lock
 
-    from .concurrency import import_lock
-
-    return import_lock(db, kind=kind, file=str(file), user=f"{getpass.getuser()} (command line)",
-                       wait=wait)
+    return import_lock(db, kind=kind, file=str(file), user=command_line_user(), wait=wait)
 
 
 def _import_options(fn):
@@ -68,10 +65,12 @@ def _wait_option(fn):
 def _report(report, what: str, file) -> None:
     for c in report.conflicts:
         click.echo(f"conflict: {c}", err=True)
+    conflicts = report.conflicts and (
+        f", {len(report.conflicts)} edit conflicts "
+        + ("(file's values taken)" if any(not c.kept for c in report.conflicts)
+           else "(edits kept)"))
     click.echo(f"imported {what} from {file}: {report.changed} records changed, "
-               f"{report.unchanged} unchanged, {len(report.conflicts)} edit conflicts "
-               + ("(file's values taken)" if any(not c.kept for c in report.conflicts)
-                  else "(edits kept)"))
+               f"{report.unchanged} unchanged{conflicts or ''}")
 
 
 @main.group("import")

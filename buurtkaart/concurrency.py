@@ -144,6 +144,13 @@ def _lock_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".import-lock")
 
 
+def command_line_user() -> str:
+    """How a lock record names someone importing from the command line."""
+    import getpass
+
+    return f"{getpass.getuser()} (command line)"
+
+
 def describe(holder: dict) -> str:
     """``places from aanbod.csv, started 2026-12-01T10:00:00+00:00 by a@b.be (pid 12 on host)``."""
     if not holder:

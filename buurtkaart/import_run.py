@@ -18,7 +18,6 @@ An import of places and activities (CSV, GeoJSON, HSDS, OpenStreetMap)
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 from . import editing, store
-from .concurrency import import_lock, writing
+from .concurrency import command_line_user, import_lock, writing
 from .errors import ImportFailed, Problem
 from .hours import format_sessions
 from .records import Directory
@@ -101,7 +100,7 @@ def run_import(db: sqlite_utils.Database, read: Callable[[sqlite_utils.Database]
     came after the last import of that source. ``wait`` is how long to wait
     for another import to finish.
     """
-    who = account["email"] if account else f"{getpass.getuser()} (command line)"
+    who = account["email"] if account else command_line_user()
     with import_lock(db, kind=f"{source} import", file=file, user=who, wait=wait):
         directory = read(db)
         for _attempt in range(3):
