@@ -127,8 +127,7 @@ def _edited_since(db, mark: int, d: Directory) -> bool:
     holds the import lock (imports), so the audit log tells."""
     touched = set(db.execute("SELECT entity, entity_uid FROM audit_log WHERE id > ?", [mark]))
     return bool(touched) and any((entity, r["uid"]) in touched
-               for entity, key in _ENTITIES for r in getattr(d, key))
-
+                                 for entity, key in _ENTITIES for r in getattr(d, key))
 
 
 def _form(entity: str, rec: dict) -> dict:
