@@ -50,7 +50,13 @@ def _hsds(**change):
     return json.dumps(data)
 
 
+CSV_TWO_PLACES = ("place_uid,place_name,kind,lon,lat\n"
+                  "kring,Buurthuis De Kring,community_house,3.725,51.054\n"
+                  "kring,Buurthuis De Kring,community_house,3.725,51.054\n")
+
 CASES = {
+    "csv places": ("aanbod.csv", CSV_TWO_PLACES,
+                   ["row 3, field 'place_uid'", "'kring'", "row 2"]),
     "csv activities": ("aanbod.csv", CSV_TWO_ACTIVITIES,
                        ["row 3, field 'activity_uid'", "'a1'", "row 2"]),
     "geojson places": ("aanbod.geojson", GEOJSON_TWO_PLACES,

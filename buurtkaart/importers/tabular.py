@@ -266,6 +266,10 @@ def read_csv(path: str | Path) -> Directory:
         has_place = any(cols.get(k) is not None for k in _PLACE_KEYS + ("place_uid",))
         has_activity = any(cols.get(k) is not None for k in ACTIVITY_COLUMNS)
         place_uid = out.place(cols, where, _PLACE_NAMES) if has_place else None
+        first = out.place_where.get(place_uid)
+        if has_place and not has_activity and first not in (None, where):
+            out.problem(where, "place_uid", f"place {place_uid!r} is also in {first}: a row "
+                                            "without an activity describes a place only once")
         if has_activity:
             out.activity(cols, where, place_uid, _ACTIVITY_NAMES)
     return out.result()
