@@ -7,6 +7,7 @@ exit with every problem on stderr.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
@@ -122,26 +123,58 @@ def import_indicators(file, level, lookup, source, wait):
     click.echo(f"imported {n} indicator values from {file}")
 
 
+def _fix_hours_option(fn):
+    return click.option("--fix-hours", is_flag=True,
+                        help="Accept the proposed correction of opening hours written as people "
+                             "write them ('Mo 7-18', 'ma-vr 9u-17u') and list each one.")(fn)
+
+
+@contextlib.contextmanager
+def _hour_fixes(accept: bool):
+    """Under ``--fix-hours``: take corrected opening hours, then list each correction
+    (where, name, original, corrected) once the import has succeeded."""
+    if not accept:
+        yield
+        return
+    from .hours_fix import accepting_fixes
+
+    with accepting_fixes() as fixes:
+        yield
+    seen = set()
+    for fix in fixes:
+        rec = fix.get("record") or {}
+        key = (rec.get("where"), rec.get("uid"), fix["original"])
+        if key in seen:
+            continue
+        seen.add(key)
+        click.echo(f"corrected opening hours: {rec.get('where') or rec.get('uid')} "
+                   f"({rec.get('name')}): {fix['original']!r} -> {fix['corrected']!r} "
+                   f"({'; '.join(fix['reasons'])})")
+
+
 @import_.command("places")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["csv", "geojson", "hsds"]),
               help="Input format (default: from the file name and content).")
+@_fix_hours_option
 @_import_options
 @domain_errors
-def import_places(file, fmt, overwrite_edits, wait):
+def import_places(file, fmt, fix_hours, overwrite_edits, wait):
     """Places and activities from CSV, GeoJSON or Open Referral HSDS 3.0 JSON."""
     from .importers import import_directory
 
-    n = import_directory(_db(), file, fmt=fmt, overwrite_edits=overwrite_edits, wait=wait)
+    with _hour_fixes(fix_hours):
+        n = import_directory(_db(), file, fmt=fmt, overwrite_edits=overwrite_edits, wait=wait)
     _report(n, f"{n['organisations']} organisations, {n['places']} places and "
                f"{n['activities']} activities", file)
 
 
 @import_.command("osm")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_fix_hours_option
 @_import_options
 @domain_errors
-def import_osm(file, overwrite_edits, wait):
+def import_osm(file, fix_hours, overwrite_edits, wait):
     """Meeting places (community centres, libraries, ...) from an OSM PBF extract."""
     from .import_run import run_import
     from .importers.osm import read_osm
@@ -152,8 +185,9 @@ def import_osm(file, overwrite_edits, wait):
             click.echo(f"warning: {w}", err=True)
         return directory
 
-    n = run_import(_db(), read, source="osm", file=str(file), overwrite_edits=overwrite_edits,
-                   wait=wait)
+    with _hour_fixes(fix_hours):
+        n = run_import(_db(), read, source="osm", file=str(file),
+                       overwrite_edits=overwrite_edits, wait=wait)
     _report(n, f"{n['places']} places", file)
 
 
@@ -230,12 +264,13 @@ def _filter_options(fn):
     return fn
 
 
-def _filter_from(kwargs):
+def _filter_from(kwargs, db=None):
     from .filters import Filter
+    from .when import reference_now
 
     params = {k[len("filter_"):]: v for k, v in kwargs.items()
               if k.startswith("filter_") and v is not None}
-    return Filter.from_params(params)
+    return Filter.from_params(params, now=(lambda: reference_now(db)) if db is not None else None)
 
 
 @main.command("coverage")
@@ -259,7 +294,10 @@ def coverage_cmd(mode, minutes, method, by, fmt, out, **kwargs):
     from .exporters import atomic_write
 
     db = _db()
-    cov, report = access.run_coverage(db, _filter_from(kwargs), mode=mode, minutes=minutes,
+    filt = _filter_from(kwargs, db)
+    if filt.span is not None:
+        _progress(f"time: {filt.span.describe()} ({filt.span.zone})")
+    cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
                                       method=method)
     if report["unsnapped_places"]:
         for p in report["unsnapped_places"]:
@@ -285,60 +323,6 @@ def coverage_cmd(mode, minutes, method, by, fmt, out, **kwargs):
         _progress(f"wrote {len(cov)} rows to {out}")
     else:
         click.echo(text, nl=False)
-
-
-# ---------------------------------------------------------------- accounts
-@main.group("users")
-def users_() -> None:
-    """Manage the accounts of editors and admins."""
-
-
-@users_.command("create")
-@click.argument("email")
-@click.option("--admin", "role", flag_value="admin", help="Create an admin (everything).")
-@click.option("--editor", "role", flag_value="editor", default=True,
-              help="Create an editor of one organisation (default).")
-@click.option("--organisation", "organisation_uid", metavar="UID",
-              help="The editor's organisation (its uid).")
-@click.option("--password-stdin", is_flag=True,
-              help="Read the password from standard input instead of prompting.")
-@domain_errors
-def users_create(email, role, organisation_uid, password_stdin):
-    """Create an account; the password is asked for (never given on the command line)."""
-    from . import accounts
-
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    u = accounts.create_user(_db(), email, password, role=role,
-                             organisation_uid=organisation_uid)
-    click.echo(f"created {u['role']} {u['email']}")
-
-
-@users_.command("list")
-def users_list():
-    """List accounts with their role and organisation."""
-    from . import accounts
-
-    for u in accounts.users(_db()):
-        state = "" if u["active"] else " (disabled)"
-        click.echo(f"{u['email']}\t{u['role']}\t{u['organisation_name'] or '-'}{state}")
-
-
-@users_.command("token")
-@click.argument("email")
-@click.option("--name", default="", help="What the token is for.")
-@domain_errors
-def users_token(email, name):
-    """Create an API token for writes; it is shown once."""
-    from . import accounts
-
-    db = _db()
-    row = db.execute("SELECT id FROM users WHERE email = ?", [email]).fetchone()
-    if not row:
-        raise click.ClickException(f"no account for {email}")
-    click.echo(accounts.create_token(db, row[0], name=name))
 
 
 # ---------------------------------------------------------------- backup
@@ -376,6 +360,10 @@ def info():
     for k, v in store.counts(db).items():
         click.echo(f"{k}: {v}")
 
+
+from .cli_users import users_  # noqa: E402  (uses domain_errors and _db from above)
+
+main.add_command(users_)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

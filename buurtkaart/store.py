@@ -216,6 +216,32 @@ def m003_data_version(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m004_auth_sessions(db: sqlite_utils.Database) -> None:
+    """Sessions and tokens that can be ended, and rate-limit counters all workers share.
+
+    ``users.session_generation`` is stored in every session cookie and compared
+    on each request: logout, disabling an account and a new password raise it,
+    which ends every earlier cookie. Tokens get an expiry and a revocation time;
+    tokens made before this migration expire 90 days after it.
+    """
+    for sql in (
+        "ALTER TABLE users ADD COLUMN session_generation INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE api_tokens ADD COLUMN expires_at TEXT",
+        "ALTER TABLE api_tokens ADD COLUMN revoked_at TEXT",
+        "UPDATE api_tokens SET expires_at = strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', "
+        "'+90 days')",
+        """CREATE TABLE rate_hits (
+            bucket TEXT NOT NULL,
+            client TEXT NOT NULL,
+            at REAL NOT NULL
+        )""",
+        "CREATE INDEX rate_hits_client ON rate_hits(bucket, client, at)",
+        "CREATE INDEX rate_hits_at ON rate_hits(bucket, at)",
+    ):
+        db.execute(sql)
+
+
+@migrations()
 def m004_import_audit(db: sqlite_utils.Database) -> None:
     """Imports are recorded (who, which file, when) and audited per changed record."""
     db.execute("""CREATE TABLE imports (

@@ -41,11 +41,13 @@ def _retry_after(resp, status: int, seconds: int):
 
 
 def register(app: Flask) -> None:
-    from . import admin, analysis, api, api_write, auth, db, hsds_api, openapi, pages, security
+    from . import (admin, admin_accounts, analysis, api, api_write, auth, db, hsds_api, openapi,
+                   pages, security)
 
     db.init_app(app)
     security.init_app(app)
-    for module in (pages, api, api_write, analysis, hsds_api, openapi, auth, admin):
+    for module in (pages, api, api_write, analysis, hsds_api, openapi, auth, admin,
+                   admin_accounts):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(InvalidParameter)

@@ -17,8 +17,9 @@ from ..errors import InvalidParameter
 from ..filters import Filter
 from ..records import parse_models
 from .api import geojson_response, indicator_values
-from .db import get_db
+from .db import get_db, now
 from .geojson import _clean_number, collection, coverage_collection
+from .public import live_place
 
 bp = Blueprint("analysis", __name__, url_prefix="/api")
 
@@ -57,7 +58,7 @@ def _cache_dir():
 
 def _filter(extra=()) -> Filter:
     return Filter.from_params(request.args.to_dict(flat=False),
-                              allowed_extra=(*ACCESS_PARAMS, *extra))
+                              allowed_extra=(*ACCESS_PARAMS, *extra), now=now)
 
 
 @bp.route("/coverage")
@@ -75,8 +76,10 @@ def coverage_api():
                                                               cov["municipality_code"])))
         rows = [{k: _clean_number(v) if k != "municipality_code" else v for k, v in r.items()}
                 for r in agg.to_dict("records")]
-        return jsonify({"ok": True, "municipalities": rows})
-    return geojson_response(coverage_collection(db, cov, report))
+        return jsonify({"ok": True, "municipalities": rows, "time": filt.time_json()})
+    body = coverage_collection(db, cov, report)
+    body["time"] = filt.time_json()
+    return geojson_response(body)
 
 
 @bp.route("/isochrone")
@@ -88,7 +91,7 @@ def isochrone():
     if not (raw.isascii() and raw.isdigit()):
         raise InvalidParameter("place", f"expected a place id, got {raw!r}")
     db = get_db()
-    place = store.place(db, int(raw))
+    place = live_place(db, int(raw))
     minutes = _float(request.args, "minutes", 10, 1, 120)
     ctx = access.context(db, _mode(request.args), cache_dir=_cache_dir())
     node, dist, ok = network.snap(ctx.graph, place["lon"], place["lat"],
@@ -125,7 +128,8 @@ def finder():
         f = place_feature(place)
         f["properties"]["minutes"] = mins
         feats.append(f)
-    return geojson_response(collection(feats, origin=[lon, lat], mode=mode, minutes=minutes))
+    return geojson_response(collection(feats, origin=[lon, lat], mode=mode, minutes=minutes,
+                                       time=filt.time_json()))
 
 
 def _need(db, name: str, year) -> pd.Series:
@@ -186,7 +190,7 @@ def scenario():
     if not isinstance(filt_params, dict):
         raise InvalidParameter("filter", "expected an object of filter parameters")
     filt = Filter.from_params({k: str(v) if not isinstance(v, list) else v
-                               for k, v in filt_params.items()})
+                               for k, v in filt_params.items()}, now=now)
     proposed = body.get("add") or []
     if not isinstance(proposed, list):
         raise InvalidParameter("add", "expected a list of proposed places")

@@ -11,10 +11,11 @@ import math
 from flask import Blueprint, jsonify, request, url_for
 
 from .. import store
-from ..errors import InvalidParameter, NotFound
+from ..errors import InvalidParameter
 from ..filters import Filter
-from .db import get_db
+from .db import get_db, now
 from .geojson import activity_feature, collection, neighbourhood_feature, place_feature
+from .public import live_activity, live_place
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -73,40 +74,35 @@ def geojson_response(body: dict):
 @bp.route("/places")
 def places():
     """Places matching every Filter parameter, as Point features with their activities."""
-    filt = Filter.from_params(_params(), allowed_extra=PAGING)
+    filt = Filter.from_params(_params(), allowed_extra=PAGING, now=now)
     page, total = _page(store.places(get_db(), filt))
     return geojson_response(collection([place_feature(p) for p in page], matched=total,
-                                       filter=filt.to_params(), links=_links(total)))
+                                       filter=filt.to_params(), time=filt.time_json(),
+                                       links=_links(total)))
 
 
 @bp.route("/places/<int:place_id>")
 def place(place_id: int):
     """One place (404 when unknown or archived), with its current activities."""
     _only(())
-    p = store.place(get_db(), place_id)
-    if p.get("archived_at"):
-        raise NotFound(f"place {place_id} has been archived")
-    p["activities"] = [a for a in p["activities"] if not a.get("archived_at")]
-    return geojson_response(place_feature(p))
+    return geojson_response(place_feature(live_place(get_db(), place_id)))
 
 
 @bp.route("/activities")
 def activities():
     """Activities matching every Filter parameter; mobile ones have a null geometry."""
-    filt = Filter.from_params(_params(), allowed_extra=PAGING)
+    filt = Filter.from_params(_params(), allowed_extra=PAGING, now=now)
     page, total = _page(store.activities(get_db(), filt))
     return geojson_response(collection([activity_feature(a) for a in page], matched=total,
-                                       filter=filt.to_params(), links=_links(total)))
+                                       filter=filt.to_params(), time=filt.time_json(),
+                                       links=_links(total)))
 
 
 @bp.route("/activities/<int:activity_id>")
 def activity(activity_id: int):
-    """One activity (404 when unknown or archived)."""
+    """One activity (404 when unknown or archived, or its place is)."""
     _only(())
-    a = store.activity(get_db(), activity_id)
-    if a.get("archived_at"):
-        raise NotFound(f"activity {activity_id} has been archived")
-    return geojson_response(activity_feature(a))
+    return geojson_response(activity_feature(live_activity(get_db(), activity_id)))
 
 
 def indicator_values(db, indicator: str, year: int | None, *, param: str = "indicator"
