@@ -29,15 +29,24 @@ def place_uid(client, setup):
 
 
 @pytest.fixture
-def held_lock(db_path, db):
-    """Another process's writer holding the write lock (like a long import)."""
+def hold(db_path, db):
+    """Take the write lock from another connection (as a long import does), on demand."""
     other = sqlite3.connect(db_path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    other.execute("UPDATE settings SET value = value")  # a real write in progress
-    yield other
+
+    def take():
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("UPDATE settings SET value = value")  # a real write in progress
+        return other
+
+    yield take
     if other.in_transaction:
         other.execute("ROLLBACK")
     other.close()
+
+
+@pytest.fixture
+def held_lock(hold):
+    return hold()
 
 
 def _release(lock):
@@ -68,9 +77,10 @@ def test_api_writes_answer_503_with_retry_after_while_the_database_is_held(
 
 
 def test_page_writes_answer_a_readable_503_page_while_the_database_is_held(
-        client, setup, place_uid, short_wait, held_lock):
-    login(client, "admin@stad.be")
+        client, setup, place_uid, short_wait, hold):
+    login(client, "admin@stad.be")  # before: a login counts itself in the database
     token = _csrf(client)
+    held_lock = hold()
     resp = client.post(f"/admin/places/{place_uid}/verify", data={"csrf_token": token})
     assert resp.status_code == 503 and resp.headers["Retry-After"]
     assert b"busy" in resp.data and b"<html" in resp.data.lower()
