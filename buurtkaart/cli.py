@@ -85,42 +85,100 @@ def import_() -> None:
 @click.option("--name-field", help="Column with the name (default: name).")
 @click.option("--municipality-field",
               help="Column with the municipality code (default: derived from the code).")
+@click.option("--municipality-lookup", type=click.Path(exists=True, dir_okay=False,
+                                                       path_type=Path),
+              help="Neighbourhood -> municipality table (code,municipality_code, or the "
+                   "published ggw72024_gemeente2024.xlsx).")
 @click.option("--layer", help="Layer of a multi-layer GeoPackage.")
 @_wait_option
 @domain_errors
-def import_neighbourhoods(file, code_field, name_field, municipality_field, layer, wait):
-    """Neighbourhood polygons from GeoPackage, Shapefile or GeoJSON (any CRS)."""
+def import_neighbourhoods(file, code_field, name_field, municipality_field, municipality_lookup,
+                          layer, wait):
+    """Neighbourhood polygons from GeoPackage, Shapefile or GeoJSON (any CRS).
+
+    The municipality comes from --municipality-field, else --municipality-lookup, else
+    the stored municipality outlines (largest overlap), else the code's first five digits.
+    """
+    from . import municipalities as munis
     from .importers.geo import read_neighbourhoods
 
     db = _db()
     with _cli_import_lock(db, "neighbourhoods import", file, wait):
+        lookup = None
+        if municipality_lookup:
+            from .importers.lookups import read_municipality_lookup
+
+            lookup = read_municipality_lookup(municipality_lookup)
         frame, warnings = read_neighbourhoods(file, code_field=code_field, name_field=name_field,
                                               municipality_field=municipality_field, layer=layer)
-        for w in warnings:
+        for w in warnings + (lookup.attrs["messages"] if lookup is not None else []):
             click.echo(f"warning: {w}", err=True)
         n = store.save_neighbourhoods(db, frame, source=file.name)
-    click.echo(f"imported {n} neighbourhoods from {file}")
+        click.echo(f"imported {n} neighbourhoods from {file}")
+        if lookup is not None:
+            lines = munis.describe_changes(munis.assign_by_lookup(db, lookup),
+                                           f"from {municipality_lookup.name}")
+        elif not municipality_field and munis.municipality_names(db):
+            lines = munis.describe_changes(munis.assign_by_overlap(db),
+                                           "by largest overlap with the stored municipalities")
+        else:
+            lines = []
+    for line in lines:
+        click.echo(line)
+
+
+@import_.command("municipalities")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--code-field", help="Column with the five-digit NIS code (default: nis_code).")
+@click.option("--name-field", help="Column with the name (default: name).")
+@click.option("--layer", help="Layer of a multi-layer GeoPackage.")
+@_wait_option
+@domain_errors
+def import_municipalities(file, code_field, name_field, layer, wait):
+    """Municipality polygons with NIS code and name; every stored neighbourhood is assigned
+    to the municipality it overlaps most, and those that disagree with their code are
+    listed."""
+    from . import municipalities as munis
+
+    db = _db()
+    with _cli_import_lock(db, "municipalities import", file, wait):
+        frame, warnings = munis.read_municipalities(file, code_field=code_field,
+                                                    name_field=name_field, layer=layer)
+        for w in warnings:
+            click.echo(f"warning: {w}", err=True)
+        n = munis.save_municipalities(db, frame, source=file.name)
+        click.echo(f"imported {n} municipalities from {file}")
+        changes = munis.assign_by_overlap(db)
+    for line in munis.describe_changes(changes, "by largest overlap"):
+        click.echo(line)
 
 
 @import_.command("indicators")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--level", type=click.Choice(["neighbourhood", "sector"]), default="neighbourhood",
-              show_default=True, help="Whether codes are neighbourhoods or statistical sectors.")
+@click.option("--level", type=click.Choice(["neighbourhood", "sector"]),
+              help="Whether codes are neighbourhoods or statistical sectors (default: sector "
+                   "for a Statbel file as published, else neighbourhood).")
 @click.option("--lookup", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CSV with columns sector,code mapping sectors to neighbourhoods.")
+              help="Sector -> neighbourhood table: columns sector,code, or the published "
+                   "statsec2024_ggw72024.xlsx.")
 @click.option("--source", help="Source to record with the values (default: the file name).")
 @_wait_option
 @domain_errors
 def import_indicators(file, level, lookup, source, wait):
-    """Indicator values per neighbourhood (or sector) and year from CSV, long or wide."""
-    from .importers.indicators import read_indicator_table
+    """Indicator values per neighbourhood (or sector) and year: CSV/TXT (any delimiter,
+    UTF-8, UTF-16 or cp1252), .xlsx or .zip; long, wide or a Statbel file as published."""
+    from .importers.indicators import read_indicators
 
     db = _db()
     with _cli_import_lock(db, "indicators import", file, wait):
-        frame = read_indicator_table(file, level=level, lookup_path=lookup,
-                                     source=source or file.name)
-        n = store.save_indicators(db, frame, file=str(file))
-    click.echo(f"imported {n} indicator values from {file}")
+        result = read_indicators(file, level=level, lookup_path=lookup,
+                                 source=source or file.name)
+        for m in result.messages:
+            click.echo(m, err=True)
+        n = store.save_indicators(db, result.frame, file=str(file))
+    unknown = int(result.frame["value"].isna().sum())
+    click.echo(f"imported {n} indicator values from {file}"
+               + (f" ({unknown} unknown; see the warnings above)" if unknown else ""))
 
 
 def _fix_hours_option(fn):
@@ -160,11 +218,14 @@ def _hour_fixes(accept: bool):
 @_import_options
 @domain_errors
 def import_places(file, fmt, fix_hours, overwrite_edits, wait):
-    """Places and activities from CSV, GeoJSON or Open Referral HSDS 3.0 JSON."""
+    """Places and activities from CSV (any encoding; or .xlsx), GeoJSON or Open Referral
+    HSDS 3.0 JSON."""
     from .importers import import_directory
 
     with _hour_fixes(fix_hours):
         n = import_directory(_db(), file, fmt=fmt, overwrite_edits=overwrite_edits, wait=wait)
+    for w in n.get("warnings", []):
+        click.echo(f"warning: {w}", err=True)
     _report(n, f"{n['organisations']} organisations, {n['places']} places and "
                f"{n['activities']} activities", file)
 
@@ -310,7 +371,10 @@ def coverage_cmd(mode, minutes, method, by, fmt, out, **kwargs):
         cov = coverage.aggregate_municipalities(
             cov, dict(zip(cov["code"], cov["municipality_code"])))
     if fmt == "csv":
-        text = cov.to_csv(index=False, float_format="%.4g")
+        from .importers.csvtext import neutralise_formula
+
+        text = cov.map(lambda v: neutralise_formula(v) if isinstance(v, str) else v).to_csv(
+            index=False, float_format="%.4g")
     else:
         if by == "municipality":
             raise click.ClickException("GeoJSON needs --by neighbourhood (municipalities "

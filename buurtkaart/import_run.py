@@ -243,5 +243,7 @@ def _store(db, d: Directory, plan: _Plan, *, source, file, account, overwrite_ed
                "WHERE id = ?", [_now(), changed, plan.unchanged, len(plan.conflicts), import_id])
     counts = {"organisations": len(d.organisations), "places": len(d.places),
               "activities": len(d.activities)}
+    if d.warnings:
+        counts["warnings"] = list(d.warnings)
     return ImportReport(counts, changed=changed, unchanged=plan.unchanged,
                         conflicts=plan.conflicts, import_id=import_id, source=source)

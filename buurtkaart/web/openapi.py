@@ -77,21 +77,27 @@ def _paths() -> dict:
             "Neighbourhood polygons, optionally with an indicator value",
             [_q("municipality", "5-digit NIS municipality code"),
              _q("bbox", FILTER_PARAMETERS["bbox"]),
-             _q("indicator", "Indicator key to add as property `value`"),
+             _q("indicator", "Indicator key to add as property `value` (with `note`: why "
+                             "the value is unknown, e.g. confidential in the source)"),
              _q("year", "Year of the indicator (default: latest)", {"type": "integer"}),
              _q("simplify", "Simplify polygons to this tolerance in metres",
                 {"type": "number", "minimum": 0})] + PAGING,
             _GEOJSON, tag="neighbourhoods"),
         "/api/neighbourhoods/{code}": _get(
             "One neighbourhood, optionally with an indicator value",
-            [_path_param("code"), _q("indicator", "Indicator key to add as property `value`"),
+            [_path_param("code"), _q("indicator", "Indicator key to add as property `value` "
+                                                  "(with `note`: why it is unknown)"),
              _q("year", "Year of the indicator (default: latest)", {"type": "integer"}),
              _q("simplify", "Simplify the polygon to this tolerance in metres",
                 {"type": "number", "minimum": 0})], _FEATURE, tag="neighbourhoods"),
+        "/api/municipalities": _get(
+            "Municipalities: NIS code, name (after `buurtkaart import municipalities`) and "
+            "number of neighbourhoods", [], _JSON, tag="neighbourhoods"),
         "/api/indicators": _get("The indicators stored, with years and sources", [], _JSON,
                                 tag="neighbourhoods"),
         "/api/neighbourhoods/{code}/indicators": _get(
-            "Every indicator of one neighbourhood for all years loaded, with sources",
+            "Every indicator of one neighbourhood for all years loaded, with sources and a "
+            "note per value that is unknown for a known reason (confidential in the source)",
             [_path_param("code")], _JSON, tag="neighbourhoods"),
         "/api/need-index": _get(
             "Need index per neighbourhood with each indicator's contribution (formula, years "
