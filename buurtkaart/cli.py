@@ -44,6 +44,36 @@ def main() -> None:
 
 
 # ---------------------------------------------------------------- import
+def _cli_import_lock(db, kind: str, file, wait: float):
+    from .concurrency import command_line_user, import_lock
+
+    return import_lock(db, kind=kind, file=str(file), user=command_line_user(), wait=wait)
+
+
+def _import_options(fn):
+    fn = click.option("--overwrite-edits", is_flag=True,
+                      help="Take the file's value even for fields an editor changed after "
+                           "the last import of this source (default: keep the edit).")(fn)
+    return _wait_option(fn)
+
+
+def _wait_option(fn):
+    return click.option("--wait", type=click.FloatRange(0, 3600), default=0, show_default=True,
+                        metavar="SECONDS",
+                        help="How long to wait for another running import to finish.")(fn)
+
+
+def _report(report, what: str, file) -> None:
+    for c in report.conflicts:
+        click.echo(f"conflict: {c}", err=True)
+    conflicts = report.conflicts and (
+        f", {len(report.conflicts)} edit conflicts "
+        + ("(file's values taken)" if any(not c.kept for c in report.conflicts)
+           else "(edits kept)"))
+    click.echo(f"imported {what} from {file}: {report.changed} records changed, "
+               f"{report.unchanged} unchanged{conflicts or ''}")
+
+
 @main.group("import")
 def import_() -> None:
     """Import data into the database (each import is one transaction)."""
@@ -60,9 +90,10 @@ def import_() -> None:
               help="Neighbourhood -> municipality table (code,municipality_code, or the "
                    "published ggw72024_gemeente2024.xlsx).")
 @click.option("--layer", help="Layer of a multi-layer GeoPackage.")
+@_wait_option
 @domain_errors
 def import_neighbourhoods(file, code_field, name_field, municipality_field, municipality_lookup,
-                          layer):
+                          layer, wait):
     """Neighbourhood polygons from GeoPackage, Shapefile or GeoJSON (any CRS).
 
     The municipality comes from --municipality-field, else --municipality-lookup, else
@@ -71,26 +102,27 @@ def import_neighbourhoods(file, code_field, name_field, municipality_field, muni
     from . import municipalities as munis
     from .importers.geo import read_neighbourhoods
 
-    lookup = None
-    if municipality_lookup:
-        from .importers.lookups import read_municipality_lookup
-
-        lookup = read_municipality_lookup(municipality_lookup)
-    frame, warnings = read_neighbourhoods(file, code_field=code_field, name_field=name_field,
-                                          municipality_field=municipality_field, layer=layer)
-    for w in warnings + (lookup.attrs["messages"] if lookup is not None else []):
-        click.echo(f"warning: {w}", err=True)
     db = _db()
-    n = store.save_neighbourhoods(db, frame, source=file.name)
-    click.echo(f"imported {n} neighbourhoods from {file}")
-    if lookup is not None:
-        lines = munis.describe_changes(munis.assign_by_lookup(db, lookup),
-                                       f"from {municipality_lookup.name}")
-    elif not municipality_field and munis.municipality_names(db):
-        lines = munis.describe_changes(munis.assign_by_overlap(db),
-                                       "by largest overlap with the stored municipalities")
-    else:
-        lines = []
+    with _cli_import_lock(db, "neighbourhoods import", file, wait):
+        lookup = None
+        if municipality_lookup:
+            from .importers.lookups import read_municipality_lookup
+
+            lookup = read_municipality_lookup(municipality_lookup)
+        frame, warnings = read_neighbourhoods(file, code_field=code_field, name_field=name_field,
+                                              municipality_field=municipality_field, layer=layer)
+        for w in warnings + (lookup.attrs["messages"] if lookup is not None else []):
+            click.echo(f"warning: {w}", err=True)
+        n = store.save_neighbourhoods(db, frame, source=file.name)
+        click.echo(f"imported {n} neighbourhoods from {file}")
+        if lookup is not None:
+            lines = munis.describe_changes(munis.assign_by_lookup(db, lookup),
+                                           f"from {municipality_lookup.name}")
+        elif not municipality_field and munis.municipality_names(db):
+            lines = munis.describe_changes(munis.assign_by_overlap(db),
+                                           "by largest overlap with the stored municipalities")
+        else:
+            lines = []
     for line in lines:
         click.echo(line)
 
@@ -100,21 +132,24 @@ def import_neighbourhoods(file, code_field, name_field, municipality_field, muni
 @click.option("--code-field", help="Column with the five-digit NIS code (default: nis_code).")
 @click.option("--name-field", help="Column with the name (default: name).")
 @click.option("--layer", help="Layer of a multi-layer GeoPackage.")
+@_wait_option
 @domain_errors
-def import_municipalities(file, code_field, name_field, layer):
+def import_municipalities(file, code_field, name_field, layer, wait):
     """Municipality polygons with NIS code and name; every stored neighbourhood is assigned
     to the municipality it overlaps most, and those that disagree with their code are
     listed."""
     from . import municipalities as munis
 
-    frame, warnings = munis.read_municipalities(file, code_field=code_field,
-                                                name_field=name_field, layer=layer)
-    for w in warnings:
-        click.echo(f"warning: {w}", err=True)
     db = _db()
-    n = munis.save_municipalities(db, frame, source=file.name)
-    click.echo(f"imported {n} municipalities from {file}")
-    for line in munis.describe_changes(munis.assign_by_overlap(db), "by largest overlap"):
+    with _cli_import_lock(db, "municipalities import", file, wait):
+        frame, warnings = munis.read_municipalities(file, code_field=code_field,
+                                                    name_field=name_field, layer=layer)
+        for w in warnings:
+            click.echo(f"warning: {w}", err=True)
+        n = munis.save_municipalities(db, frame, source=file.name)
+        click.echo(f"imported {n} municipalities from {file}")
+        changes = munis.assign_by_overlap(db)
+    for line in munis.describe_changes(changes, "by largest overlap"):
         click.echo(line)
 
 
@@ -127,17 +162,20 @@ def import_municipalities(file, code_field, name_field, layer):
               help="Sector -> neighbourhood table: columns sector,code, or the published "
                    "statsec2024_ggw72024.xlsx.")
 @click.option("--source", help="Source to record with the values (default: the file name).")
+@_wait_option
 @domain_errors
-def import_indicators(file, level, lookup, source):
+def import_indicators(file, level, lookup, source, wait):
     """Indicator values per neighbourhood (or sector) and year: CSV/TXT (any delimiter,
     UTF-8, UTF-16 or cp1252), .xlsx or .zip; long, wide or a Statbel file as published."""
     from .importers.indicators import read_indicators
 
-    result = read_indicators(file, level=level, lookup_path=lookup,
-                             source=source or file.name)
-    for m in result.messages:
-        click.echo(m, err=True)
-    n = store.save_indicators(_db(), result.frame, file=str(file))
+    db = _db()
+    with _cli_import_lock(db, "indicators import", file, wait):
+        result = read_indicators(file, level=level, lookup_path=lookup,
+                                 source=source or file.name)
+        for m in result.messages:
+            click.echo(m, err=True)
+        n = store.save_indicators(db, result.frame, file=str(file))
     unknown = int(result.frame["value"].isna().sum())
     click.echo(f"imported {n} indicator values from {file}"
                + (f" ({unknown} unknown; see the warnings above)" if unknown else ""))
@@ -177,36 +215,41 @@ def _hour_fixes(accept: bool):
 @click.option("--format", "fmt", type=click.Choice(["csv", "geojson", "hsds"]),
               help="Input format (default: from the file name and content).")
 @_fix_hours_option
+@_import_options
 @domain_errors
-def import_places(file, fmt, fix_hours):
+def import_places(file, fmt, fix_hours, overwrite_edits, wait):
     """Places and activities from CSV (any encoding; or .xlsx), GeoJSON or Open Referral
     HSDS 3.0 JSON."""
     from .importers import import_directory
 
     with _hour_fixes(fix_hours):
-        n = import_directory(_db(), file, fmt=fmt)
+        n = import_directory(_db(), file, fmt=fmt, overwrite_edits=overwrite_edits, wait=wait)
     for w in n.get("warnings", []):
         click.echo(f"warning: {w}", err=True)
-    click.echo(f"imported {n['organisations']} organisations, {n['places']} places and "
-               f"{n['activities']} activities from {file}")
+    _report(n, f"{n['organisations']} organisations, {n['places']} places and "
+               f"{n['activities']} activities", file)
 
 
 @import_.command("osm")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_fix_hours_option
+@_import_options
 @domain_errors
-def import_osm(file, fix_hours):
+def import_osm(file, fix_hours, overwrite_edits, wait):
     """Meeting places (community centres, libraries, ...) from an OSM PBF extract."""
+    from .import_run import run_import
     from .importers.osm import read_osm
 
-    with _hour_fixes(fix_hours):
+    def read(_db):
         directory = read_osm(file)
         for w in directory.warnings:
             click.echo(f"warning: {w}", err=True)
-        n = store.save_directory(_db(), organisations=directory.organisations,
-                                 places=directory.places, activities=directory.activities,
-                                 file=str(file))
-    click.echo(f"imported {n['places']} places from {file}")
+        return directory
+
+    with _hour_fixes(fix_hours):
+        n = run_import(_db(), read, source="osm", file=str(file),
+                       overwrite_edits=overwrite_edits, wait=wait)
+    _report(n, f"{n['places']} places", file)
 
 
 # ---------------------------------------------------------------- export

@@ -155,12 +155,16 @@ def _keep_stored_organisation_details(db, d: Directory) -> None:
             o.update({k: v for k, v in zip(missing, row) if v is not None})
 
 
-def import_directory(db, path: str | Path, *, fmt: str | None = None) -> dict[str, int]:
-    """Read ``path`` and store it in one transaction.
+def import_directory(db, path: str | Path, *, fmt: str | None = None,
+                     account: dict | None = None, overwrite_edits: bool = False,
+                     wait: float = 0.0, file: str | None = None):
+    """Read ``path`` and store it in one short transaction, audited.
 
     Records are inserted or updated by ``uid``; on any problem (in the file,
     or a reference to a place or organisation that is neither in the file
-    nor stored) nothing is written.
+    nor stored) nothing is written. Fields an editor changed after the last
+    import of the same format are kept unless ``overwrite_edits`` (see
+    :mod:`buurtkaart.import_run`).
 
     Parameters
     ----------
@@ -170,28 +174,38 @@ def import_directory(db, path: str | Path, *, fmt: str | None = None) -> dict[st
         CSV, GeoJSON or HSDS 3.0 JSON file.
     fmt:
         The format, or ``None`` to detect it.
+    account:
+        Who imports (web); ``None`` for the command line.
+    wait:
+        Seconds to wait for another import to finish before refusing.
+    file:
+        The file name to show (default ``path``).
 
     Returns
     -------
-    dict
-        ``{"organisations": n, "places": n, "activities": n}`` written, and
-        ``"warnings"`` (encoding used, addresses completed, ...) when there are any.
+    ImportReport
+        ``{"organisations": n, "places": n, "activities": n}`` read, with
+        ``"warnings"`` (encoding used, addresses completed, ...) when there are any,
+        and the attributes ``changed``, ``unchanged`` and ``conflicts``.
     """
-    from .. import store
+    from ..import_run import run_import
 
     fmt = fmt or detect_format(path)
-    d = read_directory(path, fmt=fmt)
-    if fmt in ("csv", "geojson"):
-        _keep_stored_organisation_details(db, d)
-    for a in d.activities if fmt in ("csv", "geojson") else ():
-        # an activity without an organiser of its own at a place that is already
-        # stored is run by that place's organisation (as for a place in the file)
-        if a.get("organisation_uid") is None and a.get("place_uid"):
-            row = db.execute("SELECT o.uid FROM places p JOIN organisations o "
-                             "ON o.id = p.organisation_id WHERE p.uid = ?",
-                             [a["place_uid"]]).fetchone()
-            if row:
-                a["organisation_uid"] = row[0]
-    n = store.save_directory(db, organisations=d.organisations, places=d.places,
-                             activities=d.activities, file=str(path))
-    return {**n, "warnings": list(d.warnings)} if d.warnings else n
+
+    def read(db):
+        d = read_directory(path, fmt=fmt)
+        if fmt in ("csv", "geojson"):
+            _keep_stored_organisation_details(db, d)
+        for a in d.activities if fmt in ("csv", "geojson") else ():
+            # an activity without an organiser of its own at a place that is already
+            # stored is run by that place's organisation (as for a place in the file)
+            if a.get("organisation_uid") is None and a.get("place_uid"):
+                row = db.execute("SELECT o.uid FROM places p JOIN organisations o "
+                                 "ON o.id = p.organisation_id WHERE p.uid = ?",
+                                 [a["place_uid"]]).fetchone()
+                if row:
+                    a["organisation_uid"] = row[0]
+        return d
+
+    return run_import(db, read, source=fmt, file=file or str(path), account=account,
+                      overwrite_edits=overwrite_edits, wait=wait)

@@ -416,6 +416,31 @@ def read_hsds(path: str | Path) -> Directory:
                               f"{exc}); check that lists are lists and ids are text")]) from None
 
 
+def _unique(pairs: list[tuple[str, Any]], kind: str, top: str,
+            r: _Reader) -> list[tuple[str, Any]]:
+    """Each id once: two objects with one id in the list ``top`` are refused, naming both;
+    a nested copy (a compiled service repeats its organization and locations) is
+    dropped when it is the same object, refused when it differs."""
+    first: dict[Any, tuple[str, Any]] = {}
+    out = []
+    for where, obj in pairs:
+        oid = obj.get("id") if isinstance(obj, dict) else None
+        if not isinstance(oid, str | int) or oid == "":
+            out.append((where, obj))
+            continue
+        if oid in first:
+            first_where, first_obj = first[oid]
+            listed = where.startswith(f"{top}[") and first_where.startswith(f"{top}[")
+            if listed or first_obj != obj:
+                r.problem(where, "id", f"{kind} id {oid!r} is also used by {first_where}"
+                                       + ("" if listed else " with other content")
+                                       + f": one id, one {kind}")
+            continue
+        first[oid] = (where, obj)
+        out.append((where, obj))
+    return out
+
+
 def _read(data, file: str, r: _Reader) -> Directory:
     # (where, object) pairs, so that problems name the object's place in the file
     orgs: list[tuple[str, dict]] = []
@@ -464,6 +489,10 @@ def _read(data, file: str, r: _Reader) -> Directory:
         raise ImportFailed([Problem(file, None, None,
                                     "is not HSDS 3.0 JSON: expected an object with "
                                     "'services' and 'organizations', or a list of services")])
+    orgs = _unique(orgs, "organization", "organizations", r)
+    locs = _unique(locs, "location", "locations", r)
+    sals = _unique(sals, "service_at_location", "service_at_locations", r)
+    _unique([(f"services[{i}]", svc) for i, svc in enumerate(services)], "service", "services", r)
     for where, org in orgs:
         if not isinstance(org, dict) or not org.get("id"):
             r.problem(where, "id", "an organization needs an id")

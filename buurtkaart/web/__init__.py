@@ -8,11 +8,14 @@ session secret, CSRF, headers and rate limits; ``pages`` renders HTML,
 
 from __future__ import annotations
 
+import sqlite3
+
 from flask import Flask, jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from ..accounts import PermissionDenied
+from ..concurrency import DatabaseBusy, ImportRunning, is_busy_error
 from ..errors import BuurtkaartError, ImportFailed, InvalidParameter, NotFound
 
 __all__ = ["register"]
@@ -28,6 +31,14 @@ def error_response(status: int, message: str, **extra):
         body = {"ok": False, "error": message, "status": status, **extra}
         return jsonify(body), status
     return render_template("error.html", status=status, message=message), status
+
+
+def _retry_after(resp, status: int, seconds: int):
+    from flask import make_response
+
+    resp = make_response(resp, status)
+    resp.headers["Retry-After"] = str(seconds)
+    return resp
 
 
 class _JSONProvider(DefaultJSONProvider):
@@ -71,6 +82,24 @@ def register(app: Flask) -> None:
         fields = [p.field for p in exc.problems if p.field]
         extra = {"parameter": fields[0]} if fields else {}
         return error_response(400, str(exc), problems=[str(p) for p in exc.problems], **extra)
+
+    @app.errorhandler(DatabaseBusy)
+    def _busy(exc: DatabaseBusy):
+        resp, status = error_response(503, str(exc))
+        return _retry_after(resp, status, exc.retry_after)
+
+    @app.errorhandler(ImportRunning)
+    def _import_running(exc: ImportRunning):
+        resp, status = error_response(503, str(exc))
+        return _retry_after(resp, status, 30)
+
+    @app.errorhandler(sqlite3.OperationalError)
+    def _locked(exc: sqlite3.OperationalError):
+        if not is_busy_error(exc):  # a real fault: the usual 500
+            raise exc
+        resp, status = error_response(503, "The database is busy; nothing was saved. Please "
+                                           "try again in 5 seconds.")
+        return _retry_after(resp, status, 5)
 
     @app.errorhandler(BuurtkaartError)
     def _domain(exc: BuurtkaartError):

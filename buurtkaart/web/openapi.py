@@ -15,6 +15,7 @@ from ..filters import FILTER_PARAMETERS
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
 _ERROR = {"$ref": "#/components/responses/Error"}
+_BUSY = {"$ref": "#/components/responses/Busy"}
 _GEOJSON = {"description": "A GeoJSON FeatureCollection",
             "content": {"application/geo+json": {"schema": {
                 "$ref": "#/components/schemas/FeatureCollection"}}}}
@@ -54,7 +55,7 @@ def _get(summary: str, params: list, ok: dict, *, tag: str) -> dict:
 def _write(summary: str, *, status: str = "200", body: bool = True, params=()) -> dict:
     op = {"summary": summary, "tags": ["editing"], "security": _AUTH, "parameters": list(params),
           "responses": {status: _RECORD, "400": _ERROR, "401": _ERROR, "403": _ERROR,
-                        "404": _ERROR, "429": _ERROR}}
+                        "404": _ERROR, "429": _ERROR, "503": _BUSY}}
     if body:
         op["requestBody"] = {"required": True, "content": {"application/json": {
             "schema": {"type": "object", "additionalProperties": True,
@@ -233,8 +234,15 @@ def document() -> dict:
                                                               "[--expires-days N]` (90 days by "
                                                               "default); a revoked or expired "
                                                               "token answers 401 saying so"}},
-            "responses": {"Error": {"description": "An error", "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/Error"}}}}},
+            "responses": {
+                "Error": {"description": "An error", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Error"}}}},
+                "Busy": {"description": "The database stayed busy (an import writing) longer "
+                                        "than the busy timeout; nothing was saved, try again "
+                                        "after Retry-After seconds",
+                         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                         "content": {"application/json": {
+                             "schema": {"$ref": "#/components/schemas/Error"}}}}},
             "schemas": {
                 "Error": {"type": "object", "required": ["ok", "error", "status"],
                           "properties": {"ok": {"const": False}, "error": {"type": "string"},
