@@ -257,6 +257,9 @@ def m004_indicator_notes_and_municipalities(db: sqlite_utils.Database) -> None:
         db.execute(f"CREATE TRIGGER municipalities_{event.lower()}_version AFTER {event} ON "
                    "municipalities BEGIN UPDATE data_version SET token = "
                    "lower(hex(randomblob(8))) WHERE id = 1; END")
+
+
+@migrations()
 def m004_directory_indexes(db: sqlite_utils.Database) -> None:
     """Indexes for paging large directories: lists in name order, places by neighbourhood."""
     db.execute("CREATE INDEX places_name ON places(name)")
