@@ -376,3 +376,13 @@ def info():
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# ---------------------------------------------------------------- public transport
+def _register_transit() -> None:
+    from .transit.cli import transit_group
+
+    main.add_command(transit_group)
+
+
+_register_transit()
