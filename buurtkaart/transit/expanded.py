@@ -27,7 +27,9 @@ class ExpandedGraph:
         n_c = len(tt.c_dep)
         ev_stop = np.r_[tt.c_from[tt.c_board], tt.c_to[tt.c_alight]].astype(np.int64)
         ev_time = np.r_[tt.c_dep[tt.c_board], tt.c_arr[tt.c_alight]].astype(np.int64)
-        order = np.lexsort((ev_time, ev_stop))
+        # at equal times an arrival comes before a departure: one can step off and on
+        kind = np.r_[np.ones(int(tt.c_board.sum())), np.zeros(int(tt.c_alight.sum()))]
+        order = np.lexsort((kind, ev_time, ev_stop))
         self.ev_stop, self.ev_time = ev_stop[order], ev_time[order]
         n_ev = len(order)
         pos = np.empty(n_ev, np.int64)
