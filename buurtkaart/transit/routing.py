@@ -32,7 +32,11 @@ from scipy import sparse
 from ..errors import InvalidParameter
 from .timetable import Timetable
 
-__all__ = ["travel_times", "summarise", "stop_arrivals", "links_csr", "UNREACHED"]
+__all__ = ["travel_times", "summarise", "window_summary", "stop_arrivals", "links_csr",
+           "UNREACHED", "CHUNK_CELLS"]
+
+#: Most origin x departure x target cells one chunk of :func:`window_summary` holds (float32).
+CHUNK_CELLS = 16_000_000
 
 UNREACHED = np.iinfo(np.int32).max // 2
 
@@ -202,3 +206,27 @@ def summarise(times: np.ndarray, percentile: float = 50) -> np.ndarray:
         raise InvalidParameter("percentile", "must be between 1 and 99")
     k = max(0, int(np.ceil(percentile / 100 * times.shape[1])) - 1)
     return np.partition(times, k, axis=1)[:, k]
+
+
+def window_summary(tt: Timetable, access, egress, departures, *, percentiles=(50,),
+                   max_transfers: int = 3, max_seconds: float = 7200, footpaths=None
+                   ) -> dict[float, np.ndarray]:
+    """Per percentile, origins x targets seconds over the departure window (inf: not
+    within ``max_seconds`` at that percentile). Origins run in chunks so that at most
+    :data:`CHUNK_CELLS` cells are held at once, whatever the window and the targets."""
+    access = sparse.csr_matrix(access)
+    egress = sparse.csr_matrix(egress)
+    deps = _check(tt, departures, max_transfers, max_seconds)
+    for p in percentiles:
+        summarise(np.zeros((1, 1, 1), np.float32), p)  # validates p
+    links = links_csr(tt, footpaths)
+    n_o, n_t = access.shape[0], egress.shape[1]
+    step = max(1, CHUNK_CELLS // max(1, len(deps) * n_t))
+    out = {p: np.empty((n_o, n_t), np.float32) for p in percentiles}
+    for lo in range(0, n_o, step):
+        part = travel_times(tt, access[lo:lo + step], egress, deps,
+                            max_transfers=max_transfers, max_seconds=max_seconds,
+                            links=links)
+        for p in percentiles:
+            out[p][lo:lo + step] = summarise(part, p)
+    return out
