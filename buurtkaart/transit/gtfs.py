@@ -212,7 +212,12 @@ def _index(values: pd.Series, name, col, probs, file_kind) -> pd.Index:
 def _refs(values: pd.Series, index: pd.Index, name, col, probs, target, *, start=0,
           optional=False) -> np.ndarray:
     ids = _strip(values)
-    pos = index.get_indexer(ids)
+    if index.is_unique:
+        pos = index.get_indexer(ids)
+    else:  # duplicates are reported where they are; refer to the first one
+        first = pd.Series(np.arange(len(index)), index=index)
+        first = first[~first.index.duplicated()]
+        pos = first.reindex(ids).fillna(-1).to_numpy(np.int64)
     bad = pos < 0
     if optional:
         bad &= (ids != "").to_numpy()

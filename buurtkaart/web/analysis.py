@@ -16,13 +16,15 @@ from .. import access, coverage, network, store, traveltime
 from ..errors import InvalidParameter
 from ..filters import Filter
 from ..records import parse_models
+from ..transit.reach import PARAMETERS as TRANSIT_PARAMETERS
+from ..transit.reach import TransitOptions
 from .api import geojson_response, indicator_values
 from .db import get_db, now
 from .geojson import _clean_number, collection, coverage_collection
 
 bp = Blueprint("analysis", __name__, url_prefix="/api")
 
-ACCESS_PARAMS = ("mode", "minutes", "population_method")
+ACCESS_PARAMS = ("mode", "minutes", "population_method", *TRANSIT_PARAMETERS)
 
 
 def _float(args, name: str, default: float, lo: float, hi: float) -> float:
@@ -38,10 +40,25 @@ def _float(args, name: str, default: float, lo: float, hi: float) -> float:
     return v
 
 
-def _mode(args) -> str:
+def _mode(args, transit_ok: bool = False) -> str:
     mode = args.get("mode") or "walk"
+    if mode == "transit" and transit_ok:
+        return mode
+    if mode == "transit":
+        raise InvalidParameter("mode", "transit is not available for this question yet "
+                                       "(it is for coverage, ranking and the finder)")
     network.profile(mode)  # raises InvalidParameter naming 'mode'
     return mode
+
+
+def _transit(args, mode: str) -> TransitOptions | None:
+    """The transit options of a request (None unless mode=transit)."""
+    if mode != "transit":
+        for name in TRANSIT_PARAMETERS:
+            if args.get(name) not in (None, ""):
+                raise InvalidParameter(name, "only applies with mode=transit")
+        return None
+    return TransitOptions.from_params(args)
 
 
 def _method(args) -> str:
@@ -67,9 +84,11 @@ def coverage_api():
     if by not in ("neighbourhood", "municipality"):
         raise InvalidParameter("by", "must be neighbourhood or municipality")
     db = get_db()
-    cov, report = access.run_coverage(db, filt, mode=_mode(request.args),
+    mode = _mode(request.args, transit_ok=True)
+    cov, report = access.run_coverage(db, filt, mode=mode,
                                       minutes=_float(request.args, "minutes", 10, 1, 120),
-                                      method=_method(request.args), cache_dir=_cache_dir())
+                                      method=_method(request.args), cache_dir=_cache_dir(),
+                                      transit=_transit(request.args, mode))
     if by == "municipality":
         agg = coverage.aggregate_municipalities(cov, dict(zip(cov["code"],
                                                               cov["municipality_code"])))
@@ -117,18 +136,20 @@ def finder():
         raise InvalidParameter("lon" if lon is None else "lat", "is required")
     minutes = _float(request.args, "minutes", 30, 1, 120)
     limit = int(_float(request.args, "limit", 20, 1, 200))
-    mode = _mode(request.args)
+    mode = _mode(request.args, transit_ok=True)
+    transit = _transit(request.args, mode)
     from .geojson import place_feature
 
     feats = []
     for place, mins in access.minutes_from(get_db(), filt, mode=mode, lon=lon, lat=lat,
-                                           limit_minutes=minutes,
-                                           cache_dir=_cache_dir())[:limit]:
+                                           limit_minutes=minutes, cache_dir=_cache_dir(),
+                                           transit=transit)[:limit]:
         f = place_feature(place)
         f["properties"]["minutes"] = mins
         feats.append(f)
+    extra = {"transit": transit.describe()} if transit else {}
     return geojson_response(collection(feats, origin=[lon, lat], mode=mode, minutes=minutes,
-                                       time=filt.time_json()))
+                                       time=filt.time_json(), **extra))
 
 
 def _need(db, name: str, year) -> pd.Series:
@@ -150,8 +171,10 @@ def ranking():
     need_name = request.args.get("need") or "population"
     year = int(_float(request.args, "year", 0, 1900, 2100)) if request.args.get("year") else None
     need = _need(db, need_name, year)
-    cov, report = access.run_coverage(db, filt, mode=_mode(request.args), minutes=minutes,
-                                      method=_method(request.args), cache_dir=_cache_dir())
+    mode = _mode(request.args, transit_ok=True)
+    cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
+                                      method=_method(request.args), cache_dir=_cache_dir(),
+                                      transit=_transit(request.args, mode))
     ranked = coverage.outreach_ranking(cov, need)
     names = dict(zip(cov["code"], cov["name"]))
     rows = []

@@ -1,0 +1,183 @@
+"""Transit as a travel mode of the accessibility questions (coverage, ranking, finder).
+
+A transit travel time from an origin (a resident's network node, or the
+finder's point) to a place is, for every departure minute of the window, the
+earliest arrival of: walking all the way, or walking to a stop (at most
+``max_walk_minutes``), riding (at most ``max_transfers`` changes, walking
+between stops within ``transfer_minutes`` on the street network, or as
+``transfers.txt`` says) and walking from a stop to the place; the minutes
+count from the departure, waiting included. The window is then summarised
+per origin and place as the ``percentile``-th time (50 = the median), as r5py
+does. Walking uses the chosen walking profile (``walk``, ``slow_walk`` or
+``wheelchair``) on the travel-time engine's network; stops are snapped to it
+like places.
+
+The coverage engine works on a graph, so the answer is handed over as one: a
+bipartite graph with an edge from every origin to every place it reaches
+(its summarised time), on which every coverage measure (shares, medians,
+working models, 2SFCA, scenarios) applies unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from .. import network, traveltime
+from ..errors import InvalidParameter
+from . import routing, storage, timetable
+
+__all__ = ["TransitOptions", "PARAMETERS", "travel_seconds", "coverage_inputs"]
+
+ACCESS_PROFILES = ("walk", "slow_walk", "wheelchair")
+SNAP_METRES = 300.0
+
+#: Request/command parameters of the transit mode, with their help text.
+PARAMETERS = {
+    "depart": "Departure window for mode=transit, e.g. 'tu 18:00-19:00' (one departure "
+              "per minute) or '2019-10-15 07:30-08:30'.",
+    "percentile": "Which travel time of the window counts for mode=transit: 50 = the "
+                  "median (default), 80 = a time reached on 80 % of the departures.",
+    "max_transfers": "Most changes of vehicle for mode=transit (default 3).",
+    "transit_access": "How one walks to, from and between stops for mode=transit: walk "
+                      "(default), slow_walk or wheelchair.",
+}
+
+
+@dataclass(frozen=True)
+class TransitOptions:
+    depart: str
+    percentile: float = 50
+    max_transfers: int = 3
+    access: str = "walk"
+    max_walk_minutes: float = 15.0
+    transfer_minutes: float = 5.0
+
+    def __post_init__(self):
+        timetable.parse_depart(self.depart)
+        if not isinstance(self.percentile, (int, float)) or not 1 <= self.percentile <= 99:
+            raise InvalidParameter("percentile", "must be between 1 and 99")
+        if isinstance(self.max_transfers, bool) or not isinstance(self.max_transfers, int) \
+                or not 0 <= self.max_transfers <= 10:
+            raise InvalidParameter("max_transfers", "must be a whole number from 0 to 10")
+        if self.access not in ACCESS_PROFILES:
+            raise InvalidParameter("transit_access", f"must be one of {', '.join(ACCESS_PROFILES)}")
+
+    @classmethod
+    def from_params(cls, params) -> "TransitOptions":
+        """From request or command parameters (strings); ``depart`` is required."""
+        get = (lambda k: params.get(k)) if hasattr(params, "get") else None
+        depart = get("depart")
+        if not depart:
+            raise InvalidParameter("depart", "is required with mode=transit, e.g. "
+                                             "'tu 18:00-19:00'")
+        out = {"depart": str(depart)}
+        for name, key, kind in (("percentile", "percentile", float),
+                                ("max_transfers", "max_transfers", int),
+                                ("transit_access", "access", str)):
+            raw = get(name)
+            if raw in (None, ""):
+                continue
+            try:
+                out[key] = kind(raw)
+            except (TypeError, ValueError):
+                raise InvalidParameter(name, f"expected {'a whole number' if kind is int else 'a number'}, "
+                                             f"got {raw!r}") from None
+        return cls(**out)
+
+    def describe(self, date: int | None = None) -> str:
+        d = timetable.parse_depart(self.depart)
+        when = self.depart + (f" (on {date // 10000}-{date // 100 % 100:02d}-{date % 100:02d})"
+                              if date and d.date is None else "")
+        pct = "median" if self.percentile == 50 else f"{self.percentile:g}th percentile"
+        return (f"public transport departing {when}, one departure a minute, {pct} travel "
+                f"time, at most {self.max_transfers} transfers")
+
+
+def _feeds(db):
+    feeds = storage.load_feeds(db)
+    if not feeds:
+        raise InvalidParameter("mode", "no public transport timetable loaded: run "
+                                       "`buurtkaart transit import FEED.zip` first")
+    return feeds
+
+
+def travel_seconds(db, graph: network.Graph, csr, origin_nodes, target_nodes,
+                   opts: TransitOptions, limit_s: float) -> tuple[dict, dict]:
+    """Seconds origins x targets by transit or on foot, per percentile (50 and
+    ``opts.percentile``), inf beyond ``limit_s``; and a report of what was used."""
+    named = _feeds(db)
+    feeds = [f for _, f in named]
+    depart = timetable.parse_depart(opts.depart)
+    date = timetable.pick_date(feeds, depart)
+    tt = timetable.build(feeds, date, start=depart.start, end=depart.end + int(limit_s))
+    origin_nodes = np.asarray(origin_nodes, np.int64)
+    target_nodes = np.asarray(target_nodes, np.int64)
+    node, _dist, ok = network.snap(graph, tt.lon, tt.lat, max_distance_m=SNAP_METRES)
+    used = np.flatnonzero(ok)
+    walk_s = opts.max_walk_minutes * 60
+    n_o, n_t, n_s = len(origin_nodes), len(target_nodes), tt.n_stops
+    percentiles = sorted({50.0, float(opts.percentile)})
+    direct = traveltime.times_to(csr, target_nodes, columns=origin_nodes, limit=limit_s).T \
+        if n_t and n_o else np.full((n_o, n_t), np.inf)
+    out = {p: direct.astype(np.float32).copy() for p in percentiles}
+    if len(used) and n_o and n_t:
+        snodes = node[used]
+        acc = traveltime.times_to(csr, snodes, columns=origin_nodes, limit=walk_s).T
+        eg = traveltime.times_from(csr, snodes, target_nodes, limit=walk_s)
+        fp = traveltime.times_from(csr, snodes, snodes, limit=opts.transfer_minutes * 60)
+        access = _sparse(acc, used, axis=1, size=(n_o, n_s))
+        egress = _sparse(eg, used, axis=0, size=(n_s, n_t))
+        r, c = np.nonzero(np.isfinite(fp))
+        footpaths = (used[r], used[c], np.rint(fp[r, c]).astype(np.int64))
+        summary = routing.window_summary(tt, access, egress, depart.times(),
+                                         percentiles=percentiles,
+                                         max_transfers=opts.max_transfers,
+                                         max_seconds=limit_s, footpaths=footpaths)
+        for p in percentiles:
+            out[p] = np.minimum(out[p], summary[p])
+    fares = {name: f.has_fares for name, f in named}
+    report = {"depart": opts.depart, "date": f"{date // 10000}-{date // 100 % 100:02d}-"
+                                              f"{date % 100:02d}",
+              "departures": int(len(depart.times())), "percentile": opts.percentile,
+              "max_transfers": opts.max_transfers, "access": opts.access,
+              "max_walk_minutes": opts.max_walk_minutes,
+              "transfer_minutes": opts.transfer_minutes,
+              "feeds": [n for n, _ in named], "stops_on_network": int(len(used)),
+              "stops": int(n_s), "fares": {n: ("fares in feed" if h else "no fares in feed")
+                                           for n, h in fares.items()},
+              "description": opts.describe(date)}
+    return out, report
+
+
+def _sparse(dense, used, *, axis, size):
+    """A dense block over the ``used`` stops as a sparse matrix over all stops (0 s kept)."""
+    r, c = np.nonzero(np.isfinite(dense))
+    v = np.maximum(dense[r, c], 1e-9)
+    if axis == 1:
+        return sparse.csr_matrix((v, (r, used[c])), shape=size)
+    return sparse.csr_matrix((v, (used[r], c)), shape=size)
+
+
+def coverage_inputs(db, graph, csr, places: pd.DataFrame, residents: pd.DataFrame,
+                    opts: TransitOptions, limit_s: float):
+    """``(graph, places, residents, report)`` for :func:`coverage.neighbourhood_coverage`:
+    the bipartite origin -> place graph of transit times at ``opts.percentile``."""
+    origins, inverse = np.unique(residents["node"].to_numpy(np.int64), return_inverse=True)
+    times, report = travel_seconds(db, graph, csr, origins, places["node"].to_numpy(np.int64),
+                                   opts, limit_s)
+    t = times[float(opts.percentile)]
+    r, c = np.nonzero(np.isfinite(t))
+    n = len(origins) + len(places)
+    bip = sparse.csr_matrix((np.maximum(t[r, c].astype(float), 1e-3), (r, len(origins) + c)),
+                            shape=(n, n))
+    return (bip, places.assign(node=len(origins) + np.arange(len(places))),
+            residents.assign(node=inverse), report)
+
+
+def minutes(seconds) -> float | None:
+    return None if not math.isfinite(seconds) else round(float(seconds) / 60, 1)

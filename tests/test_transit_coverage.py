@@ -1,0 +1,122 @@
+"""Transit as a mode: coverage (CLI and API), ranking and the finder on the demo city,
+whose labelled sample timetable runs along its real streets."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from buurtkaart import store
+from buurtkaart.cli import main
+from buurtkaart.transit import storage
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    from click.testing import CliRunner
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("BUURTKAART_DATABASE", str(path))
+    r = CliRunner().invoke(main, ["demo"])
+    assert r.exit_code == 0, r.output
+    yield path
+    mp.undo()
+
+
+@pytest.fixture
+def env(demo, monkeypatch):
+    monkeypatch.setenv("BUURTKAART_DATABASE", str(demo))
+    return demo
+
+
+def shares(runner, *args):
+    r = runner.invoke(main, ["coverage", "--minutes", "10", *args])
+    assert r.exit_code == 0, r.output
+    return {row["code"]: float(row["share_within"])
+            for row in csv.DictReader(io.StringIO(r.stdout))}, r.stderr
+
+
+def test_demo_has_a_labelled_sample_feed(env):
+    feeds = storage.list_feeds(store.connect(env))
+    assert [f["name"] for f in feeds] == ["sample"]
+    loaded = storage.load_feeds(store.connect(env))[0][1]
+    assert all("sample data" in a for a in loaded.agencies)
+
+
+def test_transit_reaches_at_least_as_many_as_walking(env, runner):
+    walk, _ = shares(runner, "--mode", "walk")
+    transit, err = shares(runner, "--mode", "transit", "--depart", "tu 08:00-09:00")
+    assert "public transport departing tu 08:00-09:00" in err and "median" in err
+    assert "fares of feed 'sample': fares in feed" in err
+    assert all(transit[c] >= walk[c] - 1e-9 for c in walk)
+    # the demo city is small: the trams bring the few places of a rarer working model within
+    # 10 minutes of more residents
+    walk, _ = shares(runner, "--mode", "walk", "--model", "personal_network")
+    transit, _ = shares(runner, "--mode", "transit", "--depart", "tu 08:00-09:00", "--model",
+                        "personal_network")
+    assert all(transit[c] >= walk[c] - 1e-9 for c in walk)
+    assert sum(transit.values()) > sum(walk.values())
+    # a later percentile is never better than the median
+    p90, err = shares(runner, "--mode", "transit", "--depart", "tu 08:00-09:00",
+                      "--percentile", "90", "--model", "personal_network")
+    assert "90th percentile" in err
+    assert all(p90[c] <= transit[c] + 1e-9 for c in walk)
+
+
+def test_no_service_in_the_window_means_walking_only(env, runner):
+    walk, _ = shares(runner, "--mode", "walk")
+    night, _ = shares(runner, "--mode", "transit", "--depart", "tu 03:00-03:30")
+    assert night == pytest.approx(walk)
+
+
+def test_transit_options_are_checked(env, runner):
+    r = runner.invoke(main, ["coverage", "--mode", "transit"])
+    assert r.exit_code == 1 and "depart" in r.stderr
+    r = runner.invoke(main, ["coverage", "--mode", "transit", "--depart", "xx 8:00-9:00"])
+    assert r.exit_code == 1 and "unknown day" in r.stderr
+    r = runner.invoke(main, ["coverage", "--mode", "walk", "--depart", "tu 08:00-09:00"])
+    assert r.exit_code == 2 and "--mode transit" in r.output
+
+
+def test_api_coverage_ranking_and_finder(env, app_for):
+    client = app_for(env).test_client()
+    fc = client.get("/api/coverage?mode=transit&depart=tu+08:00-09:00&minutes=10").get_json()
+    rep = fc["report"]
+    assert rep["mode"] == "transit" and rep["transit"]["percentile"] == 50
+    assert rep["transit"]["departures"] == 60 and rep["transit"]["feeds"] == ["sample"]
+    walk = client.get("/api/coverage?mode=walk&minutes=10").get_json()
+    w = {f["id"]: f["properties"]["share_within"] for f in walk["features"]}
+    assert all(f["properties"]["share_within"] >= w[f["id"]] - 1e-9 for f in fc["features"])
+    r = client.get("/api/coverage?mode=transit")
+    assert r.status_code == 400 and r.get_json()["parameter"] == "depart"
+    r = client.get("/api/coverage?mode=walk&percentile=80")
+    assert r.status_code == 400 and r.get_json()["parameter"] == "percentile"
+    r = client.get("/api/coverage?mode=transit&depart=tu+08:00-09:00&max_transfers=99")
+    assert r.status_code == 400 and r.get_json()["parameter"] == "max_transfers"
+    rk = client.get("/api/ranking?mode=transit&depart=tu+08:00-09:00").get_json()
+    assert rk["ok"] and rk["mode"] == "transit"
+    place = store.places(store.connect(env))[0]
+    url = f"/api/finder?lon={place['lon']}&lat={place['lat']}&minutes=30"
+    by_walk = client.get(url).get_json()
+    by_transit = client.get(url + "&mode=transit&depart=tu+08:00-09:00").get_json()
+    assert "public transport" in by_transit["transit"]
+    walk_min = {f["id"]: f["properties"]["minutes"] for f in by_walk["features"]}
+    tr_min = {f["id"]: f["properties"]["minutes"] for f in by_transit["features"]}
+    assert set(walk_min) <= set(tr_min)
+    assert all(tr_min[i] <= walk_min[i] + 0.05 for i in walk_min)
+    r = client.get(f"/api/isochrone?place={place['id']}&mode=transit")
+    assert r.status_code == 400 and r.get_json()["parameter"] == "mode"
+
+
+@pytest.fixture
+def app_for():
+    from buurtkaart import create_app
+
+    from conftest import FIXED_NOW
+
+    return lambda path: create_app({"DATABASE": str(path), "TESTING": True, "NOW": FIXED_NOW})
