@@ -219,7 +219,7 @@ def run_coverage(db, filt: Filter, *, mode: str, minutes: float, method: str = "
     _check_transit(mode, transit)
     key = (db.execute("PRAGMA database_list").fetchone()[2], store.data_version(db),
            registered_network(db), str(cache_dir), filt, mode, float(minutes), method,
-           transit, _feeds_version(db) if mode == "transit" else None)
+           transit, feeds_version(db) if mode == "transit" else None)
     with _LOCK:
         hit = _COVERAGE.get(key)
         if hit is not None:
@@ -239,7 +239,8 @@ def _check_transit(mode: str, transit) -> None:
         raise InvalidParameter("depart", "is required with mode=transit, e.g. 'tu 18:00-19:00'")
 
 
-def _feeds_version(db) -> tuple:
+def feeds_version(db) -> tuple:
+    """Changes whenever a public transport feed is imported or removed."""
     return tuple(db.execute("SELECT name, sha256 FROM transit_feeds ORDER BY name").fetchall())
 
 

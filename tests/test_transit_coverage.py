@@ -120,3 +120,26 @@ def app_for():
     from conftest import FIXED_NOW
 
     return lambda path: create_app({"DATABASE": str(path), "TESTING": True, "NOW": FIXED_NOW})
+
+
+def test_map_offers_transit_and_its_legend_states_window_and_percentile(env, app_for):
+    client = app_for(env).test_client()
+    page = client.get("/kaart?indicator=coverage").get_data(as_text=True)
+    assert '<option value="transit"' in page and 'name="depart"' in page
+    frame = client.get("/kaart/frame?indicator=coverage&mode=transit&depart=tu+08:00-09:00"
+                       "&percentile=80&minutes=10").get_data(as_text=True)
+    assert "public transport departing tu 08:00-09:00" in frame
+    assert "80th percentile" in frame
+    # the walking map still works with the (ignored) departure field of the form
+    r = client.get("/kaart/frame?indicator=coverage&mode=walk&depart=tu+08:00-09:00")
+    assert r.status_code == 200
+
+
+def test_openapi_documents_the_transit_mode(client):
+    doc = client.get("/api/openapi.json").get_json()
+    for path in ("/api/coverage", "/api/ranking", "/api/finder"):
+        params = {p["name"]: p for p in doc["paths"][path]["get"]["parameters"]}
+        assert "transit" in params["mode"]["schema"]["enum"]
+        assert {"depart", "percentile", "max_transfers", "transit_access"} <= set(params)
+    iso = {p["name"]: p for p in doc["paths"]["/api/isochrone"]["get"]["parameters"]}
+    assert "transit" not in iso["mode"]["schema"]["enum"]

@@ -128,11 +128,23 @@ def _paths() -> dict:
               _q("minutes", "Travel-time limit in minutes (1-120)", {"type": "number"}),
               _q("population_method", "Spread residents over 'buildings' or network 'nodes'",
                  {"type": "string", "enum": ["buildings", "nodes"]})]
+    from ..transit.reach import PARAMETERS as transit_params
+
+    # coverage, ranking and the finder also take public transport (docs/transit.md)
+    with_transit = [_q("mode", "walk, slow_walk, wheelchair, bike, or transit (public "
+                               "transport from the loaded GTFS timetables; needs depart)",
+                       {"type": "string", "enum": ["walk", "slow_walk", "wheelchair", "bike",
+                                                   "transit"]})] + access[1:] + [
+        _q(name, text, {"type": "integer" if name == "max_transfers" else
+                        "number" if name == "percentile" else "string",
+                        **({"enum": ["walk", "slow_walk", "wheelchair"]}
+                           if name == "transit_access" else {})})
+        for name, text in transit_params.items()]
     paths.update({
         "/api/coverage": _get(
             "Per neighbourhood: population-weighted mean/median minutes to the nearest matching "
             "place, shares within 5/10/15/20 min and the limit, working models reachable, 2SFCA",
-            access + FILTERS + [_q("by", "neighbourhood (GeoJSON) or municipality (JSON)",
+            with_transit + FILTERS + [_q("by", "neighbourhood (GeoJSON) or municipality (JSON)",
                                    {"type": "string", "enum": ["neighbourhood",
                                                                "municipality"]})],
             _GEOJSON, tag="access"),
@@ -143,10 +155,11 @@ def _paths() -> dict:
                             [_q("lon", "Longitude", {"type": "number"}, required=True),
                              _q("lat", "Latitude", {"type": "number"}, required=True),
                              _q("limit", "At most this many places", {"type": "integer"})]
-                            + access[:2] + FILTERS, _GEOJSON, tag="access"),
+                            + with_transit[:2] + with_transit[3:] + FILTERS, _GEOJSON,
+                            tag="access"),
         "/api/ranking": _get("Neighbourhoods ordered by need x lack of access (formula in the "
                              "response)",
-                             access + FILTERS + [
+                             with_transit + FILTERS + [
                                  _q("need", "An indicator (default population) or need_index"),
                                  _q("year", "Year of the need indicator", {"type": "integer"})],
                              _JSON, tag="access"),

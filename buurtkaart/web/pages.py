@@ -17,6 +17,8 @@ from ..filters import FILTER_PARAMETERS, Filter
 from ..hours import describe_session
 from ..indicators import (INDICATORS, NEED_INDEX_FORMULA, TYPOLOGY_CLASSES, format_value,
                           indicator_label, need_index, trend, typology)
+from ..transit.reach import PARAMETERS as TRANSIT_PARAMETERS
+from ..transit.reach import TransitOptions
 from ..taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAMES_EN,
                         WORKING_MODELS)
 from .api import indicator_values
@@ -57,7 +59,7 @@ def index():
     return render_template("index.html", counts=store.counts(get_db()))
 
 
-MAP_EXTRA = ("indicator", "year", "mode", "minutes", "isochrone", "best")
+MAP_EXTRA = ("indicator", "year", "mode", "minutes", "isochrone", "best", *TRANSIT_PARAMETERS)
 COVERAGE = "coverage"  # the "indicator" that colours neighbourhoods by access
 NEED_INDEX = "need_index"
 TYPOLOGY = "typology"
@@ -77,7 +79,8 @@ def _map_choice(db):
     else:
         year = None
     mode = request.args.get("mode") or "walk"
-    network.profile(mode)
+    if mode != "transit":
+        network.profile(mode)
     minutes = request.args.get("minutes") or "10"
     try:
         minutes = float(minutes)
@@ -95,10 +98,12 @@ def _map_choice(db):
 def _values(db, filt, indicator, year, mode, minutes):
     """(values by code, year, source, label) for the choropleth."""
     if indicator == COVERAGE:
-        cov, _ = access.run_coverage(db, filt, mode=mode, minutes=minutes,
-                                     cache_dir=current_app.config.get("CACHE_DIR"))
-        label = (f"share of residents within {minutes:g} min "
-                 f"({network.PROFILES[mode].label}) of a matching place")
+        transit = TransitOptions.from_params(request.args) if mode == "transit" else None
+        cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
+                                          cache_dir=current_app.config.get("CACHE_DIR"),
+                                          transit=transit)
+        how = report["transit"]["description"] if transit else network.PROFILES[mode].label
+        label = f"share of residents within {minutes:g} min ({how}) of a matching place"
         return dict(zip(cov["code"], cov["share_within"])), None, "buurtkaart travel times", label
     if indicator == NEED_INDEX:
         idx = need_index(store.indicator_frame(db), codes=[n["code"] for n in
@@ -136,6 +141,7 @@ def map_page():
     return render_template("map.html", filt=filt, catalogue=catalogue, indicator=indicator,
                            year=year, mode=mode, minutes=minutes, profiles=network.PROFILES,
                            has_network=access.registered_network(db) is not None,
+                           has_transit=bool(access.feeds_version(db)),
                            frame_url=url_for("pages.map_frame") + ("?" + query if query else ""),
                            count=len(store.places(db, filt)), label=indicator_label)
 
@@ -147,6 +153,9 @@ def _access_layers(db, filt, mode, minutes):
     best = request.args.get("best")
     if not iso and not best:
         return layers
+    if mode == "transit":
+        raise InvalidParameter("mode", "isochrones and suggested locations are not available "
+                                       "for public transport yet")
     ctx = access.context(db, mode, cache_dir=current_app.config.get("CACHE_DIR"))
     if iso:
         place = store.place(db, int(iso))
@@ -182,7 +191,7 @@ def map_frame():
     """The map itself; rendered maps are kept per query until the data changes."""
     db = get_db()
     key = (store.data_version(db), request.query_string, request.script_root,
-           current_app.config.get("CACHE_DIR"))
+           current_app.config.get("CACHE_DIR"), access.feeds_version(db))
     with _FRAMES_LOCK:
         html = _FRAMES.get(key)
         if html is not None:
