@@ -286,8 +286,12 @@ def coverage_cmd(mode, minutes, method, by, fmt, out, **kwargs):
                                       method=method, transit=transit)
     if transit is not None:
         _progress(f"transit: {report['transit']['description']}")
-        for name, note in report["transit"]["fares"].items():
+        budget = report["transit"].get("fare_budget")
+        for name, note in (budget["feeds"] if budget else report["transit"]["fares"]).items():
             _progress(f"fares of feed {name!r}: {note}")
+        if budget:
+            _progress(f"fare budget {budget['max_fare']:.2f} return ({budget['one_way_budget']:.2f}"
+                      f" one way): at most {budget['max_vehicles']} vehicle(s) per journey")
     if report["unsnapped_places"]:
         for p in report["unsnapped_places"]:
             _progress(f"warning: place {p['id']} {p['name']!r} is {p['distance_m']} m from the "

@@ -44,8 +44,8 @@ FEED = {
     # t6 is a template run every 10 minutes from 07:00 up to (not including) 09:00
     "frequencies.txt": "trip_id,start_time,end_time,headway_secs\nt6,07:00:00,09:00:00,600\n",
     "fare_attributes.txt": "fare_id,price,currency_type,payment_method,transfers\n"
-                           "F1,2.50,EUR,0,0\nF2,1.80,EUR,0,0\n",
-    "fare_rules.txt": "fare_id,route_id\nF1,R1\nF2,R2\n",
+                           "F1,2.50,EUR,0,0\nF2,1.80,EUR,0,0\nF1-reduced,1.25,EUR,0,0\n",
+    "fare_rules.txt": "fare_id,route_id\nF1,R1\nF2,R2\nF1-reduced,R1\n",
 }
 
 
@@ -158,6 +158,49 @@ def test_expanded_graph_agrees_on_the_small_feed(feed):
             assert np.array_equal(ours, te.arrivals(origin, t0))
 
 
+def test_fare_budget_for_a_return_trip(feed, tmp_path, db):
+    from dataclasses import replace
+
+    from buurtkaart.transit import fares
+
+    named = storage.load_feeds(db)
+    tt = timetable.build(feed, 20261201)
+    ids = list(tt.stop_id)
+
+    def reach(max_fare, reduced=False):
+        board, max_transfers, report = fares.apply_budget(tt, named, max_fare, 3, reduced)
+        if max_transfers < 0:
+            return None, None, report
+        row = routing.stop_arrivals(replace(tt, c_board=board), [ids.index("A")], hm("08:00"),
+                                    max_transfers=max_transfers, max_seconds=7200)[0]
+        return row[ids.index("C")], row[ids.index("D")], report
+
+    # bus R1 costs 2.50 and tram R2 1.80, no transfers within a fare (each vehicle pays)
+    c, d, rep = reach(10.00)   # 5.00 one way: two vehicles at up to 2.50
+    assert (c, d) == (hm("08:20"), hm("08:48")) and rep["max_vehicles"] == 2
+    c, d, _ = reach(5.00)      # 2.50 one way: the bus alone, not the bus and the tram
+    assert c == hm("08:20") and not np.isfinite(d)
+    c, d, _ = reach(4.00)      # 2.00 one way: only the tram fits; from A nothing runs
+    assert not np.isfinite(c) and not np.isfinite(d)
+    # the reduced bus fare (1.25) is named as such: with it the bus fits in 2.00
+    c, d, _ = reach(4.00, reduced=True)
+    assert c == hm("08:20") and not np.isfinite(d)
+    c, d, _ = reach(2.00)      # 1.00 one way: no vehicle at all
+    assert c is None
+
+
+def test_a_feed_without_fares_is_not_used_under_a_budget(tmp_path, db):
+    from buurtkaart.transit import fares
+
+    storage.import_feed(db, write_feed(tmp_path / "nofare.zip", **{
+        "fare_attributes.txt": None, "fare_rules.txt": None}), name="nofare")
+    named = storage.load_feeds(db)
+    tt = timetable.build([f for _, f in named], 20261201)
+    board, max_transfers, report = fares.apply_budget(tt, named, 10.0, 3)
+    assert max_transfers == -1 and not board.any()
+    assert "no fares in this feed" in report["feeds"]["nofare"]
+
+
 # ---------------------------------------------------------------- import and CLI
 def test_cli_import_list_remove_two_feeds(tmp_path, db_path):
     runner = CliRunner()
@@ -165,7 +208,7 @@ def test_cli_import_list_remove_two_feeds(tmp_path, db_path):
     r = runner.invoke(main, ["transit", "import", str(z)])
     assert r.exit_code == 0, r.output
     assert "5 stops" in r.output and "6 trips" in r.output and "13 stop times" in r.output
-    assert "2 fares" in r.output
+    assert "3 fares" in r.output
     nofare = write_feed(tmp_path / "rail.zip", **{"fare_attributes.txt": None,
                                                    "fare_rules.txt": None})
     r = runner.invoke(main, ["transit", "import", str(nofare), "--name", "rail"])

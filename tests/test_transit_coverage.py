@@ -74,6 +74,21 @@ def test_no_service_in_the_window_means_walking_only(env, runner):
     assert night == pytest.approx(walk)
 
 
+def test_fare_budget_on_the_demo(env, runner):
+    walk, _ = shares(runner, "--mode", "walk", "--model", "personal_network")
+    free, _ = shares(runner, "--mode", "transit", "--depart", "tu 08:00-09:00", "--model",
+                     "personal_network")
+    # the sample single fare is 3.10: a 4.00 budget for a return trip does not cover it
+    poor, err = shares(runner, "--mode", "transit", "--depart", "tu 08:00-09:00", "--model",
+                       "personal_network", "--max-fare", "4.00")
+    assert "fare budget 4.00 return (2.00 one way): at most 0 vehicle(s)" in err
+    assert poor == pytest.approx(walk)
+    rich, err = shares(runner, "--mode", "transit", "--depart", "tu 08:00-09:00", "--model",
+                       "personal_network", "--max-fare", "7.00")
+    assert "fares of feed 'sample': fares applied; transfer_duration is not evaluated" in err
+    assert rich == pytest.approx(free)
+
+
 def test_transit_options_are_checked(env, runner):
     r = runner.invoke(main, ["coverage", "--mode", "transit"])
     assert r.exit_code == 1 and "depart" in r.stderr

@@ -21,7 +21,7 @@ working models, 2SFCA, scenarios) applies unchanged.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,7 @@ from scipy import sparse
 
 from .. import network, traveltime
 from ..errors import InvalidParameter
-from . import routing, storage, timetable
+from . import fares, routing, storage, timetable
 
 __all__ = ["TransitOptions", "PARAMETERS", "travel_seconds", "coverage_inputs"]
 
@@ -45,6 +45,9 @@ PARAMETERS = {
     "max_transfers": "Most changes of vehicle for mode=transit (default 3).",
     "transit_access": "How one walks to, from and between stops for mode=transit: walk "
                       "(default), slow_walk or wheelchair.",
+    "max_fare": "Fare budget for a return trip for mode=transit, e.g. 4.00 (fares v1 of the "
+                "feeds; a feed without fares is then not used).",
+    "reduced_fare": "true: use the feed's reduced fares (where it names them) for max_fare.",
 }
 
 
@@ -56,6 +59,8 @@ class TransitOptions:
     access: str = "walk"
     max_walk_minutes: float = 15.0
     transfer_minutes: float = 5.0
+    max_fare: float | None = None
+    reduced_fare: bool = False
 
     def __post_init__(self):
         timetable.parse_depart(self.depart)
@@ -64,6 +69,9 @@ class TransitOptions:
         if isinstance(self.max_transfers, bool) or not isinstance(self.max_transfers, int) \
                 or not 0 <= self.max_transfers <= 10:
             raise InvalidParameter("max_transfers", "must be a whole number from 0 to 10")
+        if self.max_fare is not None and not (isinstance(self.max_fare, (int, float))
+                                              and 0 <= self.max_fare < 1000):
+            raise InvalidParameter("max_fare", "must be an amount from 0 to 1000")
         if self.access not in ACCESS_PROFILES:
             raise InvalidParameter("transit_access", f"must be one of {', '.join(ACCESS_PROFILES)}")
 
@@ -78,14 +86,17 @@ class TransitOptions:
         out = {"depart": str(depart)}
         for name, key, kind in (("percentile", "percentile", float),
                                 ("max_transfers", "max_transfers", int),
-                                ("transit_access", "access", str)):
+                                ("transit_access", "access", str),
+                                ("max_fare", "max_fare", float),
+                                ("reduced_fare", "reduced_fare", _boolean)):
             raw = get(name)
             if raw in (None, ""):
                 continue
             try:
                 out[key] = kind(raw)
             except (TypeError, ValueError):
-                raise InvalidParameter(name, f"expected {'a whole number' if kind is int else 'a number'}, "
+                what = {int: "a whole number", float: "a number", _boolean: "true or false"}
+                raise InvalidParameter(name, f"expected {what.get(kind, 'text')}, "
                                              f"got {raw!r}") from None
         return cls(**out)
 
@@ -94,8 +105,19 @@ class TransitOptions:
         when = self.depart + (f" (on {date // 10000}-{date // 100 % 100:02d}-{date % 100:02d})"
                               if date and d.date is None else "")
         pct = "median" if self.percentile == 50 else f"{self.percentile:g}th percentile"
+        fare = "" if self.max_fare is None else \
+            f", {'reduced ' if self.reduced_fare else ''}fares within {self.max_fare:.2f} return"
         return (f"public transport departing {when}, one departure a minute, {pct} travel "
-                f"time, at most {self.max_transfers} transfers")
+                f"time, at most {self.max_transfers} transfers{fare}")
+
+
+def _boolean(raw) -> bool:
+    text = str(raw).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise ValueError(raw)
 
 
 def _feeds(db):
@@ -115,6 +137,11 @@ def travel_seconds(db, graph: network.Graph, csr, origin_nodes, target_nodes,
     depart = timetable.parse_depart(opts.depart)
     date = timetable.pick_date(feeds, depart)
     tt = timetable.build(feeds, date, start=depart.start, end=depart.end + int(limit_s))
+    max_transfers, fare_report = opts.max_transfers, None
+    if opts.max_fare is not None:
+        board, max_transfers, fare_report = fares.apply_budget(
+            tt, named, opts.max_fare, opts.max_transfers, opts.reduced_fare)
+        tt = replace(tt, c_board=board)
     origin_nodes = np.asarray(origin_nodes, np.int64)
     target_nodes = np.asarray(target_nodes, np.int64)
     node, _dist, ok = network.snap(graph, tt.lon, tt.lat, max_distance_m=SNAP_METRES)
@@ -125,7 +152,7 @@ def travel_seconds(db, graph: network.Graph, csr, origin_nodes, target_nodes,
     direct = traveltime.times_to(csr, target_nodes, columns=origin_nodes, limit=limit_s).T \
         if n_t and n_o else np.full((n_o, n_t), np.inf)
     out = {p: direct.astype(np.float32).copy() for p in percentiles}
-    if len(used) and n_o and n_t:
+    if len(used) and n_o and n_t and max_transfers >= 0:
         snodes = node[used]
         acc = traveltime.times_to(csr, snodes, columns=origin_nodes, limit=walk_s).T
         eg = traveltime.times_from(csr, snodes, target_nodes, limit=walk_s)
@@ -136,11 +163,11 @@ def travel_seconds(db, graph: network.Graph, csr, origin_nodes, target_nodes,
         footpaths = (used[r], used[c], np.rint(fp[r, c]).astype(np.int64))
         summary = routing.window_summary(tt, access, egress, depart.times(),
                                          percentiles=percentiles,
-                                         max_transfers=opts.max_transfers,
+                                         max_transfers=max_transfers,
                                          max_seconds=limit_s, footpaths=footpaths)
         for p in percentiles:
             out[p] = np.minimum(out[p], summary[p])
-    fares = {name: f.has_fares for name, f in named}
+    priced = {name: f.has_fares for name, f in named}
     report = {"depart": opts.depart, "date": f"{date // 10000}-{date // 100 % 100:02d}-"
                                               f"{date % 100:02d}",
               "departures": int(len(depart.times())), "percentile": opts.percentile,
@@ -149,8 +176,10 @@ def travel_seconds(db, graph: network.Graph, csr, origin_nodes, target_nodes,
               "transfer_minutes": opts.transfer_minutes,
               "feeds": [n for n, _ in named], "stops_on_network": int(len(used)),
               "stops": int(n_s), "fares": {n: ("fares in feed" if h else "no fares in feed")
-                                           for n, h in fares.items()},
+                                           for n, h in priced.items()},
               "description": opts.describe(date)}
+    if fare_report is not None:
+        report["fare_budget"] = fare_report
     return out, report
 
 
