@@ -312,9 +312,10 @@ def minutes_from(db, filt: Filter, *, mode: str, lon: float, lat: float,
     if mode == "transit":
         from .transit.reach import travel_seconds
 
+        records = [by_id[int(i)] for i in places["id"]]
         times, _ = travel_seconds(db, ctx.graph, ctx.csr, [int(node[0])],
                                   places["node"].to_numpy(np.int64), transit,
-                                  limit_minutes * 60)
+                                  limit_minutes * 60, records)
         t = times[float(transit.percentile)][0].astype(float)
     else:
         t = traveltime.times_from(ctx.csr, [int(node[0])], places["node"].to_numpy(np.int64),

@@ -293,3 +293,40 @@ def test_not_a_zip(tmp_path, db_path):
     p.write_text("hello")
     r = CliRunner().invoke(main, ["transit", "import", str(p)])
     assert r.exit_code == 1 and "not a readable zip file" in r.output
+
+
+# ---------------------------------------------------------------- arrival while open
+def test_arrival_windows_from_opening_hours_and_sessions():
+    from buurtkaart.hours import Session
+    from buurtkaart.transit.arrival import arrival_windows
+
+    places = [{"opening_hours": "Tu 09:00-12:00"},
+              {"opening_hours": "Mo 22:00-02:00"},          # open past midnight into Tuesday
+              {"opening_hours": None, "activities": [{"sessions": [Session(1, "18:30",
+                                                                           "20:30")]}]},
+              {"opening_hours": "Tu 09:00-09:20"},          # too short for a 30-minute stay
+              {"opening_hours": None, "activities": []}]
+    w = arrival_windows(places, 20261201, 30 * 60)          # Tuesday 2026-12-01
+    assert w[0].tolist() == [[hm("09:00"), hm("11:30")]]
+    assert w[1].tolist() == [[0, hm("01:30")]]
+    assert w[2].tolist() == [[hm("18:30"), hm("20:00")]]
+    assert w[3].shape == (0, 2)
+    assert w[4] is None
+
+
+def test_min_stay_removes_arrivals_when_closed(feed):
+    tt = timetable.build(feed, 20261201)
+    ids = list(tt.stop_id)
+    deps = np.arange(hm("08:01"), hm("08:06"), 60)
+    e = ids.index("E")
+    egress = np.identity(tt.n_stops) * 1e-9
+    acc = routing_access(tt, [ids.index("A")])
+    windows = [None] * tt.n_stops
+    # everyone arrives at E at 08:22: a place there admitting arrivals 08:20-08:30 counts ...
+    windows[e] = np.array([[hm("08:20"), hm("08:30")]], float)
+    ok = routing.window_summary(tt, acc, egress, deps, windows=windows)[50]
+    assert ok[0, e] / 60 == 19
+    # ... one admitting arrivals only from 08:25 does not
+    windows[e] = np.array([[hm("08:25"), hm("09:00")]], float)
+    late = routing.window_summary(tt, acc, egress, deps, windows=windows)[50]
+    assert not np.isfinite(late[0, e])

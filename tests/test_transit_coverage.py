@@ -158,3 +158,37 @@ def test_openapi_documents_the_transit_mode(client):
         assert {"depart", "percentile", "max_transfers", "transit_access"} <= set(params)
     iso = {p["name"]: p for p in doc["paths"]["/api/isochrone"]["get"]["parameters"]}
     assert "transit" not in iso["mode"]["schema"]["enum"]
+
+
+def test_finder_with_min_stay_lists_only_places_open_on_arrival(env, app_for):
+    import datetime as dt
+
+    from buurtkaart import hours
+
+    client = app_for(env).test_client()
+    db = store.connect(env)
+    records = {p["id"]: p for p in store.places(db)}
+    place = next(iter(records.values()))
+    base = (f"/api/finder?lon={place['lon']}&lat={place['lat']}&minutes=40&mode=transit"
+            "&depart=2026-12-01+{}")
+    listed = {}
+    for clock in ("07:30", "10:00", "21:30"):
+        all_ = client.get(base.format(clock)).get_json()
+        open_ = client.get(base.format(clock) + "&min_stay=30").get_json()
+        assert "arriving while open for at least 30 min" in open_["transit"]
+        ids = {f["id"] for f in open_["features"]}
+        assert ids <= {f["id"] for f in all_["features"]}
+        h, m = (int(x) for x in clock.split(":"))
+        for f in open_["features"]:
+            expr = records[f["id"]].get("opening_hours")
+            if not expr:
+                continue
+            arrive = dt.datetime(2026, 12, 1, h, m) + dt.timedelta(
+                minutes=f["properties"]["minutes"])
+            coords = (records[f["id"]]["lat"], records[f["id"]]["lon"])
+            assert hours.state_at(expr, arrive + dt.timedelta(minutes=1), coords=coords) == "open"
+            assert hours.state_at(expr, arrive + dt.timedelta(minutes=29),
+                                  coords=coords) == "open"
+        listed[clock] = (len(ids), len(all_["features"]))
+    # at some of these moments a place is left out because it is closed on arrival
+    assert any(n_open < n_all for n_open, n_all in listed.values())

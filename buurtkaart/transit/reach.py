@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from .. import network, traveltime
+from .. import network, store, traveltime
 from ..errors import InvalidParameter
-from . import fares, routing, storage, timetable
+from . import arrival, fares, routing, storage, timetable
 
 __all__ = ["TransitOptions", "PARAMETERS", "travel_seconds", "coverage_inputs"]
 
@@ -48,6 +48,8 @@ PARAMETERS = {
     "max_fare": "Fare budget for a return trip for mode=transit, e.g. 4.00 (fares v1 of the "
                 "feeds; a feed without fares is then not used).",
     "reduced_fare": "true: use the feed's reduced fares (where it names them) for max_fare.",
+    "min_stay": "For mode=transit: a place counts only if one arrives while it is open (or a "
+                "session runs) and can stay this many minutes (e.g. 30).",
 }
 
 
@@ -61,6 +63,7 @@ class TransitOptions:
     transfer_minutes: float = 5.0
     max_fare: float | None = None
     reduced_fare: bool = False
+    min_stay: float | None = None
 
     def __post_init__(self):
         timetable.parse_depart(self.depart)
@@ -72,6 +75,9 @@ class TransitOptions:
         if self.max_fare is not None and not (isinstance(self.max_fare, (int, float))
                                               and 0 <= self.max_fare < 1000):
             raise InvalidParameter("max_fare", "must be an amount from 0 to 1000")
+        if self.min_stay is not None and not (isinstance(self.min_stay, (int, float))
+                                              and 0 <= self.min_stay <= 600):
+            raise InvalidParameter("min_stay", "must be from 0 to 600 minutes")
         if self.access not in ACCESS_PROFILES:
             raise InvalidParameter("transit_access", f"must be one of {', '.join(ACCESS_PROFILES)}")
 
@@ -88,7 +94,8 @@ class TransitOptions:
                                 ("max_transfers", "max_transfers", int),
                                 ("transit_access", "access", str),
                                 ("max_fare", "max_fare", float),
-                                ("reduced_fare", "reduced_fare", _boolean)):
+                                ("reduced_fare", "reduced_fare", _boolean),
+                                ("min_stay", "min_stay", float)):
             raw = get(name)
             if raw in (None, ""):
                 continue
@@ -107,8 +114,10 @@ class TransitOptions:
         pct = "median" if self.percentile == 50 else f"{self.percentile:g}th percentile"
         fare = "" if self.max_fare is None else \
             f", {'reduced ' if self.reduced_fare else ''}fares within {self.max_fare:.2f} return"
+        stay = "" if self.min_stay is None else \
+            f", arriving while open for at least {self.min_stay:g} min"
         return (f"public transport departing {when}, one departure a minute, {pct} travel "
-                f"time, at most {self.max_transfers} transfers{fare}")
+                f"time, at most {self.max_transfers} transfers{fare}{stay}")
 
 
 def _boolean(raw) -> bool:
@@ -129,9 +138,12 @@ def _feeds(db):
 
 
 def travel_seconds(db, graph: network.Graph, csr, origin_nodes, target_nodes,
-                   opts: TransitOptions, limit_s: float) -> tuple[dict, dict]:
+                   opts: TransitOptions, limit_s: float, places: list[dict] | None = None
+                   ) -> tuple[dict, dict]:
     """Seconds origins x targets by transit or on foot, per percentile (50 and
-    ``opts.percentile``), inf beyond ``limit_s``; and a report of what was used."""
+    ``opts.percentile``), inf beyond ``limit_s``; and a report of what was used.
+
+    ``places`` (the stored records of the targets) are needed for ``opts.min_stay``."""
     named = _feeds(db)
     feeds = [f for _, f in named]
     depart = timetable.parse_depart(opts.depart)
@@ -151,8 +163,14 @@ def travel_seconds(db, graph: network.Graph, csr, origin_nodes, target_nodes,
     percentiles = sorted({50.0, float(opts.percentile)})
     direct = traveltime.times_to(csr, target_nodes, columns=origin_nodes, limit=limit_s).T \
         if n_t and n_o else np.full((n_o, n_t), np.inf)
-    out = {p: direct.astype(np.float32).copy() for p in percentiles}
-    if len(used) and n_o and n_t and max_transfers >= 0:
+    windows = None
+    if opts.min_stay is not None and places is not None:
+        windows = arrival.arrival_windows(places, date, opts.min_stay * 60)
+    ride = bool(len(used)) and max_transfers >= 0
+    access = sparse.csr_matrix((n_o, n_s))
+    egress = sparse.csr_matrix((n_s, n_t))
+    footpaths = None
+    if ride and n_o and n_t:
         snodes = node[used]
         acc = traveltime.times_to(csr, snodes, columns=origin_nodes, limit=walk_s).T
         eg = traveltime.times_from(csr, snodes, target_nodes, limit=walk_s)
@@ -161,12 +179,10 @@ def travel_seconds(db, graph: network.Graph, csr, origin_nodes, target_nodes,
         egress = _sparse(eg, used, axis=0, size=(n_s, n_t))
         r, c = np.nonzero(np.isfinite(fp))
         footpaths = (used[r], used[c], np.rint(fp[r, c]).astype(np.int64))
-        summary = routing.window_summary(tt, access, egress, depart.times(),
-                                         percentiles=percentiles,
-                                         max_transfers=max_transfers,
-                                         max_seconds=limit_s, footpaths=footpaths)
-        for p in percentiles:
-            out[p] = np.minimum(out[p], summary[p])
+    out = routing.window_summary(tt, access, egress, depart.times(), percentiles=percentiles,
+                                 max_transfers=max(max_transfers, 0), max_seconds=limit_s,
+                                 footpaths=footpaths, direct=direct, windows=windows,
+                                 transit=ride)
     priced = {name: f.has_fares for name, f in named}
     report = {"depart": opts.depart, "date": f"{date // 10000}-{date // 100 % 100:02d}-"
                                               f"{date % 100:02d}",
@@ -197,8 +213,10 @@ def coverage_inputs(db, graph, csr, places: pd.DataFrame, residents: pd.DataFram
     """``(graph, places, residents, report)`` for :func:`coverage.neighbourhood_coverage`:
     the bipartite origin -> place graph of transit times at ``opts.percentile``."""
     origins, inverse = np.unique(residents["node"].to_numpy(np.int64), return_inverse=True)
+    records = [store.place(db, int(i)) for i in places["id"]] if opts.min_stay is not None \
+        else None
     times, report = travel_seconds(db, graph, csr, origins, places["node"].to_numpy(np.int64),
-                                   opts, limit_s)
+                                   opts, limit_s, records)
     t = times[float(opts.percentile)]
     r, c = np.nonzero(np.isfinite(t))
     n = len(origins) + len(places)

@@ -209,11 +209,19 @@ def summarise(times: np.ndarray, percentile: float = 50) -> np.ndarray:
 
 
 def window_summary(tt: Timetable, access, egress, departures, *, percentiles=(50,),
-                   max_transfers: int = 3, max_seconds: float = 7200, footpaths=None
+                   max_transfers: int = 3, max_seconds: float = 7200, footpaths=None,
+                   direct=None, windows=None, transit: bool = True
                    ) -> dict[float, np.ndarray]:
     """Per percentile, origins x targets seconds over the departure window (inf: not
     within ``max_seconds`` at that percentile). Origins run in chunks so that at most
-    :data:`CHUNK_CELLS` cells are held at once, whatever the window and the targets."""
+    :data:`CHUNK_CELLS` cells are held at once, whatever the window and the targets.
+
+    ``direct`` (origins x targets): seconds without transit (walking all the way),
+    taken where quicker; ``windows``: per target the allowed arrival intervals
+    (:func:`~buurtkaart.transit.arrival.arrival_windows`); ``transit=False``:
+    walking only (e.g. a fare budget that pays for no vehicle)."""
+    from .arrival import apply_windows
+
     access = sparse.csr_matrix(access)
     egress = sparse.csr_matrix(egress)
     deps = _check(tt, departures, max_transfers, max_seconds)
@@ -224,9 +232,16 @@ def window_summary(tt: Timetable, access, egress, departures, *, percentiles=(50
     step = max(1, CHUNK_CELLS // max(1, len(deps) * n_t))
     out = {p: np.empty((n_o, n_t), np.float32) for p in percentiles}
     for lo in range(0, n_o, step):
-        part = travel_times(tt, access[lo:lo + step], egress, deps,
-                            max_transfers=max_transfers, max_seconds=max_seconds,
-                            links=links)
+        if transit:
+            part = travel_times(tt, access[lo:lo + step], egress, deps,
+                                max_transfers=max_transfers, max_seconds=max_seconds,
+                                links=links)
+        else:
+            part = np.full((min(step, n_o - lo), len(deps), n_t), np.inf, np.float32)
+        if direct is not None:
+            part = np.minimum(part, direct[lo:lo + step, None, :].astype(np.float32))
+        if windows is not None:
+            part = apply_windows(part, deps, windows)
         for p in percentiles:
             out[p][lo:lo + step] = summarise(part, p)
     return out
