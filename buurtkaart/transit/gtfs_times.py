@@ -91,16 +91,18 @@ def _interpolate(arr, dep, trip):
     return arr, dep
 
 
+def _empty(a, **dtypes):
+    """Arrays of a file the feed does not have: empty, of the right types."""
+    a.update({k: np.zeros(0, d) for k, d in dtypes.items()})
+
+
 def transfers(df, a, stops, probs):
     name = "transfers.txt"
     if df is None:
-        a.update(tr_from=np.zeros(0, np.int32), tr_to=np.zeros(0, np.int32),
-                 tr_type=np.zeros(0, np.int8), tr_seconds=np.zeros(0, np.int32))
-        return
-    a["tr_from"] = g._refs(df["from_stop_id"], stops, name, "from_stop_id", probs,
-                           "stop_id").astype(np.int32)
-    a["tr_to"] = g._refs(df["to_stop_id"], stops, name, "to_stop_id", probs,
-                         "stop_id").astype(np.int32)
+        return _empty(a, tr_from=np.int32, tr_to=np.int32, tr_type=np.int8,
+                      tr_seconds=np.int32)
+    for col, key in (("from_stop_id", "tr_from"), ("to_stop_id", "tr_to")):
+        a[key] = g._refs(df[col], stops, name, col, probs, "stop_id").astype(np.int32)
     kind = g._numbers(df, name, "transfer_type", probs, required=False, lo=0, hi=5,
                       integer=True, default=0)
     secs = g._numbers(df, name, "min_transfer_time", probs, required=False, lo=0,
@@ -114,9 +116,8 @@ def transfers(df, a, stops, probs):
 def frequencies(df, a, trips, probs):
     name = "frequencies.txt"
     if df is None:
-        a.update(fq_trip=np.zeros(0, np.int32), fq_start=np.zeros(0, np.int32),
-                 fq_end=np.zeros(0, np.int32), fq_headway=np.zeros(0, np.int32))
-        return
+        return _empty(a, fq_trip=np.int32, fq_start=np.int32, fq_end=np.int32,
+                      fq_headway=np.int32)
     a["fq_trip"] = g._refs(df["trip_id"], trips, name, "trip_id", probs,
                            "trip_id").astype(np.int32)
     start = g._times(df, name, "start_time", probs)
@@ -134,8 +135,8 @@ def frequencies(df, a, trips, probs):
 def fares(tables, a, routes, probs):
     att, rules = tables.get("fare_attributes.txt"), tables.get("fare_rules.txt")
     if att is None:
-        a.update(fare_id=np.zeros(0, "U1"), fare_price=np.zeros(0), fare_currency=np.zeros(0, "U3"),
-                 fare_transfers=np.zeros(0, np.int8), fare_duration=np.zeros(0, np.int32))
+        _empty(a, fare_id="U1", fare_price=float, fare_currency="U3", fare_transfers=np.int8,
+               fare_duration=np.int32)
         if rules is not None:
             probs.add("fare_rules.txt", None, None, "fare_rules.txt needs fare_attributes.txt")
         rules = None
@@ -152,10 +153,8 @@ def fares(tables, a, routes, probs):
                  fare_currency=g._strip(att["currency_type"]).to_numpy(str),
                  fare_transfers=tr.astype(np.int8), fare_duration=dur.astype(np.int32))
     if rules is None:
-        a.update(fr_fare=np.zeros(0, np.int32), fr_route=np.zeros(0, np.int32),
-                 fr_origin=np.zeros(0, "U1"), fr_destination=np.zeros(0, "U1"),
-                 fr_contains=np.zeros(0, "U1"))
-        return
+        return _empty(a, fr_fare=np.int32, fr_route=np.int32, fr_origin="U1",
+                      fr_destination="U1", fr_contains="U1")
     name = "fare_rules.txt"
     a["fr_fare"] = g._refs(rules["fare_id"], pd.Index(a["fare_id"]), name, "fare_id", probs,
                            "fare_id of fare_attributes.txt").astype(np.int32)
