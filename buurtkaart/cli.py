@@ -408,15 +408,10 @@ def info():
         click.echo(f"{k}: {v}")
 
 
+# ---------------------------------------------------------------- public transport
+from .transit.cli import transit_group  # noqa: E402  (uses domain_errors and _db from above)
+
+main.add_command(transit_group)
+
 if __name__ == "__main__":  # pragma: no cover
     main()
-
-
-# ---------------------------------------------------------------- public transport
-def _register_transit() -> None:
-    from .transit.cli import transit_group
-
-    main.add_command(transit_group)
-
-
-_register_transit()
