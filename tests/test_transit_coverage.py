@@ -192,3 +192,23 @@ def test_finder_with_min_stay_lists_only_places_open_on_arrival(env, app_for):
         listed[clock] = (len(ids), len(all_["features"]))
     # at some of these moments a place is left out because it is closed on arrival
     assert any(n_open < n_all for n_open, n_all in listed.values())
+
+
+def test_scenario_by_transit(env, app_for):
+    client = app_for(env).test_client()
+    q = {"mode": "transit", "depart": "tu 08:00-09:00", "minutes": 10,
+         "filter": {"model": "personal_network"}}
+    cov = client.get("/api/coverage?mode=transit&depart=tu+08:00-09:00&minutes=10"
+                     "&model=personal_network").get_json()
+    share = {f["id"]: f["properties"]["share_within"] for f in cov["features"]}
+    place = store.places(store.connect(env))[0]
+    r = client.post("/api/scenario", json={**q, "add": [{"lon": place["lon"], "lat": place["lat"],
+                                                          "models": ["personal_network"]}]})
+    body = r.get_json()
+    assert r.status_code == 200, body
+    assert body["mode"] == "transit"
+    for row in body["neighbourhoods"]:
+        assert row["share_within_before"] == pytest.approx(share[row["code"]])
+        assert row["share_within_after"] >= row["share_within_before"] - 1e-9
+    r = client.post("/api/scenario", json={**q, "max_transfers": 99})
+    assert r.status_code == 400 and r.get_json()["parameter"] == "max_transfers"

@@ -213,8 +213,9 @@ def coverage_inputs(db, graph, csr, places: pd.DataFrame, residents: pd.DataFram
     """``(graph, places, residents, report)`` for :func:`coverage.neighbourhood_coverage`:
     the bipartite origin -> place graph of transit times at ``opts.percentile``."""
     origins, inverse = np.unique(residents["node"].to_numpy(np.int64), return_inverse=True)
-    records = [store.place(db, int(i)) for i in places["id"]] if opts.min_stay is not None \
-        else None
+    # a proposed place (scenarios; negative id) is taken to be open whenever needed
+    records = [store.place(db, int(i)) if int(i) > 0 else {} for i in places["id"]] \
+        if opts.min_stay is not None else None
     times, report = travel_seconds(db, graph, csr, origins, places["node"].to_numpy(np.int64),
                                    opts, limit_s, records)
     t = times[float(opts.percentile)]

@@ -189,7 +189,8 @@ def _scenario_body() -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise InvalidParameter("body", "expected a JSON object")
-    allowed = {"mode", "minutes", "filter", "add", "remove", "population_method"}
+    allowed = {"mode", "minutes", "filter", "add", "remove", "population_method",
+               *TRANSIT_PARAMETERS}
     for k in body:
         if k not in allowed:
             raise InvalidParameter(k, f"unknown field (known: {', '.join(sorted(allowed))})")
@@ -206,7 +207,8 @@ def scenario():
     """Change in coverage per neighbourhood if places were added or removed (nothing is stored)."""
     body = _scenario_body()
     db = get_db()
-    mode = _mode({"mode": body.get("mode")})
+    mode = _mode({"mode": body.get("mode")}, transit_ok=True)
+    transit = _transit({k: body.get(k) for k in TRANSIT_PARAMETERS}, mode)
     minutes = _float({"minutes": body.get("minutes")}, "minutes", 10, 1, 120)
     filt_params = body.get("filter") or {}
     if not isinstance(filt_params, dict):
@@ -220,7 +222,7 @@ def scenario():
     if not isinstance(remove, list) or not all(
             isinstance(r, int) and not isinstance(r, bool) for r in remove):
         raise InvalidParameter("remove", "expected a list of place ids")
-    ctx = access.context(db, mode, cache_dir=_cache_dir())
+    ctx = access.context(db, transit.access if transit else mode, cache_dir=_cache_dir())
     places, _ = access.facilities(db, ctx, filt.without_area())
     res, _report = access.residents(db, ctx, method=_method({"population_method":
                                                              body.get("population_method")}),
@@ -258,8 +260,18 @@ def scenario():
     unknown = sorted(set(remove) - set(places["id"]))
     if unknown:
         raise InvalidParameter("remove", f"not among the matching places: {unknown}")
-    result = coverage.scenario(ctx.csr, places, res, minutes=minutes,
-                               add=pd.DataFrame(add_rows) if add_rows else None, remove=remove)
+    added = pd.DataFrame(add_rows) if add_rows else None
+    csr = ctx.csr
+    if transit is not None:  # one bipartite graph for the places and the proposed ones
+        from ..transit.reach import coverage_inputs
+
+        both = pd.concat([places, added], ignore_index=True) if added is not None else places
+        horizon = max(minutes, max(coverage.THRESHOLD_MINUTES)) * 60
+        csr, both, res, _ = coverage_inputs(db, ctx.graph, ctx.csr, both, res, transit,
+                                            horizon)
+        places, added = both.iloc[:len(places)], (both.iloc[len(places):]
+                                                  if added is not None else None)
+    result = coverage.scenario(csr, places, res, minutes=minutes, add=added, remove=remove)
     rows = [{k: _clean_number(v) if k != "code" else v for k, v in r.items()}
             for r in result.to_dict("records")]
     total = float(result["residents_gaining_access"].sum())

@@ -25,6 +25,16 @@ _RECORD = {"description": "The record as stored (importer field names)",
            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RecordResult"}}}}
 
 
+_TRANSIT_SCHEMAS = {
+    "percentile": {"type": "number", "minimum": 1, "maximum": 99},
+    "max_transfers": {"type": "integer", "minimum": 0, "maximum": 10},
+    "transit_access": {"type": "string", "enum": ["walk", "slow_walk", "wheelchair"]},
+    "max_fare": {"type": "number", "minimum": 0},
+    "reduced_fare": {"type": "string", "enum": ["true", "false"]},
+    "min_stay": {"type": "number", "minimum": 0, "maximum": 600},
+}
+
+
 def _q(name: str, description: str, schema: dict | None = None, *, required: bool = False) -> dict:
     return {"name": name, "in": "query", "required": required, "description": description,
             "schema": schema or {"type": "string"}}
@@ -135,10 +145,7 @@ def _paths() -> dict:
                                "transport from the loaded GTFS timetables; needs depart)",
                        {"type": "string", "enum": ["walk", "slow_walk", "wheelchair", "bike",
                                                    "transit"]})] + access[1:] + [
-        _q(name, text, {"type": "integer" if name == "max_transfers" else
-                        "number" if name == "percentile" else "string",
-                        **({"enum": ["walk", "slow_walk", "wheelchair"]}
-                           if name == "transit_access" else {})})
+        _q(name, text, _TRANSIT_SCHEMAS.get(name, {"type": "string"}))
         for name, text in transit_params.items()]
     paths.update({
         "/api/coverage": _get(
@@ -175,6 +182,8 @@ def _paths() -> dict:
                 "type": "object", "additionalProperties": False, "properties": {
                     "mode": {"type": "string"}, "minutes": {"type": "number"},
                     "population_method": {"type": "string"},
+                    **{p["name"]: {**p["schema"], "description": p["description"]}
+                       for p in with_transit[3:]},
                     "filter": {"type": "object", "description": "filter parameters"},
                     "add": {"type": "array", "items": {"type": "object", "properties": {
                         "lon": {"type": "number"}, "lat": {"type": "number"},
