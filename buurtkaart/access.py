@@ -271,21 +271,51 @@ def _run_coverage(db, filt: Filter, *, mode: str, minutes: float, method: str,
     return cov, report
 
 
+#: Most candidate points for a new place by public transport (each is a routing target).
+TRANSIT_CANDIDATES = 300
+
+
 def suggest_locations(db, filt: Filter, *, mode: str, minutes: float, k: int,
-                      method: str = "buildings", cache_dir: Path | None = None
-                      ) -> pd.DataFrame:
+                      method: str = "buildings", cache_dir: Path | None = None,
+                      transit=None) -> pd.DataFrame:
     """The ``k`` network points where a new place would bring the most residents of the
     filter's area within ``minutes`` of a matching place (greedy maximal covering).
 
+    By transit the candidates are at most :data:`TRANSIT_CANDIDATES` of the points where
+    residents not yet within reach live (a fixed sample), each routed to like a place.
+
     Returns ``rank, node, residents_newly_covered, lon, lat``.
     """
-    ctx = context(db, mode, cache_dir=cache_dir)
+    _check_transit(mode, transit)
+    ctx = context(db, _walk_mode(mode, transit), cache_dir=cache_dir)
     places, _ = facilities(db, ctx, filt.without_area())
     res, _ = residents(db, ctx, method=method, municipality=filt.municipality)
-    picks = coverage.best_locations(ctx.csr, places, res, k=k, minutes=minutes)
+    if mode == "transit":
+        picks = _suggest_by_transit(db, ctx, places, res, transit, minutes, k)
+    else:
+        picks = coverage.best_locations(ctx.csr, places, res, k=k, minutes=minutes)
     nodes = picks["node"].to_numpy(np.int64)
     return picks.assign(lon=ctx.graph.lon[nodes].astype(float),
                         lat=ctx.graph.lat[nodes].astype(float))
+
+
+def _suggest_by_transit(db, ctx, places, res, transit, minutes, k) -> pd.DataFrame:
+    from .transit.reach import coverage_inputs
+
+    candidates = np.unique(res["node"].to_numpy(np.int64))
+    if len(candidates) > TRANSIT_CANDIDATES:
+        rng = np.random.default_rng(0)
+        candidates = np.sort(rng.choice(candidates, TRANSIT_CANDIDATES, replace=False))
+    fake = pd.DataFrame({"id": -(np.arange(len(candidates)) + 1), "node": candidates,
+                         "models": [[] for _ in candidates], "capacity": np.nan})
+    both = pd.concat([places[["id", "node", "models", "capacity"]], fake], ignore_index=True)
+    csr, both, res, _ = coverage_inputs(db, ctx.graph, ctx.csr, both, res, transit,
+                                        minutes * 60)
+    graph_nodes = both["node"].to_numpy(np.int64)[len(places):]
+    picks = coverage.best_locations(csr, both.iloc[:len(places)], res, k=k, minutes=minutes,
+                                    candidates=graph_nodes)
+    return picks.assign(node=candidates[np.searchsorted(graph_nodes,
+                                                        picks["node"].to_numpy(np.int64))])
 
 
 def minutes_from(db, filt: Filter, *, mode: str, lon: float, lat: float,

@@ -212,3 +212,19 @@ def test_scenario_by_transit(env, app_for):
         assert row["share_within_after"] >= row["share_within_before"] - 1e-9
     r = client.post("/api/scenario", json={**q, "max_transfers": 99})
     assert r.status_code == 400 and r.get_json()["parameter"] == "max_transfers"
+
+
+def test_best_locations_by_transit_agree_with_a_scenario(env, app_for):
+    client = app_for(env).test_client()
+    best = client.get("/api/best-locations?mode=transit&depart=tu+08:00-09:00&minutes=5&k=2"
+                      "&model=personal_network").get_json()
+    assert best["mode"] == "transit" and 1 <= len(best["features"]) <= 2
+    top = best["features"][0]
+    gain = top["properties"]["residents_newly_covered"]
+    assert gain > 0
+    lon, lat = top["geometry"]["coordinates"]
+    r = client.post("/api/scenario", json={
+        "mode": "transit", "depart": "tu 08:00-09:00", "minutes": 5,
+        "filter": {"model": "personal_network"},
+        "add": [{"lon": lon, "lat": lat, "models": ["personal_network"]}]}).get_json()
+    assert r["residents_gaining_access"] == pytest.approx(gain, rel=1e-6)

@@ -46,7 +46,8 @@ def _mode(args, transit_ok: bool = False) -> str:
         return mode
     if mode == "transit":
         raise InvalidParameter("mode", "transit is not available for this question yet "
-                                       "(it is for coverage, ranking and the finder)")
+                                       "(it is for coverage, ranking, scenarios, best "
+                                       "locations and the finder)")
     network.profile(mode)  # raises InvalidParameter naming 'mode'
     return mode
 
@@ -285,9 +286,10 @@ def best_locations():
     k = int(_float(request.args, "k", 3, 1, 20))
     minutes = _float(request.args, "minutes", 10, 1, 120)
     db = get_db()
-    mode = _mode(request.args)
+    mode = _mode(request.args, transit_ok=True)
     best = access.suggest_locations(db, filt, mode=mode, minutes=minutes, k=k,
-                                    method=_method(request.args), cache_dir=_cache_dir())
+                                    method=_method(request.args), cache_dir=_cache_dir(),
+                                    transit=_transit(request.args, mode))
     feats = []
     for r in best.to_dict("records"):
         hood = store.neighbourhood_at(db, r["lon"], r["lat"]) or {}

@@ -172,7 +172,7 @@ def _paths() -> dict:
                              _JSON, tag="access"),
         "/api/best-locations": _get("Greedy maximal covering: k network points for a new place "
                                     "that bring the most residents without access within reach",
-                                    access + FILTERS + [_q("k", "How many (1-20)",
+                                    with_transit + FILTERS + [_q("k", "How many (1-20)",
                                                            {"type": "integer"})],
                                     _GEOJSON, tag="access"),
         "/api/scenario": {"post": {
