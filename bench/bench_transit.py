@@ -85,14 +85,14 @@ def main() -> None:
     sample = [(int(origins[i % n]), int(deps[(7 * i) % len(deps)]))
               for i in range(args.baseline_queries)]
     t = time.perf_counter()
-    base = [te.arrivals(o, d) for o, d in sample]
+    for o, d in sample:  # the same 2-hour horizon as the Connection Scan above
+        te.arrivals(o, d, horizon=2 * 3600)
     te_s = time.perf_counter() - t
     te_qps = len(sample) / te_s
     same = all(np.array_equal(routing.stop_arrivals(tt, [o], d, max_transfers=10)[0],
-                              b)
-               for (o, d), b in zip(sample, base))
+                              te.arrivals(o, d)) for o, d in sample)
     _, peak = tracemalloc.get_traced_memory()
-    print(f"time-expanded baseline (scipy Dijkstra, graph built in {build_s:.1f} s): "
+    print(f"time-expanded baseline (scipy Dijkstra within 2 h, graph built in {build_s:.1f} s): "
           f"{len(sample)} queries in {te_s:.1f} s = {te_qps:,.1f} queries/s")
     print(f"ratio: Connection Scan is {csa_qps / te_qps:,.0f} x faster; identical arrivals "
           f"on the sample: {same}")

@@ -61,16 +61,21 @@ class ExpandedGraph:
         self.n_ev, self.n_stops = n_ev, tt.n_stops
         self.first = np.searchsorted(self.ev_stop, np.arange(tt.n_stops + 1))
 
-    def arrivals(self, stop: int, t0: int) -> np.ndarray:
-        """Earliest arrival at every stop leaving ``stop`` at ``t0`` (inf: never)."""
+    def arrivals(self, stop: int, t0: int, horizon: float | None = None) -> np.ndarray:
+        """Earliest arrival at every stop leaving ``stop`` at ``t0`` (inf: never, or not
+        within ``horizon`` seconds)."""
         lo, hi = self.first[stop], self.first[stop + 1]
         k = lo + np.searchsorted(self.ev_time[lo:hi], t0)
         out = np.full(self.n_stops, np.inf)
         out[stop] = t0
         if k >= hi:
             return out
-        dist = dijkstra(self.graph, indices=int(k))[:self.n_ev]
-        reached = np.isfinite(dist)
+        limit = np.inf if horizon is None else horizon - (self.ev_time[k] - t0) + 1
+        if limit < 0:
+            return out
+        dist = dijkstra(self.graph, indices=int(k), limit=limit)[:self.n_ev]
+        reached = np.isfinite(dist) & ((self.ev_time - t0 <= horizon) if horizon is not None
+                                       else True)
         t = self.ev_time[reached]
         np.minimum.at(out, self.ev_stop[reached], t)
         return out
