@@ -42,20 +42,27 @@ UNREACHED = np.iinfo(np.int32).max // 2
 
 
 @njit(cache=True)
-def _scan(c_from, c_to, c_dep, c_arr, c_trip, c_board, c_alight, n_trips, change,
-          fp_ptr, fp_to, fp_w, acc_stop, acc_sec, t0, t_end, legs, first, best):
-    """One query: fills ``best`` (per stop) with the earliest arrival from ``t0``."""
+def _scan(c_from, c_to, c_dep, c_arr, c_trip, c_board, c_alight, change,
+          fp_ptr, fp_to, fp_w, acc_stop, acc_sec, t0, t_end, legs, first, best,
+          board, veh, trip_legs, touched, trips_touched):
+    """One query: fills ``best`` (per stop) with the earliest arrival from ``t0``.
+
+    ``board`` and ``veh`` ((legs + 1) x stops, flat) and ``trip_legs`` must hold their
+    initial values (unreached; ``legs + 1``) on entry and hold them again on return:
+    only the entries this query touched are reset, not the whole arrays."""
     n_stops = change.shape[0]
     inf = UNREACHED
-    board = np.full((legs + 1, n_stops), inf, np.int64)
-    veh = np.full((legs + 1, n_stops), inf, np.int64)
-    trip_legs = np.full(n_trips, legs + 1, np.int64)
+    n_touched = 0
+    n_trips_touched = 0
     best[:] = inf
     for i in range(acc_stop.shape[0]):
         s = acc_stop[i]
         t = t0 + acc_sec[i]
-        if t < board[0, s]:
-            board[0, s] = t
+        if board[s] == inf:
+            touched[n_touched] = s
+            n_touched += 1
+        if t < board[s]:
+            board[s] = t
         if t < best[s]:
             best[s] = t
     for c in range(first, c_dep.shape[0]):
@@ -67,27 +74,46 @@ def _scan(c_from, c_to, c_dep, c_arr, c_trip, c_board, c_alight, n_trips, change
         if c_board[c]:
             s = c_from[c]
             for k in range(min(lv - 1, legs)):
-                if board[k, s] <= d:
+                if board[k * n_stops + s] <= d:
+                    if trip_legs[tr] == legs + 1:
+                        trips_touched[n_trips_touched] = tr
+                        n_trips_touched += 1
                     lv = k + 1
                     trip_legs[tr] = lv
                     break
         if lv <= legs and c_alight[c]:
             a = c_arr[c]
             s2 = c_to[c]
-            if a < veh[lv, s2]:
-                veh[lv, s2] = a
+            at = lv * n_stops + s2
+            if a < veh[at]:
+                if veh[at] == inf:
+                    touched[n_touched] = at
+                    n_touched += 1
+                veh[at] = a
                 if a < best[s2]:
                     best[s2] = a
                 tb = a + change[s2]
-                if tb < board[lv, s2]:
-                    board[lv, s2] = tb
+                if board[at] == inf:
+                    touched[n_touched] = at
+                    n_touched += 1
+                if tb < board[at]:
+                    board[at] = tb
                 for j in range(fp_ptr[s2], fp_ptr[s2 + 1]):
                     u = fp_to[j]
                     w = a + fp_w[j]
-                    if w < board[lv, u]:
-                        board[lv, u] = w
+                    au = lv * n_stops + u
+                    if w < board[au]:
+                        if board[au] == inf:
+                            touched[n_touched] = au
+                            n_touched += 1
+                        board[au] = w
                     if w < best[u]:
                         best[u] = w
+    for i in range(n_touched):
+        board[touched[i]] = inf
+        veh[touched[i]] = inf
+    for i in range(n_trips_touched):
+        trip_legs[trips_touched[i]] = legs + 1
 
 
 @njit(cache=True)
@@ -97,14 +123,22 @@ def _window(c_from, c_to, c_dep, c_arr, c_trip, c_board, c_alight, n_trips, chan
     """Every origin x departure: seconds to every target via transit (``out``)."""
     n_stops = change.shape[0]
     best = np.empty(n_stops, np.int64)
+    cells = (legs + 1) * n_stops
+    board = np.full(cells, UNREACHED, np.int64)
+    veh = np.full(cells, UNREACHED, np.int64)
+    trip_legs = np.full(max(n_trips, 1), legs + 1, np.int64)
+    # every cell is recorded at most once per array (board, veh) per query
+    touched = np.empty(2 * cells + n_stops, np.int64)
+    trips_touched = np.empty(max(n_trips, 1), np.int64)
     for o in range(acc_ptr.shape[0] - 1):
         a0, a1 = acc_ptr[o], acc_ptr[o + 1]
         for q in range(departures.shape[0]):
             t0 = departures[q]
             first = np.searchsorted(c_dep, t0)
-            _scan(c_from, c_to, c_dep, c_arr, c_trip, c_board, c_alight, n_trips, change,
+            _scan(c_from, c_to, c_dep, c_arr, c_trip, c_board, c_alight, change,
                   fp_ptr, fp_to, fp_w, acc_stop[a0:a1], acc_sec[a0:a1], t0,
-                  t0 + max_seconds, legs, first, best)
+                  t0 + max_seconds, legs, first, best, board, veh, trip_legs, touched,
+                  trips_touched)
             row = out[o, q]
             row[:] = np.inf
             for s in range(n_stops):
