@@ -145,6 +145,9 @@ def test_map_offers_transit_and_its_legend_states_window_and_percentile(env, app
                        "&percentile=80&minutes=10").get_data(as_text=True)
     assert "public transport departing tu 08:00-09:00" in frame
     assert "80th percentile" in frame
+    best = client.get("/kaart/frame?indicator=coverage&mode=transit&depart=tu+08:00-09:00"
+                      "&best=3").get_data(as_text=True)
+    assert "Suggested locations (10 min public transport)" in best
     # the walking map still works with the (ignored) departure field of the form
     r = client.get("/kaart/frame?indicator=coverage&mode=walk&depart=tu+08:00-09:00")
     assert r.status_code == 200

@@ -17,10 +17,10 @@ from ..filters import FILTER_PARAMETERS, Filter
 from ..hours import describe_session
 from ..indicators import (INDICATORS, NEED_INDEX_FORMULA, TYPOLOGY_CLASSES, format_value,
                           indicator_label, need_index, trend, typology)
-from ..transit.reach import PARAMETERS as TRANSIT_PARAMETERS
-from ..transit.reach import TransitOptions
 from ..taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAMES_EN,
                         WORKING_MODELS)
+from ..transit.reach import PARAMETERS as TRANSIT_PARAMETERS
+from ..transit.reach import TransitOptions
 from .api import indicator_values
 from .db import get_db, now
 
@@ -153,10 +153,11 @@ def _access_layers(db, filt, mode, minutes):
     best = request.args.get("best")
     if not iso and not best:
         return layers
-    if mode == "transit":
-        raise InvalidParameter("mode", "isochrones and suggested locations are not available "
-                                       "for public transport yet")
-    ctx = access.context(db, mode, cache_dir=current_app.config.get("CACHE_DIR"))
+    transit = TransitOptions.from_params(request.args) if mode == "transit" else None
+    if iso and transit:
+        raise InvalidParameter("mode", "isochrones are not available for public transport yet")
+    ctx = access.context(db, transit.access if transit else mode,
+                         cache_dir=current_app.config.get("CACHE_DIR"))
     if iso:
         place = store.place(db, int(iso))
         node, dist, ok = network.snap(ctx.graph, place["lon"], place["lat"],
@@ -170,10 +171,12 @@ def _access_layers(db, filt, mode, minutes):
     if best:
         picks = access.suggest_locations(db, filt, mode=mode, minutes=minutes,
                                          k=min(int(best), 20),
-                                         cache_dir=current_app.config.get("CACHE_DIR"))
+                                         cache_dir=current_app.config.get("CACHE_DIR"),
+                                         transit=transit)
+        how = "public transport" if transit else ctx.profile.label
         layers.append(maps.suggestion_layer(
             list(zip(picks["lon"], picks["lat"], picks["rank"], picks["residents_newly_covered"])),
-            f"Suggested locations ({minutes:g} min {ctx.profile.label})"))
+            f"Suggested locations ({minutes:g} min {how})"))
     return layers
 
 
