@@ -42,6 +42,18 @@ UNREACHED = np.iinfo(np.int32).max // 2
 
 
 @njit(cache=True)
+def _lower(labels, i, v, touched, n):
+    """``labels[i] = min(labels[i], v)``; a first write is recorded in ``touched[n]``.
+    Returns the new number of recorded cells."""
+    if v < labels[i]:
+        if labels[i] == UNREACHED:
+            touched[n] = i
+            n += 1
+        labels[i] = v
+    return n
+
+
+@njit(cache=True)
 def _scan(c_from, c_to, c_dep, c_arr, c_trip, c_board, c_alight, change,
           fp_ptr, fp_to, fp_w, acc_stop, acc_sec, t0, t_end, legs, first, best,
           board, veh, trip_legs, touched, trips_touched):
@@ -58,11 +70,7 @@ def _scan(c_from, c_to, c_dep, c_arr, c_trip, c_board, c_alight, change,
     for i in range(acc_stop.shape[0]):
         s = acc_stop[i]
         t = t0 + acc_sec[i]
-        if board[s] == inf:
-            touched[n_touched] = s
-            n_touched += 1
-        if t < board[s]:
-            board[s] = t
+        n_touched = _lower(board, s, t, touched, n_touched)
         if t < best[s]:
             best[s] = t
     for c in range(first, c_dep.shape[0]):
@@ -86,27 +94,14 @@ def _scan(c_from, c_to, c_dep, c_arr, c_trip, c_board, c_alight, change,
             s2 = c_to[c]
             at = lv * n_stops + s2
             if a < veh[at]:
-                if veh[at] == inf:
-                    touched[n_touched] = at
-                    n_touched += 1
-                veh[at] = a
+                n_touched = _lower(veh, at, a, touched, n_touched)
                 if a < best[s2]:
                     best[s2] = a
-                tb = a + change[s2]
-                if board[at] == inf:
-                    touched[n_touched] = at
-                    n_touched += 1
-                if tb < board[at]:
-                    board[at] = tb
+                n_touched = _lower(board, at, a + change[s2], touched, n_touched)
                 for j in range(fp_ptr[s2], fp_ptr[s2 + 1]):
                     u = fp_to[j]
                     w = a + fp_w[j]
-                    au = lv * n_stops + u
-                    if w < board[au]:
-                        if board[au] == inf:
-                            touched[n_touched] = au
-                            n_touched += 1
-                        board[au] = w
+                    n_touched = _lower(board, lv * n_stops + u, w, touched, n_touched)
                     if w < best[u]:
                         best[u] = w
     for i in range(n_touched):
