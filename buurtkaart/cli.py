@@ -334,9 +334,33 @@ def _filter_from(kwargs, db=None):
     return Filter.from_params(params, now=(lambda: reference_now(db)) if db is not None else None)
 
 
+def _transit_options(fn):
+    """--depart, --percentile, --max-transfers, --transit-access (mode transit)."""
+    from .transit.reach import PARAMETERS
+
+    for name, help_text in reversed(list(PARAMETERS.items())):
+        fn = click.option(f"--{name.replace('_', '-')}", f"transit_{name}", metavar="VALUE",
+                          help=help_text)(fn)
+    return fn
+
+
+def _transit_from(mode, kwargs):
+    """TransitOptions from the command's transit_* options (None unless mode is transit)."""
+    params = {k[len("transit_"):]: v for k, v in kwargs.items()
+              if k.startswith("transit_") and v is not None}
+    if mode != "transit":
+        if params:
+            raise click.UsageError(f"--{next(iter(params)).replace('_', '-')} needs "
+                                   "--mode transit")
+        return None
+    from .transit.reach import TransitOptions
+
+    return TransitOptions.from_params(params)
+
+
 @main.command("coverage")
 @click.option("--mode", default="walk", show_default=True,
-              type=click.Choice(["walk", "slow_walk", "wheelchair", "bike"]))
+              type=click.Choice(["walk", "slow_walk", "wheelchair", "bike", "transit"]))
 @click.option("--minutes", default=10.0, show_default=True, type=click.FloatRange(1, 120))
 @click.option("--population-method", "method", default="buildings", show_default=True,
               type=click.Choice(["buildings", "nodes"]),
@@ -348,6 +372,7 @@ def _filter_from(kwargs, db=None):
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Output file (default: standard output).")
 @_filter_options
+@_transit_options
 @domain_errors
 def coverage_cmd(mode, minutes, method, by, fmt, out, **kwargs):
     """Who reaches a matching meeting place: one row per neighbourhood (or municipality)."""
@@ -358,8 +383,17 @@ def coverage_cmd(mode, minutes, method, by, fmt, out, **kwargs):
     filt = _filter_from(kwargs, db)
     if filt.span is not None:
         _progress(f"time: {filt.span.describe()} ({filt.span.zone})")
+    transit = _transit_from(mode, kwargs)
     cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
-                                      method=method)
+                                      method=method, transit=transit)
+    if transit is not None:
+        _progress(f"transit: {report['transit']['description']}")
+        budget = report["transit"].get("fare_budget")
+        for name, note in (budget["feeds"] if budget else report["transit"]["fares"]).items():
+            _progress(f"fares of feed {name!r}: {note}")
+        if budget:
+            _progress(f"fare budget {budget['max_fare']:.2f} return ({budget['one_way_budget']:.2f}"
+                      f" one way): at most {budget['max_vehicles']} vehicle(s) per journey")
     if report["unsnapped_places"]:
         for p in report["unsnapped_places"]:
             _progress(f"warning: place {p['id']} {p['name']!r} is {p['distance_m']} m from the "
@@ -428,6 +462,11 @@ def info():
 from .cli_users import users_  # noqa: E402  (uses domain_errors and _db from above)
 
 main.add_command(users_)
+
+# ---------------------------------------------------------------- public transport
+from .transit.cli import transit_group  # noqa: E402  (uses domain_errors and _db from above)
+
+main.add_command(transit_group)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

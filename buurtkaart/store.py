@@ -802,3 +802,18 @@ def restore(source: str | os.PathLike, db: sqlite_utils.Database) -> int:
     if migrations.pending(db):
         migrations.apply(db)
     return schema_version(db)
+
+
+@migrations()
+def m004_transit(db: sqlite_utils.Database) -> None:
+    """Public transport timetables (GTFS feeds), one row per feed, its arrays as one blob."""
+    db.execute("""CREATE TABLE transit_feeds (
+        name TEXT PRIMARY KEY,
+        file TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        imported_at TEXT NOT NULL,
+        counts TEXT NOT NULL,
+        first_date INTEGER,
+        last_date INTEGER,
+        has_fares INTEGER NOT NULL,
+        arrays BLOB NOT NULL)""")

@@ -26,6 +26,16 @@ _RECORD = {"description": "The record as stored (importer field names)",
            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RecordResult"}}}}
 
 
+_TRANSIT_SCHEMAS = {
+    "percentile": {"type": "number", "minimum": 1, "maximum": 99},
+    "max_transfers": {"type": "integer", "minimum": 0, "maximum": 10},
+    "transit_access": {"type": "string", "enum": ["walk", "slow_walk", "wheelchair"]},
+    "max_fare": {"type": "number", "minimum": 0},
+    "reduced_fare": {"type": "string", "enum": ["true", "false"]},
+    "min_stay": {"type": "number", "minimum": 0, "maximum": 600},
+}
+
+
 def _q(name: str, description: str, schema: dict | None = None, *, required: bool = False) -> dict:
     return {"name": name, "in": "query", "required": required, "description": description,
             "schema": schema or {"type": "string"}}
@@ -135,11 +145,20 @@ def _paths() -> dict:
               _q("minutes", "Travel-time limit in minutes (1-120)", {"type": "number"}),
               _q("population_method", "Spread residents over 'buildings' or network 'nodes'",
                  {"type": "string", "enum": ["buildings", "nodes"]})]
+    from ..transit.reach import PARAMETERS as transit_params
+
+    # coverage, ranking and the finder also take public transport (docs/transit.md)
+    with_transit = [_q("mode", "walk, slow_walk, wheelchair, bike, or transit (public "
+                               "transport from the loaded GTFS timetables; needs depart)",
+                       {"type": "string", "enum": ["walk", "slow_walk", "wheelchair", "bike",
+                                                   "transit"]})] + access[1:] + [
+        _q(name, text, _TRANSIT_SCHEMAS.get(name, {"type": "string"}))
+        for name, text in transit_params.items()]
     paths.update({
         "/api/coverage": _get(
             "Per neighbourhood: population-weighted mean/median minutes to the nearest matching "
             "place, shares within 5/10/15/20 min and the limit, working models reachable, 2SFCA",
-            access + FILTERS + [_q("by", "neighbourhood (GeoJSON) or municipality (JSON)",
+            with_transit + FILTERS + [_q("by", "neighbourhood (GeoJSON) or municipality (JSON)",
                                    {"type": "string", "enum": ["neighbourhood",
                                                                "municipality"]})],
             _GEOJSON, tag="access"),
@@ -150,16 +169,17 @@ def _paths() -> dict:
                             [_q("lon", "Longitude", {"type": "number"}, required=True),
                              _q("lat", "Latitude", {"type": "number"}, required=True),
                              _q("limit", "At most this many places", {"type": "integer"})]
-                            + access[:2] + FILTERS, _GEOJSON, tag="access"),
+                            + with_transit[:2] + with_transit[3:] + FILTERS, _GEOJSON,
+                            tag="access"),
         "/api/ranking": _get("Neighbourhoods ordered by need x lack of access (formula in the "
                              "response)",
-                             access + FILTERS + [
+                             with_transit + FILTERS + [
                                  _q("need", "An indicator (default population) or need_index"),
                                  _q("year", "Year of the need indicator", {"type": "integer"})],
                              _JSON, tag="access"),
         "/api/best-locations": _get("Greedy maximal covering: k network points for a new place "
                                     "that bring the most residents without access within reach",
-                                    access + FILTERS + [_q("k", "How many (1-20)",
+                                    with_transit + FILTERS + [_q("k", "How many (1-20)",
                                                            {"type": "integer"})],
                                     _GEOJSON, tag="access"),
         "/api/scenario": {"post": {
@@ -169,6 +189,8 @@ def _paths() -> dict:
                 "type": "object", "additionalProperties": False, "properties": {
                     "mode": {"type": "string"}, "minutes": {"type": "number"},
                     "population_method": {"type": "string"},
+                    **{p["name"]: {**p["schema"], "description": p["description"]}
+                       for p in with_transit[3:]},
                     "filter": {"type": "object", "description": "filter parameters"},
                     "add": {"type": "array", "items": {"type": "object", "properties": {
                         "lon": {"type": "number"}, "lat": {"type": "number"},

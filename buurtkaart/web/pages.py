@@ -19,6 +19,8 @@ from ..indicators import (INDICATORS, NEED_INDEX_FORMULA, TYPOLOGY_CLASSES, form
                           indicator_label, need_index, trend, typology)
 from ..taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAMES_EN,
                         WORKING_MODELS)
+from ..transit.reach import PARAMETERS as TRANSIT_PARAMETERS
+from ..transit.reach import TransitOptions
 from .api import indicator_values
 from .csp import MapDocument
 from .csp import nonce as csp_nonce
@@ -61,7 +63,7 @@ def index():
     return render_template("index.html", counts=store.counts(get_db()))
 
 
-MAP_EXTRA = ("indicator", "year", "mode", "minutes", "isochrone", "best")
+MAP_EXTRA = ("indicator", "year", "mode", "minutes", "isochrone", "best", *TRANSIT_PARAMETERS)
 COVERAGE = "coverage"  # the "indicator" that colours neighbourhoods by access
 NEED_INDEX = "need_index"
 TYPOLOGY = "typology"
@@ -75,7 +77,8 @@ def _map_choice(db):
                                                   else (names[0] if names else None))
     year = int_arg("year", lo=1900, hi=2100)
     mode = request.args.get("mode") or "walk"
-    network.profile(mode)
+    if mode != "transit":
+        network.profile(mode)
     minutes = request.args.get("minutes") or "10"
     try:
         minutes = float(minutes)
@@ -91,10 +94,12 @@ def _map_choice(db):
 def _values(db, filt, indicator, year, mode, minutes):
     """(values by code, year, source, label) for the choropleth."""
     if indicator == COVERAGE:
-        cov, _ = access.run_coverage(db, filt, mode=mode, minutes=minutes,
-                                     cache_dir=current_app.config.get("CACHE_DIR"))
-        label = (f"share of residents within {minutes:g} min "
-                 f"({network.PROFILES[mode].label}) of a matching place")
+        transit = TransitOptions.from_params(request.args) if mode == "transit" else None
+        cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
+                                          cache_dir=current_app.config.get("CACHE_DIR"),
+                                          transit=transit)
+        how = report["transit"]["description"] if transit else network.PROFILES[mode].label
+        label = f"share of residents within {minutes:g} min ({how}) of a matching place"
         return dict(zip(cov["code"], cov["share_within"])), None, "buurtkaart travel times", label
     if indicator == NEED_INDEX:
         idx = need_index(store.indicator_frame(db), codes=[n["code"] for n in
@@ -132,6 +137,7 @@ def map_page():
     return render_template("map.html", filt=filt, catalogue=catalogue, indicator=indicator,
                            year=year, mode=mode, minutes=minutes, profiles=network.PROFILES,
                            has_network=access.registered_network(db) is not None,
+                           has_transit=bool(access.feeds_version(db)),
                            frame_url=url_for("pages.map_frame") + ("?" + query if query else ""),
                            count=listing.place_page(db, filt, limit=0)[1],
                            label=indicator_label)
@@ -144,7 +150,11 @@ def _access_layers(db, filt, mode, minutes):
     best = int_arg("best", lo=1, hi=MAX_SUGGESTIONS)
     if not iso and not best:
         return layers
-    ctx = access.context(db, mode, cache_dir=current_app.config.get("CACHE_DIR"))
+    transit = TransitOptions.from_params(request.args) if mode == "transit" else None
+    if iso and transit:
+        raise InvalidParameter("mode", "isochrones are not available for public transport yet")
+    ctx = access.context(db, transit.access if transit else mode,
+                         cache_dir=current_app.config.get("CACHE_DIR"))
     if iso:
         place = live_place(db, iso)
         node, dist, ok = network.snap(ctx.graph, place["lon"], place["lat"],
@@ -158,10 +168,12 @@ def _access_layers(db, filt, mode, minutes):
     if best:
         picks = access.suggest_locations(db, filt, mode=mode, minutes=minutes,
                                          k=best,
-                                         cache_dir=current_app.config.get("CACHE_DIR"))
+                                         cache_dir=current_app.config.get("CACHE_DIR"),
+                                         transit=transit)
+        how = "public transport" if transit else ctx.profile.label
         layers.append(maps.suggestion_layer(
             list(zip(picks["lon"], picks["lat"], picks["rank"], picks["residents_newly_covered"])),
-            f"Suggested locations ({minutes:g} min {ctx.profile.label})"))
+            f"Suggested locations ({minutes:g} min {how})"))
     return layers
 
 
@@ -179,7 +191,7 @@ def map_frame():
     """The map itself; rendered maps are kept per query until the data changes."""
     db = get_db()
     key = (store.data_version(db), request.query_string, request.script_root,
-           current_app.config.get("CACHE_DIR"))
+           current_app.config.get("CACHE_DIR"), access.feeds_version(db))
     with _FRAMES_LOCK:
         doc = _FRAMES.get(key)
         if doc is not None:
