@@ -212,6 +212,23 @@ def m003_data_version(db: sqlite_utils.Database) -> None:
                        "lower(hex(randomblob(8))) WHERE id = 1; END")
 
 
+@migrations()
+def m004_hsds(db: sqlite_utils.Database) -> None:
+    """What HSDS 3.0 says about a service that buurtkaart used to drop or change: its
+    status, the currency of its cost, and the HSDS service it belongs to (one service
+    held at several locations is several activities sharing ``service_uid``)."""
+    statuses = "'active', 'inactive', 'defunct', 'temporarily closed'"  # records.STATUSES
+    for sql in (
+        "ALTER TABLE activities ADD COLUMN status TEXT NOT NULL DEFAULT 'active' "
+        f"CHECK (status IN ({statuses}))",
+        "ALTER TABLE activities ADD COLUMN cost_currency TEXT "
+        "CHECK (cost_currency GLOB '[A-Z][A-Z][A-Z]')",
+        "ALTER TABLE activities ADD COLUMN service_uid TEXT",
+        "CREATE INDEX activities_service ON activities(service_uid)",
+    ):
+        db.execute(sql)
+
+
 def data_version(db: sqlite_utils.Database) -> str:
     """Changes whenever any place, activity, neighbourhood or indicator changes."""
     return db.execute("SELECT token FROM data_version WHERE id = 1").fetchone()[0]
@@ -461,11 +478,13 @@ def _chunks(seq: list, n: int) -> Iterator[list]:
 
 
 def places(db: sqlite_utils.Database, filt: Filter | None = None, *,
-           include_archived: bool = False) -> list[dict]:
+           include_archived: bool = False, include_inactive: bool = False) -> list[dict]:
     """Places matching ``filt``, each with its activities (those matching, if the
     filter says anything about activities, else all of them).
 
-    Archived places and activities are left out unless ``include_archived``.
+    Archived places and activities are left out unless ``include_archived``;
+    activities whose status is not ``active`` (inactive, defunct, temporarily
+    closed) unless ``include_inactive``.
     """
     filt = filt or Filter()
     sql = _PLACE_SELECT
@@ -487,7 +506,8 @@ def places(db: sqlite_utils.Database, filt: Filter | None = None, *,
     if not rows:
         return []
     for a in _activity_rows(db, "WHERE a.place_id IS NOT NULL"
-                            + ("" if include_archived else " AND a.archived_at IS NULL")):
+                            + ("" if include_archived else " AND a.archived_at IS NULL")
+                            + ("" if include_inactive else " AND a.status = 'active'")):
         if a["place_id"] in rows:
             rows[a["place_id"]]["activities"].append(a)
     out = []
@@ -511,12 +531,15 @@ def place(db: sqlite_utils.Database, place_id: int) -> dict:
 
 
 def activities(db: sqlite_utils.Database, filt: Filter | None = None, *,
-               include_archived: bool = False) -> list[dict]:
-    """Activities matching ``filt`` (mobile ones included), each with its place."""
+               include_archived: bool = False, include_inactive: bool = False) -> list[dict]:
+    """Activities matching ``filt`` (mobile ones included), each with its place; only
+    active ones unless ``include_inactive`` (see :func:`places`)."""
     filt = filt or Filter()
     place_by_id = {p["id"]: p for p in places(db, Filter(), include_archived=include_archived)}
     out = []
-    for a in _activity_rows(db, "" if include_archived else "WHERE a.archived_at IS NULL"):
+    conditions = ([] if include_archived else ["a.archived_at IS NULL"]) + (
+        [] if include_inactive else ["a.status = 'active'"])
+    for a in _activity_rows(db, " WHERE " + " AND ".join(conditions) if conditions else ""):
         p = place_by_id.get(a["place_id"])
         a["place"] = {k: v for k, v in p.items() if k != "activities"} if p else None
         if a["place_id"] is not None and p is None:

@@ -417,7 +417,9 @@ def test_schedules_that_cannot_be_represented_are_refused(runner, db, tmp_path, 
     (_doc([_svc(attributes=[MODEL_ATTR, {"taxonomy_term": {
         "taxonomy": "buurtkaart-drempels", "code": "walk_in"}, "value": "misschien"}])]),
      "services[0]", "attributes(walk_in)"),
-    (_doc([_svc(attributes=[])]), "services[0]", "attributes(buurtkaart-werkmodellen)"),
+    (_doc([_svc(attributes=[{"taxonomy_term": {"taxonomy": "buurtkaart-werkmodellen",
+                                                "code": "knutselen"}}])]),
+     "services[0]", "attributes(buurtkaart-werkmodellen)"),
     (_doc([_svc(cost_options=[{"amount": "veel"}])]), "services[0]", "cost_options"),
     (_doc([_svc()], organizations=[{"name": "zonder id"}]), "organizations[0]", "id"),
 ])
