@@ -16,6 +16,7 @@ import click
 
 from . import store
 from .errors import BuurtkaartError
+from .taxonomy import WORKING_MODELS
 
 
 def _db():
@@ -90,12 +91,19 @@ def import_indicators(file, level, lookup, source):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["csv", "geojson", "hsds"]),
               help="Input format (default: from the file name and content).")
+@click.option("--default-model", type=click.Choice(list(WORKING_MODELS)),
+              help="HSDS: the working model of services that name none (default: stored "
+                   "as 'not yet classified').")
 @domain_errors
-def import_places(file, fmt):
-    """Places and activities from CSV, GeoJSON or Open Referral HSDS 3.0 JSON."""
+def import_places(file, fmt, default_model):
+    """Places and activities from CSV, GeoJSON or Open Referral HSDS 3.0 (JSON in any
+    published shape, or a CSV data package's datapackage.json)."""
     from .importers import import_directory
 
-    n = import_directory(_db(), file, fmt=fmt)
+    warnings: list[str] = []
+    n = import_directory(_db(), file, fmt=fmt, default_model=default_model, warnings=warnings)
+    for w in warnings:
+        click.echo(f"warning: {w}", err=True)
     click.echo(f"imported {n['organisations']} organisations, {n['places']} places and "
                f"{n['activities']} activities from {file}")
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..errors import ImportFailed, Problem
+from ..errors import ImportFailed, InvalidParameter, Problem
 from ..records import Directory
 
 __all__ = ["read_directory", "import_directory", "detect_format", "FORMATS"]
@@ -26,6 +26,16 @@ FORMATS = ("csv", "geojson", "hsds")
 _GEOJSON_TYPES = {"FeatureCollection", "Feature", "Point", "MultiPoint", "LineString",
                   "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"}
 _HSDS_KEYS = {"services", "organizations", "locations", "service_at_locations"}
+
+
+def _is_hsds(data: dict) -> bool:
+    """The whole-directory document, a compiled HSDS object, a paged API response,
+    tabular.json or a data package."""
+    from .hsds.shapes import kind_of
+
+    return bool(_HSDS_KEYS & set(data)) or isinstance(data.get("contents"), list) \
+        or isinstance(data.get("resources"), list) or any(str(k).endswith(".csv") for k in data) \
+        or ("id" in data and kind_of(data) is not None)
 
 
 def _unknown(path: Path, reason: str) -> ImportFailed:
@@ -44,7 +54,7 @@ def _detect_json(path: Path) -> str:
         return "geojson" if path.suffix.lower() != ".json" else "hsds"
     if isinstance(data, dict) and ("features" in data or data.get("type") in _GEOJSON_TYPES):
         return "geojson"
-    if isinstance(data, list) or (isinstance(data, dict) and _HSDS_KEYS & set(data)):
+    if isinstance(data, list) or (isinstance(data, dict) and _is_hsds(data)):
         return "hsds"
     keys = ", ".join(sorted(map(str, data))[:10]) if isinstance(data, dict) else type(data).__name__
     raise _unknown(path, f"is JSON but neither a GeoJSON FeatureCollection ('features') nor "
@@ -87,7 +97,8 @@ def detect_format(path: str | Path) -> str:
     raise _unknown(path, f"unknown format {suffix or '(no extension)'!r}")
 
 
-def read_directory(path: str | Path, *, fmt: str | None = None) -> Directory:
+def read_directory(path: str | Path, *, fmt: str | None = None,
+                   default_model: str | None = None) -> Directory:
     """Read places and activities from CSV, GeoJSON or HSDS 3.0 JSON (no database).
 
     Parameters
@@ -96,6 +107,8 @@ def read_directory(path: str | Path, *, fmt: str | None = None) -> Directory:
         The file.
     fmt:
         ``csv``, ``geojson`` or ``hsds``; ``None`` detects it (:func:`detect_format`).
+    default_model:
+        HSDS only: the working model of services that name none.
 
     Raises
     ------
@@ -104,6 +117,8 @@ def read_directory(path: str | Path, *, fmt: str | None = None) -> Directory:
     """
     path = Path(path)
     fmt = fmt or detect_format(path)
+    if default_model is not None and fmt != "hsds":
+        raise InvalidParameter("default-model", f"applies to HSDS files only, not {fmt}")
     if fmt == "csv":
         from .tabular import read_csv
 
@@ -115,7 +130,7 @@ def read_directory(path: str | Path, *, fmt: str | None = None) -> Directory:
     if fmt == "hsds":
         from .hsds import read_hsds
 
-        return read_hsds(path)
+        return read_hsds(path, default_model=default_model)
     raise ImportFailed([Problem(str(path), None, None,
                                 f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")])
 
@@ -136,7 +151,9 @@ def _keep_stored_organisation_details(db, d: Directory) -> None:
             o.update({k: v for k, v in zip(missing, row) if v is not None})
 
 
-def import_directory(db, path: str | Path, *, fmt: str | None = None) -> dict[str, int]:
+def import_directory(db, path: str | Path, *, fmt: str | None = None,
+                     default_model: str | None = None,
+                     warnings: list[str] | None = None) -> dict[str, int]:
     """Read ``path`` and store it in one transaction.
 
     Records are inserted or updated by ``uid``; on any problem (in the file,
@@ -151,6 +168,10 @@ def import_directory(db, path: str | Path, *, fmt: str | None = None) -> dict[st
         CSV, GeoJSON or HSDS 3.0 JSON file.
     fmt:
         The format, or ``None`` to detect it.
+    default_model:
+        See :func:`read_directory`.
+    warnings:
+        A list that receives what the reader repaired or left unclassified.
 
     Returns
     -------
@@ -160,7 +181,9 @@ def import_directory(db, path: str | Path, *, fmt: str | None = None) -> dict[st
     from .. import store
 
     fmt = fmt or detect_format(path)
-    d = read_directory(path, fmt=fmt)
+    d = read_directory(path, fmt=fmt, default_model=default_model)
+    if warnings is not None:
+        warnings.extend(d.warnings)
     if fmt in ("csv", "geojson"):
         _keep_stored_organisation_details(db, d)
     for a in d.activities if fmt in ("csv", "geojson") else ():

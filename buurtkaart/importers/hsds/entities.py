@@ -19,8 +19,8 @@ from typing import Any
 
 from ...errors import ImportFailed, Problem
 from ...records import Directory, validate_activity, validate_organisation, validate_place
-from .schedules import schedule_sessions, weekly_to_opening_hours
-from .shapes import Feed
+from .schedules import ended_on, schedule_sessions, weekly_to_opening_hours
+from .shapes import Feed, at
 from .vocabulary import (FIELDS_TAXONOMY, MODELS_TAXONOMY, THRESHOLD_CODES,
                          THRESHOLDS_TAXONOMY, hsds_id)
 
@@ -36,11 +36,16 @@ class _Reader:
         self.places: dict[str, dict] = {}
         self.activities: list[dict] = []
         self.unclassified: list[str] = []
+        self.warnings: list[tuple[str, str]] = []
         self.taxonomies = {str(t["id"]): t.get("name") for t in feed.taxonomies if t.get("id")}
         self.terms = {str(t["id"]): t for t in feed.taxonomy_terms if t.get("id")}
 
     def problem(self, where: str, field: str | None, reason: str) -> None:
         self.problems.append(Problem(self.file, where or None, field, reason))
+
+    def warn(self, where: str, message: str) -> None:
+        if (where, message) not in self.warnings:
+            self.warnings.append((where, message))
 
     def term(self, attr: dict) -> tuple[str | None, str | None]:
         """(taxonomy name, term code) of an attribute."""
@@ -106,7 +111,7 @@ def _place(loc: dict, where: str, r: _Reader) -> str | None:
     clean, probs = validate_place(rec)
     for field, reason in probs:
         r.problem(where, _PLACE_FIELD.get(field, field), reason)
-    r.places[loc.get("id")] = clean
+    r.places[loc.get("id")] = {**clean, "where": where}
     return clean["uid"]
 
 
@@ -134,7 +139,14 @@ def _activity(svc: dict, where: str, sal: dict | None, sal_where: str | None,
                 thresholds[code] = a.get("value")
     if not models and r.default_model:
         models = [r.default_model]
-    cost = _first(svc, "cost_options")
+    cost = {}
+    for k, option in enumerate(svc.get("cost_options") or []):
+        ended = isinstance(option, dict) and ended_on(option.get("valid_to"))
+        if ended:
+            r.warn(at(where, f"cost_options[{k}]"), f"ended on {ended}: left out")
+        elif isinstance(option, dict):
+            cost = option
+            break
     amount, note = cost.get("amount"), cost.get("option") or cost.get("amount_description")
     if amount is None and str(cost.get("option", "")).lower() in ("free", "gratis"):
         amount = 0
@@ -167,8 +179,8 @@ def _activity(svc: dict, where: str, sal: dict | None, sal_where: str | None,
     for field, reason in probs:
         r.problem(where, _ACTIVITY_FIELD.get(field, field), reason)
     if not clean["models"]:
-        r.unclassified.append(sal_where or where)
-    r.activities.append(clean)
+        r.unclassified.append(sal_where or where or "the service")
+    r.activities.append({**clean, "where": sal_where or where})
 
 
 def _organisation(org: dict, where: str, r: _Reader) -> None:
@@ -228,7 +240,7 @@ def read_feed(feed: Feed, file: str, *, default_model: str | None = None) -> Dir
                 r.problem(w, "service_id", f"refers to unknown service {sal.get('service_id')!r}")
     if r.problems:
         raise ImportFailed(list(dict.fromkeys(r.problems)))
-    warnings = []
+    warnings = [f"{where}: {message}" for where, message in r.warnings]
     if r.unclassified:
         warnings.append(f"{len(r.unclassified)} activities have no buurtkaart working model "
                         f"and are stored as 'not yet classified' (first: "

@@ -4,20 +4,36 @@
   one session per day; ``freq=MONTHLY`` with ``byday=1MO`` / ``-1FR`` -> "nth
   weekday" sessions; ``freq=DAILY`` -> seven sessions; anything else (an
   ``interval`` other than 1, ``bymonthday``, ...) is refused as a problem
-  rather than silently simplified;
+  rather than silently simplified; a schedule whose ``valid_to`` or ``until``
+  has passed no longer holds and is left out with a warning;
 - a location's weekly schedules <-> a simple OSM ``opening_hours`` expression.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
 from ...hours import Session
 from ...taxonomy import WEEKDAYS
+from .shapes import at
 from .vocabulary import BYDAY
 
-__all__ = ["opening_hours_to_weekly", "weekly_to_opening_hours", "schedule_sessions"]
+__all__ = ["opening_hours_to_weekly", "weekly_to_opening_hours", "schedule_sessions",
+           "ended_on"]
+
+
+def ended_on(*dates) -> str | None:
+    """The first of ``dates`` (HSDS ``valid_to``, ``until``) that lies before today."""
+    for value in dates:
+        try:
+            day = dt.date.fromisoformat(str(value)[:10])
+        except ValueError:
+            continue
+        if day < dt.date.today():
+            return day.isoformat()
+    return None
 
 _DAY = r"(?:Mo|Tu|We|Th|Fr|Sa|Su)"
 _DAYSEL = rf"{_DAY}(?:-{_DAY})?(?:,{_DAY}(?:-{_DAY})?)*"
@@ -133,9 +149,13 @@ def schedule_sessions(schedules: Any, where: str, r) -> list[Session]:
     if not schedules:
         return out
     for k, s in enumerate(schedules):
-        w = (s.get("_where") if isinstance(s, dict) else None) or f"{where}.schedules[{k}]"
+        w = (s.get("_where") if isinstance(s, dict) else None) or at(where, f"schedules[{k}]")
         if not isinstance(s, dict):
             r.problem(w, None, "must be an object")
+            continue
+        ended = ended_on(s.get("valid_to"), s.get("until"))
+        if ended:
+            r.warn(w, f"ended on {ended}: left out")
             continue
         freq = str(s.get("freq") or "WEEKLY").upper()
         interval = s.get("interval")

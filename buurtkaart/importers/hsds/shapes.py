@@ -66,6 +66,8 @@ def kind_of(obj) -> str | None:
         return "organization"
     if any(k in obj for k in ("location_type", "latitude", "longitude", "addresses")):
         return "location"
+    if any(k in obj for k in ("code", "taxonomy", "taxonomy_id", "version", "term_uri")):
+        return None  # a taxonomy or a term
     return "service" if "name" in obj else None
 
 
