@@ -215,8 +215,9 @@ def m003_data_version(db: sqlite_utils.Database) -> None:
 @migrations()
 def m004_hsds(db: sqlite_utils.Database) -> None:
     """What HSDS 3.0 says about a service that buurtkaart used to drop or change: its
-    status, the currency of its cost, and the HSDS service it belongs to (one service
-    held at several locations is several activities sharing ``service_uid``)."""
+    status, the currency of its cost, the HSDS service it belongs to (one service
+    held at several locations is several activities sharing ``service_uid``), and
+    when it was last written (HSDS ``last_modified``, the API's ``modified_after``)."""
     statuses = "'active', 'inactive', 'defunct', 'temporarily closed'"  # records.STATUSES
     for sql in (
         "ALTER TABLE activities ADD COLUMN status TEXT NOT NULL DEFAULT 'active' "
@@ -224,6 +225,7 @@ def m004_hsds(db: sqlite_utils.Database) -> None:
         "ALTER TABLE activities ADD COLUMN cost_currency TEXT "
         "CHECK (cost_currency GLOB '[A-Z][A-Z][A-Z]')",
         "ALTER TABLE activities ADD COLUMN service_uid TEXT",
+        "ALTER TABLE activities ADD COLUMN modified_at TEXT",  # last imported or edited, UTC
         "CREATE INDEX activities_service ON activities(service_uid)",
     ):
         db.execute(sql)
@@ -310,6 +312,7 @@ def save_directory(
             row = {k: v for k, v in a.items()
                    if k not in ("organisation_uid", "place_uid", "models", "sessions", "where")}
             row["languages"] = json.dumps(list(a.get("languages") or []))
+            row["modified_at"] = _now_utc()
             row["organisation_id"] = _resolve(db, "organisations", a.get("organisation_uid"),
                                               org_ids, problems, file, where, "organisation_uid")
             row["place_id"] = _resolve(db, "places", a.get("place_uid"), place_ids, problems,
@@ -327,6 +330,13 @@ def save_directory(
         _assign_neighbourhoods(db, place_ids.values())
     return {"organisations": len(organisations), "places": len(places),
             "activities": len(activities)}
+
+
+def _now_utc() -> str:
+    """Now as HSDS writes times: UTC with milliseconds (``2026-03-15T10:30:45.123Z``)."""
+    import datetime as dt
+
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def _upsert(db: sqlite_utils.Database, table: str, row: dict) -> int:

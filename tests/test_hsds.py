@@ -191,7 +191,7 @@ def _directory():
 def _records(db):
     """Everything a user can see of the directory, keyed by uid (row ids are local)."""
     skip = {"id", "place_id", "organisation_id", "place", "activities", "neighbourhood_code",
-            "neighbourhood_name", "municipality_code", "archived_at"}
+            "neighbourhood_name", "municipality_code", "archived_at", "modified_at"}
     places = {p["uid"]: {k: v for k, v in p.items() if k not in skip} for p in store.places(db)}
     acts = {a["uid"]: {k: v for k, v in a.items() if k not in skip} for a in store.activities(db)}
     orgs = {o["uid"]: {k: v for k, v in o.items() if k not in ("id", "source")}
@@ -379,9 +379,9 @@ def test_terms_by_reference_daily_schedules_and_free_cost(tmp_path):
 
 @pytest.mark.parametrize("schedule,field", [
     ({"freq": "WEEKLY", "interval": 2, "byday": "TU"}, "interval"),
-    ({"freq": "WEEKLY", "byday": "TU", "until": "2026-12-31"}, "until"),
+    ({"freq": "WEEKLY", "byday": "TU", "until": "2099-12-31"}, "until"),
     ({"freq": "WEEKLY", "byday": "TU", "count": 6}, "count"),
-    ({"freq": "WEEKLY", "byday": "TU", "valid_to": "2026-06-30"}, "valid_to"),
+    ({"freq": "WEEKLY", "byday": "TU", "valid_to": "2099-06-30"}, "valid_to"),
     ({"freq": "MONTHLY", "bymonthday": "15"}, "bymonthday"),
     ({"freq": "MONTHLY", "byday": "TU"}, "byday"),
     ({"freq": "WEEKLY", "byday": "2TU"}, "byday"),

@@ -138,6 +138,7 @@ def _service(a: dict, sid: str) -> dict:
                              if a.get("cost_amount") is not None else []),
             "phones": ([{"id": hsds_id(f"phone:{a['uid']}"), "service_id": sid,
                          "number": a["phone"]}] if a.get("phone") else []),
+            "last_modified": a.get("modified_at"),
             "schedules": [], "attributes": []}
 
 
@@ -191,6 +192,8 @@ def document(db) -> dict:
                         "true" if a[k] else "false") for k in THRESHOLD_CODES if a[k] is not None]
         attrs += _field_attrs(terms, link_id, entity, a, ["uid", "capacity", "source", "sample"])
         svc = services_by_id.get(sid)
+        if svc is not None and (a.get("modified_at") or "") > svc.get("last_modified", ""):
+            svc["last_modified"] = a["modified_at"]  # the service changed at any location
         if svc is None:
             svc = services_by_id[sid] = _service(a, sid)
             services.append(svc)
