@@ -43,8 +43,8 @@ def feed() -> dict:
     """A defunct service, a service held at two locations, and one that costs 35 GBP."""
     return {
         "organizations": [{"id": ORG, "name": "Buurtwerk Oost", "description": "vzw"}],
-        "locations": [_location(LOC_A, "Buurthuis A", 3.72, "9000"),
-                      _location(LOC_B, "Buurthuis B", 3.73, "9050")],
+        "locations": [_location(LOC_A, "Buurthuis A", 3.62, "9030"),
+                      _location(LOC_B, "Buurthuis B", 3.63, "9050")],
         "services": [
             {"id": SVC_DEFUNCT, "name": "Oude praatgroep", "status": "defunct",
              "organization_id": ORG, "attributes": [PEER]},
@@ -236,7 +236,7 @@ def _check_tabular(db):
     assert acts["Oude praatgroep"][0]["status"] == "defunct"
     assert all(a["models"] == ["peer"] for group in acts.values() for a in group)
     assert [(s.weekday, s.start) for s in acts["Soepbar"][0]["sessions"]] == [(1, "14:00")]
-    assert {p["postcode"] for p in store.places(db)} == {"9000", "9050"}
+    assert {p["postcode"] for p in store.places(db)} == {"9030", "9050"}
 
 
 def test_tabular_json_loads(runner, db, tmp_path):
