@@ -200,7 +200,8 @@ def document(db) -> dict:
         if a.get("place_uid"):
             sals.append({"id": link_id, "service_id": sid,
                          "location_id": hsds_id(a["place_uid"]),
-                         "schedules": _schedules(a["sessions"], {"service_at_location_id": link_id}),
+                         "schedules": _schedules(a["sessions"],
+                                                 {"service_at_location_id": link_id}),
                          "attributes": attrs})
         else:
             svc["schedules"] = _schedules(a["sessions"], {"service_id": sid})

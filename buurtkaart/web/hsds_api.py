@@ -76,6 +76,12 @@ def _views() -> Views:
     return Views(document(get_db()))
 
 
+def _one(objects: dict, id: str, what: str) -> dict:  # noqa: A002
+    if id not in objects:
+        raise NotFound(f"no {what} with id {id!r}")
+    return objects[id]
+
+
 def _matches_service(v: Views, svc: dict, extra_text=()) -> bool:
     words = (request.args.get("search") or "").lower().split()
     if words:
@@ -140,9 +146,7 @@ def services():
 def service(id: str):  # noqa: A002 (the OpenAPI document names it id)
     _check(())
     v = _views()
-    if id not in v.services:
-        raise NotFound(f"no service with id {id!r}")
-    return jsonify(v.service(v.services[id]))
+    return jsonify(v.service(_one(v.services, id, "service")))
 
 
 def _near(v: Views, sals: list[dict]) -> list[dict]:
@@ -213,9 +217,7 @@ def service_at_locations():
 def service_at_location(id: str):  # noqa: A002
     _check(())
     v = _views()
-    if id not in v.sal_by_id:
-        raise NotFound(f"no service_at_location with id {id!r}")
-    return jsonify(v.service_at_location(v.sal_by_id[id]))
+    return jsonify(v.service_at_location(_one(v.sal_by_id, id, "service_at_location")))
 
 
 def _search(items: list[dict], *keys: str) -> list[dict]:
@@ -240,9 +242,7 @@ def organization(id: str):  # noqa: A002
     _check(PARAMETERS["organization"])
     full_service = _bool("full_service", False)
     v = _views()
-    if id not in v.orgs:
-        raise NotFound(f"no organization with id {id!r}")
-    return jsonify(v.organization(v.orgs[id], full_service=full_service))
+    return jsonify(v.organization(_one(v.orgs, id, "organization"), full_service=full_service))
 
 
 @bp.route("/taxonomies")
@@ -254,10 +254,7 @@ def taxonomies():
 @bp.route("/taxonomies/<id>")
 def taxonomy(id: str):  # noqa: A002
     _check(())
-    v = _views()
-    if id not in v.taxonomies:
-        raise NotFound(f"no taxonomy with id {id!r}")
-    return jsonify(v.taxonomies[id])
+    return jsonify(_one(_views().taxonomies, id, "taxonomy"))
 
 
 @bp.route("/taxonomy_terms")
@@ -275,7 +272,4 @@ def taxonomy_terms():
 @bp.route("/taxonomy_terms/<id>")
 def taxonomy_term(id: str):  # noqa: A002
     _check(())
-    v = _views()
-    if id not in v.terms:
-        raise NotFound(f"no taxonomy term with id {id!r}")
-    return jsonify(v.terms[id])
+    return jsonify(_one(_views().terms, id, "taxonomy term"))
