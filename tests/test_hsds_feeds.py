@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from buurtkaart import accounts, editing, store
+from buurtkaart import accounts, store
 from buurtkaart.cli import main
 
 ORG = "0b7e6c1e-7f41-4e0a-9d0b-1a2b3c4d5e01"
@@ -290,11 +290,24 @@ def test_a_feed_without_working_models_is_kept_not_yet_classified(runner, db, cl
     assert len(acts) == 4 and all(a["models"] == [] for a in acts)
     soup = next(a for a in acts if a["name"] == "Soepbar")
     assert "not yet classified" in client.get(f"/activities/{soup['id']}").get_data(as_text=True)
-    # an editor resolves it by choosing a working model; saving without one is refused
-    admin = accounts.create_user(db, "admin@stad.be", "correct horse battery", role="admin")
-    with pytest.raises(Exception, match="working model"):
-        editing.save(db, admin, "activity", {"description": "nieuw"}, uid=soup["uid"])
-    editing.save(db, admin, "activity", {"models": ["location"]}, uid=soup["uid"])
+    # an editor resolves it in the edit form by choosing a working model; saving the form
+    # without one is refused, naming the field
+    accounts.create_user(db, "admin@stad.be", "correct horse battery", role="admin")
+
+    def csrf():
+        with client.session_transaction() as session:
+            return session.setdefault("csrf", "test-token")
+
+    client.post("/login", data={"email": "admin@stad.be", "password": "correct horse battery",
+                                "csrf_token": csrf()})
+    form = f"/admin/activities/{soup['uid']}"
+    assert client.get(form).status_code == 200
+    refused = client.post(form, data={"csrf_token": csrf(), "name": "Soepbar"})
+    assert refused.status_code == 400 and "working model" in refused.get_data(as_text=True)
+    assert store.activity(db, soup["id"])["models"] == []
+    saved = client.post(form, data={"csrf_token": csrf(), "name": "Soepbar",
+                                    "models": ["location"]})
+    assert saved.status_code in (302, 303), saved.get_data(as_text=True)[:500]
     page = client.get(f"/activities/{soup['id']}").get_data(as_text=True)
     assert "not yet classified" not in page
     stored = store.activity(db, soup["id"])
