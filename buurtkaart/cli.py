@@ -100,8 +100,14 @@ def import_places(file, fmt, default_model):
     published shape, or a CSV data package's datapackage.json)."""
     from .importers import import_directory
 
+    from .errors import InvalidParameter
+
     warnings: list[str] = []
-    n = import_directory(_db(), file, fmt=fmt, default_model=default_model, warnings=warnings)
+    try:
+        n = import_directory(_db(), file, fmt=fmt, default_model=default_model,
+                             warnings=warnings)
+    except InvalidParameter as exc:
+        raise click.UsageError(str(exc)) from None
     for w in warnings:
         click.echo(f"warning: {w}", err=True)
     click.echo(f"imported {n['organisations']} organisations, {n['places']} places and "

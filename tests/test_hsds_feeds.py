@@ -322,3 +322,7 @@ def test_default_model_classifies_a_feed_on_the_command_line(runner, db, tmp_pat
         {("context",)}
     result = _import(runner, _unclassified_feed(tmp_path), "--default-model", "knutselen")
     assert result.exit_code == 2 and "knutselen" in result.output
+    csv_file = tmp_path / "aanbod.csv"
+    csv_file.write_text("place_name,lon,lat\nBuurthuis,3.7,51.0\n", encoding="utf-8")
+    result = _import(runner, csv_file, "--default-model", "peer")
+    assert result.exit_code == 2 and "HSDS files only" in result.output
