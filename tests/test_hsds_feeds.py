@@ -93,14 +93,14 @@ def _export(runner, tmp_path, name="out.json"):
 
 
 def test_status_is_kept_and_only_active_services_are_listed(imported, client, runner, tmp_path):
-    acts = _by_name(imported)
-    assert acts["Oude praatgroep"][0]["status"] == "defunct"
-    assert acts["Counselling"][0]["status"] == "temporarily closed"
-    assert {a["status"] for a in acts["Soepbar"]} == {"active"}
     listed = {f["properties"]["name"] for f in client.get("/api/activities").get_json()["features"]}
     assert listed == {"Soepbar"}
     page = client.get("/activities").get_data(as_text=True)
     assert "Soepbar" in page and "Oude praatgroep" not in page
+    acts = _by_name(imported)
+    assert acts["Oude praatgroep"][0]["status"] == "defunct"
+    assert acts["Counselling"][0]["status"] == "temporarily closed"
+    assert {a["status"] for a in acts["Soepbar"]} == {"active"}
     # the defunct service's own page says so; the place's page marks it
     detail = client.get(f"/activities/{acts['Oude praatgroep'][0]['id']}").get_data(as_text=True)
     assert "defunct" in detail
@@ -112,23 +112,17 @@ def test_status_is_kept_and_only_active_services_are_listed(imported, client, ru
 
 
 def test_a_cost_in_pounds_stays_in_pounds(imported, client, runner, tmp_path):
+    [svc] = [s for s in _export(runner, tmp_path)["services"] if s["name"] == "Counselling"]
+    assert [(c["amount"], c["currency"]) for c in svc["cost_options"]] == [(35.0, "GBP")]
     [a] = _by_name(imported)["Counselling"]
     assert (a["cost_amount"], a["cost_currency"]) == (35.0, "GBP")
     page = client.get(f"/activities/{a['id']}").get_data(as_text=True)
     assert "35.00 GBP" in page and "€ 35" not in page
     props = client.get(f"/api/activities/{a['id']}").get_json()["properties"]
     assert (props["cost_amount"], props["cost_currency"]) == (35.0, "GBP")
-    [svc] = [s for s in _export(runner, tmp_path)["services"] if s["name"] == "Counselling"]
-    assert [(c["amount"], c["currency"]) for c in svc["cost_options"]] == [(35.0, "GBP")]
 
 
 def test_ids_are_kept_and_a_service_at_two_locations_is_one_service(imported, runner, tmp_path):
-    soup = _by_name(imported)["Soepbar"]
-    assert sorted(a["uid"] for a in soup) == sorted([SAL_2, SAL_3])
-    assert {a["service_uid"] for a in soup} == {SVC_TWO}
-    assert sorted(a["place_uid"] for a in soup) == sorted([LOC_A, LOC_B])
-    assert all([(s.weekday, s.start, s.end) for s in a["sessions"]] == [(1, "14:00", "16:00")]
-               for a in soup)
     doc = _export(runner, tmp_path)
     assert sorted(s["id"] for s in doc["services"]) == sorted([SVC_DEFUNCT, SVC_TWO, SVC_GBP])
     assert sorted((x["id"], x["service_id"], x["location_id"])
@@ -136,6 +130,12 @@ def test_ids_are_kept_and_a_service_at_two_locations_is_one_service(imported, ru
         [(SAL_1, SVC_DEFUNCT, LOC_A), (SAL_2, SVC_TWO, LOC_A), (SAL_3, SVC_TWO, LOC_B)])
     assert sorted(loc["id"] for loc in doc["locations"]) == sorted([LOC_A, LOC_B])
     assert [o["id"] for o in doc["organizations"]] == [ORG]
+    soup = _by_name(imported)["Soepbar"]
+    assert sorted(a["uid"] for a in soup) == sorted([SAL_2, SAL_3])
+    assert {a["service_uid"] for a in soup} == {SVC_TWO}
+    assert sorted(a["place_uid"] for a in soup) == sorted([LOC_A, LOC_B])
+    assert all([(s.weekday, s.start, s.end) for s in a["sessions"]] == [(1, "14:00", "16:00")]
+               for a in soup)
 
 
 def test_import_export_import_keeps_everything(imported, runner, tmp_path, monkeypatch):
