@@ -7,6 +7,7 @@ exit with every problem on stderr.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
@@ -87,6 +88,35 @@ def import_indicators(file, level, lookup, source):
     click.echo(f"imported {n} indicator values from {file}")
 
 
+def _fix_hours_option(fn):
+    return click.option("--fix-hours", is_flag=True,
+                        help="Accept the proposed correction of opening hours written as people "
+                             "write them ('Mo 7-18', 'ma-vr 9u-17u') and list each one.")(fn)
+
+
+@contextlib.contextmanager
+def _hour_fixes(accept: bool):
+    """Under ``--fix-hours``: take corrected opening hours, then list each correction
+    (where, name, original, corrected) once the import has succeeded."""
+    if not accept:
+        yield
+        return
+    from .hours_fix import accepting_fixes
+
+    with accepting_fixes() as fixes:
+        yield
+    seen = set()
+    for fix in fixes:
+        rec = fix.get("record") or {}
+        key = (rec.get("where"), rec.get("uid"), fix["original"])
+        if key in seen:
+            continue
+        seen.add(key)
+        click.echo(f"corrected opening hours: {rec.get('where') or rec.get('uid')} "
+                   f"({rec.get('name')}): {fix['original']!r} -> {fix['corrected']!r} "
+                   f"({'; '.join(fix['reasons'])})")
+
+
 @import_.command("places")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["csv", "geojson", "hsds"]),
@@ -94,20 +124,21 @@ def import_indicators(file, level, lookup, source):
 @click.option("--default-model", type=click.Choice(list(WORKING_MODELS)),
               help="HSDS: the working model of services that name none (default: stored "
                    "as 'not yet classified').")
+@_fix_hours_option
 @domain_errors
-def import_places(file, fmt, default_model):
+def import_places(file, fmt, default_model, fix_hours):
     """Places and activities from CSV, GeoJSON or Open Referral HSDS 3.0 (JSON in any
     published shape, or a CSV data package's datapackage.json)."""
+    from .errors import InvalidParameter
     from .importers import import_directory
 
-    from .errors import InvalidParameter
-
     warnings: list[str] = []
-    try:
-        n = import_directory(_db(), file, fmt=fmt, default_model=default_model,
-                             warnings=warnings)
-    except InvalidParameter as exc:
-        raise click.UsageError(str(exc)) from None
+    with _hour_fixes(fix_hours):
+        try:
+            n = import_directory(_db(), file, fmt=fmt, default_model=default_model,
+                                 warnings=warnings)
+        except InvalidParameter as exc:
+            raise click.UsageError(str(exc)) from None
     for w in warnings:
         click.echo(f"warning: {w}", err=True)
     click.echo(f"imported {n['organisations']} organisations, {n['places']} places and "
@@ -116,17 +147,19 @@ def import_places(file, fmt, default_model):
 
 @import_.command("osm")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_fix_hours_option
 @domain_errors
-def import_osm(file):
+def import_osm(file, fix_hours):
     """Meeting places (community centres, libraries, ...) from an OSM PBF extract."""
     from .importers.osm import read_osm
 
-    directory = read_osm(file)
-    for w in directory.warnings:
-        click.echo(f"warning: {w}", err=True)
-    n = store.save_directory(_db(), organisations=directory.organisations,
-                             places=directory.places, activities=directory.activities,
-                             file=str(file))
+    with _hour_fixes(fix_hours):
+        directory = read_osm(file)
+        for w in directory.warnings:
+            click.echo(f"warning: {w}", err=True)
+        n = store.save_directory(_db(), organisations=directory.organisations,
+                                 places=directory.places, activities=directory.activities,
+                                 file=str(file))
     click.echo(f"imported {n['places']} places from {file}")
 
 
@@ -203,12 +236,13 @@ def _filter_options(fn):
     return fn
 
 
-def _filter_from(kwargs):
+def _filter_from(kwargs, db=None):
     from .filters import Filter
+    from .when import reference_now
 
     params = {k[len("filter_"):]: v for k, v in kwargs.items()
               if k.startswith("filter_") and v is not None}
-    return Filter.from_params(params)
+    return Filter.from_params(params, now=(lambda: reference_now(db)) if db is not None else None)
 
 
 @main.command("coverage")
@@ -232,7 +266,10 @@ def coverage_cmd(mode, minutes, method, by, fmt, out, **kwargs):
     from .exporters import atomic_write
 
     db = _db()
-    cov, report = access.run_coverage(db, _filter_from(kwargs), mode=mode, minutes=minutes,
+    filt = _filter_from(kwargs, db)
+    if filt.span is not None:
+        _progress(f"time: {filt.span.describe()} ({filt.span.zone})")
+    cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
                                       method=method)
     if report["unsnapped_places"]:
         for p in report["unsnapped_places"]:

@@ -11,10 +11,6 @@ from __future__ import annotations
 
 __all__ = ["Views", "holds"]
 
-#: Properties of each object that hold a list (left out of the list shapes).
-_ONE_TO_ONE_SERVICE_EXTRA = ("organization", "program")
-
-
 def _one_to_one(obj: dict | None) -> dict | None:
     """``obj`` with only its single-valued fields (the ``*_list`` schemas' shape)."""
     if obj is None:
