@@ -334,7 +334,7 @@ def test_schedules_that_cannot_be_represented_are_refused(runner, db, tmp_path, 
     (_doc([_svc(attributes=[{"taxonomy_term": {"taxonomy": "buurtkaart-werkmodellen",
                                                 "code": "knutselen"}}])]),
      "services[0]", "attributes(buurtkaart-werkmodellen)"),
-    (_doc([_svc(cost_options=[{"amount": "veel"}])]), "services[0]", "cost_options"),
+    (_doc([_svc(cost_options=[{"amount": "veel"}])]), "services[0]", "cost_options[0]"),
     (_doc([_svc()], organizations=[{"name": "zonder id"}]), "organizations[0]", "id"),
 ])
 def test_bad_records_are_named(tmp_path, doc, where, field):

@@ -133,7 +133,7 @@ def test_the_paged_service_list_imports_as_downloaded(runner, db, tmp_path):
     assert hsds_official.errors(published, hsds_official.response_schema("/services")) == []
     result = _import(runner, tmp_path, "service_list.json", published)
     assert result.exit_code == 0, result.output
-    assert "1 activities have no buurtkaart working model" in result.stderr
+    assert "1 activity has no buurtkaart working model" in result.stderr
     svc = published["contents"][0]
     _check_service(db, {**svc, "languages": []}, None, None, svc["organization"])
     doc = _exported_is_valid(runner, tmp_path)

@@ -176,12 +176,15 @@ def test_a_problem_names_the_service_at_location_schedule_it_is_in(runner, db, t
 
 def test_a_currency_that_is_not_a_code_is_refused_naming_the_service(runner, db, tmp_path):
     doc = feed()
-    doc["services"][2]["cost_options"][0]["currency"] = "pounds"
+    doc["services"][2]["cost_options"] = [
+        {"id": "0b7e6c1e-7f41-4e0a-9d0b-1a2b3c4d5e63", "amount": 30, "currency": "GBP",
+         "valid_to": "2020-12-31"},  # ended: left out, so the next one is the cost
+        {**doc["services"][2]["cost_options"][0], "currency": "pounds"}]
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
     result = _import(runner, path)
     assert result.exit_code == 1
-    assert "services[2], field 'cost_options[0].currency'" in result.stderr
+    assert "services[2], field 'cost_options[1].currency'" in result.stderr
     assert store.counts(db)["activities"] == 0
 
 

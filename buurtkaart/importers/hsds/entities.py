@@ -118,8 +118,7 @@ def _place(loc: dict, where: str, r: _Reader) -> str | None:
 _PLACE_FIELD = {"lon": "longitude", "lat": "latitude", "name": "name", "street": "addresses",
                 "kind": "attributes(kind)", "opening_hours": "attributes(opening_hours)",
                 "organisation_uid": "organization_id"}
-_ACTIVITY_FIELD = {"models": f"attributes({MODELS_TAXONOMY})", "cost_amount": "cost_options",
-                   "cost_currency": "cost_options[0].currency", "last_verified": "assured_date",
+_ACTIVITY_FIELD = {"models": f"attributes({MODELS_TAXONOMY})", "last_verified": "assured_date",
                    "target_group": "eligibility_description",
                    **{k: f"attributes({k})" for k in THRESHOLD_CODES}}
 
@@ -139,13 +138,13 @@ def _activity(svc: dict, where: str, sal: dict | None, sal_where: str | None,
                 thresholds[code] = a.get("value")
     if not models and r.default_model:
         models = [r.default_model]
-    cost = {}
+    cost, cost_at = {}, "cost_options"
     for k, option in enumerate(svc.get("cost_options") or []):
         ended = isinstance(option, dict) and ended_on(option.get("valid_to"))
         if ended:
             r.warn(at(where, f"cost_options[{k}]"), f"ended on {ended}: left out")
         elif isinstance(option, dict):
-            cost = option
+            cost, cost_at = option, f"cost_options[{k}]"
             break
     amount, note = cost.get("amount"), cost.get("option") or cost.get("amount_description")
     if amount is None and str(cost.get("option", "")).lower() in ("free", "gratis"):
@@ -177,7 +176,8 @@ def _activity(svc: dict, where: str, sal: dict | None, sal_where: str | None,
     }
     clean, probs = validate_activity(rec, unclassified_ok=True)
     for field, reason in probs:
-        r.problem(where, _ACTIVITY_FIELD.get(field, field), reason)
+        r.problem(where, {**_ACTIVITY_FIELD, "cost_amount": cost_at,
+                          "cost_currency": f"{cost_at}.currency"}.get(field, field), reason)
     if not clean["models"]:
         r.unclassified.append(sal_where or where or "the service")
     r.activities.append({**clean, "where": sal_where or where})
@@ -242,8 +242,9 @@ def read_feed(feed: Feed, file: str, *, default_model: str | None = None) -> Dir
         raise ImportFailed(list(dict.fromkeys(r.problems)))
     warnings = [f"{where}: {message}" for where, message in r.warnings]
     if r.unclassified:
-        warnings.append(f"{len(r.unclassified)} activities have no buurtkaart working model "
-                        f"and are stored as 'not yet classified' (first: "
-                        f"{', '.join(r.unclassified[:3])}); choose one when editing them, "
+        n = len(r.unclassified)
+        warnings.append(f"{n} {'activity has' if n == 1 else 'activities have'} no buurtkaart "
+                        "working model and stored as 'not yet classified' (first: "
+                        f"{', '.join(r.unclassified[:3])}); choose one when editing, "
                         "or import with --default-model")
     return Directory(list(r.orgs.values()), list(r.places.values()), r.activities, warnings)
