@@ -213,6 +213,50 @@ def m003_data_version(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m004_auth_sessions(db: sqlite_utils.Database) -> None:
+    """Sessions and tokens that can be ended, and rate-limit counters all workers share.
+
+    ``users.session_generation`` is stored in every session cookie and compared
+    on each request: logout, disabling an account and a new password raise it,
+    which ends every earlier cookie. Tokens get an expiry and a revocation time;
+    tokens made before this migration expire 90 days after it.
+    """
+    for sql in (
+        "ALTER TABLE users ADD COLUMN session_generation INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE api_tokens ADD COLUMN expires_at TEXT",
+        "ALTER TABLE api_tokens ADD COLUMN revoked_at TEXT",
+        "UPDATE api_tokens SET expires_at = strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', "
+        "'+90 days')",
+        """CREATE TABLE rate_hits (
+            bucket TEXT NOT NULL,
+            client TEXT NOT NULL,
+            at REAL NOT NULL
+        )""",
+        "CREATE INDEX rate_hits_client ON rate_hits(bucket, client, at)",
+        "CREATE INDEX rate_hits_at ON rate_hits(bucket, at)",
+    ):
+        db.execute(sql)
+
+
+@migrations()
+def m004_indicator_notes_and_municipalities(db: sqlite_utils.Database) -> None:
+    """Why an indicator value is unknown (a note per value), and municipality outlines
+    with their names (neighbourhoods are assigned to them by largest overlap)."""
+    db.execute("ALTER TABLE indicators ADD COLUMN note TEXT")
+    db.execute("""CREATE TABLE municipalities (
+        id INTEGER PRIMARY KEY,
+        code TEXT NOT NULL UNIQUE,
+        name TEXT,
+        geometry BLOB,
+        source TEXT
+    )""")
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        db.execute(f"CREATE TRIGGER municipalities_{event.lower()}_version AFTER {event} ON "
+                   "municipalities BEGIN UPDATE data_version SET token = "
+                   "lower(hex(randomblob(8))) WHERE id = 1; END")
+
+
+@migrations()
 def m004_hsds(db: sqlite_utils.Database) -> None:
     """What HSDS 3.0 says about a service that buurtkaart used to drop or change: its
     status, the currency of its cost, the HSDS service it belongs to (one service
@@ -405,17 +449,21 @@ def save_indicators(db: sqlite_utils.Database, frame: pd.DataFrame, *, file: str
         raise ImportFailed([Problem(file, None, "code",
                                     f"{len(unknown)} code(s) are not stored neighbourhoods "
                                     f"(import the neighbourhoods first): {shown}")])
+    def text(v):
+        return None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+
     rows = [
         (str(r.code), int(r.year), str(r.indicator),
          None if pd.isna(r.value) else float(r.value),
-         getattr(r, "source", None) if not pd.isna(getattr(r, "source", None)) else None)
+         text(getattr(r, "source", None)), text(getattr(r, "note", None)))
         for r in frame.itertuples(index=False)
     ]
     with db.atomic():
         db.conn.executemany(
-            "INSERT INTO indicators (neighbourhood_code, year, indicator, value, source) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (neighbourhood_code, year, indicator) "
-            "DO UPDATE SET value = excluded.value, source = excluded.source",
+            "INSERT INTO indicators (neighbourhood_code, year, indicator, value, source, note) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (neighbourhood_code, year, indicator) "
+            "DO UPDATE SET value = excluded.value, source = excluded.source, "
+            "note = excluded.note",
             rows,
         )
     return len(rows)
@@ -588,6 +636,11 @@ def _neighbourhood_row(r: dict) -> dict:
     return r
 
 
+#: a neighbourhood with the name of its municipality (when municipalities are imported)
+_NEIGHBOURHOOD_SELECT = ("SELECT n.*, m.name AS municipality_name FROM neighbourhoods n "
+                         "LEFT JOIN municipalities m ON m.code = n.municipality_code")
+
+
 def neighbourhoods(
     db: sqlite_utils.Database,
     *,
@@ -599,18 +652,18 @@ def neighbourhoods(
 
     ``simplify`` is a tolerance in degrees for lighter map geometry.
     """
-    sql, where, params = "SELECT * FROM neighbourhoods", [], []
+    sql, where, params = _NEIGHBOURHOOD_SELECT, [], []
     if bbox:
         minx, miny, maxx, maxy = bbox
-        where.append("id IN (SELECT id FROM neighbourhoods_rtree WHERE min_lon <= ? AND "
+        where.append("n.id IN (SELECT id FROM neighbourhoods_rtree WHERE min_lon <= ? AND "
                      "max_lon >= ? AND min_lat <= ? AND max_lat >= ?)")
         params += [maxx, minx, maxy, miny]
     if municipality:
-        where.append("municipality_code = ?")
+        where.append("n.municipality_code = ?")
         params.append(municipality)
     if where:
         sql += " WHERE " + " AND ".join(where)
-    out = [_neighbourhood_row(r) for r in db.query(sql + " ORDER BY code", params)]
+    out = [_neighbourhood_row(r) for r in db.query(sql + " ORDER BY n.code", params)]
     if bbox:
         box = shapely.box(*bbox)
         out = [r for r in out if r["geometry"].intersects(box)]
@@ -621,7 +674,7 @@ def neighbourhoods(
 
 
 def neighbourhood(db: sqlite_utils.Database, code: str) -> dict:
-    rows = list(db.query("SELECT * FROM neighbourhoods WHERE code = ?", [code]))
+    rows = list(db.query(_NEIGHBOURHOOD_SELECT + " WHERE n.code = ?", [code]))
     if not rows:
         raise NotFound(f"no neighbourhood with code {code!r}")
     return _neighbourhood_row(rows[0])
@@ -644,8 +697,10 @@ def indicator_frame(
     db: sqlite_utils.Database, *, indicator: str | None = None, year: int | None = None,
     code: str | None = None,
 ) -> pd.DataFrame:
-    """Indicator values as a long DataFrame: code, year, indicator, value, source."""
-    sql = ("SELECT neighbourhood_code AS code, year, indicator, value, source FROM indicators")
+    """Indicator values as a long DataFrame: code, year, indicator, value, source, note
+    (why a value is unknown, e.g. confidential in the source; or None)."""
+    sql = ("SELECT neighbourhood_code AS code, year, indicator, value, source, note "
+           "FROM indicators")
     where, params = [], []
     for col, v in (("indicator", indicator), ("year", year), ("neighbourhood_code", code)):
         if v is not None:
@@ -654,8 +709,9 @@ def indicator_frame(
     if where:
         sql += " WHERE " + " AND ".join(where)
     rows = db.execute(sql + " ORDER BY code, indicator, year", params).fetchall()
-    frame = pd.DataFrame(rows, columns=["code", "year", "indicator", "value", "source"])
+    frame = pd.DataFrame(rows, columns=["code", "year", "indicator", "value", "source", "note"])
     frame["value"] = frame["value"].astype(float)
+    frame["note"] = frame["note"].astype(object).where(frame["note"].notna(), None)
     return frame
 
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from buurtkaart import create_app, store
 
-# ../shared/data beside the checkout; BUURTKAART_SHARED_DATA names it elsewhere (a worktree)
-SHARED_DATA = Path(os.environ.get("BUURTKAART_SHARED_DATA")
-                   or Path(__file__).resolve().parents[2] / "shared" / "data")
+# ../shared/data beside the checkout (or beside the folder of worktrees holding it)
+SHARED_DATA = next((p / "shared" / "data" for p in Path(__file__).resolve().parents[1:4]
+                    if (p / "shared" / "data").is_dir()),
+                   Path(__file__).resolve().parents[2] / "shared" / "data")
 
 
 def shared_file(name: str) -> Path:

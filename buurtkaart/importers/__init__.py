@@ -40,7 +40,7 @@ def _is_hsds(data: dict) -> bool:
 
 def _unknown(path: Path, reason: str) -> ImportFailed:
     return ImportFailed([Problem(str(path), None, None,
-                                 f"{reason}; expected CSV (.csv), GeoJSON (.geojson) or "
+                                 f"{reason}; expected CSV (.csv, or .xlsx), GeoJSON (.geojson) or "
                                  "HSDS 3.0 JSON (.json), or say which with --format")])
 
 
@@ -64,7 +64,7 @@ def _detect_json(path: Path) -> str:
 def detect_format(path: str | Path) -> str:
     """The format of a places file: ``csv``, ``geojson`` or ``hsds``.
 
-    By extension (``.csv``/``.tsv``/``.txt`` CSV, ``.geojson`` GeoJSON), and
+    By extension (``.csv``/``.tsv``/``.txt``/``.xlsx``/``.zip`` CSV, ``.geojson`` GeoJSON), and
     for ``.json`` or an unknown extension by content: JSON with ``features``
     is GeoJSON, JSON with ``services``/``organizations`` (or a list of
     services) is HSDS, text whose header names a place or activity column is
@@ -77,7 +77,7 @@ def detect_format(path: str | Path) -> str:
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".tsv", ".txt"):
+    if suffix in (".csv", ".tsv", ".txt", ".xlsx", ".zip"):
         return "csv"
     if suffix == ".geojson":
         return "geojson"
@@ -152,8 +152,7 @@ def _keep_stored_organisation_details(db, d: Directory) -> None:
 
 
 def import_directory(db, path: str | Path, *, fmt: str | None = None,
-                     default_model: str | None = None,
-                     warnings: list[str] | None = None) -> dict[str, int]:
+                     default_model: str | None = None) -> dict[str, int]:
     """Read ``path`` and store it in one transaction.
 
     Records are inserted or updated by ``uid``; on any problem (in the file,
@@ -170,20 +169,18 @@ def import_directory(db, path: str | Path, *, fmt: str | None = None,
         The format, or ``None`` to detect it.
     default_model:
         See :func:`read_directory`.
-    warnings:
-        A list that receives what the reader repaired or left unclassified.
 
     Returns
     -------
     dict
-        ``{"organisations": n, "places": n, "activities": n}`` written.
+        ``{"organisations": n, "places": n, "activities": n}`` written, and
+        ``"warnings"`` (encoding used, addresses completed, HSDS services not yet
+        classified, ...) when there are any.
     """
     from .. import store
 
     fmt = fmt or detect_format(path)
     d = read_directory(path, fmt=fmt, default_model=default_model)
-    if warnings is not None:
-        warnings.extend(d.warnings)
     if fmt in ("csv", "geojson"):
         _keep_stored_organisation_details(db, d)
     for a in d.activities if fmt in ("csv", "geojson") else ():
@@ -195,5 +192,6 @@ def import_directory(db, path: str | Path, *, fmt: str | None = None,
                              [a["place_uid"]]).fetchone()
             if row:
                 a["organisation_uid"] = row[0]
-    return store.save_directory(db, organisations=d.organisations, places=d.places,
-                                activities=d.activities, file=str(path))
+    n = store.save_directory(db, organisations=d.organisations, places=d.places,
+                             activities=d.activities, file=str(path))
+    return {**n, "warnings": list(d.warnings)} if d.warnings else n

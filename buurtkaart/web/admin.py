@@ -177,8 +177,8 @@ def users():
 
 
 IMPORT_KINDS = {
-    "places": ("Places and activities", (".csv", ".geojson", ".json")),
-    "indicators": ("Indicator table", (".csv",)),
+    "places": ("Places and activities", (".csv", ".xlsx", ".geojson", ".json")),
+    "indicators": ("Indicator table", (".csv", ".txt", ".xlsx")),
     "neighbourhoods": ("Neighbourhoods", (".geojson", ".json", ".gpkg")),
 }
 

@@ -19,6 +19,7 @@ from ..records import parse_models
 from .api import geojson_response, indicator_values
 from .db import get_db, now
 from .geojson import _clean_number, collection, coverage_collection
+from .public import live_place
 
 bp = Blueprint("analysis", __name__, url_prefix="/api")
 
@@ -90,7 +91,7 @@ def isochrone():
     if not (raw.isascii() and raw.isdigit()):
         raise InvalidParameter("place", f"expected a place id, got {raw!r}")
     db = get_db()
-    place = store.place(db, int(raw))
+    place = live_place(db, int(raw))
     minutes = _float(request.args, "minutes", 10, 1, 120)
     ctx = access.context(db, _mode(request.args), cache_dir=_cache_dir())
     node, dist, ok = network.snap(ctx.graph, place["lon"], place["lat"],

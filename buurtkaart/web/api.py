@@ -11,10 +11,11 @@ import math
 from flask import Blueprint, jsonify, request, url_for
 
 from .. import store
-from ..errors import InvalidParameter, NotFound
+from ..errors import InvalidParameter
 from ..filters import Filter
 from .db import get_db, now
 from .geojson import activity_feature, collection, neighbourhood_feature, place_feature
+from .public import live_activity, live_place
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -84,11 +85,7 @@ def places():
 def place(place_id: int):
     """One place (404 when unknown or archived), with its current activities."""
     _only(())
-    p = store.place(get_db(), place_id)
-    if p.get("archived_at"):
-        raise NotFound(f"place {place_id} has been archived")
-    p["activities"] = [a for a in p["activities"] if not a.get("archived_at")]
-    return geojson_response(place_feature(p))
+    return geojson_response(place_feature(live_place(get_db(), place_id)))
 
 
 @bp.route("/activities")
@@ -103,12 +100,9 @@ def activities():
 
 @bp.route("/activities/<int:activity_id>")
 def activity(activity_id: int):
-    """One activity (404 when unknown or archived)."""
+    """One activity (404 when unknown or archived, or its place is)."""
     _only(())
-    a = store.activity(get_db(), activity_id)
-    if a.get("archived_at"):
-        raise NotFound(f"activity {activity_id} has been archived")
-    return geojson_response(activity_feature(a))
+    return geojson_response(activity_feature(live_activity(get_db(), activity_id)))
 
 
 def indicator_values(db, indicator: str, year: int | None, *, param: str = "indicator"
@@ -129,6 +123,12 @@ def indicator_values(db, indicator: str, year: int | None, *, param: str = "indi
     sources = sorted(set(s for s in sel["source"] if s))
     return ({c: (None if v is None or math.isnan(v) else float(v))
              for c, v in zip(sel["code"], sel["value"])}, year, "; ".join(sources) or None)
+
+
+def indicator_notes(db, indicator: str, year: int | None) -> dict[str, str]:
+    """Code -> why the value of ``indicator`` in ``year`` is unknown (only noted ones)."""
+    frame = store.indicator_frame(db, indicator=indicator, year=year)
+    return {c: n for c, n in zip(frame["code"], frame["note"]) if n}
 
 
 #: Metres per degree of latitude; the tolerance of ``simplify`` is converted with it.
@@ -181,6 +181,8 @@ def neighbourhoods():
     page, total = _page(rows)
     feats = [neighbourhood_feature(n, value=values.get(n["code"]), indicator=a["indicator"],
                                    year=year) for n in page]
+    if a["indicator"]:
+        _add_notes(feats, indicator_notes(db, a["indicator"], year))
     extra = {"indicator": a["indicator"], "year": year, "source": source} if a["indicator"] else {}
     return geojson_response(collection(feats, matched=total, links=_links(total), **extra))
 
@@ -200,8 +202,26 @@ def neighbourhood(code: str):
     if indicator:
         values, year, _source = indicator_values(db, indicator, year)
         value = values.get(code)
-    return geojson_response(neighbourhood_feature(n, value=value, indicator=indicator,
-                                                  year=year))
+    feature = neighbourhood_feature(n, value=value, indicator=indicator, year=year)
+    if indicator:
+        _add_notes([feature], indicator_notes(db, indicator, year))
+    return geojson_response(feature)
+
+
+def _add_notes(features: list[dict], notes: dict[str, str]) -> None:
+    """``note``: why the value is unknown (e.g. confidential in the source), else null."""
+    for f in features:
+        f["properties"]["note"] = notes.get(f["properties"]["code"])
+
+
+@bp.route("/municipalities")
+def municipalities_api():
+    """Municipalities: NIS code, name (when outlines were imported), number of
+    neighbourhoods."""
+    from ..municipalities import municipalities
+
+    _only(())
+    return jsonify({"ok": True, "municipalities": municipalities(get_db())})
 
 
 @bp.route("/indicators")
@@ -247,7 +267,8 @@ def neighbourhood_indicators(code: str):
         out[ind] = {"label": indicator_label(ind), "unit": meta.unit if meta else None,
                     "values": [{"year": int(r.year),
                                 "value": None if r.value != r.value else float(r.value),
-                                "source": r.source} for r in g.itertuples(index=False)]}
+                                "source": r.source, "note": r.note}
+                               for r in g.itertuples(index=False)]}
     return jsonify({"ok": True, "code": code, "indicators": out})
 
 

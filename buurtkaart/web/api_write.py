@@ -15,6 +15,7 @@ from ..hours import format_sessions
 from ..records import ACTIVITY_FIELDS, PLACE_FIELDS
 from .auth import api_user
 from .db import get_db
+from .public import visible_record
 
 bp = Blueprint("api_write", __name__, url_prefix="/api")
 
@@ -64,10 +65,12 @@ def create(collection):
 
 
 def record(collection, uid):
-    """The editable form of a record (what PATCH takes), archived ones included."""
+    """The editable form of a record (what PATCH takes); archived ones (and activities at an
+    archived place) only for a token of an account that may edit them."""
     entity = _entity(collection)
-    rec = editing.snapshot(get_db(), entity, uid)
-    if rec is None:
+    db = get_db()
+    rec = editing.snapshot(db, entity, uid)
+    if rec is None or not visible_record(db, entity, rec, api_user(required=False)):
         abort(404, description=f"no {entity} with uid {uid}")
     return jsonify(_out(rec))
 

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 
 from .. import access, coverage, maps, network, store, traveltime
 from ..editing import is_stale
-from ..errors import InvalidParameter, NotFound
+from ..errors import InvalidParameter
 from ..filters import FILTER_PARAMETERS, Filter
 from ..hours import describe_session
 from ..indicators import (INDICATORS, NEED_INDEX_FORMULA, TYPOLOGY_CLASSES, format_value,
@@ -20,7 +20,10 @@ from ..indicators import (INDICATORS, NEED_INDEX_FORMULA, TYPOLOGY_CLASSES, form
 from ..taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAMES_EN,
                         WORKING_MODELS)
 from .api import indicator_values
+from .csp import MapDocument
+from .csp import nonce as csp_nonce
 from .db import get_db, now
+from .public import live_activity, live_place
 
 bp = Blueprint("pages", __name__)
 PAGE_SIZE = 50
@@ -149,7 +152,7 @@ def _access_layers(db, filt, mode, minutes):
         return layers
     ctx = access.context(db, mode, cache_dir=current_app.config.get("CACHE_DIR"))
     if iso:
-        place = store.place(db, int(iso))
+        place = live_place(db, int(iso))
         node, dist, ok = network.snap(ctx.graph, place["lon"], place["lat"],
                                       max_distance_m=access.SNAP_METRES)
         if not ok[0]:
@@ -184,19 +187,19 @@ def map_frame():
     key = (store.data_version(db), request.query_string, request.script_root,
            current_app.config.get("CACHE_DIR"))
     with _FRAMES_LOCK:
-        html = _FRAMES.get(key)
-        if html is not None:
+        doc = _FRAMES.get(key)
+        if doc is not None:
             _FRAMES.move_to_end(key)
-    if html is None:
-        html = _render_frame(db)
+    if doc is None:
+        doc = _render_frame(db)
         with _FRAMES_LOCK:
-            _FRAMES[key] = html
+            _FRAMES[key] = doc
             while len(_FRAMES) > FRAME_CACHE_SIZE:
                 _FRAMES.popitem(last=False)
-    return Response(html, mimetype="text/html")
+    return Response(doc.html(csp_nonce()), mimetype="text/html")
 
 
-def _render_frame(db) -> str:
+def _render_frame(db) -> MapDocument:
     filt = _filter(extra=MAP_EXTRA)
     _, indicator, year, mode, minutes = _map_choice(db)
     values, source, label = {}, None, None
@@ -220,7 +223,7 @@ def _render_frame(db) -> str:
         categories=TYPOLOGY_CLASSES if indicator == TYPOLOGY else None,
         # darkest where the value is the problem: little access, low income
         reverse_colours=indicator == COVERAGE or bool(meta and meta.need_direction < 0))
-    return m.get_root().render()
+    return MapDocument(m)
 
 
 @bp.route("/outreach")
@@ -318,19 +321,10 @@ def _only_params(allowed: tuple[str, ...]) -> None:
             raise InvalidParameter(name, f"unknown parameter (known: {known})")
 
 
-def _live_place(db, place_id: int) -> dict:
-    """A place that is not archived, with its current activities; NotFound otherwise."""
-    p = store.place(db, place_id)
-    if p.get("archived_at"):
-        raise NotFound(f"place {place_id} has been archived")
-    p["activities"] = [a for a in p["activities"] if not a.get("archived_at")]
-    return p
-
-
 @bp.route("/places/<int:place_id>")
 def place_detail(place_id: int):
     _only_params(())
-    return render_template("place.html", place=_live_place(get_db(), place_id))
+    return render_template("place.html", place=live_place(get_db(), place_id))
 
 
 @bp.route("/places/<int:place_id>/kaart")
@@ -338,11 +332,11 @@ def place_map_frame(place_id: int):
     """The small map embedded on a place's detail page."""
     db = get_db()
     _only_params(())
-    p = _live_place(db, place_id)
+    p = live_place(db, place_id)
     hood = store.neighbourhood(db, p["neighbourhood_code"]) if p.get("neighbourhood_code") \
         else None
     m = maps.place_map(p, neighbourhood=hood, static_url_prefix=_static_prefix())
-    return Response(m.get_root().render(), mimetype="text/html")
+    return Response(MapDocument(m).html(csp_nonce()), mimetype="text/html")
 
 
 @bp.route("/activities")
@@ -359,10 +353,7 @@ def activity_list():
 @bp.route("/activities/<int:activity_id>")
 def activity_detail(activity_id: int):
     _only_params(())
-    a = store.activity(get_db(), activity_id)
-    if a.get("archived_at"):
-        raise NotFound(f"activity {activity_id} has been archived")
-    return render_template("activity.html", activity=a)
+    return render_template("activity.html", activity=live_activity(get_db(), activity_id))
 
 
 NEIGHBOURHOOD_PAGE_SIZE = 100
@@ -432,8 +423,11 @@ def neighbourhood_detail(code: str):
     frame = store.indicator_frame(db, code=code)
     table: dict[str, dict[int, float]] = {}
     sources: dict[str, set] = {}
+    notes: dict[str, dict[int, str]] = {}  # why a value is unknown
     for r in frame.itertuples(index=False):
         table.setdefault(r.indicator, {})[int(r.year)] = r.value
+        if r.note:
+            notes.setdefault(r.indicator, {})[int(r.year)] = r.note
         if r.source:
             sources.setdefault(r.indicator, set()).add(r.source)
     years = sorted({int(y) for y in frame["year"]}) if not frame.empty else []
@@ -446,6 +440,7 @@ def neighbourhood_detail(code: str):
     typ_row = typ.loc[code] if code in typ.index else None
     return render_template("neighbourhood.html", n=n, table=table, years=years,
                            sources={k: "; ".join(sorted(v)) for k, v in sources.items()},
+                           notes=notes,
                            places=places, label=indicator_label, INDICATORS=INDICATORS,
                            trends=trend(frame, code), need=need_row, need_attrs=idx.attrs,
                            need_formula=NEED_INDEX_FORMULA, typ=typ_row,
