@@ -336,7 +336,10 @@ def coverage_cmd(mode, minutes, method, by, fmt, out, **kwargs):
         cov = coverage.aggregate_municipalities(
             cov, dict(zip(cov["code"], cov["municipality_code"])))
     if fmt == "csv":
-        text = cov.to_csv(index=False, float_format="%.4g")
+        from .importers.csvtext import neutralise_formula
+
+        text = cov.map(lambda v: neutralise_formula(v) if isinstance(v, str) else v).to_csv(
+            index=False, float_format="%.4g")
     else:
         if by == "municipality":
             raise click.ClickException("GeoJSON needs --by neighbourhood (municipalities "

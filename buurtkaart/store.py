@@ -254,6 +254,11 @@ def m004_indicator_notes_and_municipalities(db: sqlite_utils.Database) -> None:
         db.execute(f"CREATE TRIGGER municipalities_{event.lower()}_version AFTER {event} ON "
                    "municipalities BEGIN UPDATE data_version SET token = "
                    "lower(hex(randomblob(8))) WHERE id = 1; END")
+def m004_directory_indexes(db: sqlite_utils.Database) -> None:
+    """Indexes for paging large directories: lists in name order, places by neighbourhood."""
+    db.execute("CREATE INDEX places_name ON places(name)")
+    db.execute("CREATE INDEX activities_name ON activities(name)")
+    db.execute("CREATE INDEX places_neighbourhood ON places(neighbourhood_code)")
 
 
 @migrations()
@@ -498,13 +503,15 @@ def _place_row(r: dict) -> dict:
     return r
 
 
-def _activity_rows(db: sqlite_utils.Database, where: str = "", params: list | None = None) -> list[dict]:
+def _activity_rows(db: sqlite_utils.Database, where: str = "", params: list | None = None,
+                   *, limit: int | None = None, offset: int = 0) -> list[dict]:
     rows = [dict(r) for r in db.query(
         "SELECT a.*, o.name AS organisation_name, o.uid AS organisation_uid, "
         "p.uid AS place_uid, p.name AS place_name "
         "FROM activities a LEFT JOIN organisations o ON o.id = a.organisation_id "
-        "LEFT JOIN places p ON p.id = a.place_id " + where + " ORDER BY a.name, a.id",
-        params or [])]
+        "LEFT JOIN places p ON p.id = a.place_id " + where + " ORDER BY a.name, a.id"
+        + ("" if limit is None else " LIMIT ? OFFSET ?"),
+        (params or []) + ([] if limit is None else [limit, offset]))]
     if not rows:
         return rows
     by_id = {r["id"]: r for r in rows}
@@ -542,39 +549,13 @@ def places(db: sqlite_utils.Database, filt: Filter | None = None, *,
 
     Archived places and activities are left out unless ``include_archived``;
     activities whose status is not ``active`` (inactive, defunct, temporarily
-    closed) unless ``include_inactive``.
+    closed) unless ``include_inactive``. The whole list: pages use
+    :func:`buurtkaart.listing.place_page`.
     """
-    filt = filt or Filter()
-    sql = _PLACE_SELECT
-    where, params = ([] if include_archived else ["p.archived_at IS NULL"]), []
-    if filt.bbox:
-        minx, miny, maxx, maxy = filt.bbox
-        where.append("p.id IN (SELECT id FROM places_rtree WHERE min_lon <= ? AND max_lon >= ? "
-                     "AND min_lat <= ? AND max_lat >= ?)")
-        params += [maxx, minx, maxy, miny]
-    if filt.kinds:
-        where.append(f"p.kind IN ({','.join('?' * len(filt.kinds))})")
-        params += list(filt.kinds)
-    if filt.municipality:
-        where.append("n.municipality_code = ?")
-        params.append(filt.municipality)
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    rows = {r["id"]: _place_row(r) for r in db.query(sql + " ORDER BY p.name, p.id", params)}
-    if not rows:
-        return []
-    for a in _activity_rows(db, "WHERE a.place_id IS NOT NULL"
-                            + ("" if include_archived else " AND a.archived_at IS NULL")
-                            + ("" if include_inactive else " AND a.status = 'active'")):
-        if a["place_id"] in rows:
-            rows[a["place_id"]]["activities"].append(a)
-    out = []
-    for p in rows.values():
-        if filt.matches_place(p):
-            if filt.activity_conditions():
-                p["activities"] = [a for a in p["activities"] if filt.matches_activity(a, p)]
-            out.append(p)
-    return out
+    from .listing import iter_places
+
+    return list(iter_places(db, filt, include_archived=include_archived,
+                            include_inactive=include_inactive))
 
 
 def place(db: sqlite_utils.Database, place_id: int) -> dict:
@@ -591,24 +572,12 @@ def place(db: sqlite_utils.Database, place_id: int) -> dict:
 def activities(db: sqlite_utils.Database, filt: Filter | None = None, *,
                include_archived: bool = False, include_inactive: bool = False) -> list[dict]:
     """Activities matching ``filt`` (mobile ones included), each with its place; only
-    active ones unless ``include_inactive`` (see :func:`places`)."""
-    filt = filt or Filter()
-    place_by_id = {p["id"]: p for p in places(db, Filter(), include_archived=include_archived)}
-    out = []
-    conditions = ([] if include_archived else ["a.archived_at IS NULL"]) + (
-        [] if include_inactive else ["a.status = 'active'"])
-    for a in _activity_rows(db, " WHERE " + " AND ".join(conditions) if conditions else ""):
-        p = place_by_id.get(a["place_id"])
-        a["place"] = {k: v for k, v in p.items() if k != "activities"} if p else None
-        if a["place_id"] is not None and p is None:
-            continue  # its place is archived
-        if p is not None and not filt.matches_place({**p, "activities": [a]}):
-            continue
-        if p is None and (filt.bbox or filt.kinds or filt.municipality):
-            continue  # a mobile activity is nowhere in particular
-        if filt.matches_activity(a, p):
-            out.append(a)
-    return out
+    active ones unless ``include_inactive`` (see :func:`places`).
+    The whole list: pages use :func:`buurtkaart.listing.activity_page`."""
+    from .listing import iter_activities
+
+    return list(iter_activities(db, filt, include_archived=include_archived,
+                                include_inactive=include_inactive))
 
 
 def _sqlite_int(v) -> bool:
@@ -773,45 +742,23 @@ def backup(db: sqlite_utils.Database, out: str | os.PathLike) -> Path:
 
 
 def check_database_file(path: str | os.PathLike) -> int:
-    """Check that ``path`` is an intact buurtkaart database; return its schema version."""
-    from .errors import BuurtkaartError
+    """Check that ``path`` is a buurtkaart database this version may restore (intact, the
+    exact schema of its migrations, no broken references); return its schema version.
+    See :mod:`buurtkaart.restoring`."""
+    from .restoring import check_backup
 
-    path = Path(path)
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            ok = conn.execute("PRAGMA integrity_check").fetchone()[0]
-            names = [r[0] for r in conn.execute(
-                "SELECT name FROM _sqlite_migrations WHERE migration_set = 'buurtkaart'")]
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        msg = f"{path} is not a buurtkaart database: {exc}"
-        raise BuurtkaartError(msg) from None
-    if ok != "ok":
-        msg = f"{path} is damaged: {ok}"
-        raise BuurtkaartError(msg)
-    known = [m.name for m in migrations._migrations]
-    unknown = [n for n in names if n not in known]
-    if not names or unknown:
-        msg = (f"{path} is not a buurtkaart database this version understands "
-               f"(migrations {unknown or 'none'})")
-        raise BuurtkaartError(msg)
-    return len(names)
+    return check_backup(path)
 
 
 def restore(source: str | os.PathLike, db: sqlite_utils.Database) -> int:
     """Replace the contents of ``db`` by the backup at ``source``, then migrate.
 
-    The backup is checked first (integrity, known schema); a bad file leaves
-    ``db`` untouched. Returns the schema version after migrating.
+    The backup is checked first (:func:`check_database_file`); a refused file
+    leaves ``db`` untouched. Returns the schema version after migrating.
     """
-    check_database_file(source)
-    src = sqlite3.connect(f"file:{Path(source)}?mode=ro", uri=True)
-    try:
-        src.backup(db.conn)
-    finally:
-        src.close()
+    from .restoring import restore_backup
+
+    restore_backup(source, db.conn)
     db.conn.execute("PRAGMA foreign_keys=ON")
     if migrations.pending(db):
         migrations.apply(db)

@@ -18,7 +18,7 @@ from pathlib import Path
 from ..errors import ImportFailed, InvalidParameter, Problem
 from ..records import Directory
 
-__all__ = ["read_directory", "import_directory", "detect_format", "FORMATS"]
+__all__ = ["read_directory", "import_directory", "detect_format", "load_json", "FORMATS"]
 
 FORMATS = ("csv", "geojson", "hsds")
 
@@ -26,6 +26,25 @@ FORMATS = ("csv", "geojson", "hsds")
 _GEOJSON_TYPES = {"FeatureCollection", "Feature", "Point", "MultiPoint", "LineString",
                   "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"}
 _HSDS_KEYS = {"services", "organizations", "locations", "service_at_locations"}
+
+
+TOO_DEEP = ("is JSON nested too deeply (lists or objects inside each other thousands of "
+            "levels deep); not a real data file")
+
+
+def load_json(text: str, file: str):
+    """``json.loads`` for an input file: every failure an :class:`ImportFailed` naming it.
+
+    Nesting deeper than Python's recursion limit (``[[[[...`` thousands deep)
+    is refused rather than crashing with a RecursionError.
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportFailed([Problem(file, f"line {exc.lineno}", None,
+                                    f"is not valid JSON: {exc.msg}")]) from None
+    except RecursionError:
+        raise ImportFailed([Problem(file, None, None, TOO_DEEP)]) from None
 
 
 def _is_hsds(data: dict) -> bool:
@@ -49,7 +68,7 @@ def _detect_json(path: Path) -> str:
     try:
         with open(path, encoding="utf-8-sig") as fh:
             data = json.load(fh)
-    except (OSError, UnicodeDecodeError, ValueError):
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         # let the GeoJSON reader name the line and the reason
         return "geojson" if path.suffix.lower() != ".json" else "hsds"
     if isinstance(data, dict) and ("features" in data or data.get("type") in _GEOJSON_TYPES):

@@ -36,6 +36,7 @@ refused with :class:`~buurtkaart.errors.ImportFailed`. Nothing is partly read.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +66,7 @@ _EXPECTED = ("expected an indicator table: columns code, year and one column per
              "(wide) or code, year, indicator, value (long), separated by ',' ';' '|' or tab, "
              "or .xlsx; or a Statbel file as published: "
              + "; ".join(f"{lay.key} ({lay.header_text()})" for lay in statbel.LAYOUTS))
+_YEAR = re.compile(r"[0-9]{4}")  # int() would take 2_020 and full-width digits
 FRAME_COLUMNS = ["code", "year", "indicator", "value", "source", "note"]
 
 
@@ -304,6 +306,8 @@ def _read_values(table: Table, header, rows, level):
             problems.append(Problem(file, where, header[ci], "code is empty"))
         raw_year = row[yi].strip()
         try:
+            if not _YEAR.fullmatch(raw_year):  # int() would take 2_020 and full-width digits
+                raise ValueError
             year = int(raw_year)
             if not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
                 raise ValueError

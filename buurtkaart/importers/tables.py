@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ImportFailed, Problem
+from ..limits import limit, refusal
+from .csvtext import read_rows
 
 __all__ = ["Table", "read_table", "column_convention", "parse_number", "rows_text",
            "TABLE_SUFFIXES", "DELIMITERS"]
@@ -140,17 +142,17 @@ def _read_text(raw: bytes, name: str, file: str) -> Table:
     first = text.splitlines()[0]
     counts = {d: first.count(d) for d in DELIMITERS}
     delim = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-    try:
-        header = [h.strip() for h in next(reader)]
-        rows = []
-        start = reader.line_num + 1
-        for cells in reader:
-            rows.append((start, cells))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise _fail(file, f"is not valid CSV: {exc}", f"row {reader.line_num}") from None
+    _check_columns(len(read_rows(text.split("\n", 1)[0], delim, file)[0][1]), file)
+    rows = read_rows(text, delim, file)  # names the row of an unclosed quote or huge field
+    header = [h.strip() for h in rows[0][1]]
+    rows = rows[1:]
     return Table(file, name, header, rows, delim, encoding, False, notes)
+
+
+def _check_columns(n: int, file: str) -> None:
+    """Refuse a table wider than the configured limit before reading its rows."""
+    if n > limit("columns"):
+        raise _fail(file, refusal("columns", f"has {n:,} columns"), "row 1")
 
 
 def _cell_text(v) -> str:
@@ -190,6 +192,7 @@ def _read_xlsx(raw: bytes, name: str, file: str) -> Table:
                 while cells and not cells[-1].strip():
                     cells.pop()
                 header = [c.strip() for c in cells]
+                _check_columns(len(header), file)
                 continue
             cells = cells[:len(header)] + [""] * (len(header) - len(cells))
             rows.append((n, cells))
@@ -209,9 +212,11 @@ def rows_text(rows) -> str:
 
 # --------------------------------------------------------------------------- numbers
 #: a number written with a decimal comma ("21.500,5", "12,5") or a decimal point
-_THOUSANDS_DOT = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
-_THOUSANDS_COMMA = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
-_PLAIN = re.compile(r"^[+-]?\d*([.,]\d+)?([eE][+-]?\d+)?$")
+_THOUSANDS_DOT = re.compile(r"^[+-]?[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$")
+_THOUSANDS_COMMA = re.compile(r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$")
+_PLAIN = re.compile(r"^[+-]?[0-9]*([.,][0-9]+)?([eE][+-]?[0-9]+)?$")
+# what float() may be given: it would also take 1_000, full-width digits, inf and nan
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def _clean(text: str) -> str:
@@ -280,6 +285,8 @@ def parse_number(text: str, convention: str | None) -> float:
             raise ValueError(t)
         t = t.replace(",", "")
     elif "." in t and not _PLAIN.match(t):
+        raise ValueError(t)
+    if not _NUMBER.fullmatch(t):
         raise ValueError(t)
     v = float(t)
     if not math.isfinite(v):

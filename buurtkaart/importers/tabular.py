@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ImportFailed, Problem
+from . import load_json
+from .csvtext import restore_formula
 from ..records import (Directory, validate_activity, validate_organisation,
                        validate_place)
 
@@ -259,7 +261,8 @@ def read_csv(path: str | Path) -> Directory:
             out.problem(where, None, f"has {len(cells)} values but the header "
                                      f"has {len(header)} columns")
             continue
-        cols = {k: (v if not _blank(v) else None) for k, v in zip(header, cells)}
+        cols = {k: (restore_formula(v) if not _blank(v) else None)
+                for k, v in zip(header, cells)}
         if all(v is None for v in cols.values()):
             continue
         completed += _web_address(cols)
@@ -281,11 +284,7 @@ def read_geojson(path: str | Path) -> Directory:
     """Read places (Point features) and mobile activities (null geometry) from GeoJSON."""
     path = Path(path)
     file = str(path)
-    try:
-        data = json.loads(_read_text(path, file))
-    except json.JSONDecodeError as exc:
-        raise ImportFailed([Problem(file, f"line {exc.lineno}", None,
-                                    f"is not valid JSON: {exc.msg}")]) from None
+    data = load_json(_read_text(path, file), file)
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise ImportFailed([Problem(file, None, "type", "expected a GeoJSON FeatureCollection")])
     crs = data.get("crs")

@@ -10,11 +10,12 @@ import math
 
 from flask import Blueprint, jsonify, request, url_for
 
-from .. import store
-from ..errors import InvalidParameter
+from .. import listing, store
+from ..errors import InvalidParameter, NotFound
 from ..filters import Filter
 from .db import get_db, now
 from .geojson import activity_feature, collection, neighbourhood_feature, place_feature
+from .params import int_arg
 from .public import live_activity, live_place
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -28,30 +29,21 @@ def _params() -> dict[str, list[str]]:
     return request.args.to_dict(flat=False)
 
 
-def _int(name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        v = int(raw)
-    except ValueError:
-        raise InvalidParameter(name, f"expected a whole number, got {raw!r}") from None
-    if not lo <= v <= hi:
-        raise InvalidParameter(name, f"must be between {lo} and {hi}, got {v}")
-    return v
+def _paging() -> tuple[int, int]:
+    """``limit`` and ``offset`` (validated)."""
+    return (int_arg("limit", lo=1, hi=MAX_LIMIT, default=DEFAULT_LIMIT),
+            int_arg("offset", lo=0, hi=10**9, default=0))
 
 
 def _page(items: list) -> tuple[list, int]:
-    """The slice of ``items`` asked for by ``limit`` and ``offset`` (validated)."""
-    limit = _int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    offset = _int("offset", 0, 0, 10**9)
+    """The slice of ``items`` asked for by ``limit`` and ``offset``."""
+    limit, offset = _paging()
     return items[offset:offset + limit], len(items)
 
 
 def _links(total: int) -> list[dict]:
     """OGC-API-style ``next``/``prev`` links for a paged collection."""
-    limit = _int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    offset = _int("offset", 0, 0, 10**9)
+    limit, offset = _paging()
     args = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "offset"}
     links = []
     if offset + limit < total:
@@ -75,7 +67,8 @@ def geojson_response(body: dict):
 def places():
     """Places matching every Filter parameter, as Point features with their activities."""
     filt = Filter.from_params(_params(), allowed_extra=PAGING, now=now)
-    page, total = _page(store.places(get_db(), filt))
+    limit, offset = _paging()
+    page, total = listing.place_page(get_db(), filt, limit=limit, offset=offset)
     return geojson_response(collection([place_feature(p) for p in page], matched=total,
                                        filter=filt.to_params(), time=filt.time_json(),
                                        links=_links(total)))
@@ -92,7 +85,8 @@ def place(place_id: int):
 def activities():
     """Activities matching every Filter parameter; mobile ones have a null geometry."""
     filt = Filter.from_params(_params(), allowed_extra=PAGING, now=now)
-    page, total = _page(store.activities(get_db(), filt))
+    limit, offset = _paging()
+    page, total = listing.activity_page(get_db(), filt, limit=limit, offset=offset)
     return geojson_response(collection([activity_feature(a) for a in page], matched=total,
                                        filter=filt.to_params(), time=filt.time_json(),
                                        links=_links(total)))
@@ -153,7 +147,7 @@ def _simplify_tolerance() -> float | None:
 
 def _indicator_args() -> tuple[str | None, int | None]:
     indicator = request.args.get("indicator") or None
-    year = _int("year", 0, 1900, 2100) if request.args.get("year") else None
+    year = int_arg("year", lo=1900, hi=2100)
     if year is not None and indicator is None:
         raise InvalidParameter("year", "only meaningful together with indicator")
     return indicator, year
@@ -280,7 +274,7 @@ def need_index_api():
     db = get_db()
     directions = parse_directions(request.args.get("directions"))
     weights = parse_weights(request.args.get("weights"), directions)
-    year = _int("year", 0, 1900, 2100) if request.args.get("year") else None
+    year = int_arg("year", lo=1900, hi=2100)
     muni = Filter.from_params({k: v for k, v in _params().items() if k == "municipality"})
     gdf, hoods = _neighbourhood_frame(db, muni.municipality)
     idx = need_index(store.indicator_frame(db), weights=weights, directions=directions,
@@ -312,8 +306,8 @@ def typology_api():
     _only(("base_year", "end_year", "municipality"))
     db = get_db()
     muni = Filter.from_params({k: v for k, v in _params().items() if k == "municipality"})
-    base = _int("base_year", 0, 1900, 2100) if request.args.get("base_year") else None
-    end = _int("end_year", 0, 1900, 2100) if request.args.get("end_year") else None
+    base = int_arg("base_year", lo=1900, hi=2100)
+    end = int_arg("end_year", lo=1900, hi=2100)
     if base and end and base >= end:
         raise InvalidParameter("end_year", "must be later than base_year")
     gdf, hoods = _neighbourhood_frame(db, muni.municipality)

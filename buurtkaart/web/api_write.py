@@ -15,6 +15,7 @@ from ..hours import format_sessions
 from ..records import ACTIVITY_FIELDS, PLACE_FIELDS
 from .auth import api_user
 from .db import get_db
+from .params import int_arg
 from .public import visible_record
 
 bp = Blueprint("api_write", __name__, url_prefix="/api")
@@ -107,12 +108,7 @@ for _collection in _COLLECTIONS:
 def changes():
     """The audit log (needs a token: it names who changed what)."""
     account = api_user()
-    try:
-        limit = int(request.args.get("limit", 100))
-    except ValueError:
-        raise InvalidParameter("limit", "expected a whole number") from None
-    if not 1 <= limit <= 1000:
-        raise InvalidParameter("limit", "must be between 1 and 1000")
+    limit = int_arg("limit", lo=1, hi=1000, default=100)
     return jsonify({"ok": True, "changes": editing.history(get_db(), limit=limit,
                                                                 account=account)})
 

@@ -16,6 +16,7 @@ from ..errors import InvalidParameter, NotFound
 from ..exporters.hsds import document
 from ..exporters.hsds_compiled import Views
 from .db import get_db
+from .params import int_arg
 
 bp = Blueprint("hsds", __name__, url_prefix="/api/hsds")
 
@@ -41,14 +42,6 @@ def _check(allowed) -> None:
             raise InvalidParameter(name, f"unknown parameter (known: {', '.join(allowed)})"
                                    if allowed else "this endpoint takes no parameters")
 
-
-def _int(name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    if not (raw.isascii() and raw.isdigit()) or not lo <= int(raw) <= hi:
-        raise InvalidParameter(name, f"expected a whole number {lo}-{hi}, got {raw!r}")
-    return int(raw)
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -109,8 +102,8 @@ def _page(items: list[dict]):
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "ndjson"):
         raise InvalidParameter("format", f"expected json or ndjson, got {fmt!r}")
-    per_page = _int("per_page", 50, 1, 500)
-    page = _int("page", 1, 1, 10**6)
+    per_page = int_arg("per_page", lo=1, hi=500, default=50)
+    page = int_arg("page", lo=1, hi=10**6, default=1)
     if fmt == "ndjson":  # every result, one JSON object a line, no paging
         return Response("".join(json.dumps(it, ensure_ascii=False) + "\n" for it in items),
                         mimetype="application/x-ndjson")

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import pandas as pd
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from .. import access, coverage, maps, network, store, traveltime
+from .. import access, coverage, listing, maps, network, store, traveltime
 from ..editing import is_stale
 from ..errors import InvalidParameter
 from ..filters import FILTER_PARAMETERS, Filter
@@ -23,10 +23,14 @@ from .api import indicator_values
 from .csp import MapDocument
 from .csp import nonce as csp_nonce
 from .db import get_db, now
+from .params import int_arg
 from .public import live_activity, live_place
 
 bp = Blueprint("pages", __name__)
 PAGE_SIZE = 50
+MAX_PAGE = 10**9
+MAX_ID = 2**63 - 1  # SQLite's largest INTEGER
+MAX_SUGGESTIONS = 20
 
 
 @bp.app_context_processor
@@ -49,10 +53,7 @@ def _filter(extra=()) -> Filter:
 
 
 def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
-        raise InvalidParameter("page", f"expected a page number from 1, got {raw!r}")
-    return int(raw)
+    return int_arg("page", lo=1, hi=MAX_PAGE, default=1)
 
 
 @bp.route("/")
@@ -72,13 +73,7 @@ def _map_choice(db):
     names = [c["indicator"] for c in catalogue]
     indicator = request.args.get("indicator") or ("population" if "population" in names
                                                   else (names[0] if names else None))
-    year = request.args.get("year")
-    if year not in (None, ""):
-        if not (year.isascii() and year.isdigit()):
-            raise InvalidParameter("year", f"expected a year, got {year!r}")
-        year = int(year)
-    else:
-        year = None
+    year = int_arg("year", lo=1900, hi=2100)
     mode = request.args.get("mode") or "walk"
     network.profile(mode)
     minutes = request.args.get("minutes") or "10"
@@ -88,10 +83,8 @@ def _map_choice(db):
         raise InvalidParameter("minutes", f"expected a number, got {minutes!r}") from None
     if not 1 <= minutes <= 120:
         raise InvalidParameter("minutes", "must be between 1 and 120")
-    for name in ("isochrone", "best"):
-        raw = request.args.get(name)
-        if raw not in (None, "") and not (raw.isascii() and raw.isdigit()):
-            raise InvalidParameter(name, f"expected a whole number, got {raw!r}")
+    int_arg("isochrone", lo=1, hi=MAX_ID)
+    int_arg("best", lo=1, hi=MAX_SUGGESTIONS)
     return catalogue, indicator, year, mode, minutes
 
 
@@ -140,19 +133,20 @@ def map_page():
                            year=year, mode=mode, minutes=minutes, profiles=network.PROFILES,
                            has_network=access.registered_network(db) is not None,
                            frame_url=url_for("pages.map_frame") + ("?" + query if query else ""),
-                           count=len(store.places(db, filt)), label=indicator_label)
+                           count=listing.place_page(db, filt, limit=0)[1],
+                           label=indicator_label)
 
 
 def _access_layers(db, filt, mode, minutes):
     """Isochrone and best-location layers asked for in the query."""
     layers = []
-    iso = request.args.get("isochrone")
-    best = request.args.get("best")
+    iso = int_arg("isochrone", lo=1, hi=MAX_ID)
+    best = int_arg("best", lo=1, hi=MAX_SUGGESTIONS)
     if not iso and not best:
         return layers
     ctx = access.context(db, mode, cache_dir=current_app.config.get("CACHE_DIR"))
     if iso:
-        place = live_place(db, int(iso))
+        place = live_place(db, iso)
         node, dist, ok = network.snap(ctx.graph, place["lon"], place["lat"],
                                       max_distance_m=access.SNAP_METRES)
         if not ok[0]:
@@ -163,7 +157,7 @@ def _access_layers(db, filt, mode, minutes):
                                                  f"{ctx.profile.label}"))
     if best:
         picks = access.suggest_locations(db, filt, mode=mode, minutes=minutes,
-                                         k=min(int(best), 20),
+                                         k=best,
                                          cache_dir=current_app.config.get("CACHE_DIR"))
         layers.append(maps.suggestion_layer(
             list(zip(picks["lon"], picks["lat"], picks["rank"], picks["residents_newly_covered"])),
@@ -269,13 +263,14 @@ def place_list():
     db = get_db()
     near = _near(db, filt)
     if near is None:
-        rows, minutes = store.places(db, filt), {}
+        shown, total = listing.place_page(db, filt, limit=PAGE_SIZE,
+                                          offset=(page - 1) * PAGE_SIZE)
+        minutes = {}
     else:
-        rows = [p for p, _m in near]
+        shown, total = [p for p, _m in near][(page - 1) * PAGE_SIZE: page * PAGE_SIZE], len(near)
         minutes = {p["id"]: m for p, m in near}
-    shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-    return render_template("places.html", places=shown, total=len(rows), page=page,
-                           pages=max(1, -(-len(rows) // PAGE_SIZE)), filt=filt,
+    return render_template("places.html", places=shown, total=total, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), filt=filt,
                            minutes=minutes, near=near is not None, profiles=network.PROFILES,
                            has_network=access.registered_network(db) is not None,
                            time_links=_time_links("pages.place_list", filt),
@@ -343,10 +338,10 @@ def place_map_frame(place_id: int):
 def activity_list():
     filt = _filter(extra=("page",))
     page = _page_number()
-    rows = store.activities(get_db(), filt)
-    shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-    return render_template("activities.html", activities=shown, total=len(rows), page=page,
-                           pages=max(1, -(-len(rows) // PAGE_SIZE)), filt=filt,
+    shown, total = listing.activity_page(get_db(), filt, limit=PAGE_SIZE,
+                                         offset=(page - 1) * PAGE_SIZE)
+    return render_template("activities.html", activities=shown, total=total, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), filt=filt,
                            query={k: v for k, v in request.args.items() if k != "page"})
 
 
@@ -415,11 +410,12 @@ def _neighbourhood_access(db, n: dict, filt: Filter, mode: str, minutes: float):
 @bp.route("/neighbourhoods/<code>")
 def neighbourhood_detail(code: str):
     db = get_db()
-    filt = _filter(extra=("mode", "minutes"))
+    filt = _filter(extra=("mode", "minutes", "page"))
     _, _, _, mode, minutes = _map_choice(db)
+    page = _page_number()
     n = store.neighbourhood(db, code)
     reach, nearest, reach_error = _neighbourhood_access(db, n, filt, mode, minutes)
-    mobile = [a for a in store.activities(db, filt.without_area()) if a["place"] is None]
+    mobile = list(listing.iter_activities(db, filt.without_area(), mobile_only=True))
     frame = store.indicator_frame(db, code=code)
     table: dict[str, dict[int, float]] = {}
     sources: dict[str, set] = {}
@@ -431,7 +427,8 @@ def neighbourhood_detail(code: str):
         if r.source:
             sources.setdefault(r.indicator, set()).add(r.source)
     years = sorted({int(y) for y in frame["year"]}) if not frame.empty else []
-    places = [p for p in store.places(db) if p.get("neighbourhood_code") == code]
+    places, places_total = listing.place_page(db, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+                                              neighbourhood=code)
     municipality = n.get("municipality_code")
     region = store.indicator_frame(db)
     idx = need_index(region, codes=[h["code"] for h in store.neighbourhoods(db)])
@@ -441,7 +438,11 @@ def neighbourhood_detail(code: str):
     return render_template("neighbourhood.html", n=n, table=table, years=years,
                            sources={k: "; ".join(sorted(v)) for k, v in sources.items()},
                            notes=notes,
-                           places=places, label=indicator_label, INDICATORS=INDICATORS,
+                           places=places, places_total=places_total, page=page,
+                           pages=max(1, -(-places_total // PAGE_SIZE)),
+                           query={**{k: v for k, v in request.args.items() if k != "page"},
+                                  "code": code},
+                           label=indicator_label, INDICATORS=INDICATORS,
                            trends=trend(frame, code), need=need_row, need_attrs=idx.attrs,
                            need_formula=NEED_INDEX_FORMULA, typ=typ_row,
                            typ_classes=TYPOLOGY_CLASSES, typ_attrs=typ.attrs,

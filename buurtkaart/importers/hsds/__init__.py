@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ...errors import ImportFailed, Problem
 from ...records import Directory
+from .. import load_json
 from .entities import read_feed
 from .schedules import opening_hours_to_weekly, weekly_to_opening_hours
 from .shapes import normalise
@@ -30,12 +30,10 @@ def read_hsds(path: str | Path, *, default_model: str | None = None) -> Director
     path = Path(path)
     file = str(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ImportFailed([Problem(file, None, None, f"cannot be read: {exc}")]) from None
-    except json.JSONDecodeError as exc:
-        raise ImportFailed([Problem(file, f"line {exc.lineno}", None,
-                                    f"is not valid JSON: {exc.msg}")]) from None
+    data = load_json(text, file)
     try:
         feed = read_datapackage(data, path) if is_datapackage(data) else normalise(data, file)
         return read_feed(feed, file, default_model=default_model)
