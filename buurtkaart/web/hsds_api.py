@@ -129,7 +129,8 @@ def services():
     minimal, full = _bool("minimal", False), _bool("full", True)
     v = _views()
     items = [s for s in v.doc["services"] if _matches_service(v, s, [
-        (v.locations.get(sal["location_id"]) or {}).get("name") for sal in v.sals.get(s["id"], [])])]
+        (v.locations.get(sal["location_id"]) or {}).get("name")
+        for sal in v.sals.get(s["id"], [])])]
     if minimal:  # "just id and modified_date", as the 3.0 OpenAPI document says
         return _page([{"id": s["id"], "modified_date": s.get("last_modified")} for s in items])
     return _page([v.service(s) if full else v.service_list_item(s) for s in items])
