@@ -17,6 +17,7 @@ import click
 
 from . import store
 from .errors import BuurtkaartError
+from .taxonomy import WORKING_MODELS
 
 
 def _db():
@@ -214,16 +215,24 @@ def _hour_fixes(accept: bool):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["csv", "geojson", "hsds"]),
               help="Input format (default: from the file name and content).")
+@click.option("--default-model", type=click.Choice(list(WORKING_MODELS)),
+              help="HSDS: the working model of services that name none (default: stored "
+                   "as 'not yet classified').")
 @_fix_hours_option
 @_import_options
 @domain_errors
-def import_places(file, fmt, fix_hours, overwrite_edits, wait):
+def import_places(file, fmt, default_model, fix_hours, overwrite_edits, wait):
     """Places and activities from CSV (any encoding; or .xlsx), GeoJSON or Open Referral
-    HSDS 3.0 JSON."""
+    HSDS 3.0 (JSON in any published shape, or a CSV data package's datapackage.json)."""
+    from .errors import InvalidParameter
     from .importers import import_directory
 
     with _hour_fixes(fix_hours):
-        n = import_directory(_db(), file, fmt=fmt, overwrite_edits=overwrite_edits, wait=wait)
+        try:
+            n = import_directory(_db(), file, fmt=fmt, default_model=default_model,
+                                 overwrite_edits=overwrite_edits, wait=wait)
+        except InvalidParameter as exc:
+            raise click.UsageError(str(exc)) from None
     for w in n.get("warnings", []):
         click.echo(f"warning: {w}", err=True)
     _report(n, f"{n['organisations']} organisations, {n['places']} places and "

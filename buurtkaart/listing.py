@@ -29,8 +29,15 @@ __all__ = ["iter_places", "place_page", "iter_activities", "activity_page",
 CHUNK = 2000
 
 
-def _place_where(filt: Filter, include_archived: bool, neighbourhood: str | None = None
-                 ) -> tuple[str, list]:
+def _live(include_archived: bool, include_inactive: bool) -> list[str]:
+    """SQL conditions on ``a`` for the activities the public sees: not archived, and
+    active (not inactive, defunct or temporarily closed, as HSDS says)."""
+    return ([] if include_archived else ["a.archived_at IS NULL"]) + (
+        [] if include_inactive else ["a.status = 'active'"])
+
+
+def _place_where(filt: Filter, include_archived: bool, neighbourhood: str | None = None,
+                 include_inactive: bool = False) -> tuple[str, list]:
     where, params = ([] if include_archived else ["p.archived_at IS NULL"]), []
     if filt.bbox:
         minx, miny, maxx, maxy = filt.bbox
@@ -47,7 +54,7 @@ def _place_where(filt: Filter, include_archived: bool, neighbourhood: str | None
     if neighbourhood is not None:
         where.append("p.neighbourhood_code = ?")
         params.append(neighbourhood)
-    acts, act_params = _activity_prefilter(filt, include_archived)
+    acts, act_params = _activity_prefilter(filt, include_archived, include_inactive)
     if acts:
         # necessary, not sufficient: Filter.matches_place still decides
         where.append("p.id IN (SELECT a.place_id FROM activities a WHERE "
@@ -56,7 +63,8 @@ def _place_where(filt: Filter, include_archived: bool, neighbourhood: str | None
     return (" WHERE " + " AND ".join(where)) if where else "", params
 
 
-def _activity_prefilter(filt: Filter, include_archived: bool) -> tuple[list[str], list]:
+def _activity_prefilter(filt: Filter, include_archived: bool, include_inactive: bool = False
+                        ) -> tuple[list[str], list]:
     """Conditions one activity must meet for :meth:`Filter.matches_activity` to hold, as
     far as SQL can say exactly (childcare, wheelchair and times are left to it); with
     only these, a place matches exactly when one of its activities meets them all."""
@@ -75,8 +83,8 @@ def _activity_prefilter(filt: Filter, include_archived: bool) -> tuple[list[str]
     if filt.language:
         cond.append("EXISTS (SELECT 1 FROM json_each(a.languages) WHERE value = ?)")
         params.append(filt.language)
-    if cond and not include_archived:
-        cond.append("a.archived_at IS NULL")
+    if cond:
+        cond += _live(include_archived, include_inactive)
     return cond, params
 
 
@@ -92,15 +100,16 @@ def _sql_decides(filt: Filter) -> bool:
     return replace(filt, **{f: getattr(blank, f) for f in _SQL_FIELDS}) == blank
 
 
-def _with_activities(db, rows: list[dict], include_archived: bool) -> list[dict]:
+def _with_activities(db, rows: list[dict], include_archived: bool,
+                     include_inactive: bool = False) -> list[dict]:
     from .store import _activity_rows, _place_row
 
     places = {r["id"]: _place_row(r) for r in rows}
     if places:
         marks = ",".join("?" * len(places))
+        live = _live(include_archived, include_inactive)
         for a in _activity_rows(db, f"WHERE a.place_id IN ({marks})"
-                                + ("" if include_archived else " AND a.archived_at IS NULL"),
-                                list(places)):
+                                + "".join(f" AND {c}" for c in live), list(places)):
             places[a["place_id"]]["activities"].append(a)
     return list(places.values())
 
@@ -114,14 +123,14 @@ def _refine(filt: Filter, places: list[dict]) -> Iterator[dict]:
 
 
 def iter_places(db: sqlite_utils.Database, filt: Filter | None = None, *,
-                include_archived: bool = False, neighbourhood: str | None = None
-                ) -> Iterator[dict]:
+                include_archived: bool = False, neighbourhood: str | None = None,
+                include_inactive: bool = False) -> Iterator[dict]:
     """Places matching ``filt`` in name order, each with its activities (the matching
     ones when the filter is about activities), read :data:`CHUNK` at a time."""
     from .store import _PLACE_SELECT
 
     filt = filt or Filter()
-    where, params = _place_where(filt, include_archived, neighbourhood)
+    where, params = _place_where(filt, include_archived, neighbourhood, include_inactive)
     last = None
     while True:
         sql, args = _PLACE_SELECT + where, list(params)
@@ -133,7 +142,7 @@ def iter_places(db: sqlite_utils.Database, filt: Filter | None = None, *,
         if not rows:
             return
         last = (rows[-1]["name"], rows[-1]["id"])
-        yield from _refine(filt, _with_activities(db, rows, include_archived))
+        yield from _refine(filt, _with_activities(db, rows, include_archived, include_inactive))
         if len(rows) < CHUNK:
             return
 
@@ -189,14 +198,14 @@ def _activity_matches(filt: Filter, a: dict, p: dict | None) -> bool:
 
 
 def iter_activities(db: sqlite_utils.Database, filt: Filter | None = None, *,
-                    include_archived: bool = False, mobile_only: bool = False
-                    ) -> Iterator[dict]:
+                    include_archived: bool = False, mobile_only: bool = False,
+                    include_inactive: bool = False) -> Iterator[dict]:
     """Activities matching ``filt`` (mobile ones included) in name order, each with its
     ``place`` (or ``None``), read :data:`CHUNK` at a time."""
     from .store import _activity_rows
 
     filt = filt or Filter()
-    where = [] if include_archived else ["a.archived_at IS NULL"]
+    where = _live(include_archived, include_inactive)
     if mobile_only:
         where.append("a.place_id IS NULL")
     last = None
@@ -228,8 +237,8 @@ def activity_page(db: sqlite_utils.Database, filt: Filter | None = None, *, limi
 
     filt = filt or Filter()
     if filt.is_empty():
-        live = ("WHERE a.archived_at IS NULL AND NOT EXISTS (SELECT 1 FROM places ap "
-                "WHERE ap.id = a.place_id AND ap.archived_at IS NOT NULL)")
+        live = ("WHERE a.archived_at IS NULL AND a.status = 'active' AND NOT EXISTS "
+                "(SELECT 1 FROM places ap WHERE ap.id = a.place_id AND ap.archived_at IS NOT NULL)")
         total = db.execute("SELECT count(*) FROM activities a " + live).fetchone()[0]
         rows = _activity_rows(db, live, limit=limit, offset=offset)
         places = _place_of(db, {a["place_id"] for a in rows if a["place_id"] is not None},

@@ -210,7 +210,10 @@ def _activity_html(a: Mapping) -> str:
         or "times not known"
     cost = a.get("cost_amount")
     free = None if cost is None else int(cost == 0)
-    cost_text = "free" if cost == 0 else ("cost unknown" if cost is None else f"€ {cost:.2f}")
+    currency = a.get("cost_currency") or "EUR"
+    cost_text = "free" if cost == 0 else ("cost unknown" if cost is None else
+                                          f"€ {cost:.2f}" if currency == "EUR"
+                                          else f"{cost:.2f} {currency}")
     badges = _badge(THRESHOLDS["free"].label_en, free) + " ".join(
         _badge(THRESHOLDS[k].label_en, a.get(k)) for k in _THRESHOLD_KEYS)
     langs = a.get("languages") or []

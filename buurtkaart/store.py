@@ -281,6 +281,22 @@ def m004_import_audit(db: sqlite_utils.Database) -> None:
         changed INTEGER, unchanged INTEGER, conflicts INTEGER
     )""")
     db.execute("ALTER TABLE audit_log ADD COLUMN import_id INTEGER REFERENCES imports(id)")
+def m004_hsds(db: sqlite_utils.Database) -> None:
+    """What HSDS 3.0 says about a service that buurtkaart used to drop or change: its
+    status, the currency of its cost, the HSDS service it belongs to (one service
+    held at several locations is several activities sharing ``service_uid``), and
+    when it was last written (HSDS ``last_modified``, the API's ``modified_after``)."""
+    statuses = "'active', 'inactive', 'defunct', 'temporarily closed'"  # records.STATUSES
+    for sql in (
+        "ALTER TABLE activities ADD COLUMN status TEXT NOT NULL DEFAULT 'active' "
+        f"CHECK (status IN ({statuses}))",
+        "ALTER TABLE activities ADD COLUMN cost_currency TEXT "
+        "CHECK (cost_currency GLOB '[A-Z][A-Z][A-Z]')",
+        "ALTER TABLE activities ADD COLUMN service_uid TEXT",
+        "ALTER TABLE activities ADD COLUMN modified_at TEXT",  # last imported or edited, UTC
+        "CREATE INDEX activities_service ON activities(service_uid)",
+    ):
+        db.execute(sql)
 
 
 def data_version(db: sqlite_utils.Database) -> str:
@@ -376,6 +392,7 @@ def save_directory(
             row = {k: v for k, v in a.items()
                    if k not in ("organisation_uid", "place_uid", "models", "sessions", "where")}
             row["languages"] = json.dumps(list(a.get("languages") or []))
+            row["modified_at"] = _now_utc()
             row["organisation_id"] = _resolve(db, "organisations", a.get("organisation_uid"),
                                               org_ids, problems, file, where, "organisation_uid")
             row["place_id"] = _resolve(db, "places", a.get("place_uid"), place_ids, problems,
@@ -417,6 +434,11 @@ def _upsert_many(db: sqlite_utils.Database, table: str, rows: list[dict]) -> dic
         ids.update((uid, i) for i, uid in db.execute(
             f"SELECT id, uid FROM {table} WHERE uid IN ({','.join('?' * len(chunk))})", chunk))
     return ids
+def _now_utc() -> str:
+    """Now as HSDS writes times: UTC with milliseconds (``2026-03-15T10:30:45.123Z``)."""
+    import datetime as dt
+
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def _resolve(db, table, uid, fresh: dict, problems, file, where, field) -> int | None:
@@ -587,16 +609,19 @@ def _chunks(seq: list, n: int) -> Iterator[list]:
 
 
 def places(db: sqlite_utils.Database, filt: Filter | None = None, *,
-           include_archived: bool = False) -> list[dict]:
+           include_archived: bool = False, include_inactive: bool = False) -> list[dict]:
     """Places matching ``filt``, each with its activities (those matching, if the
     filter says anything about activities, else all of them).
 
-    Archived places and activities are left out unless ``include_archived``.
-    The whole list: pages use :func:`buurtkaart.listing.place_page`.
+    Archived places and activities are left out unless ``include_archived``;
+    activities whose status is not ``active`` (inactive, defunct, temporarily
+    closed) unless ``include_inactive``. The whole list: pages use
+    :func:`buurtkaart.listing.place_page`.
     """
     from .listing import iter_places
 
-    return list(iter_places(db, filt, include_archived=include_archived))
+    return list(iter_places(db, filt, include_archived=include_archived,
+                            include_inactive=include_inactive))
 
 
 def place(db: sqlite_utils.Database, place_id: int) -> dict:
@@ -611,12 +636,14 @@ def place(db: sqlite_utils.Database, place_id: int) -> dict:
 
 
 def activities(db: sqlite_utils.Database, filt: Filter | None = None, *,
-               include_archived: bool = False) -> list[dict]:
-    """Activities matching ``filt`` (mobile ones included), each with its place.
+               include_archived: bool = False, include_inactive: bool = False) -> list[dict]:
+    """Activities matching ``filt`` (mobile ones included), each with its place; only
+    active ones unless ``include_inactive`` (see :func:`places`).
     The whole list: pages use :func:`buurtkaart.listing.activity_page`."""
     from .listing import iter_activities
 
-    return list(iter_activities(db, filt, include_archived=include_archived))
+    return list(iter_activities(db, filt, include_archived=include_archived,
+                                include_inactive=include_inactive))
 
 
 def _sqlite_int(v) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..errors import ImportFailed, Problem
+from ..errors import ImportFailed, InvalidParameter, Problem
 from ..records import Directory
 
 __all__ = ["read_directory", "import_directory", "detect_format", "load_json", "FORMATS"]
@@ -47,6 +47,16 @@ def load_json(text: str, file: str):
         raise ImportFailed([Problem(file, None, None, TOO_DEEP)]) from None
 
 
+def _is_hsds(data: dict) -> bool:
+    """The whole-directory document, a compiled HSDS object, a paged API response,
+    tabular.json or a data package."""
+    from .hsds.shapes import kind_of
+
+    return bool(_HSDS_KEYS & set(data)) or isinstance(data.get("contents"), list) \
+        or isinstance(data.get("resources"), list) or any(str(k).endswith(".csv") for k in data) \
+        or ("id" in data and kind_of(data) is not None)
+
+
 def _unknown(path: Path, reason: str) -> ImportFailed:
     return ImportFailed([Problem(str(path), None, None,
                                  f"{reason}; expected CSV (.csv, or .xlsx), GeoJSON (.geojson) or "
@@ -63,7 +73,7 @@ def _detect_json(path: Path) -> str:
         return "geojson" if path.suffix.lower() != ".json" else "hsds"
     if isinstance(data, dict) and ("features" in data or data.get("type") in _GEOJSON_TYPES):
         return "geojson"
-    if isinstance(data, list) or (isinstance(data, dict) and _HSDS_KEYS & set(data)):
+    if isinstance(data, list) or (isinstance(data, dict) and _is_hsds(data)):
         return "hsds"
     keys = ", ".join(sorted(map(str, data))[:10]) if isinstance(data, dict) else type(data).__name__
     raise _unknown(path, f"is JSON but neither a GeoJSON FeatureCollection ('features') nor "
@@ -106,7 +116,8 @@ def detect_format(path: str | Path) -> str:
     raise _unknown(path, f"unknown format {suffix or '(no extension)'!r}")
 
 
-def read_directory(path: str | Path, *, fmt: str | None = None) -> Directory:
+def read_directory(path: str | Path, *, fmt: str | None = None,
+                   default_model: str | None = None) -> Directory:
     """Read places and activities from CSV, GeoJSON or HSDS 3.0 JSON (no database).
 
     Parameters
@@ -115,6 +126,8 @@ def read_directory(path: str | Path, *, fmt: str | None = None) -> Directory:
         The file.
     fmt:
         ``csv``, ``geojson`` or ``hsds``; ``None`` detects it (:func:`detect_format`).
+    default_model:
+        HSDS only: the working model of services that name none.
 
     Raises
     ------
@@ -123,6 +136,8 @@ def read_directory(path: str | Path, *, fmt: str | None = None) -> Directory:
     """
     path = Path(path)
     fmt = fmt or detect_format(path)
+    if default_model is not None and fmt != "hsds":
+        raise InvalidParameter("default-model", f"applies to HSDS files only, not {fmt}")
     if fmt == "csv":
         from .tabular import read_csv
 
@@ -134,7 +149,7 @@ def read_directory(path: str | Path, *, fmt: str | None = None) -> Directory:
     if fmt == "hsds":
         from .hsds import read_hsds
 
-        return read_hsds(path)
+        return read_hsds(path, default_model=default_model)
     raise ImportFailed([Problem(str(path), None, None,
                                 f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")])
 
@@ -157,7 +172,8 @@ def _keep_stored_organisation_details(db, d: Directory) -> None:
 
 def import_directory(db, path: str | Path, *, fmt: str | None = None,
                      account: dict | None = None, overwrite_edits: bool = False,
-                     wait: float = 0.0, file: str | None = None):
+                     wait: float = 0.0, file: str | None = None,
+                     default_model: str | None = None):
     """Read ``path`` and store it in one short transaction, audited.
 
     Records are inserted or updated by ``uid``; on any problem (in the file,
@@ -180,6 +196,8 @@ def import_directory(db, path: str | Path, *, fmt: str | None = None,
         Seconds to wait for another import to finish before refusing.
     file:
         The file name to show (default ``path``).
+    default_model:
+        See :func:`read_directory`.
 
     Returns
     -------
@@ -193,7 +211,7 @@ def import_directory(db, path: str | Path, *, fmt: str | None = None,
     fmt = fmt or detect_format(path)
 
     def read(db):
-        d = read_directory(path, fmt=fmt)
+        d = read_directory(path, fmt=fmt, default_model=default_model)
         if fmt in ("csv", "geojson"):
             _keep_stored_organisation_details(db, d)
         for a in d.activities if fmt in ("csv", "geojson") else ():

@@ -199,28 +199,7 @@ def _paths() -> dict:
                     "remove": {"type": "array", "items": {"type": "integer"}}}}}}},
             "responses": {"200": _JSON, "400": _ERROR}}},
     })
-    hsds_list = [_q("page", "Page number from 1", {"type": "integer", "minimum": 1}),
-                 _q("per_page", "Items per page (1-500, default 50)", {"type": "integer"}),
-                 _q("search", "Words in the service's or location's name or description"),
-                 _q("taxonomy_term_id", "Only services with this taxonomy term (e.g. a "
-                                        "working model or threshold)"),
-                 _q("taxonomy_id", "Only services with a term of this taxonomy"),
-                 _q("organization_id", "Only this organization's services"),
-                 _q("minimal", "true: only id, name, description, status, organization_id")]
-    _page = {"description": "An HSDS 3.0 Page", "content": {"application/json": {"schema": {
-        "type": "object", "required": ["total_items", "total_pages", "page_number", "size",
-                                       "first_page", "last_page", "empty", "contents"]}}}}
-    paths.update({
-        "/api/hsds/services": _get("HSDS 3.0 services (compiled, paged)", hsds_list, _page,
-                                   tag="hsds"),
-        "/api/hsds/services/{service_id}": _get("One HSDS 3.0 service, compiled",
-                                                [_path_param("service_id")], _JSON, tag="hsds"),
-        "/api/hsds/service_at_locations": _get(
-            "HSDS 3.0 service_at_locations with their service and location (paged)",
-            [p for p in hsds_list if p["name"] != "minimal"]
-            + [_q("service_id", "Only this service"), _q("location_id", "Only this location")],
-            _page, tag="hsds"),
-    })
+    paths.update(_hsds_paths())
     for coll, entity in (("places", "place"), ("activities", "activity")):
         uid = _path_param("uid", {"type": "string", "format": "uuid"})
         paths[f"/api/{coll}"]["post"] = _write(f"Create a {entity}", status="201")
@@ -238,6 +217,59 @@ def _paths() -> dict:
             params=[uid, _path_param("action", {"type": "string",
                                                 "enum": ["archive", "restore", "verify"]})])}
     return paths
+
+
+_HSDS_PARAMS = {
+    "page": ("Page number from 1", {"type": "integer", "minimum": 1}),
+    "per_page": ("Items per page (1-500, default 50)", {"type": "integer", "minimum": 1}),
+    "format": ("json (pages, the default) or ndjson (every result, one a line, no paging)",
+               {"type": "string", "enum": ["json", "ndjson"]}),
+    "search": ("Words in the name or description (services: also their locations' names)", None),
+    "taxonomy_term_id": ("Only services with this term that holds (a working model, or a "
+                         "threshold whose value is true: walk_in false is not walk_in)", None),
+    "taxonomy_id": ("Only services with a term of this taxonomy that holds", None),
+    "organization_id": ("Only this organization's services", None),
+    "modified_after": ("Only services imported or edited at or after this date-time "
+                       "(ISO 8601, UTC if no offset)", {"type": "string", "format": "date-time"}),
+    "minimal": ("true: each service as just id and modified_date", _BOOL),
+    "full": ("Fully nested objects (services and service_at_locations: default true; "
+             "organizations: default false)", _BOOL),
+    "full_service": ("Organizations with their services fully nested", _BOOL),
+    "postcode": ("Only locations with this postcode (with proximity: around its centre, the "
+                 "mean of the directory's places with that postcode)", None),
+    "proximity": ("Metres from the centre of postcode", {"type": "number", "minimum": 0}),
+    "service_id": ("Only this service", None),
+    "location_id": ("Only this location", None),
+    "top_only": ("Only top-level terms (all buurtkaart terms are)", _BOOL),
+    "parent_id": ("Only terms with this parent", None),
+}
+
+
+def _hsds_paths() -> dict:
+    """The HSDS 3.0 API (``/api/hsds``), parameters as :mod:`.hsds_api` accepts them."""
+    from .hsds_api import PARAMETERS
+
+    def params(key):
+        return [_q(n, *_HSDS_PARAMS[n]) for n in PARAMETERS[key]]
+
+    page = {"description": "An HSDS 3.0 Page", "content": {"application/json": {"schema": {
+        "type": "object", "required": ["total_items", "total_pages", "page_number", "size",
+                                       "first_page", "last_page", "empty", "contents"]}}}}
+    one = {"description": "One HSDS 3.0 object, compiled", "content": {"application/json": {
+        "schema": {"type": "object", "required": ["id"]}}}}
+    out = {"/api/hsds/": _get("About this HSDS 3.0 API: version, profile, openapi_url", [],
+                              _JSON, tag="hsds")}
+    for key, label in (("services", "services"), ("service_at_locations",
+                                                  "service_at_locations with their service "
+                                                  "and location"),
+                       ("organizations", "organizations"), ("taxonomies", "taxonomies"),
+                       ("taxonomy_terms", "taxonomy terms")):
+        out[f"/api/hsds/{key}"] = _get(f"HSDS 3.0 {label} (paged)", params(key), page,
+                                       tag="hsds")
+        single = params("organization") if key == "organizations" else []
+        out[f"/api/hsds/{key}/{{id}}"] = _get(f"One of the HSDS 3.0 {label}",
+                                              [_path_param("id")] + single, one, tag="hsds")
+    return out
 
 
 def document() -> dict:
