@@ -281,6 +281,9 @@ def m004_import_audit(db: sqlite_utils.Database) -> None:
         changed INTEGER, unchanged INTEGER, conflicts INTEGER
     )""")
     db.execute("ALTER TABLE audit_log ADD COLUMN import_id INTEGER REFERENCES imports(id)")
+
+
+@migrations()
 def m004_hsds(db: sqlite_utils.Database) -> None:
     """What HSDS 3.0 says about a service that buurtkaart used to drop or change: its
     status, the currency of its cost, the HSDS service it belongs to (one service
