@@ -197,23 +197,28 @@ def _organisation(org: dict, where: str, r: _Reader) -> None:
 
 def _unique(pairs: list[tuple[str, Any]], kind: str, top: str,
             r: _Reader) -> list[tuple[str, Any]]:
-    """Each id once: two objects with one id in the list ``top`` are refused, naming both;
-    a nested copy (a compiled service repeats its organization and locations) is
-    dropped when it is the same object, refused when it differs."""
+    """Each id once: two objects with one id in the list ``top`` are refused, naming both.
+
+    A nested copy (a compiled service repeats its organization and locations) gives way to
+    the object listed in ``top``; when the copy differs, a warning says which one was used.
+    """
+    listed = [(w, o) for w, o in pairs if w.startswith(f"{top}[")]
+    nested = [(w, o) for w, o in pairs if not w.startswith(f"{top}[")]
     first: dict[Any, tuple[str, Any]] = {}
     out = []
-    for where, obj in pairs:
+    for where, obj in listed + nested:
         oid = obj.get("id") if isinstance(obj, dict) else None
         if not isinstance(oid, str | int) or oid == "":
             out.append((where, obj))
             continue
         if oid in first:
             first_where, first_obj = first[oid]
-            listed = where.startswith(f"{top}[") and first_where.startswith(f"{top}[")
-            if listed or first_obj != obj:
-                r.problem(where, "id", f"{kind} id {oid!r} is also used by {first_where}"
-                                       + ("" if listed else " with other content")
-                                       + f": one id, one {kind}")
+            if where.startswith(f"{top}["):
+                r.problem(where, "id", f"{kind} id {oid!r} is also used by {first_where}: "
+                                       f"one id, one {kind}")
+            elif first_obj != obj:
+                r.warnings.append((where, f"differs from {kind} {first_where} with the same id "
+                                          f"{oid!r}; {first_where} is used"))
             continue
         first[oid] = (where, obj)
         out.append((where, obj))
