@@ -104,16 +104,23 @@ def import_places(file, fmt):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @domain_errors
 def import_osm(file):
-    """Meeting places (community centres, libraries, ...) from an OSM PBF extract."""
+    """Meeting places (community centres, libraries, ...) and the addresses and streets
+    for the search, from an OSM PBF extract."""
+    from .geocode import read_addresses, save_addresses
     from .importers.osm import read_osm
 
     directory = read_osm(file)
+    addresses = read_addresses(file)
     for w in directory.warnings:
         click.echo(f"warning: {w}", err=True)
-    n = store.save_directory(_db(), organisations=directory.organisations,
-                             places=directory.places, activities=directory.activities,
-                             file=str(file))
-    click.echo(f"imported {n['places']} places from {file}")
+    db = _db()
+    with db.atomic():
+        n = store.save_directory(db, organisations=directory.organisations,
+                                 places=directory.places, activities=directory.activities,
+                                 file=str(file))
+        save_addresses(db, addresses)
+    click.echo(f"imported {n['places']} places and {len(addresses)} addresses and streets "
+               f"from {file}")
 
 
 # ---------------------------------------------------------------- export

@@ -17,6 +17,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +25,7 @@ import shapely
 import sqlite_utils
 from shapely import wkb
 
+from . import search
 from .errors import ImportFailed, NotFound, Problem
 from .filters import Filter
 from .hours import Session
@@ -212,6 +214,14 @@ def m003_data_version(db: sqlite_utils.Database) -> None:
                        "lower(hex(randomblob(8))) WHERE id = 1; END")
 
 
+@migrations()
+def m004_search(db: sqlite_utils.Database) -> None:
+    """Offline addresses and the full-text search index (see :mod:`buurtkaart.search`)."""
+    from . import search
+
+    search.create_schema(db)
+
+
 def data_version(db: sqlite_utils.Database) -> str:
     """Changes whenever any place, activity, neighbourhood or indicator changes."""
     return db.execute("SELECT token FROM data_version WHERE id = 1").fetchone()[0]
@@ -308,6 +318,7 @@ def save_directory(
         if problems:
             raise ImportFailed(problems)
         _assign_neighbourhoods(db, place_ids.values())
+        search.refresh_areas(db)
     return {"organisations": len(organisations), "places": len(places),
             "activities": len(activities)}
 
@@ -362,6 +373,7 @@ def save_neighbourhoods(db: sqlite_utils.Database, frame, *, source: str) -> int
             db.execute("INSERT INTO neighbourhoods_rtree VALUES (?, ?, ?, ?, ?)",
                        [nid, minx, maxx, miny, maxy])
         _assign_neighbourhoods(db, None)
+        search.refresh_areas(db)
     return len(frame)
 
 
@@ -481,6 +493,10 @@ def places(db: sqlite_utils.Database, filt: Filter | None = None, *,
     if filt.municipality:
         where.append("n.municipality_code = ?")
         params.append(filt.municipality)
+    if filt.q:  # words through the full-text index (accents, case, activities' words)
+        where.append("p.id IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(sorted(search.place_ids(db, filt.q))))
+        filt = replace(filt, q=None)
     if where:
         sql += " WHERE " + " AND ".join(where)
     rows = {r["id"]: _place_row(r) for r in db.query(sql + " ORDER BY p.name, p.id", params)}
@@ -516,7 +532,12 @@ def activities(db: sqlite_utils.Database, filt: Filter | None = None, *,
     filt = filt or Filter()
     place_by_id = {p["id"]: p for p in places(db, Filter(), include_archived=include_archived)}
     out = []
+    found = None
+    if filt.q:  # words through the full-text index, as for places
+        found, filt = search.activity_ids(db, filt.q), replace(filt, q=None)
     for a in _activity_rows(db, "" if include_archived else "WHERE a.archived_at IS NULL"):
+        if found is not None and a["id"] not in found:
+            continue
         p = place_by_id.get(a["place_id"])
         a["place"] = {k: v for k, v in p.items() if k != "activities"} if p else None
         if a["place_id"] is not None and p is None:

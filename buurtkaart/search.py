@@ -1,0 +1,375 @@
+"""Finding what people type: addresses, streets, postcodes, areas, places and activities.
+
+One row per findable thing lives in ``search_entries`` (type, ref, label,
+detail, words, a point); two SQLite FTS5 indexes read it as external content:
+
+- ``search_fts`` with ``tokenize="unicode61 remove_diacritics 2"``: words in
+  any case and with or without accents ("cafe" finds "café"), each typed word
+  taken as a prefix ("Anna" finds "Annankatu");
+- ``search_trigram`` with the ``trigram`` tokenizer: the candidates for a
+  misspelled word ("Annankatuu", "libary"), whose closest indexed word replaces
+  it (``difflib`` ratio of at least :data:`TYPO_RATIO`).
+
+The index follows the data inside the same transaction: triggers on places,
+activities, neighbourhoods and addresses write their rows, and
+:func:`refresh_areas` (called by every writer of those tables) rewrites the
+postcodes and municipalities, which summarise many rows. An import that fails
+rolls the index back with everything else.
+
+Municipality names are not stored yet: a municipality is labelled with the
+commonest ``city`` of its places (else "municipality <code>").
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from .taxonomy import PLACE_KINDS
+
+__all__ = ["TYPES", "LOCATION_TYPES", "Hit", "Outcome", "create_schema", "refresh_areas",
+           "find", "resolve", "entry", "place_ids", "activity_ids", "fold", "TYPO_RATIO"]
+
+TYPES = ("address", "street", "postcode", "neighbourhood", "municipality", "place", "activity")
+#: Types that stand for a point people start from; searched for, they order places by
+#: travel time. Listed from the most to the least precise.
+LOCATION_TYPES = ("address", "street", "postcode", "neighbourhood")
+TYPO_RATIO = 0.75
+MAX_TOKENS = 12
+_WEIGHTS = "10.0, 4.0, 1.0"  # bm25 weights of label, detail, words
+
+_PLACE_DETAIL = ("trim(coalesce(NEW.street, '') || CASE WHEN NEW.street IS NOT NULL AND "
+                 "(NEW.postcode IS NOT NULL OR NEW.city IS NOT NULL) THEN ', ' ELSE '' END || "
+                 "trim(coalesce(NEW.postcode, '') || ' ' || coalesce(NEW.city, '')))")
+
+
+def _kind_words() -> str:
+    cases = " ".join(f"WHEN '{k}' THEN '{v.label_en} {v.label_nl}'"
+                     for k, v in PLACE_KINDS.items())
+    return f"CASE NEW.kind {cases} ELSE '' END"
+
+
+def create_schema(db) -> None:
+    """The tables, indexes and triggers of the search (migration ``m004_search``)."""
+    types = ", ".join(f"'{t}'" for t in TYPES)
+    statements = [
+        """CREATE TABLE addresses (
+            id INTEGER PRIMARY KEY,
+            street TEXT NOT NULL,
+            housenumber TEXT,
+            postcode TEXT, city TEXT,
+            lon REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),
+            lat REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),
+            source TEXT
+        )""",
+        f"""CREATE TABLE search_entries (
+            id INTEGER PRIMARY KEY,
+            type TEXT NOT NULL CHECK (type IN ({types})),
+            ref TEXT NOT NULL,
+            label TEXT NOT NULL,
+            detail TEXT,
+            words TEXT,
+            lon REAL, lat REAL,
+            UNIQUE (type, ref)
+        )""",
+        "CREATE VIRTUAL TABLE search_fts USING fts5(label, detail, words, "
+        "content='search_entries', content_rowid='id', "
+        "tokenize='unicode61 remove_diacritics 2')",
+        "CREATE VIRTUAL TABLE search_trigram USING fts5(label, detail, words, "
+        "content='search_entries', content_rowid='id', tokenize='trigram')",
+    ]
+    for fts in ("search_fts", "search_trigram"):
+        insert = (f"INSERT INTO {fts} (rowid, label, detail, words) "
+                  "VALUES (NEW.id, NEW.label, NEW.detail, NEW.words);")
+        delete = (f"INSERT INTO {fts} ({fts}, rowid, label, detail, words) "
+                  "VALUES ('delete', OLD.id, OLD.label, OLD.detail, OLD.words);")
+        statements += [
+            f"CREATE TRIGGER {fts}_ai AFTER INSERT ON search_entries BEGIN {insert} END",
+            f"CREATE TRIGGER {fts}_ad AFTER DELETE ON search_entries BEGIN {delete} END",
+            f"CREATE TRIGGER {fts}_au AFTER UPDATE ON search_entries BEGIN {delete} {insert} END",
+        ]
+    sources = {
+        "places": ("place", "NEW.archived_at IS NULL",
+                   f"NEW.name, {_PLACE_DETAIL}, "
+                   f"{_kind_words()} || ' ' || coalesce(NEW.description, ''), NEW.lon, NEW.lat"),
+        "activities": ("activity", "NEW.archived_at IS NULL",
+                       "NEW.name, (SELECT name FROM places WHERE id = NEW.place_id), "
+                       "coalesce(NEW.description, '') || ' ' || coalesce(NEW.target_group, ''), "
+                       "(SELECT lon FROM places WHERE id = NEW.place_id), "
+                       "(SELECT lat FROM places WHERE id = NEW.place_id)"),
+        "neighbourhoods": ("neighbourhood", "1",
+                           "coalesce(NEW.name, NEW.code), NEW.municipality_code, NEW.code, "
+                           "NEW.lon, NEW.lat"),
+        "addresses": ("CASE WHEN NEW.housenumber IS NULL THEN 'street' ELSE 'address' END", "1",
+                      "NEW.street || coalesce(' ' || NEW.housenumber, ''), "
+                      "trim(coalesce(NEW.postcode, '') || ' ' || coalesce(NEW.city, '')), "
+                      "NULL, NEW.lon, NEW.lat"),
+    }
+    for table, (etype, when, values) in sources.items():
+        ref = "code" if table == "neighbourhoods" else "id"
+        kind = etype if etype.startswith("CASE") else f"'{etype}'"
+        insert = (f"INSERT INTO search_entries (type, ref, label, detail, words, lon, lat) "
+                  f"SELECT {kind}, NEW.{ref}, {values} WHERE {when};")
+        delete = (f"DELETE FROM search_entries WHERE type = {kind.replace('NEW.', 'OLD.')} "
+                  f"AND ref = OLD.{ref};")
+        statements += [
+            f"CREATE TRIGGER {table}_ai_search AFTER INSERT ON {table} BEGIN {insert} END",
+            f"CREATE TRIGGER {table}_ad_search AFTER DELETE ON {table} BEGIN {delete} END",
+            f"CREATE TRIGGER {table}_au_search AFTER UPDATE ON {table} BEGIN "
+            f"{delete} {insert} END",
+        ]
+    # an activity's entry shows its place's name and point
+    statements.append(
+        "CREATE TRIGGER places_au_search_activities AFTER UPDATE OF name, lon, lat ON places "
+        "BEGIN UPDATE activities SET place_id = place_id WHERE place_id = NEW.id; END")
+    for sql in statements:
+        db.execute(sql)
+    for table in ("places", "activities", "neighbourhoods"):  # what is already stored
+        db.execute(f"UPDATE {table} SET id = id")
+    refresh_areas(db)
+
+
+def refresh_areas(db) -> None:
+    """Rewrite the postcode and municipality entries from the addresses and places."""
+    db.execute("DELETE FROM search_entries WHERE type IN ('postcode', 'municipality')")
+    db.execute(
+        "INSERT INTO search_entries (type, ref, label, detail, words, lon, lat) "
+        "SELECT 'postcode', postcode, postcode, "
+        "(SELECT city FROM (SELECT city FROM addresses a WHERE a.postcode = pc.postcode "
+        "  UNION ALL SELECT city FROM places p WHERE p.postcode = pc.postcode) "
+        " WHERE city IS NOT NULL GROUP BY city ORDER BY count(*) DESC, city LIMIT 1), "
+        "NULL, avg(lon), avg(lat) FROM ("
+        "  SELECT postcode, lon, lat FROM addresses WHERE postcode IS NOT NULL "
+        "  UNION ALL SELECT postcode, lon, lat FROM places "
+        "  WHERE postcode IS NOT NULL AND archived_at IS NULL) pc GROUP BY postcode")
+    db.execute(
+        "INSERT INTO search_entries (type, ref, label, detail, words, lon, lat) "
+        "SELECT 'municipality', m.code, coalesce("
+        " (SELECT p.city FROM places p JOIN neighbourhoods n ON n.code = p.neighbourhood_code "
+        "  WHERE n.municipality_code = m.code AND p.city IS NOT NULL "
+        "  GROUP BY p.city ORDER BY count(*) DESC, p.city LIMIT 1), "
+        " 'municipality ' || m.code), NULL, m.code, avg(m.lon), avg(m.lat) "
+        "FROM (SELECT municipality_code AS code, lon, lat FROM neighbourhoods "
+        "      WHERE municipality_code IS NOT NULL) m GROUP BY m.code")
+
+
+# --------------------------------------------------------------------------- queries
+@dataclass(frozen=True)
+class Hit:
+    """One thing found: its type, stable reference, words to show, and its point."""
+
+    type: str
+    ref: str
+    label: str
+    detail: str | None
+    lon: float | None
+    lat: float | None
+    exact: bool = False  # every word of the label was typed
+
+    @property
+    def key(self) -> str:
+        return f"{self.type}:{self.ref}"
+
+    def describe(self) -> str:
+        return f"{self.label}, {self.detail}" if self.detail else self.label
+
+
+@dataclass
+class Outcome:
+    """What a search means for the finder.
+
+    ``kind`` is ``location`` (a point to order places by travel time from),
+    ``municipality``, ``text`` (places and activities whose words match),
+    ``choices`` (ambiguous or partial: pick one) or ``none``.
+    """
+
+    query: str
+    kind: str
+    hits: list[Hit] = field(default_factory=list)
+    location: Hit | None = None
+    choices: list[Hit] = field(default_factory=list)
+    corrected: str | None = None  # what was searched instead of a misspelled query
+    suggestions: list[str] = field(default_factory=list)
+
+    @property
+    def searched(self) -> str:
+        return self.corrected or self.query
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, as the unicode61 tokenizer compares words."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _tokens(text: str) -> list[str]:
+    return [t for t in re.findall(r"\w+", fold(text or ""))][:MAX_TOKENS]
+
+
+def _expr(tokens: list[str], columns: str | None = None) -> str:
+    body = " AND ".join(f'"{t}"*' for t in tokens)
+    return f"{{{columns}}} : ({body})" if columns else body
+
+
+# a neighbourhood shows the name of its municipality
+_DETAIL = ("CASE WHEN e.type = 'neighbourhood' THEN coalesce((SELECT m.label FROM "
+           "search_entries m WHERE m.type = 'municipality' AND m.ref = e.detail), e.detail) "
+           "ELSE e.detail END")
+_VISIBLE = ("NOT (e.type = 'activity' AND EXISTS (SELECT 1 FROM activities a "
+            "LEFT JOIN places p ON p.id = a.place_id WHERE a.id = e.ref "
+            "AND (a.archived_at IS NOT NULL OR p.archived_at IS NOT NULL)))")
+
+
+def _query(db, expr: str, types: tuple[str, ...], limit: int) -> list[tuple]:
+    marks = ",".join("?" * len(types))
+    return db.execute(
+        f"SELECT e.type, e.ref, e.label, {_DETAIL}, e.lon, e.lat FROM search_fts "
+        f"JOIN search_entries e ON e.id = search_fts.rowid WHERE search_fts MATCH ? "
+        f"AND e.type IN ({marks}) AND {_VISIBLE} "
+        f"ORDER BY bm25(search_fts, {_WEIGHTS}), e.label LIMIT ?",
+        [expr, *types, limit]).fetchall()
+
+
+def _hit(row: tuple, tokens: list[str]) -> Hit:
+    typ, ref, label, detail, lon, lat = row
+    exact = set(_tokens(label)) <= set(tokens)
+    return Hit(typ, str(ref), label, detail, lon, lat, exact)
+
+
+def find(db, q: str, *, limit: int = 20, types: tuple[str, ...] = TYPES) -> list[Hit]:
+    """Entries whose label or detail hold every typed word (as a word start), then those
+    that hold them anywhere (descriptions too); best first."""
+    tokens = _tokens(q)
+    if not tokens:
+        return []
+    seen, out = set(), []
+    for expr in (_expr(tokens, "label detail"), _expr(tokens)):
+        for row in _query(db, expr, types, limit):
+            h = _hit(row, tokens)
+            if h.key not in seen:
+                seen.add(h.key)
+                out.append(h)
+    return out[:limit]
+
+
+def entry(db, key: str) -> Hit | None:
+    """The entry ``type:ref`` (as in :attr:`Hit.key`), or ``None``."""
+    typ, _, ref = (key or "").partition(":")
+    row = db.execute(f"SELECT type, ref, label, {_DETAIL}, lon, lat FROM search_entries e "
+                     "WHERE type = ? AND ref = ?", [typ, ref]).fetchone()
+    return Hit(*row[:2], *row[2:], exact=True) if row else None
+
+
+def _known(db, token: str) -> bool:
+    return db.execute("SELECT 1 FROM search_fts WHERE search_fts MATCH ? LIMIT 1",
+                      [f'"{token}"*']).fetchone() is not None
+
+
+def _closest_word(db, token: str) -> str | None:
+    """The indexed word closest to a misspelled ``token`` (candidates from the trigram index)."""
+    grams = sorted({token[i:i + 3] for i in range(len(token) - 2)})
+    if not grams:
+        return None
+    rows = db.execute(
+        "SELECT e.label, e.detail, e.words FROM search_trigram "
+        "JOIN search_entries e ON e.id = search_trigram.rowid WHERE search_trigram MATCH ? "
+        "ORDER BY rank LIMIT 200", [" OR ".join(f'"{g}"' for g in grams)]).fetchall()
+    best, best_ratio = None, TYPO_RATIO
+    for row in rows:
+        for word in set(_tokens(" ".join(x for x in row if x))):
+            if word == token or word.isdigit():
+                continue
+            ratio = difflib.SequenceMatcher(None, token, word).ratio()
+            if ratio > best_ratio or (ratio == best_ratio and best and word < best):
+                best, best_ratio = word, ratio
+    return best
+
+
+def _correct(db, tokens: list[str]) -> list[str]:
+    out = []
+    for t in tokens:
+        if len(t) >= 4 and not any(c.isdigit() for c in t) and not _known(db, t):
+            t = _closest_word(db, t) or t
+        out.append(t)
+    return out
+
+
+def _distinct(hits: list[Hit]) -> list[Hit]:
+    seen, out = set(), []
+    for h in hits:
+        k = (h.type, fold(h.label), fold(h.detail or ""))
+        if k not in seen:
+            seen.add(k)
+            out.append(h)
+    return out
+
+
+def resolve(db, q: str, *, limit: int = 20) -> Outcome:
+    """Decide what ``q`` means: a point, a municipality, words of places, a choice, or nothing.
+
+    A location typed in full ("Annankatu 14", "Annankatu", "00100", a neighbourhood
+    name) is a point; the most precise type wins (an address before its street).
+    Two such points of the same type with different details (a street in two
+    municipalities) are a choice, and so is a location typed in part when no place
+    or activity matches. Nothing found retries once with misspelled words corrected.
+    """
+    tokens = _tokens(q)
+    outcome = _resolve(db, q, tokens, limit)
+    if outcome.kind == "none" and tokens:
+        fixed = _correct(db, tokens)
+        if fixed != tokens:
+            corrected = " ".join(fixed)
+            again = _resolve(db, corrected, fixed, limit)
+            if again.kind != "none":
+                again.query, again.corrected = q, corrected
+                return again
+            outcome.suggestions = [corrected]
+    return outcome
+
+
+def _resolve(db, q: str, tokens: list[str], limit: int) -> Outcome:
+    hits = find(db, q, limit=max(limit, 50))
+    if not hits:
+        return Outcome(q, "none")
+    located = [h for h in hits if h.type in LOCATION_TYPES]
+    exact = [h for h in located if h.exact]
+    if exact:
+        best_type = min((h.type for h in exact), key=LOCATION_TYPES.index)
+        same = _distinct([h for h in exact if h.type == best_type])
+        if len(same) == 1:
+            return Outcome(q, "location", hits[:limit], location=same[0])
+        return Outcome(q, "choices", hits[:limit], choices=same[:limit])
+    towns = [h for h in hits if h.type == "municipality" and h.exact]
+    if len(towns) == 1:
+        return Outcome(q, "municipality", hits[:limit], location=towns[0])
+    if any(h.type in ("place", "activity") for h in hits):
+        return Outcome(q, "text", hits[:limit], choices=_distinct(located)[:5])
+    return Outcome(q, "choices", hits[:limit], choices=_distinct(located + towns)[:limit])
+
+
+def place_ids(db, q: str) -> set[int]:
+    """Ids of the places whose words, or whose activities' words, hold every typed word."""
+    tokens = _tokens(q)
+    if not tokens:
+        return set()
+    rows = db.execute(
+        "SELECT CASE e.type WHEN 'place' THEN CAST(e.ref AS INTEGER) "
+        "ELSE (SELECT place_id FROM activities WHERE id = e.ref) END "
+        "FROM search_fts JOIN search_entries e ON e.id = search_fts.rowid "
+        "WHERE search_fts MATCH ? AND e.type IN ('place', 'activity')", [_expr(tokens)])
+    return {r[0] for r in rows if r[0] is not None}
+
+
+def activity_ids(db, q: str) -> set[int]:
+    """Ids of the activities whose words, or whose place's words, hold every typed word."""
+    tokens = _tokens(q)
+    if not tokens:
+        return set()
+    rows = db.execute(
+        "SELECT a.id FROM search_fts JOIN search_entries e ON e.id = search_fts.rowid "
+        "JOIN activities a ON (e.type = 'activity' AND a.id = e.ref) "
+        "OR (e.type = 'place' AND a.place_id = e.ref) WHERE search_fts MATCH ?",
+        [_expr(tokens)])
+    return {r[0] for r in rows}
