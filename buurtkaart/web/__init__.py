@@ -30,11 +30,12 @@ def error_response(status: int, message: str, **extra):
 
 
 def register(app: Flask) -> None:
-    from . import admin, analysis, api, api_write, auth, db, hsds_api, openapi, pages, security
+    from . import (admin, analysis, api, api_write, auth, db, finder, hsds_api, openapi, pages,
+                   security)
 
     db.init_app(app)
     security.init_app(app)
-    for module in (pages, api, api_write, analysis, hsds_api, openapi, auth, admin):
+    for module in (pages, api, api_write, analysis, hsds_api, openapi, auth, admin, finder):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(InvalidParameter)

@@ -20,6 +20,7 @@ from ..indicators import (INDICATORS, NEED_INDEX_FORMULA, TYPOLOGY_CLASSES, form
 from ..taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAMES_EN,
                         WORKING_MODELS)
 from .api import indicator_values
+from . import finder
 from .db import get_db
 
 bp = Blueprint("pages", __name__)
@@ -54,7 +55,9 @@ def _page_number() -> int:
 
 @bp.route("/")
 def index():
-    return render_template("index.html", counts=store.counts(get_db()))
+    db = get_db()
+    return render_template("index.html", counts=store.counts(db),
+                           has_network=access.registered_network(db) is not None)
 
 
 MAP_EXTRA = ("indicator", "year", "mode", "minutes", "isochrone", "best")
@@ -259,42 +262,45 @@ def outreach():
 
 @bp.route("/places")
 def place_list():
-    """Places that fit; with ``lon``/``lat`` (e.g. "use my location"), nearest first with
-    their travel time by ``mode`` within ``minutes``."""
-    filt = _filter(extra=("page", "lon", "lat", "mode", "minutes"))
+    """Places that fit. A typed street, address, postcode or neighbourhood, a chosen
+    suggestion (``at``) or the browser's position (``lon``/``lat``, "use my location")
+    lists them nearest first with their travel time by ``mode`` within ``minutes``."""
+    filt = _filter(extra=("page", "mode", "minutes", *finder.FINDER_PARAMETERS))
     page = _page_number()
     db = get_db()
-    near = _near(db, filt)
-    if near is None:
-        rows, minutes = store.places(db, filt), {}
-    else:
+    found = finder.finder(db, filt)
+    has_network = access.registered_network(db) is not None
+    near = None
+    if found.start is not None and has_network:
+        try:
+            near = _near(db, found.filt, found.start.lon, found.start.lat)
+        except InvalidParameter as exc:
+            found.trouble = finder.outside_sentence(exc, found.start)
+    if near is not None:
         rows = [p for p, _m in near]
         minutes = {p["id"]: m for p, m in near}
+    else:
+        rows, minutes = (store.places(db, found.filt) if found.listing else []), {}
     shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     return render_template("places.html", places=shown, total=len(rows), page=page,
                            pages=max(1, -(-len(rows) // PAGE_SIZE)), filt=filt,
+                           found=found, listed_filt=found.filt, kept=finder.kept_parameters(),
                            minutes=minutes, near=near is not None, profiles=network.PROFILES,
-                           has_network=access.registered_network(db) is not None,
+                           has_network=has_network,
                            query={k: v for k, v in request.args.items() if k != "page"})
 
 
-def _near(db, filt):
-    lon, lat = request.args.get("lon"), request.args.get("lat")
-    if not lon and not lat:
-        return None
-    values = {}
-    for name, raw, lo, hi in (("lon", lon, -180, 180), ("lat", lat, -90, 90),
-                              ("minutes", request.args.get("minutes") or "30", 1, 120)):
-        try:
-            values[name] = float(raw)
-        except (TypeError, ValueError):
-            raise InvalidParameter(name, f"expected a number, got {raw!r}") from None
-        if not lo <= values[name] <= hi:
-            raise InvalidParameter(name, f"must be between {lo} and {hi}")
+def _near(db, filt, lon: float, lat: float):
+    raw = request.args.get("minutes") or "30"
+    try:
+        limit = float(raw)
+    except ValueError:
+        raise InvalidParameter("minutes", f"expected a number, got {raw!r}") from None
+    if not 1 <= limit <= 120:
+        raise InvalidParameter("minutes", "must be between 1 and 120")
     mode = request.args.get("mode") or "walk"
     network.profile(mode)
-    return access.minutes_from(db, filt, mode=mode, lon=values["lon"], lat=values["lat"],
-                               limit_minutes=values["minutes"],
+    return access.minutes_from(db, filt, mode=mode, lon=lon, lat=lat, limit_minutes=limit,
                                cache_dir=current_app.config.get("CACHE_DIR"))
 
 
