@@ -261,3 +261,48 @@ def test_an_address_search_orders_places_by_walking_time(demo_path):
     for pid, m in shown:
         assert m == pytest.approx(expected[pid], abs=0.051)
     assert {pid for pid, _ in shown} == {pid for pid, m in expected.items() if m <= 60}
+
+
+# ------------------------------------------------------------ pages without a network
+def test_the_finder_without_a_network_says_why_there_are_no_minutes(client, db):
+    build_directory(db)
+    save_addresses(db, [{"street": "Kerkstraat", "housenumber": "3", "postcode": "9000",
+                         "city": "Gent", "lon": 3.721, "lat": 51.031, "source": "test"}])
+    page = client.get("/places?q=Kerkstraat+3").get_data(as_text=True)
+    assert "Travel times are not available yet" in page
+    assert "Inloop Centrum" in page and " min</strong>" not in page
+    pos = client.get("/places?lon=3.72&lat=51.03")
+    assert pos.status_code == 200 and "Travel times are not available yet" in pos.get_data(
+        as_text=True)
+
+
+def test_page_search_results_and_api_agree(demo_path):
+    from buurtkaart import create_app
+
+    client = create_app({"DATABASE": str(demo_path), "TESTING": True}).test_client()
+    body = client.get("/api/search?q=Annankatu+14").get_json()
+    assert body["meaning"] == "location"
+    assert body["results"][0]["type"] == "address"
+    assert body["results"][0]["label"] == "Annankatu 14"
+    assert body["results"][0]["url"].startswith("/places?at=address:")
+    typed = {r["type"] for r in client.get("/api/search?q=annan&limit=50").get_json()["results"]}
+    assert {"street", "address", "place"} <= typed
+    typo = client.get("/api/search?q=libary").get_json()
+    assert typo["corrected"] == "library" and typo["results"]
+    for bad, param in (("", "q"), ("q=x&limit=0", "limit"), ("q=x&lang=nl", "lang")):
+        r = client.get("/api/search?" + bad)
+        assert r.status_code == 400 and r.get_json()["parameter"] == param
+    choice = client.get(body["results"][0]["url"]).get_data(as_text=True)
+    assert "walking time from <strong>Annankatu 14, Helsinki</strong>" in choice
+
+
+def test_import_osm_stores_addresses_in_the_same_transaction(runner, db_path, helsinki_pbf):
+    from buurtkaart.cli import main
+
+    result = runner.invoke(main, ["import", "osm", str(helsinki_pbf)])
+    assert result.exit_code == 0, result.output
+    db = store.connect(db_path)
+    n = db.execute("SELECT count(*) FROM addresses").fetchone()[0]
+    assert f"{n} addresses and streets" in result.output and n > 500
+    assert search.resolve(db, "Annankatu 14").location.type == "address"
+    db.conn.close()

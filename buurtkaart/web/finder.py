@@ -35,6 +35,8 @@ OUTSIDE = ("Your position is outside the area buurtkaart covers, so we cannot co
 UNREACHABLE = ("This address lies too far from the paths and streets we know to count "
                "travel times from it. Try a nearby street or a postcode instead.")
 NO_POSITION = "Your position could not be read. Type a street, an address or a postcode instead."
+NO_NETWORK = ("Travel times are not available yet (an administrator has not built the street "
+              "network), so the places are listed by name.")
 GONE = "That choice is no longer available. Search again, please."
 
 

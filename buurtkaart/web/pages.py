@@ -271,7 +271,9 @@ def place_list():
     found = finder.finder(db, filt)
     has_network = access.registered_network(db) is not None
     near = None
-    if found.start is not None and has_network:
+    if found.start is not None and not has_network:
+        found.trouble = finder.NO_NETWORK
+    elif found.start is not None:
         try:
             near = _near(db, found.filt, found.start.lon, found.start.lat)
         except InvalidParameter as exc:
