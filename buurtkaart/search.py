@@ -278,22 +278,25 @@ def _closest_word(db, token: str) -> str | None:
         "ORDER BY rank LIMIT 200", [" OR ".join(f'"{g}"' for g in grams)]).fetchall()
     best, best_ratio = None, TYPO_RATIO
     for row in rows:
-        for word in set(_tokens(" ".join(x for x in row if x))):
-            if word == token or word.isdigit():
+        for word in set(re.findall(r"\w+", " ".join(x for x in row if x))):
+            folded = fold(word)
+            if folded == token or folded.isdigit():
                 continue
-            ratio = difflib.SequenceMatcher(None, token, word).ratio()
+            ratio = difflib.SequenceMatcher(None, token, folded).ratio()
             if ratio > best_ratio or (ratio == best_ratio and best and word < best):
                 best, best_ratio = word, ratio
     return best
 
 
-def _correct(db, tokens: list[str]) -> list[str]:
-    out = []
-    for t in tokens:
+def _correct(db, q: str) -> str:
+    """``q`` with each unknown word replaced by the closest indexed word (as written there)."""
+    def fix(m: re.Match) -> str:
+        t = fold(m.group(0))
         if len(t) >= 4 and not any(c.isdigit() for c in t) and not _known(db, t):
-            t = _closest_word(db, t) or t
-        out.append(t)
-    return out
+            return _closest_word(db, t) or m.group(0)
+        return m.group(0)
+
+    return re.sub(r"\w+", fix, q.strip())
 
 
 def _distinct(hits: list[Hit]) -> list[Hit]:
@@ -313,23 +316,26 @@ def resolve(db, q: str, *, limit: int = 20) -> Outcome:
     name) is a point; the most precise type wins (an address before its street).
     Two such points of the same type with different details (a street in two
     municipalities) are a choice, and so is a location typed in part when no place
-    or activity matches. Nothing found retries once with misspelled words corrected.
+    or activity matches. Nothing found retries with misspelled words corrected, then
+    without a house number that is not known ("Annankatu 99": the street).
     """
-    tokens = _tokens(q)
-    outcome = _resolve(db, q, tokens, limit)
-    if outcome.kind == "none" and tokens:
-        fixed = _correct(db, tokens)
-        if fixed != tokens:
-            corrected = " ".join(fixed)
-            again = _resolve(db, corrected, fixed, limit)
+    outcome = _resolve(db, q, limit)
+    if outcome.kind != "none" or not _tokens(q):
+        return outcome
+    corrected = _correct(db, q)
+    without_number = re.sub(r"\b\d\w*", " ", corrected).strip()  # "Annankatu 99" -> street
+    for retry in dict.fromkeys((corrected, without_number)):
+        if retry and _tokens(retry) != _tokens(q):
+            again = _resolve(db, retry, limit)
             if again.kind != "none":
-                again.query, again.corrected = q, corrected
+                again.query, again.corrected = q, " ".join(retry.split())
                 return again
-            outcome.suggestions = [corrected]
+    if _tokens(corrected) != _tokens(q):
+        outcome.suggestions = [corrected]
     return outcome
 
 
-def _resolve(db, q: str, tokens: list[str], limit: int) -> Outcome:
+def _resolve(db, q: str, limit: int) -> Outcome:
     hits = find(db, q, limit=max(limit, 50))
     if not hits:
         return Outcome(q, "none")
@@ -341,8 +347,8 @@ def _resolve(db, q: str, tokens: list[str], limit: int) -> Outcome:
         if len(same) == 1:
             return Outcome(q, "location", hits[:limit], location=same[0])
         return Outcome(q, "choices", hits[:limit], choices=same[:limit])
-    towns = [h for h in hits if h.type == "municipality" and h.exact]
-    if len(towns) == 1:
+    towns = [h for h in hits if h.type == "municipality"]
+    if len(towns) == 1 and towns[0].exact:
         return Outcome(q, "municipality", hits[:limit], location=towns[0])
     if any(h.type in ("place", "activity") for h in hits):
         return Outcome(q, "text", hits[:limit], choices=_distinct(located)[:5])

@@ -86,7 +86,7 @@ def test_a_postcode_and_a_misspelled_place_name(browser, demo_server, tmp_path, 
     _search(page, demo_server, "00100")
     assert "from 00100, Helsinki (postcode)" in page.locator(".search-note").first.inner_text()
     _search(page, demo_server, "Kansaliskirjasto")
-    assert "Showing results for “kansalliskirjasto”" in page.locator("main").inner_text()
+    assert "Showing results for “Kansalliskirjasto”" in page.locator("main").inner_text()
     names = page.locator("li.place h2 a").all_inner_texts()
     assert names and set(names) == {"Kansalliskirjasto"}
     _shot(page, tmp_path, f"typo-{size}")
@@ -128,6 +128,7 @@ def test_use_my_location_granted(browser, demo_server, tmp_path, size):  # noqa:
     page.goto(demo_server + "/")
     button = page.get_by_role("button", name="Use my location")
     assert button.is_visible()
+    _shot(page, tmp_path, f"home-{size}")
     button.click()
     page.wait_for_url("**/places?**lon=**")
     assert "by walking time from your position" in page.locator(".search-note").first.inner_text()

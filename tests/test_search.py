@@ -93,7 +93,7 @@ def test_accents_are_optional(demo):
 
 def test_a_misspelled_street_or_word_is_corrected(demo):
     out = search.resolve(demo, "Annankatuu")
-    assert out.corrected == "annankatu"
+    assert out.corrected == "Annankatu"
     assert (out.kind, out.location.label) == ("location", "Annankatu")
     lib = search.resolve(demo, "libary")
     assert lib.corrected == "library"
@@ -105,7 +105,7 @@ def test_a_misspelled_street_or_word_is_corrected(demo):
 
 def test_a_misspelled_place_name_is_found(demo):
     out = search.resolve(demo, "Kansaliskirjasto")
-    assert out.corrected == "kansalliskirjasto"
+    assert out.corrected == "Kansalliskirjasto"
     assert {h.label for h in out.hits if h.type == "place"} == {"Kansalliskirjasto"}
 
 
@@ -306,3 +306,29 @@ def test_import_osm_stores_addresses_in_the_same_transaction(runner, db_path, he
     assert f"{n} addresses and streets" in result.output and n > 500
     assert search.resolve(db, "Annankatu 14").location.type == "address"
     db.conn.close()
+
+
+def test_a_database_from_before_the_search_is_indexed_when_it_migrates(tmp_path):
+    import sqlite3
+
+    import sqlite_utils
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    old = sqlite_utils.Database(conn)
+    store.migrations.apply(old, stop_before="m004_search")
+    old.execute("INSERT INTO places (uid, name, kind, lon, lat, street, postcode, city) VALUES "
+                "('pl-1', 'Café De Loods', 'drop_in_centre', 3.72, 51.05, 'Kerkstraat 3', "
+                "'9000', 'Gent')")
+    conn.close()
+    db = store.connect(path)
+    assert {h.label for h in search.find(db, "cafe loods")} == {"Café De Loods"}
+    assert search.resolve(db, "9000").location.type == "postcode"
+    db.conn.close()
+
+
+def test_an_unknown_house_number_falls_back_to_the_street(demo):
+    assert demo.execute("SELECT count(*) FROM addresses WHERE street = 'Annankatu' AND "
+                        "housenumber = '99'").fetchone()[0] == 0
+    out = search.resolve(demo, "Annankatu 99")
+    assert (out.kind, out.corrected, out.location.type) == ("location", "Annankatu", "street")
