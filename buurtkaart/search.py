@@ -355,27 +355,24 @@ def _resolve(db, q: str, limit: int) -> Outcome:
     return Outcome(q, "choices", hits[:limit], choices=_distinct(located + towns)[:limit])
 
 
-def place_ids(db, q: str) -> set[int]:
-    """Ids of the places whose words, or whose activities' words, hold every typed word."""
+def _ids(db, q: str, sql: str) -> set[int]:
     tokens = _tokens(q)
     if not tokens:
         return set()
-    rows = db.execute(
-        "SELECT CASE e.type WHEN 'place' THEN CAST(e.ref AS INTEGER) "
-        "ELSE (SELECT place_id FROM activities WHERE id = e.ref) END "
-        "FROM search_fts JOIN search_entries e ON e.id = search_fts.rowid "
-        "WHERE search_fts MATCH ? AND e.type IN ('place', 'activity')", [_expr(tokens)])
-    return {r[0] for r in rows if r[0] is not None}
+    return {r[0] for r in db.execute(sql, [_expr(tokens)]) if r[0] is not None}
+
+
+def place_ids(db, q: str) -> set[int]:
+    """Ids of the places whose words, or whose activities' words, hold every typed word."""
+    return _ids(db, q, "SELECT CASE e.type WHEN 'place' THEN CAST(e.ref AS INTEGER) "
+                       "ELSE (SELECT place_id FROM activities WHERE id = e.ref) END "
+                       "FROM search_fts JOIN search_entries e ON e.id = search_fts.rowid "
+                       "WHERE search_fts MATCH ? AND e.type IN ('place', 'activity')")
 
 
 def activity_ids(db, q: str) -> set[int]:
     """Ids of the activities whose words, or whose place's words, hold every typed word."""
-    tokens = _tokens(q)
-    if not tokens:
-        return set()
-    rows = db.execute(
-        "SELECT a.id FROM search_fts JOIN search_entries e ON e.id = search_fts.rowid "
-        "JOIN activities a ON (e.type = 'activity' AND a.id = e.ref) "
-        "OR (e.type = 'place' AND a.place_id = e.ref) WHERE search_fts MATCH ?",
-        [_expr(tokens)])
-    return {r[0] for r in rows}
+    return _ids(db, q, "SELECT a.id FROM search_fts JOIN search_entries e "
+                       "ON e.id = search_fts.rowid JOIN activities a "
+                       "ON (e.type = 'activity' AND a.id = e.ref) "
+                       "OR (e.type = 'place' AND a.place_id = e.ref) WHERE search_fts MATCH ?")

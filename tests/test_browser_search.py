@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import shutil
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from test_browser import _page, browser  # noqa: F401  (the fixture is used by name)
 
-from buurtkaart import create_app, store
+from buurtkaart import create_app
 
 pytestmark = pytest.mark.browser
 
@@ -23,22 +24,25 @@ OUTSIDE = {"latitude": 50.8466, "longitude": 4.3528}  # Brussels
 
 
 @pytest.fixture(scope="module")
-def demo_server(tmp_path_factory, network_cache):
+def demo_server(demo_database):
     from werkzeug.serving import make_server
 
-    from buurtkaart.demo import build_demo
-
-    path = tmp_path_factory.mktemp("search-browser") / "demo.db"
-    db = store.connect(path)
-    build_demo(db, progress=lambda _msg: None)
-    db.conn.close()
-    app = create_app({"DATABASE": str(path), "TESTING": True})
+    app = create_app({"DATABASE": str(demo_database), "TESTING": True})
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{srv.server_port}"
     srv.shutdown()
     thread.join()
+
+
+@contextmanager
+def _resident(browser, size: str, **kw):
+    """A page at one of :data:`SIZES`; no script error and no request leaves the machine."""
+    context, page, outside, errors = _page(browser, viewport=SIZES[size], **kw)
+    yield context, page
+    assert not errors and not outside
+    context.close()
 
 
 def _shot(page, tmp_path: Path, name: str) -> None:
@@ -64,112 +68,98 @@ def _no_coordinate_boxes(page) -> None:
 
 @pytest.mark.parametrize("size", SIZES)
 def test_a_street_lists_places_by_walking_time(browser, demo_server, tmp_path, size):  # noqa: F811
-    context, page, outside, errors = _page(browser, viewport=SIZES[size])
-    _search(page, demo_server, "Annankatu")
-    note = page.locator(".search-note").first
-    assert "by walking time from Annankatu, Helsinki (street)" in note.inner_text()
-    first = page.locator("li.place").first
-    assert first.locator(".minutes").is_visible()
-    minutes = [float(t.split()[0]) for t in page.locator("li.place .minutes strong").all_inner_texts()]
-    assert minutes == sorted(minutes) and len(minutes) >= 5
-    assert page.get_by_role("link", name="Avoin olohuone").is_visible() or \
-        page.get_by_role("link", name="Avoin olohuone").count() == 1
-    _no_coordinate_boxes(page)
-    _shot(page, tmp_path, f"street-{size}")
-    assert not errors and not outside
-    context.close()
+    with _resident(browser, size) as (_, page):
+        _search(page, demo_server, "Annankatu")
+        note = page.locator(".search-note").first
+        assert "by walking time from Annankatu, Helsinki (street)" in note.inner_text()
+        assert page.locator("li.place").first.locator(".minutes").is_visible()
+        minutes = [float(t.split()[0])
+                   for t in page.locator("li.place .minutes strong").all_inner_texts()]
+        assert minutes == sorted(minutes) and len(minutes) >= 5
+        assert page.get_by_role("link", name="Avoin olohuone").count() == 1
+        _no_coordinate_boxes(page)
+        _shot(page, tmp_path, f"street-{size}")
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_a_postcode_and_a_misspelled_place_name(browser, demo_server, tmp_path, size):  # noqa: F811
-    context, page, _, errors = _page(browser, viewport=SIZES[size])
-    _search(page, demo_server, "00100")
-    assert "from 00100, Helsinki (postcode)" in page.locator(".search-note").first.inner_text()
-    _search(page, demo_server, "Kansaliskirjasto")
-    assert "Showing results for “Kansalliskirjasto”" in page.locator("main").inner_text()
-    names = page.locator("li.place h2 a").all_inner_texts()
-    assert names and set(names) == {"Kansalliskirjasto"}
-    _shot(page, tmp_path, f"typo-{size}")
-    _search(page, demo_server, "qqqzzz")
-    text = page.locator("main").inner_text()
-    assert "Nothing was found for “qqqzzz”" in text and "try a street name" in text
-    assert not errors
-    context.close()
+    with _resident(browser, size) as (_, page):
+        _search(page, demo_server, "00100")
+        assert "from 00100, Helsinki (postcode)" in page.locator(".search-note").first.inner_text()
+        _search(page, demo_server, "Kansaliskirjasto")
+        assert "Showing results for “Kansalliskirjasto”" in page.locator("main").inner_text()
+        names = page.locator("li.place h2 a").all_inner_texts()
+        assert names and set(names) == {"Kansalliskirjasto"}
+        _shot(page, tmp_path, f"typo-{size}")
+        _search(page, demo_server, "qqqzzz")
+        text = page.locator("main").inner_text()
+        assert "Nothing was found for “qqqzzz”" in text and "try a street name" in text
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_suggestions_while_typing_by_keyboard(browser, demo_server, tmp_path, size):  # noqa: F811
-    context, page, _, errors = _page(browser, viewport=SIZES[size])
-    page.goto(demo_server + "/places")
-    box = page.get_by_role("combobox")
-    assert box.get_attribute("aria-autocomplete") == "list"
-    box.press_sequentially("annankatu 1", delay=30)
-    listbox = page.get_by_role("listbox")
-    listbox.wait_for(state="visible")
-    assert box.get_attribute("aria-expanded") == "true"
-    options = page.get_by_role("option")
-    assert "Annankatu 1" in options.first.inner_text()
-    _shot(page, tmp_path, f"suggestions-{size}")
-    box.press("ArrowDown")
-    chosen = options.first.locator(".label").inner_text()
-    assert options.first.get_attribute("aria-selected") == "true"
-    assert box.get_attribute("aria-activedescendant") == options.first.get_attribute("id")
-    box.press("Enter")
-    page.wait_for_url("**/places?**at=address**")
-    assert f"from {chosen}" in page.locator(".search-note").first.inner_text()
-    assert not errors
-    context.close()
+    with _resident(browser, size) as (_, page):
+        page.goto(demo_server + "/places")
+        box = page.get_by_role("combobox")
+        assert box.get_attribute("aria-autocomplete") == "list"
+        box.press_sequentially("annankatu 1", delay=30)
+        page.get_by_role("listbox").wait_for(state="visible")
+        assert box.get_attribute("aria-expanded") == "true"
+        options = page.get_by_role("option")
+        assert "Annankatu 1" in options.first.inner_text()
+        _shot(page, tmp_path, f"suggestions-{size}")
+        box.press("ArrowDown")
+        chosen = options.first.locator(".label").inner_text()
+        assert options.first.get_attribute("aria-selected") == "true"
+        assert box.get_attribute("aria-activedescendant") == options.first.get_attribute("id")
+        box.press("Enter")
+        page.wait_for_url("**/places?**at=address**")
+        assert f"from {chosen}" in page.locator(".search-note").first.inner_text()
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_use_my_location_granted(browser, demo_server, tmp_path, size):  # noqa: F811
-    context, page, _, errors = _page(browser, viewport=SIZES[size], geolocation=INSIDE)
-    context.grant_permissions(["geolocation"])
-    page.goto(demo_server + "/")
-    button = page.get_by_role("button", name="Use my location")
-    assert button.is_visible()
-    _shot(page, tmp_path, f"home-{size}")
-    button.click()
-    page.wait_for_url("**/places?**lon=**")
-    assert "by walking time from your position" in page.locator(".search-note").first.inner_text()
-    assert page.locator("li.place .minutes").count() >= 5
-    _no_coordinate_boxes(page)
-    _shot(page, tmp_path, f"location-{size}")
-    assert not errors
-    context.close()
+    with _resident(browser, size, geolocation=INSIDE) as (context, page):
+        context.grant_permissions(["geolocation"])
+        page.goto(demo_server + "/")
+        button = page.get_by_role("button", name="Use my location")
+        assert button.is_visible()
+        _shot(page, tmp_path, f"home-{size}")
+        button.click()
+        page.wait_for_url("**/places?**lon=**")
+        note = page.locator(".search-note").first.inner_text()
+        assert "by walking time from your position" in note
+        assert page.locator("li.place .minutes").count() >= 5
+        _no_coordinate_boxes(page)
+        _shot(page, tmp_path, f"location-{size}")
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_use_my_location_refused(browser, demo_server, tmp_path, size):  # noqa: F811
-    context, page, _, errors = _page(browser, viewport=SIZES[size], geolocation=INSIDE)
-    context.clear_permissions()
-    page.goto(demo_server + "/places")
-    page.get_by_role("button", name="Use my location").click()
-    status = page.locator(".location-status")
-    status.wait_for(state="visible")
-    assert "Type a street, an address or a postcode instead." in status.inner_text()
-    assert page.evaluate("document.activeElement.name") == "q"
-    assert page.url.endswith("/places")
-    _no_coordinate_boxes(page)
-    _shot(page, tmp_path, f"refused-{size}")
-    assert not errors
-    context.close()
+    with _resident(browser, size, geolocation=INSIDE) as (context, page):
+        context.clear_permissions()
+        page.goto(demo_server + "/places")
+        page.get_by_role("button", name="Use my location").click()
+        status = page.locator(".location-status")
+        status.wait_for(state="visible")
+        assert "Type a street, an address or a postcode instead." in status.inner_text()
+        assert page.evaluate("document.activeElement.name") == "q"
+        assert page.url.endswith("/places")
+        _no_coordinate_boxes(page)
+        _shot(page, tmp_path, f"refused-{size}")
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_a_position_outside_the_area(browser, demo_server, tmp_path, size):  # noqa: F811
-    context, page, _, errors = _page(browser, viewport=SIZES[size], geolocation=OUTSIDE)
-    context.grant_permissions(["geolocation"])
-    page.goto(demo_server + "/")
-    with page.expect_response(lambda r: "/places?" in r.url) as resp:
-        page.get_by_role("button", name="Use my location").click()
-    assert resp.value.status == 200
-    page.wait_for_load_state()
-    alert = page.get_by_role("alert")
-    assert "outside the area buurtkaart covers" in alert.inner_text()
-    assert "metres" not in page.locator("main").inner_text()
-    assert page.get_by_label("Street, postcode, neighbourhood or place").is_visible()
-    _no_coordinate_boxes(page)
-    _shot(page, tmp_path, f"outside-{size}")
-    assert not errors
-    context.close()
+    with _resident(browser, size, geolocation=OUTSIDE) as (context, page):
+        context.grant_permissions(["geolocation"])
+        page.goto(demo_server + "/")
+        with page.expect_response(lambda r: "/places?" in r.url) as resp:
+            page.get_by_role("button", name="Use my location").click()
+        assert resp.value.status == 200
+        page.wait_for_load_state()
+        assert "outside the area buurtkaart covers" in page.get_by_role("alert").inner_text()
+        assert "metres" not in page.locator("main").inner_text()
+        assert page.get_by_label("Street, postcode, neighbourhood or place").is_visible()
+        _no_coordinate_boxes(page)
+        _shot(page, tmp_path, f"outside-{size}")

@@ -16,15 +16,9 @@ from buurtkaart.geocode import read_addresses, save_addresses
 from buurtkaart.records import validate_place
 
 
-@pytest.fixture(scope="module")
-def demo_path(tmp_path_factory, network_cache):
-    from buurtkaart.demo import build_demo
-
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    db = store.connect(path)
-    build_demo(db, progress=lambda _msg: None)
-    db.conn.close()
-    return path
+@pytest.fixture
+def demo_path(demo_database):
+    return demo_database
 
 
 @pytest.fixture

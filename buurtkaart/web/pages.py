@@ -79,15 +79,7 @@ def _map_choice(db):
         year = int(year)
     else:
         year = None
-    mode = request.args.get("mode") or "walk"
-    network.profile(mode)
-    minutes = request.args.get("minutes") or "10"
-    try:
-        minutes = float(minutes)
-    except ValueError:
-        raise InvalidParameter("minutes", f"expected a number, got {minutes!r}") from None
-    if not 1 <= minutes <= 120:
-        raise InvalidParameter("minutes", "must be between 1 and 120")
+    mode, minutes = _mode_and_minutes("10")
     for name in ("isochrone", "best"):
         raw = request.args.get(name)
         if raw not in (None, "") and not (raw.isascii() and raw.isdigit()):
@@ -292,16 +284,22 @@ def place_list():
                            query={k: v for k, v in request.args.items() if k != "page"})
 
 
-def _near(db, filt, lon: float, lat: float):
-    raw = request.args.get("minutes") or "30"
-    try:
-        limit = float(raw)
-    except ValueError:
-        raise InvalidParameter("minutes", f"expected a number, got {raw!r}") from None
-    if not 1 <= limit <= 120:
-        raise InvalidParameter("minutes", "must be between 1 and 120")
+def _mode_and_minutes(default_minutes: str) -> tuple[str, float]:
+    """The travel mode and the limit in minutes (1-120) asked for in the query."""
     mode = request.args.get("mode") or "walk"
     network.profile(mode)
+    raw = request.args.get("minutes") or default_minutes
+    try:
+        minutes = float(raw)
+    except ValueError:
+        raise InvalidParameter("minutes", f"expected a number, got {raw!r}") from None
+    if not 1 <= minutes <= 120:
+        raise InvalidParameter("minutes", "must be between 1 and 120")
+    return mode, minutes
+
+
+def _near(db, filt, lon: float, lat: float):
+    mode, limit = _mode_and_minutes("30")
     return access.minutes_from(db, filt, mode=mode, lon=lon, lat=lat, limit_minutes=limit,
                                cache_dir=current_app.config.get("CACHE_DIR"))
 
