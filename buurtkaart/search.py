@@ -8,7 +8,9 @@ detail, words, a point); two SQLite FTS5 indexes read it as external content:
   taken as a prefix ("Anna" finds "Annankatu");
 - ``search_trigram`` with the ``trigram`` tokenizer: the candidates for a
   misspelled word ("Annankatuu", "libary"), whose closest indexed word replaces
-  it (``difflib`` ratio of at least :data:`TYPO_RATIO`).
+  it (``difflib`` ratio of at least :data:`TYPO_RATIO`). The trigram tokenizer's
+  own ``remove_diacritics`` option needs SQLite 3.45 (Debian 12 ships 3.40), so
+  the candidates' words are folded in Python before they are compared.
 
 The index follows the data inside the same transaction: triggers on places,
 activities, neighbourhoods and addresses write their rows, and

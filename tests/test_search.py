@@ -326,3 +326,18 @@ def test_an_unknown_house_number_falls_back_to_the_street(demo):
                         "housenumber = '99'").fetchone()[0] == 0
     out = search.resolve(demo, "Annankatu 99")
     assert (out.kind, out.corrected, out.location.type) == ("location", "Annankatu", "street")
+
+
+def test_the_neighbourhood_list_finds_names_without_accents(demo_path):
+    from buurtkaart import create_app
+
+    db = store.connect(demo_path)
+    name = db.execute("SELECT name FROM neighbourhoods WHERE name GLOB '*[äöå]*' "
+                      "ORDER BY code").fetchone()[0]
+    expected = db.execute("SELECT count(*) FROM neighbourhoods WHERE name = ?",
+                          [name]).fetchone()[0]
+    db.conn.close()
+    plain = search.fold(name).upper()
+    client = create_app({"DATABASE": str(demo_path), "TESTING": True}).test_client()
+    html = client.get("/neighbourhoods", query_string={"q": plain}).get_data(as_text=True)
+    assert html.count(f">{name}<") == expected

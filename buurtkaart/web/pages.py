@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import pandas as pd
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from .. import access, coverage, maps, network, store, traveltime
+from .. import access, coverage, maps, network, search, store, traveltime
 from ..editing import is_stale
 from ..errors import InvalidParameter, NotFound
 from ..filters import FILTER_PARAMETERS, Filter
@@ -369,10 +369,10 @@ def neighbourhood_list():
     page = _page_number()
     db = get_db()
     rows = store.neighbourhoods(db, municipality=filt.municipality, bbox=filt.bbox)
-    if filt.q:
-        words = filt.q.casefold().split()
-        rows = [n for n in rows
-                if all(w in f"{n['code']} {n.get('name') or ''}".casefold() for w in words)]
+    if filt.q:  # name or code through the search index (case and accents do not matter)
+        codes = {h.ref for h in search.find(db, filt.q, limit=len(rows) or 1,
+                                            types=("neighbourhood",))}
+        rows = [n for n in rows if n["code"] in codes]
     pop = {}
     frame = store.indicator_frame(db, indicator="population")
     if not frame.empty:
