@@ -25,8 +25,10 @@ commonest ``city`` of its places (else "municipality <code>").
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .taxonomy import PLACE_KINDS
@@ -76,6 +78,7 @@ def create_schema(db) -> None:
             lon REAL, lat REAL,
             UNIQUE (type, ref)
         )""",
+        "CREATE INDEX addresses_postcode ON addresses(postcode)",
         "CREATE VIRTUAL TABLE search_fts USING fts5(label, detail, words, "
         "content='search_entries', content_rowid='id', "
         "tokenize='unicode61 remove_diacritics 2')",
@@ -133,9 +136,17 @@ def create_schema(db) -> None:
     refresh_areas(db)
 
 
-def refresh_areas(db) -> None:
-    """Rewrite the postcode and municipality entries from the addresses and places."""
-    db.execute("DELETE FROM search_entries WHERE type IN ('postcode', 'municipality')")
+def refresh_areas(db, postcodes: Iterable[str | None] | None = None) -> None:
+    """Rewrite the municipality entries, and the postcode entries from the addresses and
+    places: all of them, or only ``postcodes`` (those of the places just written)."""
+    if postcodes is None:
+        only, params = "", []
+        db.execute("DELETE FROM search_entries WHERE type IN ('postcode', 'municipality')")
+    else:
+        codes = json.dumps(sorted({p for p in postcodes if p}))
+        only, params = " AND postcode IN (SELECT value FROM json_each(?))", [codes, codes]
+        db.execute("DELETE FROM search_entries WHERE type = 'municipality' OR (type = "
+                   "'postcode' AND ref IN (SELECT value FROM json_each(?)))", [codes])
     db.execute(
         "INSERT INTO search_entries (type, ref, label, detail, words, lon, lat) "
         "SELECT 'postcode', postcode, postcode, "
@@ -143,9 +154,10 @@ def refresh_areas(db) -> None:
         "  UNION ALL SELECT city FROM places p WHERE p.postcode = pc.postcode) "
         " WHERE city IS NOT NULL GROUP BY city ORDER BY count(*) DESC, city LIMIT 1), "
         "NULL, avg(lon), avg(lat) FROM ("
-        "  SELECT postcode, lon, lat FROM addresses WHERE postcode IS NOT NULL "
+        f"  SELECT postcode, lon, lat FROM addresses WHERE postcode IS NOT NULL{only} "
         "  UNION ALL SELECT postcode, lon, lat FROM places "
-        "  WHERE postcode IS NOT NULL AND archived_at IS NULL) pc GROUP BY postcode")
+        f"  WHERE postcode IS NOT NULL AND archived_at IS NULL{only}) pc GROUP BY postcode",
+        params)
     db.execute(
         "INSERT INTO search_entries (type, ref, label, detail, words, lon, lat) "
         "SELECT 'municipality', m.code, coalesce("

@@ -282,6 +282,9 @@ def save_directory(
     organisations, places, activities = list(organisations), list(places), list(activities)
     problems: list[Problem] = []
     with db.atomic():
+        postcodes = {p.get("postcode") for p in places} | {r[0] for r in db.execute(
+            "SELECT postcode FROM places WHERE uid IN (SELECT value FROM json_each(?))",
+            [json.dumps([p["uid"] for p in places])])}
         org_ids = {}
         for o in organisations:
             row = {k: o.get(k) for k in ("uid", "name", "description", "url", "email", "phone",
@@ -318,7 +321,7 @@ def save_directory(
         if problems:
             raise ImportFailed(problems)
         _assign_neighbourhoods(db, place_ids.values())
-        search.refresh_areas(db)
+        search.refresh_areas(db, postcodes)
     return {"organisations": len(organisations), "places": len(places),
             "activities": len(activities)}
 

@@ -341,3 +341,19 @@ def test_the_neighbourhood_list_finds_names_without_accents(demo_path):
     client = create_app({"DATABASE": str(demo_path), "TESTING": True}).test_client()
     html = client.get("/neighbourhoods", query_string={"q": plain}).get_data(as_text=True)
     assert html.count(f">{name}<") == expected
+
+
+def test_a_postcode_follows_the_places_written(flanders):
+    first = search.resolve(flanders, "9000").location
+    p, _ = validate_place({"name": "Buurthuis Zuid", "kind": "community_house", "lon": 3.80,
+                           "lat": 51.00, "postcode": "9000", "city": "Gent"})
+    store.save_directory(flanders, places=[p])
+    moved = search.resolve(flanders, "9000").location
+    lon, lat = flanders.execute(
+        "SELECT avg(lon), avg(lat) FROM (SELECT lon, lat FROM addresses WHERE postcode = "
+        "'9000' UNION ALL SELECT lon, lat FROM places WHERE postcode = '9000')").fetchone()
+    assert (moved.lon, moved.lat) == pytest.approx((lon, lat)) != (first.lon, first.lat)
+    p["postcode"] = "9050"
+    store.save_directory(flanders, places=[p])
+    assert search.resolve(flanders, "9050").location.lon == pytest.approx(3.80)
+    assert search.resolve(flanders, "9000").location.lon == pytest.approx(first.lon)
