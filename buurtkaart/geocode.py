@@ -123,10 +123,5 @@ def _streets(ways, addresses: list[dict]) -> list[dict]:
 
 def save_addresses(db, rows: list[dict]) -> int:
     """Replace the stored addresses by ``rows`` (and the search index with them)."""
-    with db.atomic():
-        db.execute("DELETE FROM addresses")
-        db.conn.executemany(
-            "INSERT INTO addresses (street, housenumber, postcode, city, lon, lat, source) "
-            "VALUES (:street, :housenumber, :postcode, :city, :lon, :lat, :source)", rows)
-        search.refresh_areas(db)
+    search.replace_addresses(db, rows)
     return len(rows)

@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 from .taxonomy import PLACE_KINDS
 
 __all__ = ["TYPES", "LOCATION_TYPES", "Hit", "Outcome", "create_schema", "refresh_areas",
-           "find", "resolve", "entry", "place_ids", "activity_ids", "fold", "TYPO_RATIO"]
+           "replace_addresses", "find", "resolve", "entry", "place_ids", "activity_ids",
+           "fold", "TYPO_RATIO"]
 
 TYPES = ("address", "street", "postcode", "neighbourhood", "municipality", "place", "activity")
 #: Types that stand for a point people start from; searched for, they order places by
@@ -47,6 +48,15 @@ _WEIGHTS = "10.0, 4.0, 1.0"  # bm25 weights of label, detail, words
 _PLACE_DETAIL = ("trim(coalesce(NEW.street, '') || CASE WHEN NEW.street IS NOT NULL AND "
                  "(NEW.postcode IS NOT NULL OR NEW.city IS NOT NULL) THEN ', ' ELSE '' END || "
                  "trim(coalesce(NEW.postcode, '') || ' ' || coalesce(NEW.city, '')))")
+
+
+_FTS = ("search_fts", "search_trigram")
+_ROWS = "(SELECT bulk FROM search_state) = 0"  # row triggers on, unless loading in bulk
+# the search entry of an address row: (type, when, label, detail, words, lon, lat)
+_ADDRESS_ENTRY = ("CASE WHEN NEW.housenumber IS NULL THEN 'street' ELSE 'address' END", "1",
+                  "NEW.street || coalesce(' ' || NEW.housenumber, ''), "
+                  "trim(coalesce(NEW.postcode, '') || ' ' || coalesce(NEW.city, '')), "
+                  "NULL, NEW.lon, NEW.lat")
 
 
 def _kind_words() -> str:
@@ -79,21 +89,29 @@ def create_schema(db) -> None:
             UNIQUE (type, ref)
         )""",
         "CREATE INDEX addresses_postcode ON addresses(postcode)",
+        # bulk = 1 while replace_addresses loads many rows: the row triggers stand aside
+        # and the FTS indexes are rebuilt in one pass, inside the same transaction
+        "CREATE TABLE search_state (id INTEGER PRIMARY KEY CHECK (id = 1), "
+        "bulk INTEGER NOT NULL DEFAULT 0)",
+        "INSERT INTO search_state (id, bulk) VALUES (1, 0)",
         "CREATE VIRTUAL TABLE search_fts USING fts5(label, detail, words, "
         "content='search_entries', content_rowid='id', "
         "tokenize='unicode61 remove_diacritics 2')",
         "CREATE VIRTUAL TABLE search_trigram USING fts5(label, detail, words, "
         "content='search_entries', content_rowid='id', tokenize='trigram')",
     ]
-    for fts in ("search_fts", "search_trigram"):
+    for fts in _FTS:
         insert = (f"INSERT INTO {fts} (rowid, label, detail, words) "
                   "VALUES (NEW.id, NEW.label, NEW.detail, NEW.words);")
         delete = (f"INSERT INTO {fts} ({fts}, rowid, label, detail, words) "
                   "VALUES ('delete', OLD.id, OLD.label, OLD.detail, OLD.words);")
         statements += [
-            f"CREATE TRIGGER {fts}_ai AFTER INSERT ON search_entries BEGIN {insert} END",
-            f"CREATE TRIGGER {fts}_ad AFTER DELETE ON search_entries BEGIN {delete} END",
-            f"CREATE TRIGGER {fts}_au AFTER UPDATE ON search_entries BEGIN {delete} {insert} END",
+            f"CREATE TRIGGER {fts}_ai AFTER INSERT ON search_entries WHEN {_ROWS} "
+            f"BEGIN {insert} END",
+            f"CREATE TRIGGER {fts}_ad AFTER DELETE ON search_entries WHEN {_ROWS} "
+            f"BEGIN {delete} END",
+            f"CREATE TRIGGER {fts}_au AFTER UPDATE ON search_entries WHEN {_ROWS} "
+            f"BEGIN {delete} {insert} END",
         ]
     sources = {
         "places": ("place", "NEW.archived_at IS NULL",
@@ -107,23 +125,24 @@ def create_schema(db) -> None:
         "neighbourhoods": ("neighbourhood", "1",
                            "coalesce(NEW.name, NEW.code), NEW.municipality_code, NEW.code, "
                            "NEW.lon, NEW.lat"),
-        "addresses": ("CASE WHEN NEW.housenumber IS NULL THEN 'street' ELSE 'address' END", "1",
-                      "NEW.street || coalesce(' ' || NEW.housenumber, ''), "
-                      "trim(coalesce(NEW.postcode, '') || ' ' || coalesce(NEW.city, '')), "
-                      "NULL, NEW.lon, NEW.lat"),
+        "addresses": _ADDRESS_ENTRY,
     }
     for table, (etype, when, values) in sources.items():
         ref = "code" if table == "neighbourhoods" else "id"
         kind = etype if etype.startswith("CASE") else f"'{etype}'"
+        # refs are text: comparing the text column with an integer would convert every
+        # row and scan the table instead of using the (type, ref) index
         insert = (f"INSERT INTO search_entries (type, ref, label, detail, words, lon, lat) "
-                  f"SELECT {kind}, NEW.{ref}, {values} WHERE {when};")
+                  f"SELECT {kind}, CAST(NEW.{ref} AS TEXT), {values} WHERE {when};")
         delete = (f"DELETE FROM search_entries WHERE type = {kind.replace('NEW.', 'OLD.')} "
-                  f"AND ref = OLD.{ref};")
+                  f"AND ref = CAST(OLD.{ref} AS TEXT);")
         statements += [
-            f"CREATE TRIGGER {table}_ai_search AFTER INSERT ON {table} BEGIN {insert} END",
-            f"CREATE TRIGGER {table}_ad_search AFTER DELETE ON {table} BEGIN {delete} END",
-            f"CREATE TRIGGER {table}_au_search AFTER UPDATE ON {table} BEGIN "
-            f"{delete} {insert} END",
+            f"CREATE TRIGGER {table}_ai_search AFTER INSERT ON {table} WHEN {_ROWS} "
+            f"BEGIN {insert} END",
+            f"CREATE TRIGGER {table}_ad_search AFTER DELETE ON {table} WHEN {_ROWS} "
+            f"BEGIN {delete} END",
+            f"CREATE TRIGGER {table}_au_search AFTER UPDATE ON {table} WHEN {_ROWS} "
+            f"BEGIN {delete} {insert} END",
         ]
     # an activity's entry shows its place's name and point
     statements.append(
@@ -134,6 +153,30 @@ def create_schema(db) -> None:
     for table in ("places", "activities", "neighbourhoods"):  # what is already stored
         db.execute(f"UPDATE {table} SET id = id")
     refresh_areas(db)
+
+
+def replace_addresses(db, rows: list[dict]) -> None:
+    """Replace the stored addresses and streets by ``rows``, with their search entries.
+
+    Inside the caller's transaction: the row triggers stand aside while the rows
+    are loaded, and both FTS indexes are rebuilt in one pass afterwards (per-row
+    index updates would take hours for a country's addresses).
+    """
+    kind, _, values = _ADDRESS_ENTRY
+    with db.atomic():
+        db.execute("UPDATE search_state SET bulk = 1")
+        db.execute("DELETE FROM addresses")
+        db.execute("DELETE FROM search_entries WHERE type IN ('address', 'street')")
+        db.conn.executemany(
+            "INSERT INTO addresses (street, housenumber, postcode, city, lon, lat, source) "
+            "VALUES (:street, :housenumber, :postcode, :city, :lon, :lat, :source)", rows)
+        db.execute("INSERT INTO search_entries (type, ref, label, detail, words, lon, lat) "
+                   f"SELECT {kind}, CAST(id AS TEXT), {values} FROM addresses"
+                   .replace("NEW.", ""))
+        db.execute("UPDATE search_state SET bulk = 0")
+        for fts in _FTS:
+            db.execute(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')")
+        refresh_areas(db)
 
 
 def refresh_areas(db, postcodes: Iterable[str | None] | None = None) -> None:

@@ -357,3 +357,17 @@ def test_a_postcode_follows_the_places_written(flanders):
     store.save_directory(flanders, places=[p])
     assert search.resolve(flanders, "9050").location.lon == pytest.approx(3.80)
     assert search.resolve(flanders, "9000").location.lon == pytest.approx(first.lon)
+
+
+def test_replacing_the_addresses_keeps_both_indexes_whole(flanders):
+    """The bulk path (row triggers aside, FTS rebuilt) gives the same index as row by row."""
+    rows = [{"street": f"Straat {i}", "housenumber": str(i), "postcode": "9000",
+             "city": "Gent", "lon": 3.72, "lat": 51.03, "source": "test"} for i in range(1, 60)]
+    save_addresses(flanders, rows)
+    save_addresses(flanders, rows[:30])  # replacing: the old rows leave the index
+    for fts in ("search_fts", "search_trigram"):
+        flanders.execute(f"INSERT INTO {fts} ({fts}) VALUES ('integrity-check')")
+    assert flanders.execute("SELECT bulk FROM search_state").fetchone()[0] == 0
+    assert search.resolve(flanders, "straat 7 7").location.label == "Straat 7 7"
+    assert search.find(flanders, "straat 45 45") == []
+    assert "Inloop Centrum" in _labels(flanders, "inloop")  # places untouched
