@@ -264,7 +264,9 @@ def test_the_finder_without_a_network_says_why_there_are_no_minutes(client, db):
                          "city": "Gent", "lon": 3.721, "lat": 51.031, "source": "test"}])
     page = client.get("/places?q=Kerkstraat+3").get_data(as_text=True)
     assert "Travel times are not available yet" in page
-    assert "Inloop Centrum" in page and " min</strong>" not in page
+    assert " min</strong>" not in page
+    names = re.findall(r'<h2><a href="/places/\d+">([^<]+)</a>', page)
+    assert names[:2] == ["Inloop Centrum", "Buurthuis Noord"]  # nearest to 3.721, 51.031
     pos = client.get("/places?lon=3.72&lat=51.03")
     assert pos.status_code == 200 and "Travel times are not available yet" in pos.get_data(
         as_text=True)
@@ -371,3 +373,18 @@ def test_replacing_the_addresses_keeps_both_indexes_whole(flanders):
     assert search.resolve(flanders, "straat 7 7").location.label == "Straat 7 7"
     assert search.find(flanders, "straat 45 45") == []
     assert "Inloop Centrum" in _labels(flanders, "inloop")  # places untouched
+
+
+def test_the_finder_page_offers_the_choices_and_follows_one(client, flanders):
+    html = client.get("/places?q=Kerkstraat&free=true").get_data(as_text=True)
+    assert "could mean more than one thing" in html
+    links = re.findall(r'<a href="(/places\?[^"]*at=street[^"]*)">(Kerkstraat, \w+)</a>', html)
+    assert sorted(label for _, label in links) == ["Kerkstraat, Antwerpen", "Kerkstraat, Gent"]
+    assert all("free=true" in href for href, _ in links)  # the filters stay
+    assert "<ol class=\"places\">" not in html  # no list until a choice is made
+    href = dict((label, h) for h, label in links)["Kerkstraat, Gent"]
+    chosen = client.get(href.replace("&amp;", "&")).get_data(as_text=True)
+    assert "Kerkstraat, Gent" in chosen and "<ol class=\"places\">" in chosen
+    typo = client.get("/places?q=Kerkstrat+Gent").get_data(as_text=True)
+    assert "Nothing was found for “Kerkstrat Gent”" in typo  # said, then corrected
+    assert "Showing results for “Kerkstraat Gent”" in typo

@@ -36,7 +36,7 @@ UNREACHABLE = ("This address lies too far from the paths and streets we know to 
                "travel times from it. Try a nearby street or a postcode instead.")
 NO_POSITION = "Your position could not be read. Type a street, an address or a postcode instead."
 NO_NETWORK = ("Travel times are not available yet (an administrator has not built the street "
-              "network), so the places are listed by name.")
+              "network), so the places are listed nearest first as the crow flies.")
 GONE = "That choice is no longer available. Search again, please."
 
 
@@ -100,6 +100,16 @@ def finder(db, filt: Filter) -> Finder:
     if out.kind == "text":
         return Finder(replace(filt, q=out.searched), out)
     return Finder(filt, out, listing=False)
+
+
+def as_the_crow_flies(places: list[dict], start: search.Hit) -> list[dict]:
+    """``places`` nearest first in a straight line from ``start`` (no network to walk)."""
+    scale = math.cos(math.radians(start.lat))
+
+    def distance(p: dict) -> float:
+        return math.hypot((p["lon"] - start.lon) * scale, p["lat"] - start.lat)
+
+    return sorted(places, key=distance)
 
 
 def outside_sentence(exc: InvalidParameter, start: search.Hit) -> str:

@@ -275,6 +275,8 @@ def place_list():
         minutes = {p["id"]: m for p, m in near}
     else:
         rows, minutes = (store.places(db, found.filt) if found.listing else []), {}
+        if found.start is not None and not has_network:
+            rows = finder.as_the_crow_flies(rows, found.start)
     shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     return render_template("places.html", places=shown, total=len(rows), page=page,
                            pages=max(1, -(-len(rows) // PAGE_SIZE)), filt=filt,
