@@ -7,6 +7,7 @@ exit with every problem on stderr.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
@@ -86,39 +87,72 @@ def import_indicators(file, level, lookup, source):
     click.echo(f"imported {n} indicator values from {file}")
 
 
+def _fix_hours_option(fn):
+    return click.option("--fix-hours", is_flag=True,
+                        help="Accept the proposed correction of opening hours written as people "
+                             "write them ('Mo 7-18', 'ma-vr 9u-17u') and list each one.")(fn)
+
+
+@contextlib.contextmanager
+def _hour_fixes(accept: bool):
+    """Under ``--fix-hours``: take corrected opening hours, then list each correction
+    (where, name, original, corrected) once the import has succeeded."""
+    if not accept:
+        yield
+        return
+    from .hours_fix import accepting_fixes
+
+    with accepting_fixes() as fixes:
+        yield
+    seen = set()
+    for fix in fixes:
+        rec = fix.get("record") or {}
+        key = (rec.get("where"), rec.get("uid"), fix["original"])
+        if key in seen:
+            continue
+        seen.add(key)
+        click.echo(f"corrected opening hours: {rec.get('where') or rec.get('uid')} "
+                   f"({rec.get('name')}): {fix['original']!r} -> {fix['corrected']!r} "
+                   f"({'; '.join(fix['reasons'])})")
+
+
 @import_.command("places")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["csv", "geojson", "hsds"]),
               help="Input format (default: from the file name and content).")
+@_fix_hours_option
 @domain_errors
-def import_places(file, fmt):
+def import_places(file, fmt, fix_hours):
     """Places and activities from CSV, GeoJSON or Open Referral HSDS 3.0 JSON."""
     from .importers import import_directory
 
-    n = import_directory(_db(), file, fmt=fmt)
+    with _hour_fixes(fix_hours):
+        n = import_directory(_db(), file, fmt=fmt)
     click.echo(f"imported {n['organisations']} organisations, {n['places']} places and "
                f"{n['activities']} activities from {file}")
 
 
 @import_.command("osm")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_fix_hours_option
 @domain_errors
-def import_osm(file):
+def import_osm(file, fix_hours):
     """Meeting places (community centres, libraries, ...) and the addresses and streets
     for the search, from an OSM PBF extract."""
     from .geocode import read_addresses, save_addresses
     from .importers.osm import read_osm
 
-    directory = read_osm(file)
-    addresses = read_addresses(file)
-    for w in directory.warnings:
-        click.echo(f"warning: {w}", err=True)
-    db = _db()
-    with db.atomic():
-        n = store.save_directory(db, organisations=directory.organisations,
-                                 places=directory.places, activities=directory.activities,
-                                 file=str(file))
-        save_addresses(db, addresses)
+    with _hour_fixes(fix_hours):
+        directory = read_osm(file)
+        addresses = read_addresses(file)
+        for w in directory.warnings:
+            click.echo(f"warning: {w}", err=True)
+        db = _db()
+        with db.atomic():
+            n = store.save_directory(db, organisations=directory.organisations,
+                                     places=directory.places, activities=directory.activities,
+                                     file=str(file))
+            save_addresses(db, addresses)
     click.echo(f"imported {n['places']} places and {len(addresses)} addresses and streets "
                f"from {file}")
 
@@ -196,12 +230,13 @@ def _filter_options(fn):
     return fn
 
 
-def _filter_from(kwargs):
+def _filter_from(kwargs, db=None):
     from .filters import Filter
+    from .when import reference_now
 
     params = {k[len("filter_"):]: v for k, v in kwargs.items()
               if k.startswith("filter_") and v is not None}
-    return Filter.from_params(params)
+    return Filter.from_params(params, now=(lambda: reference_now(db)) if db is not None else None)
 
 
 @main.command("coverage")
@@ -225,7 +260,10 @@ def coverage_cmd(mode, minutes, method, by, fmt, out, **kwargs):
     from .exporters import atomic_write
 
     db = _db()
-    cov, report = access.run_coverage(db, _filter_from(kwargs), mode=mode, minutes=minutes,
+    filt = _filter_from(kwargs, db)
+    if filt.span is not None:
+        _progress(f"time: {filt.span.describe()} ({filt.span.zone})")
+    cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
                                       method=method)
     if report["unsnapped_places"]:
         for p in report["unsnapped_places"]:

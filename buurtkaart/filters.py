@@ -15,8 +15,12 @@ Semantics
   either works (use ``children_welcome`` for that alone).
 - ``language``: one of the activity's languages (ISO 639-1, e.g. ``nl``).
 - ``kind``: the place kind (one or more).
-- ``day``, ``from``, ``to``: only sessions (or, for places without sessions,
-  opening hours) that overlap the window count.
+- ``when`` (``now``, ``tonight``/``this evening``, ``weekend``), ``date``
+  (YYYY-MM-DD), ``day``, ``from``, ``to``: a window at real dates (see
+  :mod:`buurtkaart.when`); only sessions (or, for activities without sessions,
+  the place's opening hours) held at some moment of it count, evaluated in each
+  place's time zone with its public holidays and sun times. ``day`` alone means
+  "open at some time on the coming day of that weekday", not a weekly pattern.
 - ``bbox``: ``min_lon,min_lat,max_lon,max_lat`` in WGS84.
 - ``municipality``: 5-digit NIS code; places inside that municipality's
   neighbourhoods.
@@ -28,13 +32,15 @@ Semantics
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from .errors import InvalidParameter
-from .hours import TimeWindow, open_during, parse_time, parse_weekday
+from .hours import TimeWindow, parse_time, parse_weekday
 from .taxonomy import PLACE_KINDS, WORKING_MODELS
+from .when import WHEN_VALUES, Span, parse_date, resolve
 
 __all__ = ["Filter", "FILTER_PARAMETERS", "parse_bool"]
 
@@ -53,9 +59,11 @@ FILTER_PARAMETERS: dict[str, str] = {
     "no_internet": "true/false: can join without internet or e-mail",
     "wheelchair": "true/false: wheelchair accessible",
     "language": "ISO 639-1 language code spoken, e.g. nl",
-    "day": "weekday (Mo..Su, 0-6 or a name) someone can come",
-    "from": "earliest time HH:MM (with day)",
-    "to": "latest time HH:MM (with day)",
+    "when": "now, tonight (this evening, 18:00-22:00) or weekend (the coming Saturday and Sunday)",
+    "date": "a date YYYY-MM-DD someone can come (with from/to: that time range)",
+    "day": "weekday (Mo..Su, 0-6 or a name): the coming one, open at some time that day",
+    "from": "earliest time HH:MM (with day or date; alone: on one of the coming 7 days)",
+    "to": "latest time HH:MM (with day or date)",
     "bbox": "min_lon,min_lat,max_lon,max_lat (WGS84)",
     "municipality": "5-digit NIS municipality code",
     "q": "words of the name, address, description or activities (any case, accents optional)",
@@ -96,6 +104,10 @@ class Filter:
     wheelchair: bool | None = None
     language: str | None = None
     window: TimeWindow = field(default_factory=TimeWindow)
+    when: str | None = None
+    date: dt.date | None = None
+    #: the window at real dates that ``when``/``date``/``day``/``from``/``to`` mean
+    span: Span | None = None
     bbox: tuple[float, float, float, float] | None = None
     municipality: str | None = None
     q: str | None = None
@@ -103,14 +115,18 @@ class Filter:
     # -- parsing -----------------------------------------------------------
     @classmethod
     def from_params(
-        cls, params: Mapping[str, object], *, allowed_extra: Iterable[str] = ()
+        cls, params: Mapping[str, object], *, allowed_extra: Iterable[str] = (),
+        now: dt.datetime | Callable[[], dt.datetime] | None = None,
     ) -> "Filter":
         """Build a filter from query parameters.
 
         ``params`` maps a name to a string or a list of strings (as
         ``werkzeug.MultiDict.to_dict(flat=False)`` gives). Names outside
         :data:`FILTER_PARAMETERS` and ``allowed_extra`` are refused, so a typo
-        never silently widens a result.
+        never silently widens a result. ``now`` (aware, in the directory's time
+        zone, or a function giving it, called only when a time is asked for) is
+        the moment "now", "tonight" and "the coming Saturday" are resolved
+        from; the default is the wall clock in Europe/Brussels.
 
         Raises
         ------
@@ -159,6 +175,27 @@ class Filter:
                 raise InvalidParameter("language", f"expected an ISO 639 code like 'nl', got {lang!r}")
             kw["language"] = lang
         kw["window"] = _parse_window(one("day"), one("from"), one("to"))
+        when = one("when")
+        if when not in (None, ""):
+            key = when.strip().lower().replace("_", " ")
+            if key not in WHEN_VALUES:
+                raise InvalidParameter("when", f"expected now, tonight or weekend, got {when!r}")
+            kw["when"] = WHEN_VALUES[key]
+        date = one("date")
+        if date not in (None, ""):
+            try:
+                kw["date"] = parse_date(date)
+            except ValueError as exc:
+                raise InvalidParameter("date", str(exc)) from None
+        if "when" in kw or "date" in kw or not kw["window"].is_unbounded():
+            if callable(now):
+                now = now()
+            if now is None:
+                from zoneinfo import ZoneInfo
+
+                from .hours import DEFAULT_TIMEZONE
+                now = dt.datetime.now(ZoneInfo(DEFAULT_TIMEZONE))
+            kw["span"] = resolve(kw.get("when"), kw.get("date"), kw["window"], now)
         bbox = one("bbox")
         if bbox:
             kw["bbox"] = _parse_bbox(bbox)
@@ -192,7 +229,11 @@ class Filter:
                 out[n] = "true" if v else "false"
         if self.language:
             out["language"] = self.language
-        if self.window.weekday is not None:
+        if self.when:
+            out["when"] = self.when
+        if self.date:
+            out["date"] = self.date.isoformat()
+        if self.window.weekday is not None and self.date is None:
             out["day"] = str(self.window.weekday)
         if self.window.start != "00:00":
             out["from"] = self.window.start
@@ -213,6 +254,10 @@ class Filter:
         """The same conditions anywhere: for the places residents of an area may use,
         which need not lie inside it."""
         return replace(self, municipality=None, bbox=None)
+
+    def time_json(self) -> dict | None:
+        """The resolved window at real dates, for the API to echo (``None``: no time asked)."""
+        return self.span.to_json() if self.span else None
 
     def describe(self) -> list[str]:
         """Short human descriptions of each active condition."""
@@ -244,13 +289,15 @@ class Filter:
                 return False
         if self.language and self.language not in (a.get("languages") or ()):
             return False
-        if not self.window.is_unbounded():
+        if self.span is not None:
             sessions = a.get("sessions") or ()
+            lat, lon = (place.get("lat"), place.get("lon")) if place else (None, None)
             if sessions:
-                if not any(s.overlaps(self.window) for s in sessions):
+                if not self.span.session_held(sessions, lat, lon,
+                                              place.get("opening_hours") if place else None):
                     return False
             elif not (place and place.get("opening_hours")
-                      and open_during(place["opening_hours"], self.window)):
+                      and self.span.place_open(place["opening_hours"], lat, lon)):
                 return False
         return True
 
@@ -271,10 +318,12 @@ class Filter:
         acts = p.get("activities") or []
         if self.activity_conditions():
             return any(self.matches_activity(a, p) for a in acts)
-        if not self.window.is_unbounded():
-            opened = bool(p.get("opening_hours")) and open_during(p["opening_hours"], self.window)
-            if not opened and not any(s.overlaps(self.window)
-                                      for a in acts for s in a.get("sessions") or ()):
+        if self.span is not None:
+            opened = bool(p.get("opening_hours")) and self.span.place_open(
+                p["opening_hours"], p.get("lat"), p.get("lon"))
+            if not opened and not self.span.session_held(
+                    [s for a in acts for s in a.get("sessions") or ()], p.get("lat"), p.get("lon"),
+                    p.get("opening_hours")):
                 return False
         return True
 

@@ -4,15 +4,29 @@ Places carry OSM ``opening_hours`` strings (validated with the
 ``opening-hours-py`` parser); activities carry weekly sessions: a weekday, a
 start and end time, and optionally "the nth weekday of the month".
 
-Questions like "is this open on Tuesday evening?" are answered for a typical
-week: the ISO week of 8 January 2024, which has no public holidays in Belgium.
+Questions like "is this open on Tuesday evening?" are answered at real dates
+(the coming Tuesday), in the place's time zone, with the public holidays (``PH``)
+of the country and the sun times (``sunrise``, ``sunset``, ``dawn``, ``dusk``)
+of the place's coordinates: opening-hours-py 2.x infers the country and time
+zone from ``coords``. Naive datetimes are wall-clock time at the place; aware
+ones are converted to it. Sessions ("Mo[1] 10:00-12:00") are held on the real
+dates whose weekday and place in the month match, except on a public holiday on
+which the place's own opening hours (``PH off``) keep it closed all day.
+
+Belgium: the holidays are the ten national public holidays (1 January, Easter
+Monday, 1 May, Ascension, Whit Monday, 21 July, 15 August, 1 and 11 November,
+25 December). 11 July (Flemish Community) is not a public holiday nationally and
+is not ``PH`` for the library either: a place with ``PH off`` is open then.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import opening_hours
 
@@ -25,12 +39,23 @@ __all__ = [
     "Session",
     "TimeWindow",
     "open_during",
+    "open_between",
+    "state_at",
+    "place_timezone",
+    "evaluator",
+    "any_open",
+    "closed_for_holiday",
+    "coming_date",
+    "window_intervals",
+    "DEFAULT_TIMEZONE",
     "describe_session",
     "parse_sessions",
     "format_sessions",
 ]
 
-_REFERENCE_MONDAY = dt.date(2024, 1, 8)
+_UTC = ZoneInfo("UTC")
+#: The zone used for places without coordinates (and mobile activities).
+DEFAULT_TIMEZONE = "Europe/Brussels"
 _TIME_RE = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
 _WEEKDAY_ALIASES = {
     **{code.lower(): i for i, code in enumerate(WEEKDAYS)},
@@ -47,21 +72,44 @@ NTH_VALUES = (1, 2, 3, 4, 5, -1)
 def validate_opening_hours(value: str) -> str:
     """Return ``value`` stripped if it is valid OSM ``opening_hours`` syntax.
 
+    An expression as people write it (``Mo 7-18``, ``ma-vr 9u-17u``) is refused
+    with what is wrong in words and the corrected expression, unless the caller
+    accepts corrections (:func:`buurtkaart.hours_fix.accepting_fixes`, the
+    importers' ``--fix-hours``): then the corrected expression is returned and
+    the correction recorded. Valid but untidy expressions (``9:00 - 17:00``) are
+    kept as written, or tidied when corrections are accepted.
+
     Raises
     ------
     ValueError
-        With the parser's explanation when the expression is not valid.
+        With the parser's explanation, or the proposed correction, when the
+        expression is not valid.
     """
+    from .hours_fix import fixes_accepted, record_fix, suggest
+
     text = value.strip()
     if not text:
         msg = "opening hours are empty"
         raise ValueError(msg)
+    fix = suggest(text)
     try:
         opening_hours.OpeningHours(text)
     except opening_hours.ParserError as exc:
+        if fix and fixes_accepted():
+            record_fix(text, *fix)
+            return fix[0]
+        if fix:
+            corrected, reasons = fix
+            msg = (f"not valid OpenStreetMap opening_hours syntax: {text!r}: "
+                   f"{'; '.join(reasons)}. Did you mean {corrected!r}? "
+                   "(import with --fix-hours to accept the correction)")
+            raise ValueError(msg) from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error"
         msg = f"not valid OpenStreetMap opening_hours syntax ({first}): {text!r}"
         raise ValueError(msg) from None
+    if fix and fixes_accepted():
+        record_fix(text, *fix)
+        return fix[0]
     return text
 
 
@@ -129,8 +177,35 @@ class Session:
                 raise ValueError(msg)
         return cls(wd, s, e, n)
 
+    def occurs_on(self, day: dt.date) -> bool:
+        """Is this session held on ``day`` (weekday, and nth of that real month)?"""
+        if day.weekday() != self.weekday:
+            return False
+        if self.nth is None:
+            return True
+        if self.nth == -1:
+            return (day + dt.timedelta(days=7)).month != day.month
+        return (day.day - 1) // 7 + 1 == self.nth
+
+    def held_between(self, start: dt.datetime, end: dt.datetime, *,
+                     cancelled: Callable[[dt.date], bool] | None = None) -> bool:
+        """Is the session going on at some moment of ``[start, end)`` (naive wall
+        clock; ``start == end`` asks about that instant)? ``cancelled(day)`` says
+        when it is not held although the calendar says so (a holiday closure)."""
+        day = start.date() - dt.timedelta(days=1)
+        while day <= end.date():
+            if self.occurs_on(day) and not (cancelled and cancelled(day)):
+                midnight = dt.datetime.combine(day, dt.time())
+                s = midnight + dt.timedelta(minutes=_minutes(self.start))
+                e = midnight + dt.timedelta(minutes=_minutes(self.end))
+                if (s <= start < e) if end <= start else (s < end and e > start):
+                    return True
+            day += dt.timedelta(days=1)
+        return False
+
     def overlaps(self, window: "TimeWindow") -> bool:
-        """True when this session takes place (in some week) within ``window``."""
+        """True when this session takes place (in some week) within the weekly
+        ``window``; :meth:`held_between` answers for real dates."""
         if window.weekday is not None and window.weekday != self.weekday:
             return False
         return _minutes(self.start) < window.end_minutes and \
@@ -157,24 +232,116 @@ class TimeWindow:
         return self.weekday is None and self.start == "00:00" and self.end == "24:00"
 
 
-def open_during(expression: str, window: TimeWindow) -> bool | None:
+Coords = tuple[float, float] | None  # (lat, lon)
+
+
+@functools.lru_cache(maxsize=8192)
+def evaluator(expression: str, coords: Coords = None) -> opening_hours.OpeningHours:
+    """The parsed expression, with holidays, time zone and sun times of ``coords``
+    (latitude, longitude) when given. Cached: parsing and the zone lookup cost
+    about a millisecond."""
+    if coords is None:
+        return opening_hours.OpeningHours(expression)
+    return opening_hours.OpeningHours(expression, coords=(float(coords[0]), float(coords[1])))
+
+
+@functools.lru_cache(maxsize=4096)
+def place_timezone(lat: float | None, lon: float | None) -> ZoneInfo:
+    """The time zone at a point (the library's own lookup), or the default zone."""
+    if lat is None or lon is None:
+        return ZoneInfo(DEFAULT_TIMEZONE)
+    probe = dt.datetime(2024, 1, 1, tzinfo=_UTC)
+    start, _end, _state, _comment = next(evaluator("24/7", (lat, lon)).intervals(
+        probe, probe + dt.timedelta(minutes=1)))
+    zone = getattr(start.tzinfo, "key", None)
+    return ZoneInfo(zone) if zone else ZoneInfo(DEFAULT_TIMEZONE)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """The library only takes ZoneInfo zones; convert fixed offsets through UTC."""
+    if moment.tzinfo is None or isinstance(moment.tzinfo, ZoneInfo):
+        return moment
+    return moment.astimezone(_UTC)
+
+
+def state_at(expression: str, moment: dt.datetime, *, coords: Coords = None) -> str:
+    """``"open"``, ``"closed"`` or ``"unknown"`` at one moment (naive = the place's
+    wall clock; aware = that instant anywhere)."""
+    state, _comment = evaluator(expression, coords).state(_aware(moment))
+    return {opening_hours.State.OPEN: "open",
+            opening_hours.State.CLOSED: "closed"}.get(state, "unknown")
+
+
+def open_between(expression: str, start: dt.datetime, end: dt.datetime, *,
+                 coords: Coords = None) -> bool | None:
+    """Is the place open at some moment in ``[start, end)``?
+
+    ``start == end`` asks about that instant. Returns ``None`` when the
+    expression leaves the state unknown then (and it is never open).
+    """
+    if end <= start:
+        return {"open": True, "closed": False}.get(state_at(expression, start, coords=coords))
+    unknown = False
+    for _s, _e, state, _comment in evaluator(expression, coords).intervals(
+            _aware(start), _aware(end)):
+        if state == opening_hours.State.OPEN:
+            return True
+        if state == opening_hours.State.UNKNOWN:
+            unknown = True
+    return None if unknown else False
+
+
+def closed_for_holiday(expression: str | None, day: dt.date, *, coords: Coords = None) -> bool:
+    """Is ``day`` a public holiday at the place on which its ``opening_hours``
+    (with a ``PH`` rule) keep it closed all day? Sessions held there are then
+    not held either."""
+    if not expression or "PH" not in expression:
+        return False
+    midnight = dt.datetime.combine(day, dt.time())
+    if state_at("PH", midnight + dt.timedelta(hours=12), coords=coords) != "open":
+        return False
+    return open_between(expression, midnight, midnight + dt.timedelta(days=1),
+                        coords=coords) is False
+
+
+def coming_date(weekday: int, today: dt.date) -> dt.date:
+    """The first date on or after ``today`` that falls on ``weekday`` (Monday = 0)."""
+    return today + dt.timedelta(days=(weekday - today.weekday()) % 7)
+
+
+def window_intervals(window: "TimeWindow", today: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The real stretches of wall-clock time a weekly window means from ``today`` on:
+    the coming date of its weekday, or each of the coming seven days."""
+    days = ([coming_date(window.weekday, today)] if window.weekday is not None
+            else [today + dt.timedelta(days=i) for i in range(7)])
+    midnight = [dt.datetime.combine(d, dt.time()) for d in days]
+    return [(m + dt.timedelta(minutes=window.start_minutes),
+             m + dt.timedelta(minutes=window.end_minutes)) for m in midnight]
+
+
+def open_during(expression: str, window: "TimeWindow", *, coords: Coords = None,
+                today: dt.date | None = None) -> bool | None:
     """Is a place with this ``opening_hours`` open at some moment in ``window``?
 
+    The window is taken at real dates from ``today`` (default: today at the
+    place): the coming date of its weekday, or any of the coming seven days.
     Returns ``None`` when the expression says the state is unknown then.
-    Evaluated on the reference week (see the module docstring).
     """
-    oh = opening_hours.OpeningHours(expression)
-    days = range(7) if window.weekday is None else (window.weekday,)
+    if today is None:
+        lat, lon = coords if coords else (None, None)
+        today = dt.datetime.now(place_timezone(lat, lon)).date()
+    return any_open(expression, window_intervals(window, today), coords=coords)
+
+
+def any_open(expression: str, intervals: Iterable[tuple[dt.datetime, dt.datetime]], *,
+             coords: Coords = None) -> bool | None:
+    """:func:`open_between` over several stretches: open in one of them?"""
     unknown = False
-    for wd in days:
-        day = _REFERENCE_MONDAY + dt.timedelta(days=wd)
-        start = dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=window.start_minutes)
-        end = dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=window.end_minutes)
-        for _s, _e, state, _comment in oh.intervals(start, end):
-            if state == opening_hours.State.OPEN:
-                return True
-            if state == opening_hours.State.UNKNOWN:
-                unknown = True
+    for start, end in intervals:
+        got = open_between(expression, start, end, coords=coords)
+        if got:
+            return True
+        unknown = unknown or got is None
     return None if unknown else False
 
 

@@ -37,7 +37,7 @@ from jinja2 import Template
 
 from .filters import Filter
 from .hours import describe_session
-from .taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAMES_EN,
+from .taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS,
                        WORKING_MODELS)
 
 __all__ = [
@@ -179,10 +179,8 @@ def describe_filter(filt: Filter) -> list[str]:
             out.append(THRESHOLDS[key].label_en if want else f"not {THRESHOLDS[key].label_en}")
     if filt.language:
         out.append(f"language: {filt.language}")
-    w = filt.window
-    if not w.is_unbounded():
-        day = WEEKDAY_NAMES_EN[w.weekday] if w.weekday is not None else "any day"
-        out.append(f"open {day} {w.start}-{w.end}")
+    if filt.span is not None:
+        out.append(filt.span.describe())
     if filt.municipality:
         out.append(f"municipality {filt.municipality}")
     if filt.bbox:

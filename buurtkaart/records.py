@@ -29,6 +29,7 @@ from typing import Any
 from dataclasses import dataclass, field
 
 from .hours import Session, format_sessions, parse_sessions, validate_opening_hours
+from .hours_fix import annotate_fixes
 from .taxonomy import PLACE_KINDS, WHEELCHAIR_VALUES, WORKING_MODELS
 
 __all__ = [
@@ -260,6 +261,7 @@ def validate_place(rec: dict) -> tuple[dict, Problems]:
         except ValueError as exc:
             problems.append(("opening_hours", str(exc)))
     out["opening_hours"] = oh
+    annotate_fixes(out)
     wc = _text(rec, "wheelchair", problems)
     if wc is not None:
         wc = wc.lower()

@@ -48,9 +48,14 @@ def db(db_path):
     database.conn.close()
 
 
+#: The moment every test app takes for "now" (a Tuesday; the coming Monday is the
+#: first of its month): answers never depend on the day the tests run.
+FIXED_NOW = "2026-12-01T10:00:00+01:00"
+
+
 @pytest.fixture
 def app(db_path):
-    return create_app({"DATABASE": str(db_path), "TESTING": True})
+    return create_app({"DATABASE": str(db_path), "TESTING": True, "NOW": FIXED_NOW})
 
 
 @pytest.fixture

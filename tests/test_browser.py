@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from conftest import FIXED_NOW
 from test_api import HOSTILE, build_directory
 
 from buurtkaart import create_app, store
@@ -30,7 +31,7 @@ def server(tmp_path_factory):
     names = sorted(p["name"] for p in store.places(db))
     counts = store.counts(db)
     db.conn.close()
-    app = create_app({"DATABASE": str(path), "TESTING": True})
+    app = create_app({"DATABASE": str(path), "TESTING": True, "NOW": FIXED_NOW})
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
@@ -164,4 +165,26 @@ def test_place_list_prints_addresses_without_navigation(browser, server, tmp_pat
     pdf = tmp_path / "list.pdf"
     page.pdf(path=str(pdf))
     assert pdf.stat().st_size > 1000
+    context.close()
+
+
+def test_open_tonight_is_one_tap_on_a_phone(browser, server, tmp_path):
+    """At the server's fixed "now" (Tuesday 1 December 2026, 10:00 in Gent) only the
+    community house that opens until 22:00 on Tuesdays is open this evening."""
+    base, _, _ = server
+    context, page, _outside, errors = _page(browser, viewport={"width": 375, "height": 740},
+                                            is_mobile=True)
+    page.goto(f"{base}/places", wait_until="networkidle")
+    tap = page.get_by_role("link", name="This evening")
+    box = tap.bounding_box()
+    assert box and box["y"] < 740  # on the first screen, without opening the filters
+    tap.click()
+    page.wait_for_load_state("networkidle")
+    assert "when=tonight" in page.url
+    text = page.locator("main").inner_text()
+    assert "open in the evening of Tuesday 1 December (18:00-22:00)" in text
+    assert [n.split(" <")[0] for n in page.locator("li.place h2 a").all_inner_texts()] == [
+        "Buurthuis Noord"]
+    page.screenshot(path=str(tmp_path / "tonight-375.png"), full_page=True)
+    assert errors == []
     context.close()

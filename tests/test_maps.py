@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import json
 import re
 
@@ -192,10 +194,12 @@ def test_banners_describe_the_filter_and_label_sample_data(data):
 
 def test_describe_filter_in_words():
     filt = Filter.from_params({"model": "peer", "childcare": "false", "day": "tu",
-                               "from": "18:00", "municipality": "44021", "q": "koffie"})
+                               "from": "18:00", "municipality": "44021", "q": "koffie"},
+                              now=dt.datetime.fromisoformat("2026-12-02T09:00:00+01:00"))
     assert maps.describe_filter(filt) == [
         "working model: lotgenotennetwerk (peer network)", "not childcare on site",
-        "open Tuesday 18:00-24:00", "municipality 44021", "matching \u201ckoffie\u201d"]
+        "open on Tuesday 8 December, 18:00-24:00", "municipality 44021",
+        "matching \u201ckoffie\u201d"]
     assert maps.describe_filter(Filter()) == []
 
 

@@ -71,25 +71,44 @@ def test_cli_imports_the_places_and_a_second_import_updates_them(extract, runner
     assert {p["source"].split(",")[0] for p in places} == {SOURCE}
 
 
-def test_a_typo_in_opening_hours_is_a_warning_not_a_failure(extract, tmp_path, runner, db_path):
-    """Real OSM data has typos: keep the place, say so, keep the value as a note."""
+def _with_luckan_hours(extract, path, hours: str):
+    """The extract's meeting places written to ``path`` with Luckan's opening_hours replaced."""
     _, osm, _, pois = extract
     edited = pois.copy()
     luckan = edited["name"] == "Luckan"
     assert luckan.sum() == 1
-    bad = "Mo-Tu 11:00-17:00; We-Th 11-18; Fr 11:00-17:00 uur"
-    edited.loc[luckan, "opening_hours"] = bad
-    edited.loc[luckan, "tags"] = json.dumps({"opening_hours": bad})
-    out = tmp_path / "typo.osm.pbf"
+    edited.loc[luckan, "opening_hours"] = hours
+    edited.loc[luckan, "tags"] = json.dumps({"opening_hours": hours})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        osm.write_pbf(edited, str(out), subset_only=True)
+        osm.write_pbf(edited, str(path), subset_only=True)
+    return path
+
+
+def test_a_typo_in_opening_hours_is_a_warning_not_a_failure(extract, tmp_path, runner, db_path):
+    """Real OSM data has typos: keep the place, say so, keep the value as a note."""
+    _, _, _, pois = extract
+    bad = "Mo-Tu 11:00-17:00; We-Th 11-18; Fr 11:00-17:00 uur"
+    out = _with_luckan_hours(extract, tmp_path / "typo.osm.pbf", bad)
     result = runner.invoke(main, ["import", "osm", str(out)])
     assert result.exit_code == 0, result.output
     assert "warning:" in result.stderr and "Luckan" in result.stderr and "typo.osm.pbf" in result.stderr
     [p] = [p for p in store.places(store.connect(db_path)) if p["name"] == "Luckan"]
     assert p["opening_hours"] is None and bad in p["description"]
     assert len(store.places(store.connect(db_path))) == len(pois)
+
+
+def test_fix_hours_on_an_osm_extract(extract, tmp_path, runner, db_path):
+    out = _with_luckan_hours(extract, tmp_path / "handwritten.osm.pbf",
+                             "Mo-Tu 11-17; We-Th 11.00-18.00")
+    plain = runner.invoke(main, ["import", "osm", str(out)])
+    assert "Did you mean 'Mo-Tu 11:00-17:00; We-Th 11:00-18:00'?" in plain.stderr
+    result = runner.invoke(main, ["import", "osm", "--fix-hours", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "(Luckan): 'Mo-Tu 11-17; We-Th 11.00-18.00' -> 'Mo-Tu 11:00-17:00; " \
+           "We-Th 11:00-18:00'" in result.stdout
+    [p] = [p for p in store.places(store.connect(db_path)) if p["name"] == "Luckan"]
+    assert p["opening_hours"] == "Mo-Tu 11:00-17:00; We-Th 11:00-18:00"
 
 
 @pytest.mark.parametrize("case", ["text", "truncated", "empty"])

@@ -3,12 +3,14 @@ imports, upserts by uid, and the filter semantics of ``store.places``/``store.ac
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 
 import geopandas as gpd
 import pytest
 import shapely
 import sqlite_utils
+from conftest import FIXED_NOW
 
 from buurtkaart import store
 from buurtkaart.errors import ImportFailed
@@ -183,7 +185,8 @@ def directory(db):
 
 
 def _uids(db, **params):
-    return {a["uid"] for a in store.activities(db, Filter.from_params(params))}
+    now = dt.datetime.fromisoformat(FIXED_NOW)
+    return {a["uid"] for a in store.activities(db, Filter.from_params(params, now=now))}
 
 
 def test_free_keeps_known_free_and_unknown_matches_neither(directory):

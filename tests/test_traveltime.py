@@ -392,3 +392,32 @@ def test_place_list_near_a_point_is_ordered_by_travel_time(demo_db, client):
     resp = client.get("/places?lon=0&lat=0")
     assert resp.status_code == 400 and b"from the walking network" in resp.data
     assert client.get("/places?lon=abc&lat=1").status_code == 400
+
+
+def test_coverage_and_finder_state_the_moment_in_the_places_time_zone(demo_db, client, runner):
+    """The demo lies in Helsinki: "now" (the test app's clock, 10:00 in Brussels) is 11:00
+    there, and the coverage and finder answers say which window they used."""
+    def shares(query):
+        fc = client.get(f"/api/coverage?minutes=5{query}").get_json()
+        return fc, {f["properties"]["code"]: f["properties"]["share_within"]
+                    for f in fc["features"]}
+
+    now, at_now = shares("&when=now")
+    assert now["time"] == {"when": "now", "time_zone": "Europe/Helsinki",
+                           "description": "open now (Tuesday 1 December, 11:00)",
+                           "at": "2026-12-01T11:00+02:00"}
+    _, anytime = shares("")
+    night, at_night = shares("&date=2026-12-06&from=03:00&to=04:00")
+    assert night["time"]["intervals"] == [{"start": "2026-12-06T03:00",
+                                           "end": "2026-12-06T04:00"}]
+    assert all(at_night[c] <= anytime[c] and at_now[c] <= anytime[c] for c in anytime)
+    assert sum(at_night.values()) < sum(anytime.values())
+    munis = client.get("/api/coverage?minutes=5&when=tonight&by=municipality").get_json()
+    assert munis["time"]["intervals"] == [{"start": "2026-12-01T18:00",
+                                           "end": "2026-12-01T22:00"}]
+    fc = client.get("/api/finder?lon=24.9384&lat=60.1699&minutes=30&when=weekend").get_json()
+    assert fc["time"]["description"] == \
+        "open this weekend (Saturday 5 December – Sunday 6 December)"
+    result = runner.invoke(main, ["coverage", "--minutes", "5", "--day", "su"])
+    assert result.exit_code == 0 and "(Europe/Helsinki)" in result.stderr
+    assert "time: open on Sunday " in result.stderr

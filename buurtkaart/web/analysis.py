@@ -17,7 +17,7 @@ from ..errors import InvalidParameter
 from ..filters import Filter
 from ..records import parse_models
 from .api import geojson_response, indicator_values
-from .db import get_db
+from .db import get_db, now
 from .geojson import _clean_number, collection, coverage_collection
 
 bp = Blueprint("analysis", __name__, url_prefix="/api")
@@ -57,7 +57,7 @@ def _cache_dir():
 
 def _filter(extra=()) -> Filter:
     return Filter.from_params(request.args.to_dict(flat=False),
-                              allowed_extra=(*ACCESS_PARAMS, *extra))
+                              allowed_extra=(*ACCESS_PARAMS, *extra), now=now)
 
 
 @bp.route("/coverage")
@@ -75,8 +75,10 @@ def coverage_api():
                                                               cov["municipality_code"])))
         rows = [{k: _clean_number(v) if k != "municipality_code" else v for k, v in r.items()}
                 for r in agg.to_dict("records")]
-        return jsonify({"ok": True, "municipalities": rows})
-    return geojson_response(coverage_collection(db, cov, report))
+        return jsonify({"ok": True, "municipalities": rows, "time": filt.time_json()})
+    body = coverage_collection(db, cov, report)
+    body["time"] = filt.time_json()
+    return geojson_response(body)
 
 
 @bp.route("/isochrone")
@@ -125,7 +127,8 @@ def finder():
         f = place_feature(place)
         f["properties"]["minutes"] = mins
         feats.append(f)
-    return geojson_response(collection(feats, origin=[lon, lat], mode=mode, minutes=minutes))
+    return geojson_response(collection(feats, origin=[lon, lat], mode=mode, minutes=minutes,
+                                       time=filt.time_json()))
 
 
 def _need(db, name: str, year) -> pd.Series:
@@ -186,7 +189,7 @@ def scenario():
     if not isinstance(filt_params, dict):
         raise InvalidParameter("filter", "expected an object of filter parameters")
     filt = Filter.from_params({k: str(v) if not isinstance(v, list) else v
-                               for k, v in filt_params.items()})
+                               for k, v in filt_params.items()}, now=now)
     proposed = body.get("add") or []
     if not isinstance(proposed, list):
         raise InvalidParameter("add", "expected a list of proposed places")

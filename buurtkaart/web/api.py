@@ -13,7 +13,7 @@ from flask import Blueprint, jsonify, request, url_for
 from .. import store
 from ..errors import InvalidParameter, NotFound
 from ..filters import Filter
-from .db import get_db
+from .db import get_db, now
 from .geojson import activity_feature, collection, neighbourhood_feature, place_feature
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -73,10 +73,11 @@ def geojson_response(body: dict):
 @bp.route("/places")
 def places():
     """Places matching every Filter parameter, as Point features with their activities."""
-    filt = Filter.from_params(_params(), allowed_extra=PAGING)
+    filt = Filter.from_params(_params(), allowed_extra=PAGING, now=now)
     page, total = _page(store.places(get_db(), filt))
     return geojson_response(collection([place_feature(p) for p in page], matched=total,
-                                       filter=filt.to_params(), links=_links(total)))
+                                       filter=filt.to_params(), time=filt.time_json(),
+                                       links=_links(total)))
 
 
 @bp.route("/places/<int:place_id>")
@@ -93,10 +94,11 @@ def place(place_id: int):
 @bp.route("/activities")
 def activities():
     """Activities matching every Filter parameter; mobile ones have a null geometry."""
-    filt = Filter.from_params(_params(), allowed_extra=PAGING)
+    filt = Filter.from_params(_params(), allowed_extra=PAGING, now=now)
     page, total = _page(store.activities(get_db(), filt))
     return geojson_response(collection([activity_feature(a) for a in page], matched=total,
-                                       filter=filt.to_params(), links=_links(total)))
+                                       filter=filt.to_params(), time=filt.time_json(),
+                                       links=_links(total)))
 
 
 @bp.route("/activities/<int:activity_id>")

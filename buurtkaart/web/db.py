@@ -5,12 +5,19 @@ from __future__ import annotations
 from flask import Flask, current_app, g
 
 from .. import store
+from ..when import reference_now
 
 
 def get_db():
     if "db" not in g:
         g.db = store.connect(current_app.config["DATABASE"])
     return g.db
+
+
+def now():
+    """The current moment in the directory's time zone. The app's ``NOW`` setting
+    (an ISO datetime with offset) fixes it, so tests never depend on the wall clock."""
+    return reference_now(get_db(), current_app.config.get("NOW"))
 
 
 def close_db(_exc: BaseException | None = None) -> None:

@@ -37,7 +37,9 @@ def _path_param(name: str, schema: dict | None = None, description: str = "") ->
 
 _BOOL = {"type": "string", "enum": ["true", "false"]}
 _FILTER_SCHEMAS = {"free": _BOOL, "walk_in": _BOOL, "childcare": _BOOL,
-                   "children_welcome": _BOOL, "no_internet": _BOOL, "wheelchair": _BOOL}
+                   "children_welcome": _BOOL, "no_internet": _BOOL, "wheelchair": _BOOL,
+                   "when": {"type": "string", "enum": ["now", "tonight", "weekend"]},
+                   "date": {"type": "string", "format": "date"}}
 FILTERS = [_q(n, h, _FILTER_SCHEMAS.get(n)) for n, h in FILTER_PARAMETERS.items()]
 PAGING = [_q("limit", "At most this many features (1-10000).", {"type": "integer", "minimum": 1}),
           _q("offset", "Skip this many features first.", {"type": "integer", "minimum": 0})]
@@ -244,8 +246,23 @@ def document() -> dict:
                                            "properties": {"type": "object"}}},
                 "FeatureCollection": {"type": "object", "required": ["type", "features"],
                                       "properties": {"type": {"const": "FeatureCollection"},
+                                                     "time": {"$ref": "#/components/schemas/TimeWindow"},
                                                      "features": {"type": "array", "items": {
                                                          "$ref": "#/components/schemas/Feature"}}}},
+                "TimeWindow": {
+                    "description": "The window at real dates that when/date/day/from/to meant "
+                                   "(null when no time was asked for): an instant ('at') for "
+                                   "'now', else local wall-clock intervals",
+                    "type": ["object", "null"], "required": ["when", "time_zone", "description"],
+                    "properties": {"when": {"enum": ["now", "tonight", "weekend", "day", "date",
+                                                     "week"]},
+                                   "time_zone": {"type": "string"},
+                                   "description": {"type": "string"},
+                                   "at": {"type": "string"},
+                                   "intervals": {"type": "array", "items": {
+                                       "type": "object", "required": ["start", "end"],
+                                       "properties": {"start": {"type": "string"},
+                                                      "end": {"type": "string"}}}}}},
                 "RecordResult": {"type": "object", "required": ["ok", "record"],
                                  "properties": {"ok": {"const": True},
                                                 "record": {"type": "object"}}},

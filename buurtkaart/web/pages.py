@@ -21,7 +21,7 @@ from ..taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAME
                         WORKING_MODELS)
 from .api import indicator_values
 from . import finder
-from .db import get_db
+from .db import get_db, now
 
 bp = Blueprint("pages", __name__)
 PAGE_SIZE = 50
@@ -43,7 +43,7 @@ def _globals():
 def _filter(extra=()) -> Filter:
     params = {k: [v for v in vs if v != ""] for k, vs in request.args.to_dict(flat=False).items()}
     params = {k: vs for k, vs in params.items() if vs}
-    return Filter.from_params(params, allowed_extra=extra)
+    return Filter.from_params(params, allowed_extra=extra, now=now)
 
 
 def _page_number() -> int:
@@ -283,7 +283,19 @@ def place_list():
                            found=found, listed_filt=found.filt, kept=finder.kept_parameters(),
                            minutes=minutes, near=near is not None, profiles=network.PROFILES,
                            has_network=has_network,
+                           time_links=_time_links("pages.place_list", filt),
                            query={k: v for k, v in request.args.items() if k != "page"})
+
+
+TIME_CHOICES = (("now", "Open now"), ("tonight", "This evening"), ("weekend", "This weekend"))
+
+
+def _time_links(endpoint: str, filt: Filter) -> list[tuple[str, str, bool]]:
+    """One link per "when" choice, keeping every other condition of the query."""
+    keep = {k: v for k, v in request.args.to_dict(flat=False).items()
+            if k not in ("when", "day", "date", "from", "to", "page")}
+    return [(label, url_for(endpoint, **keep, when=key), filt.when == key)
+            for key, label in TIME_CHOICES]
 
 
 def _mode_and_minutes(default_minutes: str) -> tuple[str, float]:
