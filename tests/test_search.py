@@ -4,9 +4,11 @@ the demo's real OpenStreetMap streets and places; the index follows every write.
 from __future__ import annotations
 
 import re
+from contextlib import closing
 
 import numpy as np
 import pytest
+import sqlite_utils
 
 from test_api import build_directory
 
@@ -17,15 +19,10 @@ from buurtkaart.records import validate_place
 
 
 @pytest.fixture
-def demo_path(demo_database):
-    return demo_database
-
-
-@pytest.fixture
-def demo(demo_path):
-    db = store.connect(demo_path)
-    yield db
-    db.conn.close()
+def demo(demo_database):
+    """The demo database, read only (built once per session by conftest)."""
+    with closing(store.connect(demo_database).conn) as conn:
+        yield sqlite_utils.Database(conn)
 
 
 def test_the_sqlite_build_has_fts5_and_the_trigram_tokenizer(demo):
@@ -201,10 +198,10 @@ def test_a_refused_import_leaves_the_index_as_it_was(flanders):
     assert _labels(flanders, "nieuw") == set() and _labels(flanders, "9050") == set()
 
 
-def test_api_places_q_uses_the_index(demo_path, tmp_path):
+def test_api_places_q_uses_the_index(demo_database, tmp_path):
     from buurtkaart import create_app
 
-    client = create_app({"DATABASE": str(demo_path), "TESTING": True}).test_client()
+    client = create_app({"DATABASE": str(demo_database), "TESTING": True}).test_client()
     names = {f["properties"]["name"] for f in
              client.get("/api/places?q=Annankatu").get_json()["features"]}
     assert names == {"Avoin olohuone"}
@@ -215,20 +212,20 @@ def test_api_places_q_uses_the_index(demo_path, tmp_path):
 
 
 # ------------------------------------------------------------ travel-time order
-def test_an_address_search_orders_places_by_walking_time(demo_path):
+def test_an_address_search_orders_places_by_walking_time(demo_database):
     """The minutes on the page equal Dijkstra by networkx on the same walking graph."""
     import networkx as nx
     from scipy import sparse
 
     from buurtkaart import access, create_app
 
-    client = create_app({"DATABASE": str(demo_path), "TESTING": True}).test_client()
+    client = create_app({"DATABASE": str(demo_database), "TESTING": True}).test_client()
     html = client.get("/places?q=Annankatu+14&minutes=60").get_data(as_text=True)
     assert "Annankatu 14" in html
     shown = [(int(pid), float(m)) for pid, m in re.findall(
         r'href="/places/(\d+)">.*?<p class="minutes"><strong>([\d.]+) min', html, re.S)]
     assert len(shown) >= 5
-    db = store.connect(demo_path)
+    db = store.connect(demo_database)
     ctx = access.context(db, "walk")
     lon, lat = db.execute("SELECT lon, lat FROM addresses WHERE street = 'Annankatu' AND "
                           "housenumber = '14'").fetchone()
@@ -272,10 +269,10 @@ def test_the_finder_without_a_network_says_why_there_are_no_minutes(client, db):
         as_text=True)
 
 
-def test_page_search_results_and_api_agree(demo_path):
+def test_page_search_results_and_api_agree(demo_database):
     from buurtkaart import create_app
 
-    client = create_app({"DATABASE": str(demo_path), "TESTING": True}).test_client()
+    client = create_app({"DATABASE": str(demo_database), "TESTING": True}).test_client()
     body = client.get("/api/search?q=Annankatu+14").get_json()
     assert body["meaning"] == "location"
     assert body["results"][0]["type"] == "address"
@@ -307,8 +304,6 @@ def test_import_osm_stores_addresses_in_the_same_transaction(runner, db_path, he
 def test_a_database_from_before_the_search_is_indexed_when_it_migrates(tmp_path):
     import sqlite3
 
-    import sqlite_utils
-
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path, isolation_level=None)
     old = sqlite_utils.Database(conn)
@@ -330,17 +325,17 @@ def test_an_unknown_house_number_falls_back_to_the_street(demo):
     assert (out.kind, out.corrected, out.location.type) == ("location", "Annankatu", "street")
 
 
-def test_the_neighbourhood_list_finds_names_without_accents(demo_path):
+def test_the_neighbourhood_list_finds_names_without_accents(demo_database):
     from buurtkaart import create_app
 
-    db = store.connect(demo_path)
+    db = store.connect(demo_database)
     name = db.execute("SELECT name FROM neighbourhoods WHERE name GLOB '*[äöå]*' "
                       "ORDER BY code").fetchone()[0]
     expected = db.execute("SELECT count(*) FROM neighbourhoods WHERE name = ?",
                           [name]).fetchone()[0]
     db.conn.close()
     plain = search.fold(name).upper()
-    client = create_app({"DATABASE": str(demo_path), "TESTING": True}).test_client()
+    client = create_app({"DATABASE": str(demo_database), "TESTING": True}).test_client()
     html = client.get("/neighbourhoods", query_string={"q": plain}).get_data(as_text=True)
     assert html.count(f">{name}<") == expected
 
