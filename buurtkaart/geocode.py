@@ -27,6 +27,7 @@ import shapely
 
 from . import search
 from .errors import ImportFailed, Problem
+from .importers.osm import SOURCE
 
 __all__ = ["read_addresses", "save_addresses", "STREET_GAP_DEGREES"]
 
@@ -85,7 +86,7 @@ def read_addresses(path: str | Path) -> list[dict]:
         pt = geom if geom.geom_type == "Point" else geom.representative_point()
         rows.append({"street": street, "housenumber": number, "postcode": postcode,
                      "city": city, "lon": pt.x, "lat": pt.y,
-                     "source": f"OpenStreetMap contributors (ODbL), {row['osm_type']}/{row['id']}"})
+                     "source": f"{SOURCE}, {row['osm_type']}/{row['id']}"})
     rows += _streets(ways, rows)
     return rows
 
@@ -117,7 +118,7 @@ def _streets(ways, addresses: list[dict]) -> list[dict]:
             city = sorted(near.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] if near else None
             out.append({"street": name, "housenumber": None, "postcode": None, "city": city,
                         "lon": mid.x, "lat": mid.y,
-                        "source": "OpenStreetMap contributors (ODbL), highway ways"})
+                        "source": f"{SOURCE}, highway ways"})
     return out
 
 

@@ -217,8 +217,6 @@ def m003_data_version(db: sqlite_utils.Database) -> None:
 @migrations()
 def m004_search(db: sqlite_utils.Database) -> None:
     """Offline addresses and the full-text search index (see :mod:`buurtkaart.search`)."""
-    from . import search
-
     search.create_schema(db)
 
 

@@ -82,7 +82,7 @@ def test_a_street_lists_places_by_walking_time(browser, demo_server, tmp_path, s
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_a_postcode_and_a_misspelled_place_name(browser, demo_server, tmp_path, size):  # noqa: F811
+def test_a_postcode_and_a_misspelled_place(browser, demo_server, tmp_path, size):  # noqa: F811
     with _resident(browser, size) as (_, page):
         _search(page, demo_server, "00100")
         assert "from 00100, Helsinki (postcode)" in page.locator(".search-note").first.inner_text()
