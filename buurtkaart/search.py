@@ -15,8 +15,10 @@ detail, words, a point); two SQLite FTS5 indexes read it as external content:
 The index follows the data inside the same transaction: triggers on places,
 activities, neighbourhoods and addresses write their rows, and
 :func:`refresh_areas` (called by every writer of those tables) rewrites the
-postcodes and municipalities, which summarise many rows. An import that fails
-rolls the index back with everything else.
+postcodes and municipalities, which summarise many rows. :func:`replace_addresses`
+loads an extract's addresses in bulk: the row triggers stand aside
+(``search_state.bulk``) and both FTS indexes are rebuilt in one pass. An import
+that fails rolls the index back with everything else.
 
 Municipality names are not stored yet: a municipality is labelled with the
 commonest ``city`` of its places (else "municipality <code>").
