@@ -55,36 +55,92 @@ def import_() -> None:
 @click.option("--name-field", help="Column with the name (default: name).")
 @click.option("--municipality-field",
               help="Column with the municipality code (default: derived from the code).")
+@click.option("--municipality-lookup", type=click.Path(exists=True, dir_okay=False,
+                                                       path_type=Path),
+              help="Neighbourhood -> municipality table (code,municipality_code, or the "
+                   "published ggw72024_gemeente2024.xlsx).")
 @click.option("--layer", help="Layer of a multi-layer GeoPackage.")
 @domain_errors
-def import_neighbourhoods(file, code_field, name_field, municipality_field, layer):
-    """Neighbourhood polygons from GeoPackage, Shapefile or GeoJSON (any CRS)."""
+def import_neighbourhoods(file, code_field, name_field, municipality_field, municipality_lookup,
+                          layer):
+    """Neighbourhood polygons from GeoPackage, Shapefile or GeoJSON (any CRS).
+
+    The municipality comes from --municipality-field, else --municipality-lookup, else
+    the stored municipality outlines (largest overlap), else the code's first five digits.
+    """
+    from . import municipalities as munis
     from .importers.geo import read_neighbourhoods
 
+    lookup = None
+    if municipality_lookup:
+        from .importers.lookups import read_municipality_lookup
+
+        lookup = read_municipality_lookup(municipality_lookup)
     frame, warnings = read_neighbourhoods(file, code_field=code_field, name_field=name_field,
                                           municipality_field=municipality_field, layer=layer)
+    for w in warnings + (lookup.attrs["messages"] if lookup is not None else []):
+        click.echo(f"warning: {w}", err=True)
+    db = _db()
+    n = store.save_neighbourhoods(db, frame, source=file.name)
+    click.echo(f"imported {n} neighbourhoods from {file}")
+    if lookup is not None:
+        lines = munis.describe_changes(munis.assign_by_lookup(db, lookup),
+                                       f"from {municipality_lookup.name}")
+    elif not municipality_field and munis.municipality_names(db):
+        lines = munis.describe_changes(munis.assign_by_overlap(db),
+                                       "by largest overlap with the stored municipalities")
+    else:
+        lines = []
+    for line in lines:
+        click.echo(line)
+
+
+@import_.command("municipalities")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--code-field", help="Column with the five-digit NIS code (default: nis_code).")
+@click.option("--name-field", help="Column with the name (default: name).")
+@click.option("--layer", help="Layer of a multi-layer GeoPackage.")
+@domain_errors
+def import_municipalities(file, code_field, name_field, layer):
+    """Municipality polygons with NIS code and name; every stored neighbourhood is assigned
+    to the municipality it overlaps most, and those that disagree with their code are
+    listed."""
+    from . import municipalities as munis
+
+    frame, warnings = munis.read_municipalities(file, code_field=code_field,
+                                                name_field=name_field, layer=layer)
     for w in warnings:
         click.echo(f"warning: {w}", err=True)
-    n = store.save_neighbourhoods(_db(), frame, source=file.name)
-    click.echo(f"imported {n} neighbourhoods from {file}")
+    db = _db()
+    n = munis.save_municipalities(db, frame, source=file.name)
+    click.echo(f"imported {n} municipalities from {file}")
+    for line in munis.describe_changes(munis.assign_by_overlap(db), "by largest overlap"):
+        click.echo(line)
 
 
 @import_.command("indicators")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--level", type=click.Choice(["neighbourhood", "sector"]), default="neighbourhood",
-              show_default=True, help="Whether codes are neighbourhoods or statistical sectors.")
+@click.option("--level", type=click.Choice(["neighbourhood", "sector"]),
+              help="Whether codes are neighbourhoods or statistical sectors (default: sector "
+                   "for a Statbel file as published, else neighbourhood).")
 @click.option("--lookup", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CSV with columns sector,code mapping sectors to neighbourhoods.")
+              help="Sector -> neighbourhood table: columns sector,code, or the published "
+                   "statsec2024_ggw72024.xlsx.")
 @click.option("--source", help="Source to record with the values (default: the file name).")
 @domain_errors
 def import_indicators(file, level, lookup, source):
-    """Indicator values per neighbourhood (or sector) and year from CSV, long or wide."""
-    from .importers.indicators import read_indicator_table
+    """Indicator values per neighbourhood (or sector) and year: CSV/TXT (any delimiter,
+    UTF-8, UTF-16 or cp1252), .xlsx or .zip; long, wide or a Statbel file as published."""
+    from .importers.indicators import read_indicators
 
-    frame = read_indicator_table(file, level=level, lookup_path=lookup,
-                                 source=source or file.name)
-    n = store.save_indicators(_db(), frame, file=str(file))
-    click.echo(f"imported {n} indicator values from {file}")
+    result = read_indicators(file, level=level, lookup_path=lookup,
+                             source=source or file.name)
+    for m in result.messages:
+        click.echo(m, err=True)
+    n = store.save_indicators(_db(), result.frame, file=str(file))
+    unknown = int(result.frame["value"].isna().sum())
+    click.echo(f"imported {n} indicator values from {file}"
+               + (f" ({unknown} unknown; see the warnings above)" if unknown else ""))
 
 
 def _fix_hours_option(fn):
@@ -123,11 +179,14 @@ def _hour_fixes(accept: bool):
 @_fix_hours_option
 @domain_errors
 def import_places(file, fmt, fix_hours):
-    """Places and activities from CSV, GeoJSON or Open Referral HSDS 3.0 JSON."""
+    """Places and activities from CSV (any encoding; or .xlsx), GeoJSON or Open Referral
+    HSDS 3.0 JSON."""
     from .importers import import_directory
 
     with _hour_fixes(fix_hours):
         n = import_directory(_db(), file, fmt=fmt)
+    for w in n.get("warnings", []):
+        click.echo(f"warning: {w}", err=True)
     click.echo(f"imported {n['organisations']} organisations, {n['places']} places and "
                f"{n['activities']} activities from {file}")
 
@@ -276,7 +335,10 @@ def coverage_cmd(mode, minutes, method, by, fmt, out, **kwargs):
         cov = coverage.aggregate_municipalities(
             cov, dict(zip(cov["code"], cov["municipality_code"])))
     if fmt == "csv":
-        text = cov.to_csv(index=False, float_format="%.4g")
+        from .importers.csvtext import neutralise_formula
+
+        text = cov.map(lambda v: neutralise_formula(v) if isinstance(v, str) else v).to_csv(
+            index=False, float_format="%.4g")
     else:
         if by == "municipality":
             raise click.ClickException("GeoJSON needs --by neighbourhood (municipalities "
@@ -289,60 +351,6 @@ def coverage_cmd(mode, minutes, method, by, fmt, out, **kwargs):
         _progress(f"wrote {len(cov)} rows to {out}")
     else:
         click.echo(text, nl=False)
-
-
-# ---------------------------------------------------------------- accounts
-@main.group("users")
-def users_() -> None:
-    """Manage the accounts of editors and admins."""
-
-
-@users_.command("create")
-@click.argument("email")
-@click.option("--admin", "role", flag_value="admin", help="Create an admin (everything).")
-@click.option("--editor", "role", flag_value="editor", default=True,
-              help="Create an editor of one organisation (default).")
-@click.option("--organisation", "organisation_uid", metavar="UID",
-              help="The editor's organisation (its uid).")
-@click.option("--password-stdin", is_flag=True,
-              help="Read the password from standard input instead of prompting.")
-@domain_errors
-def users_create(email, role, organisation_uid, password_stdin):
-    """Create an account; the password is asked for (never given on the command line)."""
-    from . import accounts
-
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    u = accounts.create_user(_db(), email, password, role=role,
-                             organisation_uid=organisation_uid)
-    click.echo(f"created {u['role']} {u['email']}")
-
-
-@users_.command("list")
-def users_list():
-    """List accounts with their role and organisation."""
-    from . import accounts
-
-    for u in accounts.users(_db()):
-        state = "" if u["active"] else " (disabled)"
-        click.echo(f"{u['email']}\t{u['role']}\t{u['organisation_name'] or '-'}{state}")
-
-
-@users_.command("token")
-@click.argument("email")
-@click.option("--name", default="", help="What the token is for.")
-@domain_errors
-def users_token(email, name):
-    """Create an API token for writes; it is shown once."""
-    from . import accounts
-
-    db = _db()
-    row = db.execute("SELECT id FROM users WHERE email = ?", [email]).fetchone()
-    if not row:
-        raise click.ClickException(f"no account for {email}")
-    click.echo(accounts.create_token(db, row[0], name=name))
 
 
 # ---------------------------------------------------------------- backup
@@ -380,6 +388,10 @@ def info():
     for k, v in store.counts(db).items():
         click.echo(f"{k}: {v}")
 
+
+from .cli_users import users_  # noqa: E402  (uses domain_errors and _db from above)
+
+main.add_command(users_)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -38,6 +38,7 @@ __all__ = [
     "history",
     "is_stale",
     "review_queue",
+    "review_count",
 ]
 
 STALE_AFTER_DAYS = 183
@@ -191,8 +192,9 @@ def undo(db: sqlite_utils.Database, account: dict, audit_id: int) -> dict | None
 
 
 def history(db: sqlite_utils.Database, *, entity: str | None = None, uid: str | None = None,
-            limit: int = 100, account: dict | None = None) -> list[dict]:
-    """Audit entries, newest first, with the e-mail of who made them.
+            limit: int = 100, account: dict | None = None, offset: int = 0) -> list[dict]:
+    """Audit entries, newest first, with the e-mail of who made them (``limit`` of them,
+    after skipping the ``offset`` newest).
 
     With ``account``: only the entries that account may see, i.e. for an editor the
     changes to their own organisation's records (an admin sees everything).
@@ -209,14 +211,18 @@ def history(db: sqlite_utils.Database, *, entity: str | None = None, uid: str | 
         sql += " WHERE " + " AND ".join(where)
     restricted = account is not None and account.get("role") != "admin"
     out = []
-    for r in db.query(sql + " ORDER BY l.id DESC" + ("" if restricted else " LIMIT ?"),
-                      params if restricted else [*params, limit]):
+    skip = offset if restricted else 0
+    for r in db.query(sql + " ORDER BY l.id DESC" + ("" if restricted else " LIMIT ? OFFSET ?"),
+                      params if restricted else [*params, limit, offset]):
         r = dict(r)
         r["before"] = json.loads(r["before"]) if r["before"] else None
         r["after"] = json.loads(r["after"]) if r["after"] else None
         if restricted and not any(
                 rec is not None and can_edit(account, _organisation_of(db, r["entity"], rec))
                 for rec in (r["after"], r["before"])):
+            continue
+        if skip:
+            skip -= 1
             continue
         out.append(r)
         if len(out) >= limit:
@@ -232,18 +238,44 @@ def is_stale(last_verified: str | None, *, today: dt.date | None = None) -> bool
     return (today - dt.date.fromisoformat(last_verified[:10])).days > STALE_AFTER_DAYS
 
 
+def _review_sql(account: dict | None, today: dt.date | None) -> tuple[str, list]:
+    """The stale records ``account`` may edit, as one SQL query (oldest first) and its
+    parameters: a place belongs to its organisation, an activity to its own or else to
+    its place's (as :func:`_organisation_of` decides)."""
+    cutoff = ((today or dt.date.today()) - dt.timedelta(days=STALE_AFTER_DAYS)).isoformat()
+    stale = ("{t}.archived_at IS NULL AND ({t}.last_verified IS NULL OR {t}.last_verified = '' "
+             "OR substr({t}.last_verified, 1, 10) < ?)")
+    org_p, org_a, params = "", "", [cutoff, cutoff]
+    if account is not None and (not account.get("active") or account["role"] != "admin"):
+        org = account.get("organisation_uid") if account.get("active") else None
+        org_p = " AND o.uid = ?"
+        org_a = " AND coalesce(o.uid, po.uid) = ?"
+        params = [cutoff, org, cutoff, org]
+    sql = ("SELECT 'place' AS entity, p.uid, p.name, p.last_verified FROM places p "
+           "LEFT JOIN organisations o ON o.id = p.organisation_id WHERE "
+           + stale.format(t="p") + org_p +
+           " UNION ALL SELECT 'activity', a.uid, a.name, a.last_verified FROM activities a "
+           "LEFT JOIN organisations o ON o.id = a.organisation_id "
+           "LEFT JOIN places pl ON pl.id = a.place_id "
+           "LEFT JOIN organisations po ON po.id = pl.organisation_id WHERE "
+           + stale.format(t="a") + org_a)
+    return sql, params
+
+
 def review_queue(db: sqlite_utils.Database, account: dict | None = None, *,
-                 today: dt.date | None = None) -> list[dict]:
-    """Stale places and activities the account may edit, never-verified and oldest first."""
-    out = []
-    for entity, (table, _, _) in ENTITIES.items():
-        for uid, name, lv in db.execute(
-                f"SELECT uid, name, last_verified FROM {table} WHERE archived_at IS NULL"):
-            if not is_stale(lv, today=today):
-                continue
-            rec = snapshot(db, entity, uid)
-            if account is not None and not can_edit(account, _organisation_of(db, entity, rec)):
-                continue
-            out.append({"entity": entity, "uid": uid, "name": name, "last_verified": lv})
-    out.sort(key=lambda r: (r["last_verified"] or "", r["name"]))
-    return out
+                 today: dt.date | None = None, limit: int | None = None,
+                 offset: int = 0) -> list[dict]:
+    """Stale places and activities the account may edit, never-verified and oldest first
+    (``limit`` of them from ``offset``; all when ``limit`` is None)."""
+    sql, params = _review_sql(account, today)
+    sql = ("SELECT * FROM (" + sql + ") ORDER BY coalesce(last_verified, ''), name, entity, "
+           "uid" + ("" if limit is None else " LIMIT ? OFFSET ?"))
+    return [dict(r) for r in db.query(sql, params + ([] if limit is None
+                                                     else [limit, offset]))]
+
+
+def review_count(db: sqlite_utils.Database, account: dict | None = None, *,
+                 today: dt.date | None = None) -> int:
+    """How many records :func:`review_queue` lists in all."""
+    sql, params = _review_sql(account, today)
+    return db.execute("SELECT count(*) FROM (" + sql + ")", params).fetchone()[0]

@@ -732,7 +732,8 @@ def typology(values: pd.DataFrame, neighbourhoods, *, base_year: int | None = No
 
 # =========================================================================== sectors
 def aggregate_sectors(values: pd.DataFrame, lookup: pd.DataFrame, *,
-                      file: str = "<input>") -> pd.DataFrame:
+                      file: str = "<input>", weights: dict[str, str] | None = None
+                      ) -> pd.DataFrame:
     """Statistical-sector values -> neighbourhood values through ``lookup``.
 
     Parameters
@@ -744,6 +745,10 @@ def aggregate_sectors(values: pd.DataFrame, lookup: pd.DataFrame, *,
         DataFrame ``sector, code`` (neighbourhood).
     file:
         The file name used in problems.
+    weights:
+        Indicator -> the indicator whose sector values weight its mean (default
+        ``population``); e.g. a median income per declaration weighted by the number of
+        declarations.
 
     Returns
     -------
@@ -802,16 +807,18 @@ def aggregate_sectors(values: pd.DataFrame, lookup: pd.DataFrame, *,
         df["source"] = None
     info = {k: indicator_info(k) for k in df["indicator"].unique()}
     df["summed"] = df["indicator"].map(lambda k: info[k].aggregation == "sum")
-    pop = (df[df["indicator"] == "population"].groupby(["code", "year"])["value"].last()
-           .rename("weight"))
-    df = df.join(pop, on=["code", "year"])
+    weights = weights or {}
+    df["weight_by"] = df["indicator"].map(lambda k: weights.get(k, "population"))
+    w = (df.groupby(["code", "year", "indicator"])["value"].last().rename("weight")
+         .rename_axis(["code", "year", "weight_by"]))
+    df = df.join(w, on=["code", "year", "weight_by"])
     lacking = df[~df["summed"] & df["weight"].isna() & df["value"].notna()]
-    for (ind, year), g in lacking.groupby(["indicator", "year"], sort=True):
+    for (ind, year, by), g in lacking.groupby(["indicator", "year", "weight_by"], sort=True):
         sectors = list(dict.fromkeys(g["code"]))
         problems.append(Problem(
-            file, where(g["row"]), "population",
+            file, where(g["row"]), by,
             f"{ind} in {year}: sector(s) {', '.join(sectors[:5])}"
-            f"{' ...' if len(sectors) > 5 else ''} have no population that year to weight "
+            f"{' ...' if len(sectors) > 5 else ''} have no {by} that year to weight "
             "the average by"))
     if problems:
         raise ImportFailed(problems)

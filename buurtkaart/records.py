@@ -164,16 +164,32 @@ def parse_languages(value: Any) -> list[str]:
     return out
 
 
+MAX_TEXT = 5000
+# control characters (NUL and the like) have no place in text; tab and line breaks do
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def text_problem(s: str, max_len: int = MAX_TEXT) -> str | None:
+    """Why ``s`` cannot be stored as text (too long, a control character), or None."""
+    if len(s) > max_len:
+        return f"is longer than {max_len} characters ({len(s):,})"
+    bad = _CONTROL.search(s)
+    if bad:
+        return (f"contains a control character (U+{ord(bad.group()):04X}) at position "
+                f"{bad.start() + 1}; remove it")
+    return None
+
+
 def _text(rec: dict, key: str, problems: Problems, *, required: bool = False,
-          max_len: int = 5000) -> str | None:
+          max_len: int = MAX_TEXT) -> str | None:
     v = rec.get(key)
     if _blank(v):
         if required:
             problems.append((key, "is required"))
         return None
     s = str(v).strip()
-    if len(s) > max_len:
-        problems.append((key, f"is longer than {max_len} characters"))
+    if why := text_problem(s, max_len):
+        problems.append((key, why))
     return s
 
 

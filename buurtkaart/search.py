@@ -20,8 +20,9 @@ loads an extract's addresses in bulk: the row triggers stand aside
 (``search_state.bulk``) and both FTS indexes are rebuilt in one pass. An import
 that fails rolls the index back with everything else.
 
-Municipality names are not stored yet: a municipality is labelled with the
-commonest ``city`` of its places (else "municipality <code>").
+A municipality is labelled with its name from the ``municipalities`` table
+(``buurtkaart import municipalities``), else the commonest ``city`` of its
+places, else "municipality <code>".
 """
 
 from __future__ import annotations
@@ -203,9 +204,11 @@ def refresh_areas(db, postcodes: Iterable[str | None] | None = None) -> None:
         "  UNION ALL SELECT postcode, lon, lat FROM places "
         f"  WHERE postcode IS NOT NULL AND archived_at IS NULL{only}) pc GROUP BY postcode",
         params)
+    named = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'municipalities'").fetchone()
     db.execute(
         "INSERT INTO search_entries (type, ref, label, detail, words, lon, lat) "
         "SELECT 'municipality', m.code, coalesce("
+        + ("(SELECT name FROM municipalities WHERE code = m.code), " if named else "") +
         " (SELECT p.city FROM places p JOIN neighbourhoods n ON n.code = p.neighbourhood_code "
         "  WHERE n.municipality_code = m.code AND p.city IS NOT NULL "
         "  GROUP BY p.city ORDER BY count(*) DESC, p.city LIMIT 1), "

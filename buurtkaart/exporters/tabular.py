@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 
 from .. import store
+from ..importers.csvtext import neutralise_formula
 from ..importers.tabular import CSV_COLUMNS, YES_NO_COLUMNS, activity_columns, place_columns
 from . import atomic_write
 
@@ -15,14 +16,17 @@ __all__ = ["write", "rows"]
 
 
 def _cell(column: str, v) -> str:
-    """A value as the CSV importer reads it back: yes/no for thresholds, text otherwise."""
+    """A value as the CSV importer reads it back: yes/no for thresholds, numbers as
+    numbers, text with a leading ``'`` where a spreadsheet would take it for a formula."""
     if v is None:
         return ""
     if column in YES_NO_COLUMNS:
         if column in ("sample", "place_sample"):
             return "yes" if v else ""
         return "yes" if v else "no"
-    return str(v)
+    if isinstance(v, (int, float)):
+        return str(v)
+    return neutralise_formula(str(v))
 
 
 def rows(db) -> list[dict]:

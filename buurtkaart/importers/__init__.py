@@ -18,7 +18,7 @@ from pathlib import Path
 from ..errors import ImportFailed, Problem
 from ..records import Directory
 
-__all__ = ["read_directory", "import_directory", "detect_format", "FORMATS"]
+__all__ = ["read_directory", "import_directory", "detect_format", "load_json", "FORMATS"]
 
 FORMATS = ("csv", "geojson", "hsds")
 
@@ -28,9 +28,28 @@ _GEOJSON_TYPES = {"FeatureCollection", "Feature", "Point", "MultiPoint", "LineSt
 _HSDS_KEYS = {"services", "organizations", "locations", "service_at_locations"}
 
 
+TOO_DEEP = ("is JSON nested too deeply (lists or objects inside each other thousands of "
+            "levels deep); not a real data file")
+
+
+def load_json(text: str, file: str):
+    """``json.loads`` for an input file: every failure an :class:`ImportFailed` naming it.
+
+    Nesting deeper than Python's recursion limit (``[[[[...`` thousands deep)
+    is refused rather than crashing with a RecursionError.
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportFailed([Problem(file, f"line {exc.lineno}", None,
+                                    f"is not valid JSON: {exc.msg}")]) from None
+    except RecursionError:
+        raise ImportFailed([Problem(file, None, None, TOO_DEEP)]) from None
+
+
 def _unknown(path: Path, reason: str) -> ImportFailed:
     return ImportFailed([Problem(str(path), None, None,
-                                 f"{reason}; expected CSV (.csv), GeoJSON (.geojson) or "
+                                 f"{reason}; expected CSV (.csv, or .xlsx), GeoJSON (.geojson) or "
                                  "HSDS 3.0 JSON (.json), or say which with --format")])
 
 
@@ -39,7 +58,7 @@ def _detect_json(path: Path) -> str:
     try:
         with open(path, encoding="utf-8-sig") as fh:
             data = json.load(fh)
-    except (OSError, UnicodeDecodeError, ValueError):
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         # let the GeoJSON reader name the line and the reason
         return "geojson" if path.suffix.lower() != ".json" else "hsds"
     if isinstance(data, dict) and ("features" in data or data.get("type") in _GEOJSON_TYPES):
@@ -54,7 +73,7 @@ def _detect_json(path: Path) -> str:
 def detect_format(path: str | Path) -> str:
     """The format of a places file: ``csv``, ``geojson`` or ``hsds``.
 
-    By extension (``.csv``/``.tsv``/``.txt`` CSV, ``.geojson`` GeoJSON), and
+    By extension (``.csv``/``.tsv``/``.txt``/``.xlsx``/``.zip`` CSV, ``.geojson`` GeoJSON), and
     for ``.json`` or an unknown extension by content: JSON with ``features``
     is GeoJSON, JSON with ``services``/``organizations`` (or a list of
     services) is HSDS, text whose header names a place or activity column is
@@ -67,7 +86,7 @@ def detect_format(path: str | Path) -> str:
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".tsv", ".txt"):
+    if suffix in (".csv", ".tsv", ".txt", ".xlsx", ".zip"):
         return "csv"
     if suffix == ".geojson":
         return "geojson"
@@ -155,7 +174,8 @@ def import_directory(db, path: str | Path, *, fmt: str | None = None) -> dict[st
     Returns
     -------
     dict
-        ``{"organisations": n, "places": n, "activities": n}`` written.
+        ``{"organisations": n, "places": n, "activities": n}`` written, and
+        ``"warnings"`` (encoding used, addresses completed, ...) when there are any.
     """
     from .. import store
 
@@ -172,5 +192,6 @@ def import_directory(db, path: str | Path, *, fmt: str | None = None) -> dict[st
                              [a["place_uid"]]).fetchone()
             if row:
                 a["organisation_uid"] = row[0]
-    return store.save_directory(db, organisations=d.organisations, places=d.places,
-                                activities=d.activities, file=str(path))
+    n = store.save_directory(db, organisations=d.organisations, places=d.places,
+                             activities=d.activities, file=str(path))
+    return {**n, "warnings": list(d.warnings)} if d.warnings else n

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
@@ -30,6 +32,9 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from ..errors import ImportFailed, Problem
+from ..limits import limit, refusal
+from ..records import MAX_TEXT, text_problem
+from . import TOO_DEEP
 
 __all__ = ["read_neighbourhoods", "municipality_from_code", "CODE_ALIASES", "NAME_ALIASES"]
 
@@ -60,6 +65,70 @@ def municipality_from_code(code: str | None) -> str | None:
         return None
     m = _MUNICIPALITY_PREFIX.match(code)
     return m.group(1) if m else None
+
+
+#: a code is part of the neighbourhood's URL (/neighbourhoods/<code>): letters of any
+#: script, digits, '-', '_', '.' and spaces inside; never '/', '?', '#', '%' or '\\',
+#: never a path segment such as '.' or '..'
+_URL_SAFE_CODE = re.compile(r"(?!\.{1,2}$)[\w.-](?:[\w. -]{0,98}[\w.-])?")
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+MAX_NAME = 300  # as for the names of places and activities
+AREA_MARGIN = 0.5  # degrees beyond a CRS's area of use still accepted (border areas)
+
+
+def _check_size(path: Path, file: str) -> None:
+    """Refuse a file (a zip: what it unpacks to) larger than the configured limit."""
+    if not path.is_file():
+        return
+    size, what = path.stat().st_size, "is"
+    if path.suffix.lower() == ".zip":
+        try:
+            with zipfile.ZipFile(path) as z:
+                size, what = sum(i.file_size for i in z.infolist()), "unpacks to"
+        except (zipfile.BadZipFile, OSError):
+            pass  # GDAL names the problem
+    if size > limit("unpacked_mb") * 2**20:
+        raise ImportFailed([Problem(file, None, None,
+                                    refusal("unpacked_mb", f"{what} {size / 2**20:.1f} MB"))])
+
+
+def _check_not_degrees(frame, crs: CRS, file: str) -> None:
+    """Refuse longitudes and latitudes in a file that declares a CRS in metres."""
+    if not crs.is_projected or frame.geometry.is_empty.all():
+        return
+    minx, miny, maxx, maxy = frame.geometry.total_bounds
+    if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
+        raise ImportFailed([Problem(
+            file, None, "geometry",
+            f"coordinates look like degrees (longitude/latitude: x {minx:g} to {maxx:g}, "
+            f"y {miny:g} to {maxy:g}) but the file declares {crs.name}, which is in metres; "
+            "declare the CRS the coordinates are in (EPSG:4326 for degrees)")])
+
+
+def _long_geojson_texts(path: Path) -> list[Problem]:
+    """Properties too long for GDAL to read (it says "Too many characters in number"),
+    found with Python's own JSON reader: one problem per feature and property."""
+    if path.suffix.lower() not in (".geojson", ".json"):
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        features = data["features"]
+    except (OSError, ValueError, RecursionError, KeyError, TypeError):
+        return []
+    out = []
+    for i, feat in enumerate(features if isinstance(features, list) else [], start=1):
+        props = feat.get("properties") if isinstance(feat, dict) else None
+        for key, value in (props.items() if isinstance(props, dict) else ()):
+            if isinstance(value, str) and len(value) > MAX_TEXT:
+                out.append(Problem(str(path), f"feature {i}", key,
+                                   f"text of {len(value):,} characters is too long (at most "
+                                   f"{MAX_TEXT:,})"))
+    return out
 
 
 def _pick(columns, given: str | None, aliases, what: str, file: str, *, required: bool) -> str | None:
@@ -115,6 +184,8 @@ def _geojson_declared_crs(path: Path) -> tuple[bool, str | None]:
             data = json.load(fh)
     except (OSError, ValueError):
         return False, None
+    except RecursionError:
+        raise ImportFailed([Problem(str(path), None, None, TOO_DEEP)]) from None
     if not isinstance(data, dict) or "crs" not in data:
         return False, None
     member = data["crs"]
@@ -139,12 +210,13 @@ def read_neighbourhoods(
     warnings: list[str] = []
     if path.is_file() and path.stat().st_size == 0:
         raise ImportFailed([Problem(file, None, None, "is empty (0 bytes)")])
+    _check_size(path, file)
     try:
         layers = pyogrio.list_layers(path)
     except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise ImportFailed([Problem(file, None, None,
-                                    f"cannot be read as GeoPackage, Shapefile or GeoJSON: "
-                                    f"{_gdal_message(exc)}")]) from None
+        raise ImportFailed(_long_geojson_texts(path) or [Problem(
+            file, None, None, f"cannot be read as GeoPackage, Shapefile or GeoJSON: "
+                              f"{_gdal_message(exc)}")]) from None
     names = [str(n) for n, _ in layers]
     if layer is None and len(names) > 1:
         raise ImportFailed([Problem(file, None, None,
@@ -154,10 +226,16 @@ def read_neighbourhoods(
         raise ImportFailed([Problem(file, None, None,
                                     f"has no layer {layer!r} (layers: {', '.join(names)})")])
     try:
+        n_features = pyogrio.read_info(path, layer=layer).get("features", -1)
+        if n_features > limit("features"):
+            raise ImportFailed([Problem(file, None, None, refusal(
+                "features", f"has {n_features:,} features"))])
         frame = pyogrio.read_dataframe(path, layer=layer)
+    except ImportFailed:
+        raise
     except Exception as exc:
-        raise ImportFailed([Problem(file, None, None,
-                                    f"cannot be read: {_gdal_message(exc)}")]) from None
+        raise ImportFailed(_long_geojson_texts(path) or [Problem(
+            file, None, None, f"cannot be read: {_gdal_message(exc)}")]) from None
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
         raise ImportFailed([Problem(file, None, "geometry",
                                     "has no geometry: a table, not a GeoPackage, Shapefile or "
@@ -193,6 +271,7 @@ def read_neighbourhoods(
                                     f"has a coordinate reference system that cannot be "
                                     f"identified ({exc}); refusing to guess")]) from None
     frame = frame.set_crs(crs, allow_override=True)
+    _check_not_degrees(frame, crs, file)
 
     columns = [c for c in frame.columns if c != "geometry"]
     code_col = _pick(columns, code_field, CODE_ALIASES, "code", file, required=True)
@@ -205,11 +284,20 @@ def read_neighbourhoods(
     problems: list[Problem] = []
     seen: dict[str, int] = {}
     rows = []
-    for i, (code_raw, geom) in enumerate(zip(frame[code_col], frame.geometry), start=1):
+    names = frame[name_col] if name_col else [None] * len(frame)
+    for i, (code_raw, geom, name) in enumerate(zip(frame[code_col], frame.geometry, names),
+                                               start=1):
         where = f"feature {i}"
+        if isinstance(name, str) and (why := text_problem(name, MAX_NAME)):
+            problems.append(Problem(file, where, name_col, why))
         code = _as_code(code_raw)
         if code is None:
             problems.append(Problem(file, where, code_col, "code is empty"))
+        elif not _URL_SAFE_CODE.fullmatch(code):
+            problems.append(Problem(file, where, code_col,
+                                    f"code {_shown(code)} has characters that cannot be part of "
+                                    "its web address (use letters, digits, '-', '_' and '.'; "
+                                    "not '.' or '..' alone)"))
         elif code in seen:
             problems.append(Problem(file, where, code_col,
                                     f"code {code!r} already used by feature {seen[code]}"))
@@ -222,6 +310,11 @@ def read_neighbourhoods(
         if geom.geom_type not in ("Polygon", "MultiPolygon"):
             problems.append(Problem(file, where, "geometry",
                                     f"expected a polygon, got a {geom.geom_type}"))
+            rows.append(None)
+            continue
+        if not np.isfinite(shapely.get_coordinates(geom)).all():
+            problems.append(Problem(file, where, "geometry", "has coordinates that are not a "
+                                                             "number (NaN or infinite)"))
             rows.append(None)
             continue
         if not geom.is_valid:
@@ -255,6 +348,7 @@ def read_neighbourhoods(
     except Exception as exc:
         raise ImportFailed([Problem(file, None, None,
                                     f"cannot be reprojected to WGS84: {exc}")]) from None
+    area = crs.area_of_use
     for i, geom in enumerate(out.geometry, start=1):
         minx, miny, maxx, maxy = geom.bounds
         if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90) or not all(
@@ -262,6 +356,15 @@ def read_neighbourhoods(
             problems.append(Problem(file, f"feature {i}", "geometry",
                                     "coordinates fall outside the globe after reprojection "
                                     f"from {crs.name}: is the declared CRS right?"))
+        elif area is not None and not (
+                area.west - AREA_MARGIN <= minx and maxx <= area.east + AREA_MARGIN
+                and area.south - AREA_MARGIN <= miny and maxy <= area.north + AREA_MARGIN):
+            problems.append(Problem(
+                file, f"feature {i}", "geometry",
+                f"lies outside the area where {crs.name} is used ({area.name}: "
+                f"{area.west:g} to {area.east:g} E, {area.south:g} to {area.north:g} N), at "
+                f"{minx:.4f}, {miny:.4f}: the coordinates look like another CRS than the "
+                "declared one"))
     if problems:
         raise ImportFailed(problems)
     return out, warnings

@@ -40,7 +40,6 @@ or ``taxonomy_id`` in the top-level ``taxonomies``.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from pathlib import Path
@@ -50,6 +49,7 @@ from ..errors import ImportFailed, Problem
 from ..hours import Session
 from ..records import Directory, validate_activity, validate_organisation, validate_place
 from ..taxonomy import WEEKDAYS
+from . import load_json
 
 __all__ = ["read_hsds", "MODELS_TAXONOMY", "THRESHOLDS_TAXONOMY", "FIELDS_TAXONOMY",
            "THRESHOLD_CODES", "BYDAY", "hsds_id", "opening_hours_to_weekly",
@@ -402,12 +402,10 @@ def read_hsds(path: str | Path) -> Directory:
     path = Path(path)
     file = str(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ImportFailed([Problem(file, None, None, f"cannot be read: {exc}")]) from None
-    except json.JSONDecodeError as exc:
-        raise ImportFailed([Problem(file, f"line {exc.lineno}", None,
-                                    f"is not valid JSON: {exc.msg}")]) from None
+    data = load_json(text, file)
     r = _Reader(file, data)
     try:
         return _read(data, file, r)

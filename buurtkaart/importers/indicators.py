@@ -1,41 +1,56 @@
-"""Indicator tables from CSV: long or wide, per neighbourhood or per statistical sector.
+"""Indicator tables: long or wide, per neighbourhood or per statistical sector, and the
+Statbel files as published.
 
 - **long**: columns ``code, year, indicator, value``; **wide**: ``code, year`` and then one
   column per indicator. A table is long when it has both an indicator and a value column.
 - Column names are case-insensitive, with Dutch aliases (:data:`CODE_COLUMNS`,
   :data:`YEAR_COLUMNS`, :data:`INDICATOR_COLUMNS`, :data:`VALUE_COLUMNS`).
-- The delimiter (``,``, ``;`` or tab) is detected from the header line. In a ``;`` or tab
-  file numbers may use a decimal comma (``12,5``; ``21.500,5`` with a dot for thousands);
-  in a ``,`` file the decimal mark is a point.
+- **Files** (:mod:`.tables`): CSV/TXT separated by ``|``, ``;``, ``,`` or tab, in UTF-8,
+  UTF-16 or Windows-1252 (the encoding is reported); ``.xlsx``; a ``.zip`` around either.
+- **Known layouts** (:mod:`.statbel`) are recognised by their header and mapped to
+  indicators: Statbel's ``TF_PSNL_INC_TAX_SECTOR`` (fiscal income) and
+  ``OPENDATA_SECTOREN_<year>`` (population, the year from the file name). They are sector
+  files: a ``--lookup`` is needed; rows of unknown sectors (``...ZZZZ``) are reported and
+  skipped.
+- **Numbers**: each column is read one way, decided from all its values
+  (:func:`.tables.column_convention`): ``21.500,5`` and ``23.100`` in one column are both
+  read with a decimal comma (21500.5 and 23100). A column mixing ``1.234,5`` and
+  ``1,234.5`` is refused, naming the rows; so is one whose only separators are ambiguous
+  (``23.100``) unless the file's other columns agree on a convention. In a ``,``-separated
+  file the decimal mark is a point. Excel numbers are typed and never in doubt.
 - Codes stay text exactly as written (trimmed): leading zeros kept, Statbel sector codes
-  such as ``44021A00-`` included. They are never converted to numbers.
-- Empty cells and ``NA``, ``n/a``, ``-``, ``.``, ``nan``, ``null`` are missing values: stored
-  as missing (shown as unknown), never as zero.
+  such as ``44021A00-`` included.
+- Empty cells and ``NA``, ``n/a``, ``-``, ``.``, ``nan``, ``null`` are missing values:
+  stored as missing (shown as unknown), never as zero. ``C`` is a value Statbel keeps
+  **confidential**: stored as unknown with a note saying so, and a neighbourhood value that
+  needs it is unknown with a note naming the sectors.
 - Indicator names must be declared in :data:`buurtkaart.indicators.INDICATORS` or follow a
-  naming rule of :data:`buurtkaart.indicators.NAMING_RULES`; so it is always known how
-  they aggregate.
+  naming rule of :data:`buurtkaart.indicators.NAMING_RULES`.
 - Plausibility: shares (unit "share") must lie in 0..1 and counts must not be negative.
 
-Rows are the line numbers of the file as a text editor shows them: the header is row 1, the
-first data row is row 2. Every problem (file, row, field, reason) is collected first; then
-the whole file is refused with :class:`~buurtkaart.errors.ImportFailed`. Nothing is partly
-read.
+Rows are the line numbers of the file as a text editor or Excel shows them: the header is
+row 1. Every problem (file, row, field, reason) is collected first; then the whole file is
+refused with :class:`~buurtkaart.errors.ImportFailed`. Nothing is partly read.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import math
+import functools
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import ImportFailed, Problem
 from ..indicators import aggregate_sectors, indicator_info
+from . import statbel
+from .lookups import find_column, read_lookup
+from .tables import Table, column_convention, parse_number, read_table, rows_text
 
-__all__ = ["read_indicator_table", "read_lookup", "LEVELS", "CODE_COLUMNS", "YEAR_COLUMNS",
-           "INDICATOR_COLUMNS", "VALUE_COLUMNS", "MISSING_VALUES"]
+__all__ = ["read_indicator_table", "read_indicators", "read_lookup", "IndicatorImport",
+           "LEVELS", "CODE_COLUMNS", "YEAR_COLUMNS", "INDICATOR_COLUMNS", "VALUE_COLUMNS",
+           "MISSING_VALUES"]
 
 LEVELS = ("neighbourhood", "sector")
 CODE_COLUMNS = ("code", "wijk", "wijkcode", "neighbourhood", "sector", "cd_sector",
@@ -45,67 +60,33 @@ INDICATOR_COLUMNS = ("indicator", "variabele", "variable")
 VALUE_COLUMNS = ("value", "waarde")
 MISSING_VALUES = frozenset({"", "na", "n/a", "-", "nan", "null", "."})
 YEAR_RANGE = (1900, 2100)
-_SECTOR_COLUMNS = ("sector", "cd_sector", "sectorcode", "statsec")
-_LOOKUP_CODE_COLUMNS = ("code", "wijk", "wijkcode", "neighbourhood")
 _RULE_HINT = ("use a known indicator (docs/indicators.md) or a name ending in _share, _rate, "
               "_pct, _count, _total, _median or _mean")
+_EXPECTED = ("expected an indicator table: columns code, year and one column per indicator "
+             "(wide) or code, year, indicator, value (long), separated by ',' ';' '|' or tab, "
+             "or .xlsx; or a Statbel file as published: "
+             + "; ".join(f"{lay.key} ({lay.header_text()})" for lay in statbel.LAYOUTS))
+_YEAR = re.compile(r"[0-9]{4}")  # int() would take 2_020 and full-width digits
+FRAME_COLUMNS = ["code", "year", "indicator", "value", "source", "note"]
 
 
-def _read(path: Path, file: str) -> tuple[list[str], list[tuple[int, list[str]]], str]:
-    """Header, (line number, cells) per data row, and the delimiter."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ImportFailed([Problem(file, None, None, f"cannot be read: {exc.strerror or exc}")]
-                           ) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise ImportFailed([Problem(file, f"row {line}", None,
-                                    "is not valid UTF-8; save the file as UTF-8")]) from None
-    if not text.strip():
-        raise ImportFailed([Problem(file, None, None, "is empty")])
-    first = text.splitlines()[0]
-    counts = {d: first.count(d) for d in (";", ",", "\t")}
-    delim = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-    try:
-        header = [h.strip() for h in next(reader)]
-        rows = []
-        start = reader.line_num + 1
-        for cells in reader:
-            rows.append((start, cells))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise ImportFailed([Problem(file, f"row {reader.line_num}", None,
-                                    f"is not valid CSV: {exc}")]) from None
-    return header, rows, delim
+@dataclass
+class IndicatorImport:
+    """What :func:`read_indicators` read: ``frame`` (long, per neighbourhood, with a
+    ``note`` per value that is unknown for a known reason) and ``messages`` for the user
+    (how the file was read, what was skipped, which values are unknown and why)."""
+
+    frame: pd.DataFrame
+    messages: list[str] = field(default_factory=list)
 
 
-def _find(header: list[str], names) -> int | None:
-    low = [h.lower() for h in header]
-    for n in names:
-        if n in low:
-            return low.index(n)
-    return None
-
-
-def _number(text: str, delim: str) -> float | None:
-    """The number in ``text``; ``None`` when missing; ValueError when not a number."""
-    t = text.strip().replace("\u00a0", "").replace(" ", "")
-    if t.lower() in MISSING_VALUES:
-        return None
-    if delim != "," and "," in t:
-        t = t.replace(".", "").replace(",", ".")
-    v = float(t)
-    if not math.isfinite(v):
-        raise ValueError
-    return v
+@functools.lru_cache(maxsize=4096)
+def _info(key: str):
+    return indicator_info(key)
 
 
 def _plausible(key: str, v: float) -> str | None:
-    info = indicator_info(key)
+    info = _info(key)
     if info is None:
         return None
     if info.unit == "share" and not 0 <= v <= 1:
@@ -116,54 +97,152 @@ def _plausible(key: str, v: float) -> str | None:
     return None
 
 
-def read_indicator_table(path: str | Path, *, level: str = "neighbourhood",
-                         lookup_path: str | Path | None = None,
-                         source: str | None = None) -> pd.DataFrame:
-    """Read an indicator table into long form.
+
+
+def _codes(codes) -> str:
+    cs = list(dict.fromkeys(codes))
+    return ", ".join(cs[:10]) + (f" ... ({len(cs)} in all)" if len(cs) > 10 else "")
+
+
+def _conventions(table: Table, header, rows, value_cols: list[tuple[int, str]]
+                 ) -> tuple[dict[int, str | None], list[Problem]]:
+    """The number convention of each value column (see the module docstring)."""
+    if table.typed or table.delimiter == ",":
+        return {k: "point" for k, _ in value_cols}, []
+    values = {k: [(n, row[k]) for n, row in rows if len(row) == len(header)
+                  and row[k].strip().lower() not in MISSING_VALUES
+                  and row[k].strip().lower() not in statbel.CONFIDENTIAL_MARKERS]
+              for k, _ in value_cols}
+    first = {k: column_convention(v) for k, v in values.items()}
+    agreed = {c for c, _ in first.values() if c}
+    fallback = agreed.pop() if len(agreed) == 1 else None
+    out, problems = {}, []
+    for k, h in value_cols:
+        conv, problem = first[k]
+        if problem and fallback:  # only ambiguous values: the file's convention decides
+            conv, problem = column_convention(values[k], fallback=fallback)
+        out[k] = "refused" if problem else conv
+        if problem:
+            problems.append(Problem(table.file, None, h, f"column {h} {problem}"))
+    return out, problems
+
+
+def read_indicators(path: str | Path, *, level: str | None = None,
+                    lookup_path: str | Path | None = None,
+                    source: str | None = None) -> IndicatorImport:
+    """Read an indicator table into long form, with notes and messages.
 
     Parameters
     ----------
     path:
-        CSV file, long or wide (see the module docstring).
+        CSV/TXT, ``.xlsx`` or ``.zip``: long, wide or a known Statbel layout.
     level:
-        ``"neighbourhood"`` (codes are neighbourhood codes) or ``"sector"`` (codes are
-        Statbel statistical sectors, aggregated with
-        :func:`buurtkaart.indicators.aggregate_sectors`).
+        ``"neighbourhood"`` or ``"sector"`` (aggregated through ``lookup_path`` with
+        :func:`buurtkaart.indicators.aggregate_sectors`); ``None``: sector for a known
+        Statbel layout, else neighbourhood.
     lookup_path:
-        Required with ``level="sector"``: CSV with columns ``sector`` and ``code``.
+        Needed at sector level: sector -> neighbourhood (:func:`read_lookup`).
     source:
         Recorded in the ``source`` column (default: the file name).
-
-    Returns
-    -------
-    DataFrame
-        ``code`` (str), ``year`` (int), ``indicator`` (str), ``value`` (float, NaN when
-        missing), ``source`` (str), per neighbourhood.
 
     Raises
     ------
     ImportFailed
-        With every problem found: unknown level, missing lookup, missing required column,
-        unknown indicator, ragged row, empty code, bad year, non-numeric or implausible
-        value, duplicate (code, year, indicator); for sector files also the problems of the
-        lookup and of the aggregation.
+        With every problem found (see the module docstring).
     """
     path = Path(path)
     file = str(path)
-    if level not in LEVELS:
+    if level is not None and level not in LEVELS:
         raise ImportFailed([Problem(file, None, None, f"unknown level {level!r} "
                                                       f"(use {' or '.join(LEVELS)})")])
+    table = read_table(path)
+    file = table.file
+    messages = list(table.notes)
+    layout = statbel.recognise(table.header)
+    if layout:
+        year = None
+        if layout.year is None:
+            year = statbel.year_from_name(table.name) or statbel.year_from_name(path.name)
+            if year is None:
+                raise ImportFailed([Problem(file, None, None, f"is a {layout.title} file "
+                                            f"({layout.key}): the year must be in the file "
+                                            f"name, as published ({layout.key}_2024.txt)")])
+        header, rows, ignored = statbel.to_wide(table, layout, year)
+        if level == "neighbourhood":
+            raise ImportFailed([Problem(file, None, None, f"is a {layout.title} file "
+                                        f"({layout.key}): its codes are statistical sectors, "
+                                        "not neighbourhoods (leave out --level neighbourhood)")])
+        level = layout.level
+        said = [", ".join(f"{c} -> {i}" for c, i in layout.columns.items() if i in header)]
+        if year:
+            said.append(f"year {year} from the file name")
+        if ignored:
+            said.append(f"not imported: {', '.join(ignored)}")
+        messages.append(f"{file}: recognised {layout.title} ({layout.key}, "
+                        f"{table.describe()}): " + "; ".join(said))
+    else:
+        header, rows = table.header, table.rows
+        level = level or "neighbourhood"
     if level == "sector" and lookup_path is None:
         raise ImportFailed([Problem(file, None, None, "sector-level values need a lookup "
-                                    "table: --lookup FILE (columns sector,code)")])
-    header, rows, delim = _read(path, file)
+                                    "table: --lookup FILE (columns sector,code, or the "
+                                    "published statsec2024,ggw72024)")])
+    long_frame, confidential, skipped = _read_values(table, header, rows, level)
+    if skipped:
+        messages.append(f"{file}: skipped {len(skipped)} rows of unknown sectors ('...ZZZZ': "
+                        f"people Statbel cannot place in a sector), {rows_text(skipped)}")
+    frame = pd.DataFrame(long_frame, columns=["code", "year", "indicator", "value", "row"])
+    frame["value"] = frame["value"].astype(float)
+    frame["year"] = frame["year"].astype(int)
+    frame["source"] = source or path.name
+    frame["confidential"] = [(c, y, i) in confidential for c, y, i in
+                             zip(frame["code"].tolist(), frame["year"].tolist(),
+                                 frame["indicator"].tolist())]
+    if level == "sector":
+        lookup = read_lookup(lookup_path)
+        messages += lookup.attrs.get("messages", [])
+        frame, outside = _outside_lookup(frame, lookup)
+        if outside:
+            messages.append(f"{file}: skipped {outside[0]} rows of {len(outside[1])} "
+                            f"municipalities the lookup does not cover (e.g. Wallonia, or "
+                            f"codes from before a merger): {_codes(outside[1])}")
+        weights = layout.weights if layout else {}
+        frame = _weights_known(frame, weights)
+        out = aggregate_sectors(frame, lookup, file=file, weights=weights)
+        out["source"] = source or path.name
+        out["note"] = _sector_notes(frame, lookup, out)
+    else:
+        out = frame
+        out["note"] = [statbel.CONFIDENTIAL_MARKERS["c"] if c else None
+                       for c in frame["confidential"]]
+    out = out[FRAME_COLUMNS].reset_index(drop=True)
+    out["note"] = out["note"].astype(object).where(out["note"].notna(), None)
+    messages += _unknown_summary(out, level)
+    return IndicatorImport(out, messages)
+
+
+def read_indicator_table(path: str | Path, *, level: str | None = None,
+                         lookup_path: str | Path | None = None,
+                         source: str | None = None) -> pd.DataFrame:
+    """:func:`read_indicators`' frame: ``code`` (str), ``year`` (int), ``indicator``,
+    ``value`` (float, NaN when missing), ``source``, ``note`` (why a value is unknown, or
+    None), per neighbourhood; the messages in ``attrs["messages"]``."""
+    result = read_indicators(path, level=level, lookup_path=lookup_path, source=source)
+    result.frame.attrs["messages"] = result.messages
+    return result.frame
+
+
+def _header_problems(table: Table, header: list[str]) -> tuple[dict, list[Problem]]:
+    file = table.file
     problems: list[Problem] = []
-    ci, yi = _find(header, CODE_COLUMNS), _find(header, YEAR_COLUMNS)
-    ii, vi = _find(header, INDICATOR_COLUMNS), _find(header, VALUE_COLUMNS)
+    ci, yi = find_column(header, CODE_COLUMNS), find_column(header, YEAR_COLUMNS)
+    ii, vi = find_column(header, INDICATOR_COLUMNS), find_column(header, VALUE_COLUMNS)
     for idx, what, names in ((ci, "code", CODE_COLUMNS), (yi, "year", YEAR_COLUMNS)):
         if idx is None:
             problems.append(Problem(file, "row 1", what, f"required column {what} is missing "
-                                    f"(accepted names: {', '.join(names)})"))
+                                    f"(accepted names: {', '.join(names)}); {_EXPECTED}. "
+                                    f"This file is {table.describe()} with columns: "
+                                    f"{', '.join(header) or '(none)'}"))
     if (ii is None) != (vi is None):
         have, lack, names = (("indicator", "value", VALUE_COLUMNS) if vi is None
                              else ("value", "indicator", INDICATOR_COLUMNS))
@@ -176,15 +255,15 @@ def read_indicator_table(path: str | Path, *, level: str = "neighbourhood",
     blank = [k + 1 for k, h in enumerate(header) if not h]
     if blank:
         problems.append(Problem(file, "row 1", None, f"column {blank[0]} has no name"))
-    dupes = sorted({h for h in header if h and [x.lower() for x in header].count(h.lower()) > 1})
-    for h in dupes:
+    low = [x.lower() for x in header]
+    for h in sorted({h for h in header if h and low.count(h.lower()) > 1}):
         problems.append(Problem(file, "row 1", h, "column name appears more than once"))
     if long:
         for k, h in enumerate(header):
             if k not in (ci, yi, ii, vi) and h:
                 problems.append(Problem(file, "row 1", h, "unexpected column in a long table "
                                                           "(code, year, indicator, value)"))
-        value_cols: list[tuple[int, str]] = []
+        value_cols = [(vi, header[vi])]
     else:
         value_cols = [(k, h) for k, h in enumerate(header) if k not in (ci, yi) and h]
         if not value_cols:
@@ -194,9 +273,23 @@ def read_indicator_table(path: str | Path, *, level: str = "neighbourhood",
             if indicator_info(h) is None:
                 problems.append(Problem(file, "row 1", h, f"unknown indicator {h!r}: "
                                                           + _RULE_HINT))
-    bad_columns = {h for _k, h in value_cols if indicator_info(h) is None}
+    return {"ci": ci, "yi": yi, "ii": ii, "vi": vi, "long": long,
+            "value_cols": value_cols}, problems
+
+
+def _read_values(table: Table, header, rows, level):
+    """(records, confidential keys, skipped unknown-sector rows)."""
+    file = table.file
+    cols, problems = _header_problems(table, header)
+    ci, yi, ii, long = cols["ci"], cols["yi"], cols["ii"], cols["long"]
+    value_cols = cols["value_cols"]
+    conventions, conv_problems = _conventions(table, header, rows, value_cols)
+    problems += conv_problems
+    wide_cols = [] if long else [(k, h) for k, h in value_cols if indicator_info(h)]
     out: list[tuple[str, int, str, float | None, int]] = []
+    confidential: set[tuple[str, int, str]] = set()
     seen: dict[tuple[str, int, str], int] = {}
+    skipped: list[int] = []
     for n, row in rows:
         if not any(c.strip() for c in row):
             continue
@@ -206,10 +299,15 @@ def read_indicator_table(path: str | Path, *, level: str = "neighbourhood",
                                                        f"has {len(header)} columns"))
             continue
         code = row[ci].strip()
+        if level == "sector" and statbel.UNKNOWN_SECTOR.match(code):
+            skipped.append(n)
+            continue
         if not code:
             problems.append(Problem(file, where, header[ci], "code is empty"))
         raw_year = row[yi].strip()
         try:
+            if not _YEAR.fullmatch(raw_year):  # int() would take 2_020 and full-width digits
+                raise ValueError
             year = int(raw_year)
             if not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
                 raise ValueError
@@ -218,25 +316,35 @@ def read_indicator_table(path: str | Path, *, level: str = "neighbourhood",
                                     f"{YEAR_RANGE[0]}-{YEAR_RANGE[1]}, got {raw_year!r}"))
             year = None
         if long:
-            cells = [(row[ii].strip(), row[vi], header[vi])]
-            if not cells[0][0]:
+            vi = cols["vi"]
+            ind = row[ii].strip()
+            if not ind:
                 problems.append(Problem(file, where, header[ii], "indicator is empty"))
                 continue
-            if indicator_info(cells[0][0]) is None:
+            if _info(ind) is None:
                 problems.append(Problem(file, where, header[ii],
-                                        f"unknown indicator {cells[0][0]!r}: " + _RULE_HINT))
+                                        f"unknown indicator {ind!r}: " + _RULE_HINT))
                 continue
+            cells = [(ind, row[vi], header[vi], conventions.get(vi))]
         else:
-            cells = [(h, row[k], h) for k, h in value_cols if h not in bad_columns]
-        for ind, raw, col in cells:
-            try:
-                value = _number(raw, delim)
-            except ValueError:
-                hint = (" (a decimal comma in a comma-separated file? use ; as delimiter or a "
-                        "decimal point)" if delim == "," and "," in raw else "")
-                problems.append(Problem(file, where, col, f"not a number: {raw.strip()!r}"
-                                                          + hint))
+            cells = [(h, row[k], h, conventions.get(k)) for k, h in wide_cols]
+        for ind, raw, col, conv in cells:
+            if conv == "refused":  # the column's problem is reported once
                 continue
+            text = raw.strip()
+            secret = text.lower() in statbel.CONFIDENTIAL_MARKERS
+            value = None
+            if not secret and text.lower() not in MISSING_VALUES:
+                try:
+                    value = parse_number(text, conv)
+                except ValueError:
+                    hint = (" (a decimal comma in a comma-separated file? use ; as delimiter "
+                            "or a decimal point)" if table.delimiter == "," and "," in text
+                            else " (a number stored as text in Excel? format the cells as "
+                            "numbers)" if table.typed else "")
+                    problems.append(Problem(file, where, col, f"not a number: {text!r}"
+                                                              + hint))
+                    continue
             if value is not None and (why := _plausible(ind, value)):
                 problems.append(Problem(file, where, col, why))
                 continue
@@ -249,58 +357,86 @@ def read_indicator_table(path: str | Path, *, level: str = "neighbourhood",
                                                           f"{seen[key]}"))
                 continue
             seen[key] = n
+            if secret:
+                confidential.add(key)
             out.append((code, year, ind, value, n))
     if problems:
         raise ImportFailed(problems)
-    frame = pd.DataFrame(out, columns=["code", "year", "indicator", "value", "row"])
-    frame["value"] = frame["value"].astype(float)
-    frame["year"] = frame["year"].astype(int)
-    frame["source"] = source or path.name
-    if level == "sector":
-        frame = aggregate_sectors(frame, read_lookup(lookup_path), file=file)
-        frame["source"] = source or path.name
-    return frame[["code", "year", "indicator", "value", "source"]].reset_index(drop=True)
+    return out, confidential, skipped
 
 
-def read_lookup(path: str | Path) -> pd.DataFrame:
-    """A sector -> neighbourhood table: CSV with columns ``sector`` and ``code``.
+def _outside_lookup(frame: pd.DataFrame, lookup: pd.DataFrame
+                    ) -> tuple[pd.DataFrame, tuple[int, list[str]] | None]:
+    """Leave out the sectors of municipalities (their first five characters) that have no
+    sector in the lookup at all: a national file with a lookup for Flanders and Brussels.
+    A sector missing from a municipality the lookup covers stays, and is refused."""
+    covered = set(lookup["sector"].astype(str).str[:5])
+    muni = frame["code"].astype(str).str[:5]
+    out = ~muni.isin(covered)
+    if not out.any():
+        return frame, None
+    rows = int(frame.loc[out, "row"].nunique())
+    return frame[~out].reset_index(drop=True), (rows, sorted(set(muni[out])))
 
-    Raises
-    ------
-    ImportFailed
-        When a column is missing, a row lacks a sector or code, or a sector is mapped to
-        two neighbourhoods.
-    """
-    path = Path(path)
-    file = str(path)
-    header, rows, _ = _read(path, file)
-    si, ci = _find(header, _SECTOR_COLUMNS), _find(header, _LOOKUP_CODE_COLUMNS)
-    problems = []
-    if si is None:
-        problems.append(Problem(file, "row 1", "sector", "required column sector is missing"))
-    if ci is None:
-        problems.append(Problem(file, "row 1", "code", "required column code is missing "
-                                                       "(the neighbourhood code)"))
-    if problems:
-        raise ImportFailed(problems)
-    pairs, seen = [], {}
-    for n, row in rows:
-        if not any(c.strip() for c in row):
-            continue
-        if len(row) <= max(si, ci):
-            problems.append(Problem(file, f"row {n}", None, "has too few values"))
-            continue
-        s, c = row[si].strip(), row[ci].strip()
-        if not s or not c:
-            problems.append(Problem(file, f"row {n}", header[si] if not s else header[ci],
-                                    "sector and code are both required"))
-        elif s in seen and seen[s][0] != c:
-            problems.append(Problem(file, f"row {n}", header[si],
-                                    f"sector {s} is mapped to {c} here and to {seen[s][0]} in "
-                                    f"row {seen[s][1]}"))
-        elif s not in seen:
-            seen[s] = (c, n)
-            pairs.append((s, c))
-    if problems:
-        raise ImportFailed(problems)
-    return pd.DataFrame(pairs, columns=["sector", "code"])
+
+def _weights_known(frame: pd.DataFrame, weights: dict[str, str]) -> pd.DataFrame:
+    """A value weighted by a confidential weight (declarations 'C') is unknown too."""
+    if not weights:
+        return frame
+    secret_w = frame[frame["confidential"]].set_index(["code", "year", "indicator"]).index
+    frame = frame.copy()
+    for ind, w in weights.items():
+        keys = pd.MultiIndex.from_arrays([frame["code"], frame["year"],
+                                          [w] * len(frame)])
+        hit = (frame["indicator"] == ind) & keys.isin(secret_w)
+        frame.loc[hit, "value"] = float("nan")
+        frame.loc[hit, "confidential"] = True
+    return frame
+
+
+def _sector_notes(sectors: pd.DataFrame, lookup: pd.DataFrame, out: pd.DataFrame) -> list:
+    """Why each unknown neighbourhood value is unknown, naming the sectors."""
+    lk = dict(zip(lookup["sector"].astype(str), lookup["code"].astype(str)))
+    unknown = out.loc[out["value"].isna(), ["code", "year", "indicator"]]
+    if unknown.empty:
+        return [None] * len(out)
+    s = sectors.assign(nb=sectors["code"].map(lk))
+    # only the sectors of the neighbourhood-years that have an unknown value
+    s = s.merge(unknown.rename(columns={"code": "nb"})[["nb", "year"]].drop_duplicates(),
+                on=["nb", "year"])
+    keys = ["nb", "year", "indicator"]
+    secret = s[s["confidential"]].groupby(keys)["code"].agg(list).to_dict()
+    empty = s[s["value"].isna() & ~s["confidential"]].groupby(keys)["code"].agg(list).to_dict()
+    given = s.groupby(keys)["code"].agg(set).to_dict()
+    present = s.groupby(["nb", "year"])["code"].agg(set).to_dict()
+    notes: dict[int, str] = {}
+    for pos, code, year, ind in zip(unknown.index, unknown["code"], unknown["year"],
+                                    unknown["indicator"]):
+        key = (code, year, ind)
+        parts = []
+        if key in secret:
+            parts.append(f"confidential in the source for sector(s) {_codes(secret[key])} "
+                         "(Statbel publishes 'C' where a figure would reveal too few people)")
+        if key in empty:
+            parts.append(f"no value for sector(s) {_codes(empty[key])}")
+        lacking = sorted(present.get((code, year), set()) - given.get(key, set()))
+        if lacking:
+            parts.append(f"sector(s) {_codes(lacking)} of this neighbourhood are given for "
+                         f"{year} without {ind}")
+        notes[pos] = "; ".join(parts) or "the sectors' weights add up to 0"
+    return [notes.get(pos) for pos in out.index]
+
+
+def _unknown_summary(out: pd.DataFrame, level: str) -> list[str]:
+    """One line per indicator and year with unknown values that have a note."""
+    noted = out[out["note"].notna()]
+    lines = []
+    what = "neighbourhood" if level == "sector" else "code"
+    for (ind, year), g in noted.groupby(["indicator", "year"], sort=True):
+        secret = g["note"].str.contains("confidential")
+        why = ("a statistical sector's value is confidential ('C')" if secret.all() else
+               "a sector's value is confidential ('C') or missing" if secret.any() else
+               "a sector's value is missing")
+        lines.append(f"warning: {ind} {year} is unknown for {len(g)} {what}(s) "
+                     f"({_codes(g['code'])}) because {why}; each value carries a note")
+    return lines

@@ -1,6 +1,8 @@
-"""Places and activities from CSV and GeoJSON, with the columns in :data:`CSV_COLUMNS`.
+"""Places and activities from CSV (or .xlsx) and GeoJSON, with the columns in
+:data:`CSV_COLUMNS`.
 
-CSV: one row per activity at a place. A row with only place columns is a
+CSV: one row per activity at a place (in any encoding and delimiter :mod:`.tables` reads,
+or an Excel sheet with the same columns). A row with only place columns is a
 place without activities; a row with no place (no ``place_name``, ``lon``,
 ``lat``) is a mobile activity, such as a buddy project. A place on several
 rows is written once; its columns must agree on every row. A row whose only
@@ -19,13 +21,13 @@ same records.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 from ..errors import ImportFailed, Problem
+from . import load_json
+from .csvtext import restore_formula
 from ..records import (Directory, validate_activity, validate_organisation,
                        validate_place)
 
@@ -216,18 +218,33 @@ def _read_text(path: Path, file: str) -> str:
                                     f"{exc.start}); save the file as UTF-8")]) from None
 
 
+#: columns holding a website: ``www.example.be`` (as people type it) is stored as
+#: ``https://www.example.be``
+URL_COLUMNS = ("place_url", "url")
+
+
+def _web_address(cols: dict) -> list[str]:
+    """Complete ``www.`` addresses in place; the repairs, for the user."""
+    done = []
+    for k in URL_COLUMNS:
+        v = cols.get(k)
+        if isinstance(v, str) and v.strip().lower().startswith("www."):
+            cols[k] = "https://" + v.strip()
+            done.append(cols[k])
+    return done
+
+
 def read_csv(path: str | Path) -> Directory:
-    """Read places and activities from a CSV file (``,`` or ``;`` separated, UTF-8)."""
-    path = Path(path)
-    file = str(path)
-    text = _read_text(path, file)
-    if not text.strip():
+    """Read places and activities from a table: CSV/TXT (``,``, ``;``, ``|`` or tab; UTF-8,
+    UTF-16 or Windows-1252, the encoding reported in ``warnings``), ``.xlsx`` or a ``.zip``
+    around either (see :mod:`.tables`)."""
+    from .tables import read_table
+
+    table = read_table(path)
+    file = table.file
+    header = table.header
+    if not header or not any(header):
         raise ImportFailed([Problem(file, None, None, "is empty")])
-    first = text.splitlines()[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    reader.fieldnames = header
     unknown = [h for h in header if h not in CSV_COLUMNS]
     if unknown:
         raise ImportFailed([Problem(file, "row 1", h, f"unknown column (known columns: "
@@ -237,32 +254,37 @@ def read_csv(path: str | Path) -> Directory:
         raise ImportFailed([Problem(file, "row 1", None,
                                     "needs a place_name or an activity_name column")])
     out = _Reader(file)
-    for row in reader:
-        where = f"row {reader.line_num}"
-        if None in row:
-            out.problem(where, None, f"has {len(header) + len(row[None])} values but the header "
+    completed = []
+    for n, cells in table.rows:
+        where = f"row {n}"
+        if len(cells) > len(header):
+            out.problem(where, None, f"has {len(cells)} values but the header "
                                      f"has {len(header)} columns")
             continue
-        cols = {k: (v if not _blank(v) else None) for k, v in row.items()}
+        cols = {k: (restore_formula(v) if not _blank(v) else None)
+                for k, v in zip(header, cells)}
         if all(v is None for v in cols.values()):
             continue
+        completed += _web_address(cols)
         has_place = any(cols.get(k) is not None for k in _PLACE_KEYS + ("place_uid",))
         has_activity = any(cols.get(k) is not None for k in ACTIVITY_COLUMNS)
         place_uid = out.place(cols, where, _PLACE_NAMES) if has_place else None
         if has_activity:
             out.activity(cols, where, place_uid, _ACTIVITY_NAMES)
-    return out.result()
+    result = out.result()
+    result.warnings += table.notes
+    if completed:
+        result.warnings.append(f"{file}: {len(completed)} web address(es) written without "
+                               f"http(s):// stored as {', '.join(sorted(set(completed))[:5])}"
+                               + (" ..." if len(set(completed)) > 5 else ""))
+    return result
 
 
 def read_geojson(path: str | Path) -> Directory:
     """Read places (Point features) and mobile activities (null geometry) from GeoJSON."""
     path = Path(path)
     file = str(path)
-    try:
-        data = json.loads(_read_text(path, file))
-    except json.JSONDecodeError as exc:
-        raise ImportFailed([Problem(file, f"line {exc.lineno}", None,
-                                    f"is not valid JSON: {exc.msg}")]) from None
+    data = load_json(_read_text(path, file), file)
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise ImportFailed([Problem(file, None, "type", "expected a GeoJSON FeatureCollection")])
     crs = data.get("crs")

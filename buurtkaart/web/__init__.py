@@ -9,6 +9,7 @@ session secret, CSRF, headers and rate limits; ``pages`` renders HTML,
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from ..accounts import PermissionDenied
@@ -29,13 +30,28 @@ def error_response(status: int, message: str, **extra):
     return render_template("error.html", status=status, message=message), status
 
 
-def register(app: Flask) -> None:
-    from . import (admin, analysis, api, api_write, auth, db, finder, hsds_api, openapi, pages,
-                   security)
+class _JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, except that a body nested too deeply to parse is invalid JSON
+    (a 400 from ``request.get_json``) rather than a RecursionError (a 500)."""
 
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
+def register(app: Flask) -> None:
+    from . import (admin, admin_accounts, analysis, api, api_write, auth, db, finder, hsds_api,
+                   openapi, pages, security)
+
+    provider = _JSONProvider(app)
+    provider.sort_keys = app.json.sort_keys
+    app.json = provider
     db.init_app(app)
     security.init_app(app)
-    for module in (pages, api, api_write, analysis, hsds_api, openapi, auth, admin, finder):
+    for module in (pages, api, api_write, analysis, hsds_api, openapi, auth, admin,
+                   admin_accounts, finder):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(InvalidParameter)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from .. import accounts, editing, store
+from .. import accounts, editing, listing, store
 from ..accounts import PermissionDenied
 from ..errors import ImportFailed, InvalidParameter
 from ..taxonomy import PLACE_KINDS, THRESHOLDS, WHEELCHAIR_VALUES, WORKING_MODELS
 from .auth import login_required
 from .db import get_db
+from .params import int_arg
 from .security import rate_limit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -53,7 +54,7 @@ def _render_form(entity: str, record: dict, *, uid: str | None, problems=None, s
         kinds=PLACE_KINDS, models=WORKING_MODELS, thresholds=THRESHOLDS,
         wheelchair_values=WHEELCHAIR_VALUES, tristate=TRISTATE_CHOICES,
         organisations=store.organisations(db),
-        places=store.places(db) if entity == "activity" else [],
+        places=listing.place_choices(db) if entity == "activity" else [],
         history=editing.history(db, entity=entity, uid=uid, account=g.user) if uid else [],
     ), status
 
@@ -80,11 +81,27 @@ def _edit(entity: str, uid: str | None):
     return _render_form(entity, record, uid=uid)
 
 
+ADMIN_PAGE_SIZE = 100
+
+
+def _page_args() -> dict:
+    """The page asked for (``page``, from 1) with the rest of the query for page links."""
+    page = int_arg("page", lo=1, hi=10**9, default=1)
+    return {"page": page, "offset": (page - 1) * ADMIN_PAGE_SIZE,
+            "query": {k: v for k, v in request.args.items() if k != "page"}}
+
+
 @bp.route("/")
 @login_required()
 def index():
     db = get_db()
-    return render_template("admin/index.html", queue=editing.review_queue(db, g.user),
+    paging = _page_args()
+    total = editing.review_count(db, g.user)
+    return render_template("admin/index.html",
+                           queue=editing.review_queue(db, g.user, limit=ADMIN_PAGE_SIZE,
+                                                      offset=paging["offset"]),
+                           queue_total=total, page=paging["page"], query=paging["query"],
+                           pages=max(1, -(-total // ADMIN_PAGE_SIZE)),
                            changes=editing.history(db, limit=30, account=g.user),
                            stale_days=editing.STALE_AFTER_DAYS)
 
@@ -139,8 +156,13 @@ def _same_site(url: str | None) -> bool:
 @bp.route("/history")
 @login_required()
 def history():
-    return render_template("admin/history.html",
-                           changes=editing.history(get_db(), limit=500, account=g.user))
+    paging = _page_args()
+    # one more than a page, to know whether there is a next page without counting all
+    changes = editing.history(get_db(), limit=ADMIN_PAGE_SIZE + 1, offset=paging["offset"],
+                              account=g.user)
+    return render_template("admin/history.html", changes=changes[:ADMIN_PAGE_SIZE],
+                           page=paging["page"], query=paging["query"],
+                           pages=paging["page"] + (len(changes) > ADMIN_PAGE_SIZE))
 
 
 @bp.route("/history/<int:change_id>/undo", methods=["POST"])
@@ -177,8 +199,8 @@ def users():
 
 
 IMPORT_KINDS = {
-    "places": ("Places and activities", (".csv", ".geojson", ".json")),
-    "indicators": ("Indicator table", (".csv",)),
+    "places": ("Places and activities", (".csv", ".xlsx", ".geojson", ".json")),
+    "indicators": ("Indicator table", (".csv", ".txt", ".xlsx")),
     "neighbourhoods": ("Neighbourhoods", (".geojson", ".json", ".gpkg")),
 }
 
@@ -217,7 +239,7 @@ def import_file():
             upload.save(os.fspath(path))
             db = get_db()
             try:
-                done = _run_import(db, kind, path, shown)
+                done = _run_import(db, kind, path, shown).replace(str(path), shown)
             except ImportFailed as exc:
                 problems = [str(p).replace(str(path), shown) for p in exc.problems]
         status = 400 if problems else 200

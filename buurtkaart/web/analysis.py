@@ -19,6 +19,8 @@ from ..records import parse_models
 from .api import geojson_response, indicator_values
 from .db import get_db, now
 from .geojson import _clean_number, collection, coverage_collection
+from .params import int_arg
+from .public import live_place
 
 bp = Blueprint("analysis", __name__, url_prefix="/api")
 
@@ -86,11 +88,11 @@ def isochrone():
     for name in request.args:
         if name not in ("place", "mode", "minutes"):
             raise InvalidParameter(name, "unknown parameter (known: place, mode, minutes)")
-    raw = request.args.get("place", "")
-    if not (raw.isascii() and raw.isdigit()):
-        raise InvalidParameter("place", f"expected a place id, got {raw!r}")
+    place_id = int_arg("place", lo=1, hi=2**63 - 1)
+    if place_id is None:
+        raise InvalidParameter("place", "is required: the id of a place")
     db = get_db()
-    place = store.place(db, int(raw))
+    place = live_place(db, place_id)
     minutes = _float(request.args, "minutes", 10, 1, 120)
     ctx = access.context(db, _mode(request.args), cache_dir=_cache_dir())
     node, dist, ok = network.snap(ctx.graph, place["lon"], place["lat"],
@@ -116,7 +118,7 @@ def finder():
     if lon is None or lat is None:
         raise InvalidParameter("lon" if lon is None else "lat", "is required")
     minutes = _float(request.args, "minutes", 30, 1, 120)
-    limit = int(_float(request.args, "limit", 20, 1, 200))
+    limit = int_arg("limit", lo=1, hi=200, default=20)
     mode = _mode(request.args)
     from .geojson import place_feature
 
@@ -148,7 +150,7 @@ def ranking():
     db = get_db()
     minutes = _float(request.args, "minutes", 10, 1, 120)
     need_name = request.args.get("need") or "population"
-    year = int(_float(request.args, "year", 0, 1900, 2100)) if request.args.get("year") else None
+    year = int_arg("year", lo=1900, hi=2100)
     need = _need(db, need_name, year)
     cov, report = access.run_coverage(db, filt, mode=_mode(request.args), minutes=minutes,
                                       method=_method(request.args), cache_dir=_cache_dir())
@@ -247,7 +249,7 @@ def scenario():
 @bp.route("/best-locations")
 def best_locations():
     filt = _filter(extra=("k",))
-    k = int(_float(request.args, "k", 3, 1, 20))
+    k = int_arg("k", lo=1, hi=20, default=3)
     minutes = _float(request.args, "minutes", 10, 1, 120)
     db = get_db()
     mode = _mode(request.args)

@@ -10,11 +10,13 @@ import math
 
 from flask import Blueprint, jsonify, request, url_for
 
-from .. import store
+from .. import listing, store
 from ..errors import InvalidParameter, NotFound
 from ..filters import Filter
 from .db import get_db, now
 from .geojson import activity_feature, collection, neighbourhood_feature, place_feature
+from .params import int_arg
+from .public import live_activity, live_place
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -27,30 +29,21 @@ def _params() -> dict[str, list[str]]:
     return request.args.to_dict(flat=False)
 
 
-def _int(name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        v = int(raw)
-    except ValueError:
-        raise InvalidParameter(name, f"expected a whole number, got {raw!r}") from None
-    if not lo <= v <= hi:
-        raise InvalidParameter(name, f"must be between {lo} and {hi}, got {v}")
-    return v
+def _paging() -> tuple[int, int]:
+    """``limit`` and ``offset`` (validated)."""
+    return (int_arg("limit", lo=1, hi=MAX_LIMIT, default=DEFAULT_LIMIT),
+            int_arg("offset", lo=0, hi=10**9, default=0))
 
 
 def _page(items: list) -> tuple[list, int]:
-    """The slice of ``items`` asked for by ``limit`` and ``offset`` (validated)."""
-    limit = _int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    offset = _int("offset", 0, 0, 10**9)
+    """The slice of ``items`` asked for by ``limit`` and ``offset``."""
+    limit, offset = _paging()
     return items[offset:offset + limit], len(items)
 
 
 def _links(total: int) -> list[dict]:
     """OGC-API-style ``next``/``prev`` links for a paged collection."""
-    limit = _int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    offset = _int("offset", 0, 0, 10**9)
+    limit, offset = _paging()
     args = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "offset"}
     links = []
     if offset + limit < total:
@@ -74,7 +67,8 @@ def geojson_response(body: dict):
 def places():
     """Places matching every Filter parameter, as Point features with their activities."""
     filt = Filter.from_params(_params(), allowed_extra=PAGING, now=now)
-    page, total = _page(store.places(get_db(), filt))
+    limit, offset = _paging()
+    page, total = listing.place_page(get_db(), filt, limit=limit, offset=offset)
     return geojson_response(collection([place_feature(p) for p in page], matched=total,
                                        filter=filt.to_params(), time=filt.time_json(),
                                        links=_links(total)))
@@ -84,18 +78,15 @@ def places():
 def place(place_id: int):
     """One place (404 when unknown or archived), with its current activities."""
     _only(())
-    p = store.place(get_db(), place_id)
-    if p.get("archived_at"):
-        raise NotFound(f"place {place_id} has been archived")
-    p["activities"] = [a for a in p["activities"] if not a.get("archived_at")]
-    return geojson_response(place_feature(p))
+    return geojson_response(place_feature(live_place(get_db(), place_id)))
 
 
 @bp.route("/activities")
 def activities():
     """Activities matching every Filter parameter; mobile ones have a null geometry."""
     filt = Filter.from_params(_params(), allowed_extra=PAGING, now=now)
-    page, total = _page(store.activities(get_db(), filt))
+    limit, offset = _paging()
+    page, total = listing.activity_page(get_db(), filt, limit=limit, offset=offset)
     return geojson_response(collection([activity_feature(a) for a in page], matched=total,
                                        filter=filt.to_params(), time=filt.time_json(),
                                        links=_links(total)))
@@ -103,12 +94,9 @@ def activities():
 
 @bp.route("/activities/<int:activity_id>")
 def activity(activity_id: int):
-    """One activity (404 when unknown or archived)."""
+    """One activity (404 when unknown or archived, or its place is)."""
     _only(())
-    a = store.activity(get_db(), activity_id)
-    if a.get("archived_at"):
-        raise NotFound(f"activity {activity_id} has been archived")
-    return geojson_response(activity_feature(a))
+    return geojson_response(activity_feature(live_activity(get_db(), activity_id)))
 
 
 def indicator_values(db, indicator: str, year: int | None, *, param: str = "indicator"
@@ -129,6 +117,12 @@ def indicator_values(db, indicator: str, year: int | None, *, param: str = "indi
     sources = sorted(set(s for s in sel["source"] if s))
     return ({c: (None if v is None or math.isnan(v) else float(v))
              for c, v in zip(sel["code"], sel["value"])}, year, "; ".join(sources) or None)
+
+
+def indicator_notes(db, indicator: str, year: int | None) -> dict[str, str]:
+    """Code -> why the value of ``indicator`` in ``year`` is unknown (only noted ones)."""
+    frame = store.indicator_frame(db, indicator=indicator, year=year)
+    return {c: n for c, n in zip(frame["code"], frame["note"]) if n}
 
 
 #: Metres per degree of latitude; the tolerance of ``simplify`` is converted with it.
@@ -153,7 +147,7 @@ def _simplify_tolerance() -> float | None:
 
 def _indicator_args() -> tuple[str | None, int | None]:
     indicator = request.args.get("indicator") or None
-    year = _int("year", 0, 1900, 2100) if request.args.get("year") else None
+    year = int_arg("year", lo=1900, hi=2100)
     if year is not None and indicator is None:
         raise InvalidParameter("year", "only meaningful together with indicator")
     return indicator, year
@@ -181,6 +175,8 @@ def neighbourhoods():
     page, total = _page(rows)
     feats = [neighbourhood_feature(n, value=values.get(n["code"]), indicator=a["indicator"],
                                    year=year) for n in page]
+    if a["indicator"]:
+        _add_notes(feats, indicator_notes(db, a["indicator"], year))
     extra = {"indicator": a["indicator"], "year": year, "source": source} if a["indicator"] else {}
     return geojson_response(collection(feats, matched=total, links=_links(total), **extra))
 
@@ -200,8 +196,26 @@ def neighbourhood(code: str):
     if indicator:
         values, year, _source = indicator_values(db, indicator, year)
         value = values.get(code)
-    return geojson_response(neighbourhood_feature(n, value=value, indicator=indicator,
-                                                  year=year))
+    feature = neighbourhood_feature(n, value=value, indicator=indicator, year=year)
+    if indicator:
+        _add_notes([feature], indicator_notes(db, indicator, year))
+    return geojson_response(feature)
+
+
+def _add_notes(features: list[dict], notes: dict[str, str]) -> None:
+    """``note``: why the value is unknown (e.g. confidential in the source), else null."""
+    for f in features:
+        f["properties"]["note"] = notes.get(f["properties"]["code"])
+
+
+@bp.route("/municipalities")
+def municipalities_api():
+    """Municipalities: NIS code, name (when outlines were imported), number of
+    neighbourhoods."""
+    from ..municipalities import municipalities
+
+    _only(())
+    return jsonify({"ok": True, "municipalities": municipalities(get_db())})
 
 
 @bp.route("/indicators")
@@ -247,7 +261,8 @@ def neighbourhood_indicators(code: str):
         out[ind] = {"label": indicator_label(ind), "unit": meta.unit if meta else None,
                     "values": [{"year": int(r.year),
                                 "value": None if r.value != r.value else float(r.value),
-                                "source": r.source} for r in g.itertuples(index=False)]}
+                                "source": r.source, "note": r.note}
+                               for r in g.itertuples(index=False)]}
     return jsonify({"ok": True, "code": code, "indicators": out})
 
 
@@ -259,7 +274,7 @@ def need_index_api():
     db = get_db()
     directions = parse_directions(request.args.get("directions"))
     weights = parse_weights(request.args.get("weights"), directions)
-    year = _int("year", 0, 1900, 2100) if request.args.get("year") else None
+    year = int_arg("year", lo=1900, hi=2100)
     muni = Filter.from_params({k: v for k, v in _params().items() if k == "municipality"})
     gdf, hoods = _neighbourhood_frame(db, muni.municipality)
     idx = need_index(store.indicator_frame(db), weights=weights, directions=directions,
@@ -291,8 +306,8 @@ def typology_api():
     _only(("base_year", "end_year", "municipality"))
     db = get_db()
     muni = Filter.from_params({k: v for k, v in _params().items() if k == "municipality"})
-    base = _int("base_year", 0, 1900, 2100) if request.args.get("base_year") else None
-    end = _int("end_year", 0, 1900, 2100) if request.args.get("end_year") else None
+    base = int_arg("base_year", lo=1900, hi=2100)
+    end = int_arg("end_year", lo=1900, hi=2100)
     if base and end and base >= end:
         raise InvalidParameter("end_year", "must be later than base_year")
     gdf, hoods = _neighbourhood_frame(db, muni.municipality)

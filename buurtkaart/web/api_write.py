@@ -15,6 +15,8 @@ from ..hours import format_sessions
 from ..records import ACTIVITY_FIELDS, PLACE_FIELDS
 from .auth import api_user
 from .db import get_db
+from .params import int_arg
+from .public import visible_record
 
 bp = Blueprint("api_write", __name__, url_prefix="/api")
 
@@ -64,10 +66,12 @@ def create(collection):
 
 
 def record(collection, uid):
-    """The editable form of a record (what PATCH takes), archived ones included."""
+    """The editable form of a record (what PATCH takes); archived ones (and activities at an
+    archived place) only for a token of an account that may edit them."""
     entity = _entity(collection)
-    rec = editing.snapshot(get_db(), entity, uid)
-    if rec is None:
+    db = get_db()
+    rec = editing.snapshot(db, entity, uid)
+    if rec is None or not visible_record(db, entity, rec, api_user(required=False)):
         abort(404, description=f"no {entity} with uid {uid}")
     return jsonify(_out(rec))
 
@@ -104,12 +108,7 @@ for _collection in _COLLECTIONS:
 def changes():
     """The audit log (needs a token: it names who changed what)."""
     account = api_user()
-    try:
-        limit = int(request.args.get("limit", 100))
-    except ValueError:
-        raise InvalidParameter("limit", "expected a whole number") from None
-    if not 1 <= limit <= 1000:
-        raise InvalidParameter("limit", "must be between 1 and 1000")
+    limit = int_arg("limit", lo=1, hi=1000, default=100)
     return jsonify({"ok": True, "changes": editing.history(get_db(), limit=limit,
                                                                 account=account)})
 

@@ -9,6 +9,7 @@ from flask import (Blueprint, abort, flash, g, redirect, render_template, reques
                    url_for)
 
 from .. import accounts
+from ..errors import NotFound
 from .db import get_db
 from .security import rate_limit
 
@@ -17,15 +18,21 @@ bp = Blueprint("auth", __name__)
 
 @bp.before_app_request
 def load_user() -> None:
+    """``g.user`` from the session, if the session is still valid: the account exists, is
+    enabled and has not logged out, been disabled or changed its password since."""
     g.user = None
     uid = session.get("user_id")
-    if uid is not None:
-        try:
-            u = accounts.user(get_db(), uid)
-        except Exception:  # the account was removed: forget the session
-            session.clear()
-            return
-        g.user = u if u["active"] else None
+    if uid is None:
+        return
+    try:
+        u = accounts.user(get_db(), uid)
+    except NotFound:  # the account was removed: forget the session
+        session.clear()
+        return
+    if not accounts.session_valid(u, session.get("generation")):
+        session.clear()
+        return
+    g.user = u
 
 
 def login_required(role: str | None = None):
@@ -54,10 +61,16 @@ def api_user(*, required: bool = True) -> dict | None:
             abort(401, description="writes need an API token: 'Authorization: Bearer <token>' "
                                    "(create one with `buurtkaart users token EMAIL`)")
         return None
-    rate_limit("write")
-    u = accounts.user_for_token(get_db(), token.strip())
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        rate_limit("write")
+    try:
+        u = accounts.user_for_token(get_db(), token.strip())
+    except accounts.TokenRefused as exc:
+        if not required:
+            return None
+        abort(401, description=str(exc))
     if u is None and required:
-        abort(401, description="the API token is unknown or its account is disabled")
+        abort(401, description="the API token is unknown")
     return u
 
 
@@ -76,13 +89,17 @@ def login():
     error = None
     if request.method == "POST":
         rate_limit("login")
-        u = accounts.authenticate(get_db(), request.form.get("email", ""),
-                                  request.form.get("password", ""))
+        try:
+            u = accounts.authenticate(get_db(), request.form.get("email", ""),
+                                      request.form.get("password", ""))
+        except accounts.AccountDisabled:
+            u, error = None, "This account is disabled; ask an admin to enable it."
         if u is None:
-            error = "E-mail address or password is wrong."
+            error = error or "E-mail address or password is wrong."
         else:
             session.clear()
             session["user_id"] = u["id"]
+            session["generation"] = u["session_generation"]
             flash(f"Logged in as {u['email']}.")
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", error=error), (401 if error else 200)
@@ -90,6 +107,9 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Log out everywhere: this cookie and every copy of it stop working."""
+    if g.user is not None:
+        accounts.end_sessions(get_db(), g.user["id"])
     session.clear()
     flash("Logged out.")
     return redirect(url_for("pages.index"))

@@ -71,6 +71,7 @@ def activity_feature(a: dict) -> dict:
 def neighbourhood_feature(n: dict, *, value=None, indicator=None, year=None) -> dict:
     props = {"code": n["code"], "name": n.get("name"),
              "municipality_code": n.get("municipality_code"),
+             "municipality_name": n.get("municipality_name"),
              "area_m2": round(n["area_m2"]) if n.get("area_m2") else None}
     if indicator:
         props.update(indicator=indicator, year=year, value=value)

@@ -10,20 +10,13 @@ from flask import Blueprint, jsonify, request
 from ..errors import InvalidParameter, NotFound
 from ..exporters.hsds import document
 from .db import get_db
+from .params import int_arg
 
 bp = Blueprint("hsds", __name__, url_prefix="/api/hsds")
 
 LIST_PARAMS = ("page", "per_page", "search", "taxonomy_term_id", "taxonomy_id",
                "organization_id", "minimal")
 
-
-def _int(name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    if not (raw.isascii() and raw.isdigit()) or not lo <= int(raw) <= hi:
-        raise InvalidParameter(name, f"expected a whole number {lo}-{hi}, got {raw!r}")
-    return int(raw)
 
 
 def _check(allowed) -> None:
@@ -83,8 +76,8 @@ def _filtered(items: list[dict]) -> list[dict]:
 
 
 def _page(items: list[dict]):
-    per_page = _int("per_page", 50, 1, 500)
-    page = _int("page", 1, 1, 10**6)
+    per_page = int_arg("per_page", lo=1, hi=500, default=50)
+    page = int_arg("page", lo=1, hi=10**6, default=1)
     total = len(items)
     pages = max(1, math.ceil(total / per_page))
     contents = items[(page - 1) * per_page: page * per_page]

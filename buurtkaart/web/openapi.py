@@ -76,21 +76,27 @@ def _paths() -> dict:
             "Neighbourhood polygons, optionally with an indicator value",
             [_q("municipality", "5-digit NIS municipality code"),
              _q("bbox", FILTER_PARAMETERS["bbox"]),
-             _q("indicator", "Indicator key to add as property `value`"),
+             _q("indicator", "Indicator key to add as property `value` (with `note`: why "
+                             "the value is unknown, e.g. confidential in the source)"),
              _q("year", "Year of the indicator (default: latest)", {"type": "integer"}),
              _q("simplify", "Simplify polygons to this tolerance in metres",
                 {"type": "number", "minimum": 0})] + PAGING,
             _GEOJSON, tag="neighbourhoods"),
         "/api/neighbourhoods/{code}": _get(
             "One neighbourhood, optionally with an indicator value",
-            [_path_param("code"), _q("indicator", "Indicator key to add as property `value`"),
+            [_path_param("code"), _q("indicator", "Indicator key to add as property `value` "
+                                                  "(with `note`: why it is unknown)"),
              _q("year", "Year of the indicator (default: latest)", {"type": "integer"}),
              _q("simplify", "Simplify the polygon to this tolerance in metres",
                 {"type": "number", "minimum": 0})], _FEATURE, tag="neighbourhoods"),
+        "/api/municipalities": _get(
+            "Municipalities: NIS code, name (after `buurtkaart import municipalities`) and "
+            "number of neighbourhoods", [], _JSON, tag="neighbourhoods"),
         "/api/indicators": _get("The indicators stored, with years and sources", [], _JSON,
                                 tag="neighbourhoods"),
         "/api/neighbourhoods/{code}/indicators": _get(
-            "Every indicator of one neighbourhood for all years loaded, with sources",
+            "Every indicator of one neighbourhood for all years loaded, with sources and a "
+            "note per value that is unknown for a known reason (confidential in the source)",
             [_path_param("code")], _JSON, tag="neighbourhoods"),
         "/api/need-index": _get(
             "Need index per neighbourhood with each indicator's contribution (formula, years "
@@ -206,8 +212,11 @@ def _paths() -> dict:
         uid = _path_param("uid", {"type": "string", "format": "uuid"})
         paths[f"/api/{coll}"]["post"] = _write(f"Create a {entity}", status="201")
         paths[f"/api/{coll}/by-uid/{{uid}}"] = {
-            "get": {"summary": f"The editable {entity} record (archived ones included)",
+            "get": {"summary": f"The editable {entity} record; an archived one (or an activity "
+                               "at an archived place) only with the token of an account that "
+                               "may edit it, else 404",
                     "tags": ["editing"], "parameters": [uid],
+                    "security": [{}, {"bearerAuth": []}],
                     "responses": {"200": _RECORD, "404": _ERROR}},
             "patch": _write(f"Change fields of a {entity}", params=[uid]),
         }
@@ -230,7 +239,10 @@ def document() -> dict:
         "paths": _paths(),
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
-                                               "description": "`buurtkaart users token EMAIL`"}},
+                                               "description": "`buurtkaart users token EMAIL "
+                                                              "[--expires-days N]` (90 days by "
+                                                              "default); a revoked or expired "
+                                                              "token answers 401 saying so"}},
             "responses": {"Error": {"description": "An error", "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Error"}}}}},
             "schemas": {

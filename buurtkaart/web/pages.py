@@ -10,9 +10,9 @@ from urllib.parse import urlencode
 import pandas as pd
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from .. import access, coverage, maps, network, search, store, traveltime
+from .. import access, coverage, listing, maps, network, search, store, traveltime
 from ..editing import is_stale
-from ..errors import InvalidParameter, NotFound
+from ..errors import InvalidParameter
 from ..filters import FILTER_PARAMETERS, Filter
 from ..hours import describe_session
 from ..indicators import (INDICATORS, NEED_INDEX_FORMULA, TYPOLOGY_CLASSES, format_value,
@@ -21,10 +21,17 @@ from ..taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAME
                         WORKING_MODELS)
 from .api import indicator_values
 from . import finder
+from .csp import MapDocument
+from .csp import nonce as csp_nonce
 from .db import get_db, now
+from .params import int_arg
+from .public import live_activity, live_place
 
 bp = Blueprint("pages", __name__)
 PAGE_SIZE = 50
+MAX_PAGE = 10**9
+MAX_ID = 2**63 - 1  # SQLite's largest INTEGER
+MAX_SUGGESTIONS = 20
 
 
 @bp.app_context_processor
@@ -47,10 +54,7 @@ def _filter(extra=()) -> Filter:
 
 
 def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
-        raise InvalidParameter("page", f"expected a page number from 1, got {raw!r}")
-    return int(raw)
+    return int_arg("page", lo=1, hi=MAX_PAGE, default=1)
 
 
 @bp.route("/")
@@ -72,18 +76,10 @@ def _map_choice(db):
     names = [c["indicator"] for c in catalogue]
     indicator = request.args.get("indicator") or ("population" if "population" in names
                                                   else (names[0] if names else None))
-    year = request.args.get("year")
-    if year not in (None, ""):
-        if not (year.isascii() and year.isdigit()):
-            raise InvalidParameter("year", f"expected a year, got {year!r}")
-        year = int(year)
-    else:
-        year = None
+    year = int_arg("year", lo=1900, hi=2100)
     mode, minutes = _mode_and_minutes("10")
-    for name in ("isochrone", "best"):
-        raw = request.args.get(name)
-        if raw not in (None, "") and not (raw.isascii() and raw.isdigit()):
-            raise InvalidParameter(name, f"expected a whole number, got {raw!r}")
+    int_arg("isochrone", lo=1, hi=MAX_ID)
+    int_arg("best", lo=1, hi=MAX_SUGGESTIONS)
     return catalogue, indicator, year, mode, minutes
 
 
@@ -132,19 +128,20 @@ def map_page():
                            year=year, mode=mode, minutes=minutes, profiles=network.PROFILES,
                            has_network=access.registered_network(db) is not None,
                            frame_url=url_for("pages.map_frame") + ("?" + query if query else ""),
-                           count=len(store.places(db, filt)), label=indicator_label)
+                           count=listing.place_page(db, filt, limit=0)[1],
+                           label=indicator_label)
 
 
 def _access_layers(db, filt, mode, minutes):
     """Isochrone and best-location layers asked for in the query."""
     layers = []
-    iso = request.args.get("isochrone")
-    best = request.args.get("best")
+    iso = int_arg("isochrone", lo=1, hi=MAX_ID)
+    best = int_arg("best", lo=1, hi=MAX_SUGGESTIONS)
     if not iso and not best:
         return layers
     ctx = access.context(db, mode, cache_dir=current_app.config.get("CACHE_DIR"))
     if iso:
-        place = store.place(db, int(iso))
+        place = live_place(db, iso)
         node, dist, ok = network.snap(ctx.graph, place["lon"], place["lat"],
                                       max_distance_m=access.SNAP_METRES)
         if not ok[0]:
@@ -155,7 +152,7 @@ def _access_layers(db, filt, mode, minutes):
                                                  f"{ctx.profile.label}"))
     if best:
         picks = access.suggest_locations(db, filt, mode=mode, minutes=minutes,
-                                         k=min(int(best), 20),
+                                         k=best,
                                          cache_dir=current_app.config.get("CACHE_DIR"))
         layers.append(maps.suggestion_layer(
             list(zip(picks["lon"], picks["lat"], picks["rank"], picks["residents_newly_covered"])),
@@ -179,19 +176,19 @@ def map_frame():
     key = (store.data_version(db), request.query_string, request.script_root,
            current_app.config.get("CACHE_DIR"))
     with _FRAMES_LOCK:
-        html = _FRAMES.get(key)
-        if html is not None:
+        doc = _FRAMES.get(key)
+        if doc is not None:
             _FRAMES.move_to_end(key)
-    if html is None:
-        html = _render_frame(db)
+    if doc is None:
+        doc = _render_frame(db)
         with _FRAMES_LOCK:
-            _FRAMES[key] = html
+            _FRAMES[key] = doc
             while len(_FRAMES) > FRAME_CACHE_SIZE:
                 _FRAMES.popitem(last=False)
-    return Response(html, mimetype="text/html")
+    return Response(doc.html(csp_nonce()), mimetype="text/html")
 
 
-def _render_frame(db) -> str:
+def _render_frame(db) -> MapDocument:
     filt = _filter(extra=MAP_EXTRA)
     _, indicator, year, mode, minutes = _map_choice(db)
     values, source, label = {}, None, None
@@ -215,7 +212,7 @@ def _render_frame(db) -> str:
         categories=TYPOLOGY_CLASSES if indicator == TYPOLOGY else None,
         # darkest where the value is the problem: little access, low income
         reverse_colours=indicator == COVERAGE or bool(meta and meta.need_direction < 0))
-    return m.get_root().render()
+    return MapDocument(m)
 
 
 @bp.route("/outreach")
@@ -262,7 +259,7 @@ def place_list():
     db = get_db()
     found = finder.finder(db, filt)
     has_network = access.registered_network(db) is not None
-    near = None
+    near, minutes = None, {}
     if found.start is not None and not has_network:
         found.trouble = finder.NO_NETWORK
     elif found.start is not None:
@@ -270,16 +267,19 @@ def place_list():
             near = _near(db, found.filt, found.start.lon, found.start.lat)
         except InvalidParameter as exc:
             found.trouble = finder.outside_sentence(exc, found.start)
+    first = (page - 1) * PAGE_SIZE
     if near is not None:
-        rows = [p for p, _m in near]
+        shown, total = [p for p, _m in near][first:first + PAGE_SIZE], len(near)
         minutes = {p["id"]: m for p, m in near}
+    elif not found.listing:  # a choice to make first, or nothing found
+        shown, total = [], 0
+    elif found.start is not None and not has_network:
+        rows = finder.as_the_crow_flies(store.places(db, found.filt), found.start)
+        shown, total = rows[first:first + PAGE_SIZE], len(rows)
     else:
-        rows, minutes = (store.places(db, found.filt) if found.listing else []), {}
-        if found.start is not None and not has_network:
-            rows = finder.as_the_crow_flies(rows, found.start)
-    shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-    return render_template("places.html", places=shown, total=len(rows), page=page,
-                           pages=max(1, -(-len(rows) // PAGE_SIZE)), filt=filt,
+        shown, total = listing.place_page(db, found.filt, limit=PAGE_SIZE, offset=first)
+    return render_template("places.html", places=shown, total=total, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), filt=filt,
                            found=found, listed_filt=found.filt, kept=finder.kept_parameters(),
                            minutes=minutes, near=near is not None, profiles=network.PROFILES,
                            has_network=has_network,
@@ -326,19 +326,10 @@ def _only_params(allowed: tuple[str, ...]) -> None:
             raise InvalidParameter(name, f"unknown parameter (known: {known})")
 
 
-def _live_place(db, place_id: int) -> dict:
-    """A place that is not archived, with its current activities; NotFound otherwise."""
-    p = store.place(db, place_id)
-    if p.get("archived_at"):
-        raise NotFound(f"place {place_id} has been archived")
-    p["activities"] = [a for a in p["activities"] if not a.get("archived_at")]
-    return p
-
-
 @bp.route("/places/<int:place_id>")
 def place_detail(place_id: int):
     _only_params(())
-    return render_template("place.html", place=_live_place(get_db(), place_id))
+    return render_template("place.html", place=live_place(get_db(), place_id))
 
 
 @bp.route("/places/<int:place_id>/kaart")
@@ -346,31 +337,28 @@ def place_map_frame(place_id: int):
     """The small map embedded on a place's detail page."""
     db = get_db()
     _only_params(())
-    p = _live_place(db, place_id)
+    p = live_place(db, place_id)
     hood = store.neighbourhood(db, p["neighbourhood_code"]) if p.get("neighbourhood_code") \
         else None
     m = maps.place_map(p, neighbourhood=hood, static_url_prefix=_static_prefix())
-    return Response(m.get_root().render(), mimetype="text/html")
+    return Response(MapDocument(m).html(csp_nonce()), mimetype="text/html")
 
 
 @bp.route("/activities")
 def activity_list():
     filt = _filter(extra=("page",))
     page = _page_number()
-    rows = store.activities(get_db(), filt)
-    shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-    return render_template("activities.html", activities=shown, total=len(rows), page=page,
-                           pages=max(1, -(-len(rows) // PAGE_SIZE)), filt=filt,
+    shown, total = listing.activity_page(get_db(), filt, limit=PAGE_SIZE,
+                                         offset=(page - 1) * PAGE_SIZE)
+    return render_template("activities.html", activities=shown, total=total, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), filt=filt,
                            query={k: v for k, v in request.args.items() if k != "page"})
 
 
 @bp.route("/activities/<int:activity_id>")
 def activity_detail(activity_id: int):
     _only_params(())
-    a = store.activity(get_db(), activity_id)
-    if a.get("archived_at"):
-        raise NotFound(f"activity {activity_id} has been archived")
-    return render_template("activity.html", activity=a)
+    return render_template("activity.html", activity=live_activity(get_db(), activity_id))
 
 
 NEIGHBOURHOOD_PAGE_SIZE = 100
@@ -432,20 +420,25 @@ def _neighbourhood_access(db, n: dict, filt: Filter, mode: str, minutes: float):
 @bp.route("/neighbourhoods/<code>")
 def neighbourhood_detail(code: str):
     db = get_db()
-    filt = _filter(extra=("mode", "minutes"))
+    filt = _filter(extra=("mode", "minutes", "page"))
     _, _, _, mode, minutes = _map_choice(db)
+    page = _page_number()
     n = store.neighbourhood(db, code)
     reach, nearest, reach_error = _neighbourhood_access(db, n, filt, mode, minutes)
-    mobile = [a for a in store.activities(db, filt.without_area()) if a["place"] is None]
+    mobile = list(listing.iter_activities(db, filt.without_area(), mobile_only=True))
     frame = store.indicator_frame(db, code=code)
     table: dict[str, dict[int, float]] = {}
     sources: dict[str, set] = {}
+    notes: dict[str, dict[int, str]] = {}  # why a value is unknown
     for r in frame.itertuples(index=False):
         table.setdefault(r.indicator, {})[int(r.year)] = r.value
+        if r.note:
+            notes.setdefault(r.indicator, {})[int(r.year)] = r.note
         if r.source:
             sources.setdefault(r.indicator, set()).add(r.source)
     years = sorted({int(y) for y in frame["year"]}) if not frame.empty else []
-    places = [p for p in store.places(db) if p.get("neighbourhood_code") == code]
+    places, places_total = listing.place_page(db, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+                                              neighbourhood=code)
     municipality = n.get("municipality_code")
     region = store.indicator_frame(db)
     idx = need_index(region, codes=[h["code"] for h in store.neighbourhoods(db)])
@@ -454,7 +447,12 @@ def neighbourhood_detail(code: str):
     typ_row = typ.loc[code] if code in typ.index else None
     return render_template("neighbourhood.html", n=n, table=table, years=years,
                            sources={k: "; ".join(sorted(v)) for k, v in sources.items()},
-                           places=places, label=indicator_label, INDICATORS=INDICATORS,
+                           notes=notes,
+                           places=places, places_total=places_total, page=page,
+                           pages=max(1, -(-places_total // PAGE_SIZE)),
+                           query={**{k: v for k, v in request.args.items() if k != "page"},
+                                  "code": code},
+                           label=indicator_label, INDICATORS=INDICATORS,
                            trends=trend(frame, code), need=need_row, need_attrs=idx.attrs,
                            need_formula=NEED_INDEX_FORMULA, typ=typ_row,
                            typ_classes=TYPOLOGY_CLASSES, typ_attrs=typ.attrs,

@@ -5,12 +5,15 @@
   ``settings`` table (so restarts and several workers share it).
 - Every form POST carries a CSRF token bound to the session. API writes
   authenticate with a bearer token instead of cookies, so they need none.
-- Headers: a Content-Security-Policy that allows scripts and styles only from
-  the app itself (plus inline, which folium's generated map needs) and images
-  from the OpenStreetMap tile servers, ``nosniff``, ``frame-ancestors 'self'``,
-  a strict referrer policy.
-- Rate limits (per client address, per process, sliding window): logins and
-  writes. Behind a reverse proxy set ``BUURTKAART_TRUST_PROXY=1``.
+- Headers: a Content-Security-Policy (see :mod:`.csp`) that allows scripts
+  only from the app itself or inline with this response's nonce, styles from
+  the app (plus inline), images from the OpenStreetMap tile servers;
+  ``nosniff``, ``frame-ancestors 'self'``, a strict referrer policy.
+- Rate limits (per client address, sliding window): logins and writes. The
+  counters are rows of the ``rate_hits`` table, so every gunicorn worker sees
+  the same count and a recycled worker forgets nothing; rows older than the
+  window are deleted as new ones arrive. Behind a reverse proxy set
+  ``BUURTKAART_TRUST_PROXY=1``.
 """
 
 from __future__ import annotations
@@ -18,13 +21,12 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
-import threading
 import time
-from collections import defaultdict, deque
 
 from flask import Flask, abort, current_app, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .csp import nonce, policy
 from .db import get_db
 
 __all__ = ["init_app", "csrf_token", "rate_limit", "LIMITS"]
@@ -33,44 +35,34 @@ __all__ = ["init_app", "csrf_token", "rate_limit", "LIMITS"]
 LIMITS = {"login": (10, 60), "write": (120, 60)}
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
-CSP = "; ".join([
-    "default-src 'self'",
-    "script-src 'self' 'unsafe-inline'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: https://tile.openstreetmap.org https://*.tile.openstreetmap.org",
-    "connect-src 'self'",
-    "font-src 'self' data:",
-    "frame-src 'self'",
-    "frame-ancestors 'self'",
-    "form-action 'self'",
-    "base-uri 'self'",
-    "object-src 'none'",
-])
+def _hit(db, bucket: str, client: str, limit: int, window: float) -> float | None:
+    """Record a request in the shared counters; return seconds to wait if over the limit.
 
-
-class _Limiter:
-    def __init__(self) -> None:
-        self._hits: dict[tuple[str, str], deque] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def hit(self, bucket: str, key: str, limit: int, window: float) -> float | None:
-        """Record a request; return seconds to wait if over the limit, else None."""
-        now = time.monotonic()
-        with self._lock:
-            q = self._hits[(bucket, key)]
-            while q and q[0] <= now - window:
-                q.popleft()
-            if len(q) >= limit:
-                return window - (now - q[0])
-            q.append(now)
-            return None
+    One immediate transaction (a savepoint inside an open one), so two workers
+    counting at once cannot both slip under the limit.
+    """
+    now = time.time()
+    conn = db.conn
+    nested = conn.in_transaction
+    conn.execute("SAVEPOINT rate_hit" if nested else "BEGIN IMMEDIATE")
+    try:
+        conn.execute("DELETE FROM rate_hits WHERE bucket = ? AND at <= ?", [bucket, now - window])
+        count, oldest = conn.execute("SELECT count(*), min(at) FROM rate_hits WHERE bucket = ? "
+                                     "AND client = ?", [bucket, client]).fetchone()
+        if count < limit:
+            conn.execute("INSERT INTO rate_hits (bucket, client, at) VALUES (?, ?, ?)",
+                         [bucket, client, now])
+    except BaseException:
+        conn.execute("ROLLBACK TO rate_hit" if nested else "ROLLBACK")
+        raise
+    conn.execute("RELEASE rate_hit" if nested else "COMMIT")
+    return None if count < limit else max(0.0, oldest + window - now)
 
 
 def rate_limit(bucket: str) -> None:
     """Abort with 429 when this client exceeded the bucket's limit."""
     limit, window = current_app.config["RATE_LIMITS"].get(bucket, LIMITS[bucket])
-    wait = current_app.extensions["buurtkaart_limiter"].hit(
-        bucket, request.remote_addr or "?", limit, window)
+    wait = _hit(get_db(), bucket, request.remote_addr or "?", limit, window)
     if wait is not None:
         abort(429, description=f"too many {bucket} requests; try again in {int(wait) + 1} s")
 
@@ -101,10 +93,10 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATE_LIMITS", dict(LIMITS))
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=os.environ.get("BUURTKAART_SECURE_COOKIES") == "1")
-    app.extensions["buurtkaart_limiter"] = _Limiter()
     if os.environ.get("BUURTKAART_TRUST_PROXY") == "1":
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["csp_nonce"] = nonce
 
     @app.before_request
     def _check_size():
@@ -123,7 +115,7 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _headers(resp):
-        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers.setdefault("Content-Security-Policy", policy(nonce()))
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         resp.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

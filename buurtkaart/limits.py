@@ -1,0 +1,54 @@
+"""Limits on what one import may ask of the server, each an environment setting.
+
+Checked before the expensive work (unzipping, reading every feature, parsing every
+column), so a hostile or mistaken file is refused in a moment instead of taking minutes
+and gigabytes. Raise a limit for a really large legitimate file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .errors import BuurtkaartError
+
+__all__ = ["LIMITS", "Limit", "limit", "refusal"]
+
+
+@dataclass(frozen=True)
+class Limit:
+    env: str
+    default: int
+    unit: str
+    help: str
+
+
+LIMITS = {
+    "unpacked_mb": Limit("BUURTKAART_MAX_UNPACKED_MB", 200, "MB",
+                         "largest neighbourhood file, in MB unpacked (a zipped shapefile "
+                         "counts what it unzips to)"),
+    "features": Limit("BUURTKAART_MAX_FEATURES", 100_000, "features",
+                      "most polygons in one neighbourhood file"),
+    "columns": Limit("BUURTKAART_MAX_COLUMNS", 1_000, "columns",
+                     "most columns in one indicator table"),
+}
+
+
+def limit(name: str) -> int:
+    """The current value of limit ``name`` (its environment setting, else the default)."""
+    spec = LIMITS[name]
+    raw = os.environ.get(spec.env)
+    if raw is None or raw.strip() == "":
+        return spec.default
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 12 or int(text) < 1:
+        raise BuurtkaartError(f"{spec.env} must be a whole number of {spec.unit} from 1, "
+                              f"got {raw!r} ({spec.help})")
+    return int(text)
+
+
+def refusal(name: str, found: str) -> str:
+    """A problem's reason: ``found`` exceeds limit ``name``, and how to raise it."""
+    spec = LIMITS[name]
+    return (f"{found}; the limit is {limit(name):,} {spec.unit} ({spec.help}); "
+            f"set {spec.env} to allow more")
