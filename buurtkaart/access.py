@@ -57,7 +57,8 @@ def _get(db, key: str) -> str | None:
 
 def build_networks(db, pbf: str | Path, *, cache_dir: Path | None = None,
                    progress: Callable[[str], None] | None = None) -> dict[str, int]:
-    """Build (or load from cache) every network of ``pbf`` and register it for the service."""
+    """Build (or load from cache) every network of ``pbf`` and register it for the service,
+    with the extract's addresses and streets for the search (:mod:`geocode`)."""
     pbf = Path(pbf).resolve()
     if not pbf.exists():
         raise BuurtkaartError(f"{pbf}: no such file")
@@ -68,7 +69,13 @@ def build_networks(db, pbf: str | Path, *, cache_dir: Path | None = None,
             progress(f"{net}: {g.n:,} nodes (from the cache)")
         out[net] = g.n
     _buildings_weights(pbf, network.file_sha256(pbf), cache_dir, progress)
+    from .geocode import read_addresses, save_addresses
+
+    addresses = read_addresses(pbf)
+    if progress:
+        progress(f"addresses: {len(addresses):,} addresses and streets for the search")
     with db.atomic():
+        save_addresses(db, addresses)
         _set(db, "network_pbf", str(pbf), "OpenStreetMap extract the travel-time networks "
                                           "come from (buurtkaart network build)")
         _set(db, "network_sha256", network.file_sha256(pbf), "SHA-256 of that extract")

@@ -245,20 +245,26 @@ def import_places(file, fmt, default_model, fix_hours, overwrite_edits, wait):
 @_import_options
 @domain_errors
 def import_osm(file, fix_hours, overwrite_edits, wait):
-    """Meeting places (community centres, libraries, ...) from an OSM PBF extract."""
+    """Meeting places (community centres, libraries, ...) and the addresses and streets
+    for the search, from an OSM PBF extract."""
+    from .geocode import read_addresses, save_addresses
     from .import_run import run_import
     from .importers.osm import read_osm
 
+    addresses: list[dict] = []
+
     def read(_db):
         directory = read_osm(file)
+        addresses.extend(read_addresses(file))
         for w in directory.warnings:
             click.echo(f"warning: {w}", err=True)
         return directory
 
     with _hour_fixes(fix_hours):
         n = run_import(_db(), read, source="osm", file=str(file),
-                       overwrite_edits=overwrite_edits, wait=wait)
-    _report(n, f"{n['places']} places", file)
+                       overwrite_edits=overwrite_edits, wait=wait,
+                       after_store=lambda db: save_addresses(db, addresses))
+    _report(n, f"{n['places']} places and {len(addresses)} addresses and streets", file)
 
 
 # ---------------------------------------------------------------- export

@@ -92,8 +92,14 @@ def _now() -> str:
 
 def run_import(db: sqlite_utils.Database, read: Callable[[sqlite_utils.Database], Directory], *,
                source: str, file: str, account: dict | None = None,
-               overwrite_edits: bool = False, wait: float = 0.0) -> ImportReport:
+               overwrite_edits: bool = False, wait: float = 0.0,
+               after_store: Callable[[sqlite_utils.Database], object] | None = None
+               ) -> ImportReport:
     """Import what ``read(db)`` returns, as described in the module docstring.
+
+    ``after_store(db)``, when given, runs in the same write transaction after the
+    records are stored (``import osm`` replaces the search addresses there), so it
+    is kept or refused together with them.
 
     ``source`` names the kind of import (``osm``, ``csv``, ``geojson``,
     ``hsds``): an editor's change counts as newer than the import when it
@@ -109,14 +115,20 @@ def run_import(db: sqlite_utils.Database, read: Callable[[sqlite_utils.Database]
                 with writing(db):
                     if _edited_since(db, plan.mark, directory):
                         raise _Stale
-                    return _store(db, directory, plan, source=source, file=file,
-                                  account=account, overwrite_edits=overwrite_edits)
+                    report = _store(db, directory, plan, source=source, file=file,
+                                    account=account, overwrite_edits=overwrite_edits)
+                    if after_store:
+                        after_store(db)
+                    return report
             except _Stale:
                 continue
         with writing(db):  # busy directory: prepare while holding the write lock
             plan = _prepare(db, directory, source, overwrite_edits)
-            return _store(db, directory, plan, source=source, file=file, account=account,
-                          overwrite_edits=overwrite_edits)
+            report = _store(db, directory, plan, source=source, file=file, account=account,
+                            overwrite_edits=overwrite_edits)
+            if after_store:
+                after_store(db)
+            return report
 
 
 # --------------------------------------------------------------------------- prepare

@@ -6,7 +6,8 @@ A page never loads the whole directory:
   neighbourhood) are in the query; when they are all there is, the total is a
   ``count(*)`` and the page a ``LIMIT``/``OFFSET`` on the indexed ``name`` order,
   and only the page's activities are read;
-- conditions on activities, times and words (``Filter.matches_place``) are
+- words (``q``) through the full-text index of :mod:`buurtkaart.search`;
+- conditions on activities and times (``Filter.matches_place``) are
   checked in Python on chunks of :data:`CHUNK` places read in order, each with
   just its own activities, so memory stays bounded; the total is still exact.
 
@@ -16,11 +17,13 @@ lists, for exports and analysis) are built on the same iterators.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 
 import sqlite_utils
 
+from . import search
 from .filters import Filter
 
 __all__ = ["iter_places", "place_page", "iter_activities", "activity_page",
@@ -36,9 +39,12 @@ def _live(include_archived: bool, include_inactive: bool) -> list[str]:
         [] if include_inactive else ["a.status = 'active'"])
 
 
-def _place_where(filt: Filter, include_archived: bool, neighbourhood: str | None = None,
+def _place_where(db, filt: Filter, include_archived: bool, neighbourhood: str | None = None,
                  include_inactive: bool = False) -> tuple[str, list]:
     where, params = ([] if include_archived else ["p.archived_at IS NULL"]), []
+    if filt.q:  # words through the full-text index (accents, case, activities' words)
+        where.append("p.id IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(sorted(search.place_ids(db, filt.q))))
     if filt.bbox:
         minx, miny, maxx, maxy = filt.bbox
         where.append("p.id IN (SELECT id FROM places_rtree WHERE min_lon <= ? AND max_lon >= ? "
@@ -90,12 +96,13 @@ def _activity_prefilter(filt: Filter, include_archived: bool, include_inactive: 
 
 #: the Filter fields SQL decides exactly (:func:`_place_where`, :func:`_activity_prefilter`)
 _SQL_FIELDS = ("kinds", "bbox", "municipality", "models", "free", "walk_in",
-               "children_welcome", "no_internet", "language")
+               "children_welcome", "no_internet", "language", "q")
 
 
 def _sql_decides(filt: Filter) -> bool:
     """Can SQL alone decide whether a place matches ``filt``? Only when every condition is
-    one of :data:`_SQL_FIELDS` (times, words, childcare and wheelchair are Python's)."""
+    one of :data:`_SQL_FIELDS` (times, childcare and wheelchair are Python's; words go
+    through the search index)."""
     blank = Filter()
     return replace(filt, **{f: getattr(blank, f) for f in _SQL_FIELDS}) == blank
 
@@ -130,7 +137,7 @@ def iter_places(db: sqlite_utils.Database, filt: Filter | None = None, *,
     from .store import _PLACE_SELECT
 
     filt = filt or Filter()
-    where, params = _place_where(filt, include_archived, neighbourhood, include_inactive)
+    where, params = _place_where(db, filt, include_archived, neighbourhood, include_inactive)
     last = None
     while True:
         sql, args = _PLACE_SELECT + where, list(params)
@@ -160,7 +167,7 @@ def place_page(db: sqlite_utils.Database, filt: Filter | None = None, *, limit: 
                 page.append(p)
             total += 1
         return page, total
-    where, params = _place_where(filt, False, neighbourhood)
+    where, params = _place_where(db, filt, False, neighbourhood)
     total = db.execute("SELECT count(*) FROM places p" + where, params).fetchone()[0]
     rows = [dict(r) for r in db.query(_PLACE_SELECT + where + " ORDER BY p.name, p.id "
                                       "LIMIT ? OFFSET ?", [*params, limit, offset])]
@@ -208,6 +215,9 @@ def iter_activities(db: sqlite_utils.Database, filt: Filter | None = None, *,
     where = _live(include_archived, include_inactive)
     if mobile_only:
         where.append("a.place_id IS NULL")
+    if filt.q:  # words through the full-text index, as for places
+        where.append("a.id IN (" + ",".join(str(i) for i in sorted(search.activity_ids(
+            db, filt.q))) + ")")
     last = None
     while True:
         cond, args = list(where), []

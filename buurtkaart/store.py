@@ -26,6 +26,7 @@ import shapely
 import sqlite_utils
 from shapely import wkb
 
+from . import search
 from .concurrency import busy_timeout, writing
 from .errors import ImportFailed, NotFound, Problem
 from .filters import Filter
@@ -302,6 +303,12 @@ def m004_hsds(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+@migrations()
+def m004_search(db: sqlite_utils.Database) -> None:
+    """Offline addresses and the full-text search index (see :mod:`buurtkaart.search`)."""
+    search.create_schema(db)
+
+
 def data_version(db: sqlite_utils.Database) -> str:
     """Changes whenever any place, activity, neighbourhood or indicator changes."""
     return db.execute("SELECT token FROM data_version WHERE id = 1").fetchone()[0]
@@ -372,6 +379,9 @@ def save_directory(
         codes = neighbourhood_codes(db, [(p["lon"], p["lat"]) for p in places])
     problems: list[Problem] = []
     with writing(db):
+        postcodes = {p.get("postcode") for p in places} | {r[0] for r in db.execute(
+            "SELECT postcode FROM places WHERE uid IN (SELECT value FROM json_each(?))",
+            [json.dumps([p["uid"] for p in places])])}
         org_ids = _upsert_many(db, "organisations", [
             {k: o.get(k) for k in ("uid", "name", "description", "url", "email", "phone",
                                    "source")} for o in organisations])
@@ -415,6 +425,7 @@ def save_directory(
                             [[aid, s.weekday, s.start, s.end, s.nth]
                              for (aid,), a in zip(aids, activities)
                              for s in a.get("sessions") or []])
+        search.refresh_areas(db, postcodes)
     return {"organisations": len(organisations), "places": len(places),
             "activities": len(activities)}
 
@@ -486,6 +497,7 @@ def save_neighbourhoods(db: sqlite_utils.Database, frame, *, source: str) -> int
             db.execute("INSERT INTO neighbourhoods_rtree VALUES (?, ?, ?, ?, ?)",
                        [nid, minx, maxx, miny, maxy])
         _assign_neighbourhoods(db, None)
+        search.refresh_areas(db)
     return len(frame)
 
 

@@ -53,8 +53,8 @@ class _JSONProvider(DefaultJSONProvider):
 
 
 def register(app: Flask) -> None:
-    from . import (admin, admin_accounts, analysis, api, api_write, auth, db, hsds_api, openapi,
-                   pages, security)
+    from . import (admin, admin_accounts, analysis, api, api_write, auth, db, finder, hsds_api,
+                   openapi, pages, security)
 
     provider = _JSONProvider(app)
     provider.sort_keys = app.json.sort_keys
@@ -62,7 +62,7 @@ def register(app: Flask) -> None:
     db.init_app(app)
     security.init_app(app)
     for module in (pages, api, api_write, analysis, hsds_api, openapi, auth, admin,
-                   admin_accounts):
+                   admin_accounts, finder):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(InvalidParameter)

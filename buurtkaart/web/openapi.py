@@ -171,6 +171,16 @@ def _paths() -> dict:
                              _q("limit", "At most this many places", {"type": "integer"})]
                             + with_transit[:2] + with_transit[3:] + FILTERS, _GEOJSON,
                             tag="access"),
+        "/api/search": _get(
+            "What a typed text means: typed results (address, street, postcode, neighbourhood, "
+            "municipality, place, activity) with labels, best first; accents and case do not "
+            "matter, a misspelled word is corrected (see 'corrected'). 'meaning' is location "
+            "(a point to order places from), municipality, text, choices or none",
+            [_q("q", "A street (with or without number), postcode, area or place name or word",
+                {"type": "string", "minLength": 1, "maxLength": 200}, required=True),
+             _q("limit", "At most this many results (1-50, default 10)",
+                {"type": "integer", "minimum": 1, "maximum": 50})],
+            _JSON, tag="directory"),
         "/api/ranking": _get("Neighbourhoods ordered by need x lack of access (formula in the "
                              "response)",
                              with_transit + FILTERS + [

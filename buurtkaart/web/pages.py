@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import pandas as pd
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from .. import access, coverage, listing, maps, network, store, traveltime
+from .. import access, coverage, listing, maps, network, search, store, traveltime
 from ..editing import is_stale
 from ..errors import InvalidParameter
 from ..filters import FILTER_PARAMETERS, Filter
@@ -21,6 +21,7 @@ from ..taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAME
                         WORKING_MODELS)
 from ..transit.reach import PARAMETERS as TRANSIT_PARAMETERS
 from ..transit.reach import TransitOptions
+from . import finder
 from .api import indicator_values
 from .csp import MapDocument
 from .csp import nonce as csp_nonce
@@ -60,7 +61,9 @@ def _page_number() -> int:
 
 @bp.route("/")
 def index():
-    return render_template("index.html", counts=store.counts(get_db()))
+    db = get_db()
+    return render_template("index.html", counts=store.counts(db),
+                           has_network=access.registered_network(db) is not None)
 
 
 MAP_EXTRA = ("indicator", "year", "mode", "minutes", "isochrone", "best", *TRANSIT_PARAMETERS)
@@ -76,16 +79,7 @@ def _map_choice(db):
     indicator = request.args.get("indicator") or ("population" if "population" in names
                                                   else (names[0] if names else None))
     year = int_arg("year", lo=1900, hi=2100)
-    mode = request.args.get("mode") or "walk"
-    if mode != "transit":
-        network.profile(mode)
-    minutes = request.args.get("minutes") or "10"
-    try:
-        minutes = float(minutes)
-    except ValueError:
-        raise InvalidParameter("minutes", f"expected a number, got {minutes!r}") from None
-    if not 1 <= minutes <= 120:
-        raise InvalidParameter("minutes", "must be between 1 and 120")
+    mode, minutes = _mode_and_minutes("10", transit_ok=True)
     int_arg("isochrone", lo=1, hi=MAX_ID)
     int_arg("best", lo=1, hi=MAX_SUGGESTIONS)
     return catalogue, indicator, year, mode, minutes
@@ -268,23 +262,38 @@ def outreach():
 
 @bp.route("/places")
 def place_list():
-    """Places that fit; with ``lon``/``lat`` (e.g. "use my location"), nearest first with
-    their travel time by ``mode`` within ``minutes``."""
-    filt = _filter(extra=("page", "lon", "lat", "mode", "minutes"))
+    """Places that fit. A typed street, address, postcode or neighbourhood, a chosen
+    suggestion (``at``) or the browser's position (``lon``/``lat``, "use my location")
+    lists them nearest first with their travel time by ``mode`` within ``minutes``."""
+    filt = _filter(extra=("page", "mode", "minutes", *finder.FINDER_PARAMETERS))
     page = _page_number()
     db = get_db()
-    near = _near(db, filt)
-    if near is None:
-        shown, total = listing.place_page(db, filt, limit=PAGE_SIZE,
-                                          offset=(page - 1) * PAGE_SIZE)
-        minutes = {}
-    else:
-        shown, total = [p for p, _m in near][(page - 1) * PAGE_SIZE: page * PAGE_SIZE], len(near)
+    found = finder.finder(db, filt)
+    has_network = access.registered_network(db) is not None
+    near, minutes = None, {}
+    if found.start is not None and not has_network:
+        found.trouble = finder.NO_NETWORK
+    elif found.start is not None:
+        try:
+            near = _near(db, found.filt, found.start.lon, found.start.lat)
+        except InvalidParameter as exc:
+            found.trouble = finder.outside_sentence(exc, found.start)
+    first = (page - 1) * PAGE_SIZE
+    if near is not None:
+        shown, total = [p for p, _m in near][first:first + PAGE_SIZE], len(near)
         minutes = {p["id"]: m for p, m in near}
+    elif not found.listing:  # a choice to make first, or nothing found
+        shown, total = [], 0
+    elif found.start is not None and not has_network:
+        rows = finder.as_the_crow_flies(store.places(db, found.filt), found.start)
+        shown, total = rows[first:first + PAGE_SIZE], len(rows)
+    else:
+        shown, total = listing.place_page(db, found.filt, limit=PAGE_SIZE, offset=first)
     return render_template("places.html", places=shown, total=total, page=page,
                            pages=max(1, -(-total // PAGE_SIZE)), filt=filt,
+                           found=found, listed_filt=found.filt, kept=finder.kept_parameters(),
                            minutes=minutes, near=near is not None, profiles=network.PROFILES,
-                           has_network=access.registered_network(db) is not None,
+                           has_network=has_network,
                            time_links=_time_links("pages.place_list", filt),
                            query={k: v for k, v in request.args.items() if k != "page"})
 
@@ -300,23 +309,25 @@ def _time_links(endpoint: str, filt: Filter) -> list[tuple[str, str, bool]]:
             for key, label in TIME_CHOICES]
 
 
-def _near(db, filt):
-    lon, lat = request.args.get("lon"), request.args.get("lat")
-    if not lon and not lat:
-        return None
-    values = {}
-    for name, raw, lo, hi in (("lon", lon, -180, 180), ("lat", lat, -90, 90),
-                              ("minutes", request.args.get("minutes") or "30", 1, 120)):
-        try:
-            values[name] = float(raw)
-        except (TypeError, ValueError):
-            raise InvalidParameter(name, f"expected a number, got {raw!r}") from None
-        if not lo <= values[name] <= hi:
-            raise InvalidParameter(name, f"must be between {lo} and {hi}")
+def _mode_and_minutes(default_minutes: str, *, transit_ok: bool = False) -> tuple[str, float]:
+    """The travel mode and the limit in minutes (1-120) asked for in the query
+    (public transport only where ``transit_ok``: the map)."""
     mode = request.args.get("mode") or "walk"
-    network.profile(mode)
-    return access.minutes_from(db, filt, mode=mode, lon=values["lon"], lat=values["lat"],
-                               limit_minutes=values["minutes"],
+    if not (transit_ok and mode == "transit"):
+        network.profile(mode)
+    raw = request.args.get("minutes") or default_minutes
+    try:
+        minutes = float(raw)
+    except ValueError:
+        raise InvalidParameter("minutes", f"expected a number, got {raw!r}") from None
+    if not 1 <= minutes <= 120:
+        raise InvalidParameter("minutes", "must be between 1 and 120")
+    return mode, minutes
+
+
+def _near(db, filt, lon: float, lat: float):
+    mode, limit = _mode_and_minutes("30")
+    return access.minutes_from(db, filt, mode=mode, lon=lon, lat=lat, limit_minutes=limit,
                                cache_dir=current_app.config.get("CACHE_DIR"))
 
 
@@ -373,10 +384,10 @@ def neighbourhood_list():
     page = _page_number()
     db = get_db()
     rows = store.neighbourhoods(db, municipality=filt.municipality, bbox=filt.bbox)
-    if filt.q:
-        words = filt.q.casefold().split()
-        rows = [n for n in rows
-                if all(w in f"{n['code']} {n.get('name') or ''}".casefold() for w in words)]
+    if filt.q:  # name or code through the search index (case and accents do not matter)
+        codes = {h.ref for h in search.find(db, filt.q, limit=len(rows) or 1,
+                                            types=("neighbourhood",))}
+        rows = [n for n in rows if n["code"] in codes]
     pop = {}
     frame = store.indicator_frame(db, indicator="population")
     if not frame.empty:
