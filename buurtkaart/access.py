@@ -62,16 +62,19 @@ def build_networks(db, pbf: str | Path, *, cache_dir: Path | None = None,
     if not pbf.exists():
         raise BuurtkaartError(f"{pbf}: no such file")
     out = {}
+    # read the extract at most once for all networks (not at all when its hash is memoised)
+    sha = network._memo_sha256(pbf, Path(cache_dir or network.default_cache_dir()))
     for net in network.NETWORKS:
-        g, cached = network.load_or_build(pbf, net, cache_dir=cache_dir, progress=progress)
+        g, cached = network.load_or_build(pbf, net, cache_dir=cache_dir, progress=progress,
+                                          sha256=sha)
         if progress and cached:
             progress(f"{net}: {g.n:,} nodes (from the cache)")
         out[net] = g.n
-    _buildings_weights(pbf, network.file_sha256(pbf), cache_dir, progress)
+    _buildings_weights(pbf, sha, cache_dir, progress)
     with db.atomic():
         _set(db, "network_pbf", str(pbf), "OpenStreetMap extract the travel-time networks "
                                           "come from (buurtkaart network build)")
-        _set(db, "network_sha256", network.file_sha256(pbf), "SHA-256 of that extract")
+        _set(db, "network_sha256", sha, "SHA-256 of that extract")
     return out
 
 
@@ -162,10 +165,36 @@ def facilities(db, ctx: Context, filt: Filter) -> tuple[pd.DataFrame, list[dict]
     return pd.DataFrame(rows, columns=cols), unsnapped
 
 
+#: Population points per (database file, data_version, network, method, indicator, year,
+#: municipality): spreading and snapping them is the slowest part of a first question on a
+#: large network, and any import or edit changes data_version.
+_RESIDENTS: OrderedDict[tuple, tuple[pd.DataFrame, dict]] = OrderedDict()
+RESIDENTS_CACHE_SIZE = 8
+
+
 def residents(db, ctx: Context, *, method: str = "buildings", indicator: str = "population",
               year: int | None = None, municipality: str | None = None
               ) -> tuple[pd.DataFrame, dict]:
-    """Population points snapped to the graph, and a report of how they were made."""
+    """Population points snapped to the graph, and a report of how they were made
+    (copies of a cached result when the data and the network have not changed)."""
+    key = (db.execute("PRAGMA database_list").fetchone()[2], store.data_version(db), ctx.sha,
+           ctx.graph.network, str(ctx.cache_dir), method, indicator, year, municipality)
+    with _LOCK:
+        hit = _RESIDENTS.get(key)
+        if hit is not None:
+            _RESIDENTS.move_to_end(key)
+    if hit is None:
+        hit = _residents(db, ctx, method=method, indicator=indicator, year=year,
+                         municipality=municipality)
+        with _LOCK:
+            _RESIDENTS[key] = hit
+            while len(_RESIDENTS) > RESIDENTS_CACHE_SIZE:
+                _RESIDENTS.popitem(last=False)
+    return hit[0].copy(), copy.deepcopy(hit[1])
+
+
+def _residents(db, ctx: Context, *, method: str, indicator: str, year: int | None,
+               municipality: str | None) -> tuple[pd.DataFrame, dict]:
     hoods = store.neighbourhoods(db, municipality=municipality)
     frame = store.indicator_frame(db, indicator=indicator)
     if frame.empty:
