@@ -38,7 +38,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from buurtkaart import coverage, coverage_reference, network, tiling, traveltime
+from buurtkaart import bounded, coverage, coverage_reference, network, tiling, traveltime
 
 MODELS = ["peer", "location", "organisation", "buddy", "competence", "context",
           "personal_network"]
@@ -122,6 +122,39 @@ def run(base: network.Graph, size: int, minutes: float, reference: bool) -> dict
     return row
 
 
+def bounded_vs_others(name: str, csr, rng, sources: int = 40, minutes: float = 10.0) -> str:
+    """Per-source bounded searches: ours against networkx (and pandana when importable)
+    on the same sources and limit; checks that the reached sets agree."""
+    import networkx as nx
+
+    limit = minutes * 60.0
+    src = rng.choice(csr.shape[0], sources, replace=False)
+    with Stage() as ours:
+        k, node, _t = bounded.pairs_within(csr, src, limit)
+    G = nx.from_scipy_sparse_array(csr, create_using=nx.DiGraph)
+    with Stage() as ref:
+        sets = [nx.single_source_dijkstra_path_length(G, int(s), cutoff=limit) for s in src]
+    same = all(set(node[k == i].tolist()) == set(d) for i, d in enumerate(sets))
+    line = (f"bounded searches, {name}, {sources} sources, {minutes:g} min: ours "
+            f"{ours.seconds:.3f} s ({ours.mb:.0f} MB), networkx with cutoff "
+            f"{ref.seconds:.3f} s: {ref.seconds / ours.seconds:.1f}x; same nodes reached: {same}")
+    try:
+        import pandana
+    except ImportError:
+        return line + "; pandana: not importable here"
+    coo = csr.tocoo()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = pandana.Network(pd.Series(np.zeros(csr.shape[0])), pd.Series(np.zeros(csr.shape[0])),
+                              pd.Series(coo.row), pd.Series(coo.col),
+                              pd.DataFrame({"t": coo.data}), twoway=False)
+        with Stage() as pdn:
+            for s in src:
+                net.nodes_in_range([int(s)], limit, imp_name="t")
+    return line + (f"; pandana {pandana.__version__} nodes_in_range {pdn.seconds:.3f} s: "
+                   f"{pdn.seconds / ours.seconds:.1f}x")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="250000,1000000,2000000")
@@ -138,6 +171,14 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.1f} | {time.strftime('%Y-%m-%d %H:%M')}")
     print(f"base: Helsinki walk, {base.n:,} nodes; walking 4.8 km/h, limit {args.minutes:g} min")
     rows = [run(base, s, args.minutes, reference=(i == 0)) for i, s in enumerate(sizes)]
+    from bench_traveltime import synthetic_grid
+
+    rng = np.random.default_rng(11)
+    grid = synthetic_grid(math.ceil(math.sqrt(sizes[0]))) / (4.8 / 3.6)
+    tiled = tiling.tile(base, math.ceil(sizes[0] / base.n)).seconds(4.8)
+    bounded.pairs_within(grid, [0], 1.0)  # compiled before timing
+    comparisons = [bounded_vs_others(f"synthetic grid {grid.shape[0]:,} nodes", grid, rng),
+                   bounded_vs_others(f"tiled Helsinki {tiled.shape[0]:,} nodes", tiled, rng)]
     stages = ["tile", "residents", "coverage", "bounded"]
     print(f"{'nodes':>10} {'places':>7} {'hoods':>6} " +
           " ".join(f"{s + ' s':>12} {'MB':>6}" for s in stages))
@@ -155,6 +196,8 @@ def main() -> None:
           f"new {r['coverage'].seconds:.2f} s, {r['coverage'].mb:.0f} MB: "
           f"{old.seconds / r['coverage'].seconds:.1f}x faster; every column identical: "
           f"{r['identical']}")
+    for line in comparisons:
+        print(line)
     print(f"process peak RSS {_rss_mb():.0f} MB now; MB = peak RSS above the start of "
           "the stage (numba's arrays included)")
 

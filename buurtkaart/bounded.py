@@ -98,14 +98,30 @@ def _pairs(indptr, indices, weights, sources, limit, n):
         s = sources[k]
         start = m
         dist[s] = 0.0
-        size = 0
-        hd, hv, size = _push(hd, hv, size, 0.0, s)
+        hd[0], hv[0], size = 0.0, s, 1
         while size > 0:
-            d, v, size = _pop(hd, hv, size)
+            # pop the smallest (the heap is inlined: this loop is the hot path)
+            d, v = hd[0], hv[0]
+            size -= 1
+            last_d, last_v = hd[size], hv[size]
+            i = 0
+            while True:
+                c = 2 * i + 1
+                if c >= size:
+                    break
+                if c + 1 < size and hd[c + 1] < hd[c]:
+                    c += 1
+                if hd[c] >= last_d:
+                    break
+                hd[i], hv[i] = hd[c], hv[c]
+                i = c
+            if size > 0:
+                hd[i], hv[i] = last_d, last_v
             if d > dist[v]:
                 continue
-            out_v = _grow(out_v, m + 1)
-            out_t = _grow(out_t, m + 1)
+            if m == len(out_v):
+                out_v = _grow(out_v, m + 1)
+                out_t = _grow(out_t, m + 1)
             out_v[m] = v
             out_t[m] = d
             m += 1
@@ -114,7 +130,18 @@ def _pairs(indptr, indices, weights, sources, limit, n):
                 nd = d + weights[e]
                 if nd <= limit and nd < dist[u]:
                     dist[u] = nd
-                    hd, hv, size = _push(hd, hv, size, nd, u)
+                    if size == len(hd):
+                        hd = _grow(hd, size + 1)
+                        hv = _grow(hv, size + 1)
+                    i = size
+                    while i > 0:
+                        p = (i - 1) >> 1
+                        if hd[p] <= nd:
+                            break
+                        hd[i], hv[i] = hd[p], hv[p]
+                        i = p
+                    hd[i], hv[i] = nd, u
+                    size += 1
         for j in range(start, m):  # reset only what this search touched
             dist[out_v[j]] = np.inf
         # a pushed node is always settled (its distance is within the limit), so the

@@ -30,11 +30,12 @@ def error_response(status: int, message: str, **extra):
 
 
 def register(app: Flask) -> None:
-    from . import (admin, admin_accounts, analysis, api, api_write, auth, db, hsds_api, openapi,
-                   pages, security)
+    from . import (admin, admin_accounts, analysis, api, api_write, auth, db, hsds_api,
+                   http_cache, openapi, pages, security)
 
     db.init_app(app)
     security.init_app(app)
+    http_cache.init_app(app)
     for module in (pages, api, api_write, analysis, hsds_api, openapi, auth, admin,
                    admin_accounts):
         app.register_blueprint(module.bp)
