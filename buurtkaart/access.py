@@ -179,17 +179,24 @@ def residents(db, ctx: Context, *, method: str = "buildings", indicator: str = "
     (copies of a cached result when the data and the network have not changed)."""
     key = (db.execute("PRAGMA database_list").fetchone()[2], store.data_version(db), ctx.sha,
            ctx.graph.network, str(ctx.cache_dir), method, indicator, year, municipality)
+    return _cached(_RESIDENTS, RESIDENTS_CACHE_SIZE, key,
+                   lambda: _residents(db, ctx, method=method, indicator=indicator, year=year,
+                                      municipality=municipality))
+
+
+def _cached(cache: OrderedDict, size: int, key: tuple, compute):
+    """Copies of ``cache[key]`` (a (DataFrame, report) pair), computed when missing; the
+    least recently used entries beyond ``size`` are dropped."""
     with _LOCK:
-        hit = _RESIDENTS.get(key)
+        hit = cache.get(key)
         if hit is not None:
-            _RESIDENTS.move_to_end(key)
+            cache.move_to_end(key)
     if hit is None:
-        hit = _residents(db, ctx, method=method, indicator=indicator, year=year,
-                         municipality=municipality)
+        hit = compute()
         with _LOCK:
-            _RESIDENTS[key] = hit
-            while len(_RESIDENTS) > RESIDENTS_CACHE_SIZE:
-                _RESIDENTS.popitem(last=False)
+            cache[key] = hit
+            while len(cache) > size:
+                cache.popitem(last=False)
     return hit[0].copy(), copy.deepcopy(hit[1])
 
 
@@ -244,18 +251,9 @@ def run_coverage(db, filt: Filter, *, mode: str, minutes: float, method: str = "
         raise InvalidParameter("minutes", "must be between 1 and 120")
     key = (db.execute("PRAGMA database_list").fetchone()[2], store.data_version(db),
            registered_network(db), str(cache_dir), filt, mode, float(minutes), method)
-    with _LOCK:
-        hit = _COVERAGE.get(key)
-        if hit is not None:
-            _COVERAGE.move_to_end(key)
-    if hit is None:
-        hit = _run_coverage(db, filt, mode=mode, minutes=minutes, method=method,
-                            cache_dir=cache_dir)
-        with _LOCK:
-            _COVERAGE[key] = hit
-            while len(_COVERAGE) > COVERAGE_CACHE_SIZE:
-                _COVERAGE.popitem(last=False)
-    return hit[0].copy(), copy.deepcopy(hit[1])
+    return _cached(_COVERAGE, COVERAGE_CACHE_SIZE, key,
+                   lambda: _run_coverage(db, filt, mode=mode, minutes=minutes, method=method,
+                                         cache_dir=cache_dir))
 
 
 def _run_coverage(db, filt: Filter, *, mode: str, minutes: float, method: str,

@@ -6,10 +6,9 @@
 reaches. The kernels here run one Dijkstra search per source with a binary
 heap (lazy deletion), stop at ``limit`` and return only what was reached:
 
-- :func:`pairs_within` -> ``(source position, node, seconds)`` triples, nodes
-  ascending per source;
-- :func:`nearest_within` -> multi-source "time to the nearest source" (one
-  search from all sources at once), exactly what scipy's ``min_only`` gives.
+:func:`pairs_within` -> ``(source position, node, seconds)`` triples, nodes
+ascending per source. (The one-pass "nearest of many sources" search stays
+with scipy's ``min_only``, which is as fast.)
 
 Exact for any non-negative edge weights (no straight-line pruning). Each
 worker thread keeps one ``n``-long distance buffer that it resets only at
@@ -25,55 +24,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
-__all__ = ["pairs_within", "nearest_within", "THREADS"]
+__all__ = ["pairs_within", "THREADS"]
 
 #: Worker threads for many-source searches (the cores of this machine, at most 4).
 THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                      else (os.cpu_count() or 1)))
-
-
-@njit(cache=True, nogil=True)
-def _push(hd, hv, size, d, v):
-    if size == len(hd):
-        nd = np.empty(2 * size, hd.dtype)
-        nv = np.empty(2 * size, hv.dtype)
-        nd[:size] = hd
-        nv[:size] = hv
-        hd, hv = nd, nv
-    i = size
-    while i > 0:
-        p = (i - 1) >> 1
-        if hd[p] <= d:
-            break
-        hd[i] = hd[p]
-        hv[i] = hv[p]
-        i = p
-    hd[i] = d
-    hv[i] = v
-    return hd, hv, size + 1
-
-
-@njit(cache=True, nogil=True)
-def _pop(hd, hv, size):
-    d, v = hd[0], hv[0]
-    size -= 1
-    last_d, last_v = hd[size], hv[size]
-    i = 0
-    while True:
-        c = 2 * i + 1
-        if c >= size:
-            break
-        if c + 1 < size and hd[c + 1] < hd[c]:
-            c += 1
-        if hd[c] >= last_d:
-            break
-        hd[i] = hd[c]
-        hv[i] = hv[c]
-        i = c
-    if size > 0:
-        hd[i] = last_d
-        hv[i] = last_v
-    return d, v, size
 
 
 @njit(cache=True, nogil=True)
@@ -154,35 +109,6 @@ def _pairs(indptr, indices, weights, sources, limit, n):
     return out_s[:m], out_v[:m], out_t[:m]
 
 
-@njit(cache=True, nogil=True)
-def _nearest(indptr, indices, weights, sources, limit, n):
-    dist = np.full(n, np.inf)
-    origin = np.full(n, -1, np.int64)
-    hd = np.empty(1024, np.float64)
-    hv = np.empty(1024, np.int64)
-    size = 0
-    for k in range(len(sources)):
-        s = sources[k]
-        if dist[s] > 0.0:
-            dist[s] = 0.0
-            origin[s] = s
-            hd, hv, size = _push(hd, hv, size, 0.0, s)
-    done = np.zeros(n, np.bool_)
-    while size > 0:
-        d, v, size = _pop(hd, hv, size)
-        if done[v] or d > dist[v]:
-            continue
-        done[v] = True
-        for e in range(indptr[v], indptr[v + 1]):
-            u = indices[e]
-            nd = d + weights[e]
-            if nd <= limit and nd < dist[u]:
-                dist[u] = nd
-                origin[u] = origin[v]
-                hd, hv, size = _push(hd, hv, size, nd, u)
-    return dist, origin
-
-
 def _arrays(csr):
     return csr.indptr, csr.indices, csr.data.astype(np.float64, copy=False)
 
@@ -211,12 +137,3 @@ def pairs_within(csr, sources: np.ndarray, limit: float
     else:
         done = [one(p) for p in parts]
     return tuple(np.concatenate([d[i] for d in done]) for i in range(3))
-
-
-def nearest_within(csr, sources: np.ndarray, limit: float = np.inf
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Time from the nearest of ``sources`` to every node (inf beyond ``limit``), and
-    which source node that is (-1 when none)."""
-    indptr, indices, weights = _arrays(csr)
-    return _nearest(indptr, indices, weights, np.asarray(sources, np.int64), float(limit),
-                    csr.shape[0])
