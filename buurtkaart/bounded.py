@@ -125,7 +125,10 @@ def pairs_within(csr, sources: np.ndarray, limit: float
     sources = np.asarray(sources, np.int64)
     if len(sources) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
-    parts = np.array_split(np.arange(len(sources)), min(len(sources), 4 * THREADS))
+    # a few chunks per thread balance the load; each chunk clears an n-long buffer once,
+    # so few sources (small searches) stay in one chunk
+    parts = np.array_split(np.arange(len(sources)), max(1, min(len(sources) // 32,
+                                                               4 * THREADS)))
 
     def one(part):
         s, v, t = _pairs(indptr, indices, weights, sources[part], float(limit), n)
