@@ -63,12 +63,15 @@ def build_networks(db, pbf: str | Path, *, cache_dir: Path | None = None,
     if not pbf.exists():
         raise BuurtkaartError(f"{pbf}: no such file")
     out = {}
+    # read the extract at most once for all networks (not at all when its hash is memoised)
+    sha = network._memo_sha256(pbf, Path(cache_dir or network.default_cache_dir()))
     for net in network.NETWORKS:
-        g, cached = network.load_or_build(pbf, net, cache_dir=cache_dir, progress=progress)
+        g, cached = network.load_or_build(pbf, net, cache_dir=cache_dir, progress=progress,
+                                          sha256=sha)
         if progress and cached:
             progress(f"{net}: {g.n:,} nodes (from the cache)")
         out[net] = g.n
-    _buildings_weights(pbf, network.file_sha256(pbf), cache_dir, progress)
+    _buildings_weights(pbf, sha, cache_dir, progress)
     from .geocode import read_addresses, save_addresses
 
     addresses = read_addresses(pbf)
@@ -78,7 +81,7 @@ def build_networks(db, pbf: str | Path, *, cache_dir: Path | None = None,
         save_addresses(db, addresses)
         _set(db, "network_pbf", str(pbf), "OpenStreetMap extract the travel-time networks "
                                           "come from (buurtkaart network build)")
-        _set(db, "network_sha256", network.file_sha256(pbf), "SHA-256 of that extract")
+        _set(db, "network_sha256", sha, "SHA-256 of that extract")
     return out
 
 
@@ -169,10 +172,43 @@ def facilities(db, ctx: Context, filt: Filter) -> tuple[pd.DataFrame, list[dict]
     return pd.DataFrame(rows, columns=cols), unsnapped
 
 
+#: Population points per (database file, data_version, network, method, indicator, year,
+#: municipality): spreading and snapping them is the slowest part of a first question on a
+#: large network, and any import or edit changes data_version.
+_RESIDENTS: OrderedDict[tuple, tuple[pd.DataFrame, dict]] = OrderedDict()
+RESIDENTS_CACHE_SIZE = 8
+
+
 def residents(db, ctx: Context, *, method: str = "buildings", indicator: str = "population",
               year: int | None = None, municipality: str | None = None
               ) -> tuple[pd.DataFrame, dict]:
-    """Population points snapped to the graph, and a report of how they were made."""
+    """Population points snapped to the graph, and a report of how they were made
+    (copies of a cached result when the data and the network have not changed)."""
+    key = (db.execute("PRAGMA database_list").fetchone()[2], store.data_version(db), ctx.sha,
+           ctx.graph.network, str(ctx.cache_dir), method, indicator, year, municipality)
+    return _cached(_RESIDENTS, RESIDENTS_CACHE_SIZE, key,
+                   lambda: _residents(db, ctx, method=method, indicator=indicator, year=year,
+                                      municipality=municipality))
+
+
+def _cached(cache: OrderedDict, size: int, key: tuple, compute):
+    """Copies of ``cache[key]`` (a (DataFrame, report) pair), computed when missing; the
+    least recently used entries beyond ``size`` are dropped."""
+    with _LOCK:
+        hit = cache.get(key)
+        if hit is not None:
+            cache.move_to_end(key)
+    if hit is None:
+        hit = compute()
+        with _LOCK:
+            cache[key] = hit
+            while len(cache) > size:
+                cache.popitem(last=False)
+    return hit[0].copy(), copy.deepcopy(hit[1])
+
+
+def _residents(db, ctx: Context, *, method: str, indicator: str, year: int | None,
+               municipality: str | None) -> tuple[pd.DataFrame, dict]:
     hoods = store.neighbourhoods(db, municipality=municipality)
     frame = store.indicator_frame(db, indicator=indicator)
     if frame.empty:
@@ -227,18 +263,9 @@ def run_coverage(db, filt: Filter, *, mode: str, minutes: float, method: str = "
     key = (db.execute("PRAGMA database_list").fetchone()[2], store.data_version(db),
            registered_network(db), str(cache_dir), filt, mode, float(minutes), method,
            transit, feeds_version(db) if mode == "transit" else None)
-    with _LOCK:
-        hit = _COVERAGE.get(key)
-        if hit is not None:
-            _COVERAGE.move_to_end(key)
-    if hit is None:
-        hit = _run_coverage(db, filt, mode=mode, minutes=minutes, method=method,
-                            cache_dir=cache_dir, transit=transit)
-        with _LOCK:
-            _COVERAGE[key] = hit
-            while len(_COVERAGE) > COVERAGE_CACHE_SIZE:
-                _COVERAGE.popitem(last=False)
-    return hit[0].copy(), copy.deepcopy(hit[1])
+    return _cached(_COVERAGE, COVERAGE_CACHE_SIZE, key,
+                   lambda: _run_coverage(db, filt, mode=mode, minutes=minutes, method=method,
+                                         cache_dir=cache_dir, transit=transit))
 
 
 def _check_transit(mode: str, transit) -> None:

@@ -35,6 +35,7 @@ import folium
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from . import folium_cache
 from .filters import Filter
 from .hours import describe_session
 from .taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS,
@@ -46,6 +47,8 @@ __all__ = [
     "isochrone_layer", "suggestion_layer", "PALETTE", "NO_DATA_COLOUR", "TILE_URL",
     "TILE_ATTRIBUTION",
 ]
+
+folium_cache.install()  # folium's templates compiled once per process, not per render
 
 #: The basemap: the only URL a rendered map asks the browser to fetch from outside the app.
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"

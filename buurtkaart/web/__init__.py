@@ -54,13 +54,14 @@ class _JSONProvider(DefaultJSONProvider):
 
 def register(app: Flask) -> None:
     from . import (admin, admin_accounts, analysis, api, api_write, auth, db, finder, hsds_api,
-                   openapi, pages, security)
+                   http_cache, openapi, pages, security)
 
     provider = _JSONProvider(app)
     provider.sort_keys = app.json.sort_keys
     app.json = provider
     db.init_app(app)
     security.init_app(app)
+    http_cache.init_app(app)
     for module in (pages, api, api_write, analysis, hsds_api, openapi, auth, admin,
                    admin_accounts, finder):
         app.register_blueprint(module.bp)

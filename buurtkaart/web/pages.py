@@ -25,6 +25,7 @@ from . import finder
 from .api import indicator_values
 from .csp import MapDocument
 from .csp import nonce as csp_nonce
+from . import geomcache
 from .db import get_db, now
 from .params import int_arg
 from .public import live_activity, live_place
@@ -208,9 +209,7 @@ def _render_frame(db) -> MapDocument:
     places = store.places(db, filt)
     meta = INDICATORS.get(indicator or "")
     hoods = store.neighbourhoods(db, municipality=filt.municipality, bbox=filt.bbox)
-    tolerance = maps.display_tolerance(n["geometry"] for n in hoods)
-    for n in hoods:
-        n["geometry"] = n["geometry"].simplify(tolerance, preserve_topology=True)
+    geomcache.simplified(db, hoods, maps.display_tolerance(n["geometry"] for n in hoods))
     m = maps.build_map(
         hoods, places, static_url_prefix=_static_prefix(),
         indicator=indicator, indicator_label=label, values=values, year=year, source=source,
