@@ -3,6 +3,7 @@
 Usage::
 
     .venv/bin/python bench/bench_load.py [--seconds 10] [--workers 2] [--threads 8]
+        [--import-places 100000] [--writers 8] [--skip-reads]
 
 Builds the demo database in a temporary directory, starts the production
 server (``gunicorn -c gunicorn.conf.py``) on a free loopback port, and hits
@@ -10,13 +11,27 @@ the map page, the places API and the finder with keep-alive HTTP clients in
 threads. The clients run on the same 2-core machine as the server, so the
 numbers are a floor, not a ceiling. Prints one line per endpoint and
 concurrency, and the server's peak memory (RSS of master + workers).
+
+Then writes during an import: ``--writers`` clients mix API edits (PATCH),
+API and admin-page "verified" marks and token reads of ``/api/changes``,
+first for ``--seconds`` without an import (the baseline), then while
+``buurtkaart import places`` stores ``--import-places`` places in another
+process. Prints per phase the count of 200/302, 503 and 500 answers and the
+p50/p95 latency of each kind of request, and the p95 ratio import/baseline.
+Every request comes from its own client address (``X-Forwarded-For`` with
+``BUURTKAART_TRUST_PROXY=1``) so the per-address rate limits stay out of it.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import http.client
+import itertools
+import json
 import os
+import re
+import secrets
 import socket
 import statistics
 import subprocess
@@ -87,18 +102,154 @@ def _rss_kb(pid: int) -> int:
     return total
 
 
+_ADDRESS = itertools.count(1)
+
+
+def _request(conn, method: str, path: str, body=None, headers=None):
+    n = next(_ADDRESS)
+    headers = {**(headers or {}), "X-Forwarded-For": f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"}
+    if isinstance(body, dict):
+        body = json.dumps(body)
+        headers["Content-Type"] = "application/json"
+    conn.request(method, path, body=body, headers=headers)
+    resp = conn.getresponse()
+    return resp, resp.read()
+
+
+def _admin_session(port: int, email: str, password: str) -> tuple[str, str]:
+    """Log in through the form: (cookie, csrf token)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    resp, page = _request(conn, "GET", "/login")
+    cookie = resp.getheader("Set-Cookie", "").split(";")[0]
+    csrf = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
+    form = f"email={email}&password={password}&csrf_token={csrf}"
+    resp, _ = _request(conn, "POST", "/login", form, {
+        "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+    cookie = resp.getheader("Set-Cookie", cookie).split(";")[0]
+    resp, page = _request(conn, "GET", "/admin/", None, {"Cookie": cookie})  # a fresh token
+    cookie = (resp.getheader("Set-Cookie") or cookie).split(";")[0]
+    csrf = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
+    conn.close()
+    return cookie, csrf
+
+
+def _writer(port: int, k: int, uid: str, token: str, session: tuple[str, str],
+            until, out: list) -> None:
+    """One client: a fixed kind of request per client number, until ``until()`` is true."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    auth = {"Authorization": f"Bearer {token}"}
+    kind = ("api edit", "api verify", "token read", "page verify")[k % 4]
+    i = 0
+    while not until():
+        i += 1
+        t0 = time.perf_counter()
+        try:
+            if kind == "api edit":
+                resp, _ = _request(conn, "PATCH", f"/api/places/by-uid/{uid}",
+                                   {"phone": f"09 {k:03d} {i:05d}"}, auth)
+            elif kind == "api verify":
+                resp, _ = _request(conn, "POST", f"/api/places/by-uid/{uid}/verify", None, auth)
+            elif kind == "token read":
+                resp, _ = _request(conn, "GET", "/api/changes?limit=5", None, auth)
+            else:
+                resp, _ = _request(conn, "POST", f"/admin/places/{uid}/verify",
+                                   f"csrf_token={session[1]}",
+                                   {"Cookie": session[0],
+                                    "Content-Type": "application/x-www-form-urlencoded"})
+            status = resp.status
+            if status == 503 and not resp.getheader("Retry-After"):
+                status = -503  # a 503 without Retry-After counts as a failure
+        except OSError:
+            status = -1
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        out.append((kind, status, time.perf_counter() - t0))
+    conn.close()
+
+
+def _write_mix(port, n, uid, token, session, until) -> list:
+    out: list = []
+    threads = [threading.Thread(target=_writer, args=(port, k, uid, token, session, until, out))
+               for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+def _print_mix(label: str, results: list, baseline: dict | None = None) -> dict:
+    p95s = {}
+    for kind in ("api edit", "api verify", "page verify", "token read"):
+        lat = [r[2] for r in results if r[0] == kind]
+        st = [r[1] for r in results if r[0] == kind]
+        if not lat:
+            continue
+        q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [lat[0]] * 99
+        p95s[kind] = q[94]
+        ratio = f"{q[94] / baseline[kind]:8.1f}" if baseline and kind in baseline else f"{'':8}"
+        ok = sum(1 for s in st if s in (200, 302))
+        print(f"{label:10} {kind:12} {len(st):8d} {ok:7d} {st.count(503):6d} {st.count(500):6d} "
+              f"{sum(1 for s in st if s not in (200, 302, 503, 500)):6d} "
+              f"{q[49] * 1000:8.1f} {q[94] * 1000:8.1f} {ratio}")
+    return p95s
+
+
+def _writes_during_import(args, port: int, env: dict, tmp: Path, bindir: Path) -> None:
+    password = secrets.token_urlsafe(18)
+    subprocess.run([bindir / "buurtkaart", "users", "create", "--admin", "bench@example.org",
+                    "--password-stdin"], input=password + "\n", text=True, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    token = subprocess.run([bindir / "buurtkaart", "users", "token", "bench@example.org"],
+                           env=env, check=True, capture_output=True, text=True).stdout.strip()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    _, body = _request(conn, "POST", "/api/places",
+                       {"name": "Bench place", "kind": "community_house", "lon": 24.94,
+                        "lat": 60.17}, {"Authorization": f"Bearer {token}"})
+    uid = json.loads(body)["record"]["uid"]
+    session = _admin_session(port, "bench@example.org", password)
+    big = tmp / "import.csv"
+    with open(big, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["place_uid", "place_name", "kind", "lon", "lat", "opening_hours"])
+        for i in range(args.import_places):
+            w.writerow([f"bench-{i}", f"Bench place {i}", "community_house",
+                        f"{24.90 + (i % 400) / 5000:.5f}", f"{60.15 + (i // 400) / 5000:.5f}",
+                        "Mo-Fr 09:00-17:00"])
+    print(f"\nwrites during an import of {args.import_places:,} places "
+          f"({args.writers} clients; busy timeout {env.get('BUURTKAART_BUSY_TIMEOUT', '5')} s)")
+    print(f"{'phase':10} {'request':12} {'requests':>8} {'200/302':>7} {'503':>6} {'500':>6} "
+          f"{'other':>6} {'p50 ms':>8} {'p95 ms':>8} {'p95 x':>8}")
+    end = time.monotonic() + args.seconds
+    baseline = _print_mix("baseline", _write_mix(port, args.writers, uid, token, session,
+                                                 lambda: time.monotonic() > end))
+    t0 = time.monotonic()
+    importer = subprocess.Popen([bindir / "buurtkaart", "import", "places", str(big)], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    results = _write_mix(port, args.writers, uid, token, session,
+                         lambda: importer.poll() is not None)
+    out, err = importer.communicate()
+    _print_mix("import", results, baseline)
+    print(f"import: exit {importer.returncode} after {time.monotonic() - t0:.1f} s: "
+          f"{(out or err).strip().splitlines()[-1]}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--concurrency", default="1,10,50")
+    ap.add_argument("--import-places", type=int, default=100_000,
+                    help="places in the import that runs while clients write (0: skip)")
+    ap.add_argument("--writers", type=int, default=8, help="clients writing during the import")
+    ap.add_argument("--skip-reads", action="store_true", help="only the writes during an import")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="buurtkaart-load-"))
     env = {**os.environ, "BUURTKAART_DATABASE": str(tmp / "demo.db"),
            "BUURTKAART_CACHE": str(tmp / "cache"), "BUURTKAART_WORKERS": str(args.workers),
-           "BUURTKAART_THREADS": str(args.threads)}
+           "BUURTKAART_THREADS": str(args.threads), "BUURTKAART_TRUST_PROXY": "1"}
     bindir = Path(sys.executable).parent
     subprocess.run([bindir / "buurtkaart", "demo"], env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -113,7 +264,7 @@ def main() -> None:
               f"clients on the same {os.cpu_count()}-core machine; {args.seconds:g} s per run")
         print(f"{'endpoint':12} {'clients':>7} {'requests':>8} {'req/s':>8} "
               f"{'p50 ms':>8} {'p95 ms':>8} {'errors':>6}")
-        for name, path in ENDPOINTS.items():
+        for name, path in ({} if args.skip_reads else ENDPOINTS).items():
             for n in (int(c) for c in args.concurrency.split(",")):
                 # warm up (first request builds caches)
                 _client(port, path, time.monotonic() + 0.5, [], [])
@@ -131,6 +282,8 @@ def main() -> None:
                 q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [lat[0]] * 99
                 print(f"{name:12} {n:7d} {len(lat):8d} {len(lat) / wall:8.1f} "
                       f"{q[49] * 1000:8.1f} {q[94] * 1000:8.1f} {len(errors):6d}")
+        if args.import_places:
+            _writes_during_import(args, port, env, tmp, bindir)
         print(f"server peak memory (VmHWM, master + workers): {_rss_kb(server.pid) / 1024:.0f} MB")
     finally:
         server.terminate()

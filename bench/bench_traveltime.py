@@ -9,9 +9,8 @@ synthetic city-sized street grid (randomly perturbed lengths, 8 % of streets
 removed, at least 250,000 nodes), prints: time to build the graph, time for
 the nearest-place time of every node, time for full coverage of every
 neighbourhood, the same nearest-place computation with networkx's
-multi-source Dijkstra and the ratio, and peak memory. Ends with an estimate
-for a Flanders-wide network of about 2 million nodes (an extrapolation by
-n·log n from the synthetic run, not a measurement).
+multi-source Dijkstra and the ratio, and peak memory. Flanders-size figures
+are measured, not extrapolated, by ``bench/bench_scale.py``.
 """
 
 from __future__ import annotations
@@ -150,12 +149,7 @@ def main() -> None:
           f"coverage run. Process peak RSS: "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
           "(includes networkx's graphs)")
-    big = rows[-1]
-    scale = 2_000_000 * math.log(2_000_000) / (big["nodes"] * math.log(big["nodes"]))
-    print(f"Flanders-wide ESTIMATE (~2,000,000 nodes; an extrapolation by n log n from the "
-          f"synthetic run, not a measurement): nearest place {big['nearest_s'] * scale:.2f} s, "
-          f"full coverage {big['coverage_s'] * scale:.1f} s, graph arrays "
-          f"~{2_000_000 * graph_bytes / g.n / 2**20:.0f} MB")
+
 
 if __name__ == "__main__":
     main()

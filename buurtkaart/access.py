@@ -57,21 +57,31 @@ def _get(db, key: str) -> str | None:
 
 def build_networks(db, pbf: str | Path, *, cache_dir: Path | None = None,
                    progress: Callable[[str], None] | None = None) -> dict[str, int]:
-    """Build (or load from cache) every network of ``pbf`` and register it for the service."""
+    """Build (or load from cache) every network of ``pbf`` and register it for the service,
+    with the extract's addresses and streets for the search (:mod:`geocode`)."""
     pbf = Path(pbf).resolve()
     if not pbf.exists():
         raise BuurtkaartError(f"{pbf}: no such file")
     out = {}
+    # read the extract at most once for all networks (not at all when its hash is memoised)
+    sha = network._memo_sha256(pbf, Path(cache_dir or network.default_cache_dir()))
     for net in network.NETWORKS:
-        g, cached = network.load_or_build(pbf, net, cache_dir=cache_dir, progress=progress)
+        g, cached = network.load_or_build(pbf, net, cache_dir=cache_dir, progress=progress,
+                                          sha256=sha)
         if progress and cached:
             progress(f"{net}: {g.n:,} nodes (from the cache)")
         out[net] = g.n
-    _buildings_weights(pbf, network.file_sha256(pbf), cache_dir, progress)
+    _buildings_weights(pbf, sha, cache_dir, progress)
+    from .geocode import read_addresses, save_addresses
+
+    addresses = read_addresses(pbf)
+    if progress:
+        progress(f"addresses: {len(addresses):,} addresses and streets for the search")
     with db.atomic():
+        save_addresses(db, addresses)
         _set(db, "network_pbf", str(pbf), "OpenStreetMap extract the travel-time networks "
                                           "come from (buurtkaart network build)")
-        _set(db, "network_sha256", network.file_sha256(pbf), "SHA-256 of that extract")
+        _set(db, "network_sha256", sha, "SHA-256 of that extract")
     return out
 
 
@@ -162,10 +172,43 @@ def facilities(db, ctx: Context, filt: Filter) -> tuple[pd.DataFrame, list[dict]
     return pd.DataFrame(rows, columns=cols), unsnapped
 
 
+#: Population points per (database file, data_version, network, method, indicator, year,
+#: municipality): spreading and snapping them is the slowest part of a first question on a
+#: large network, and any import or edit changes data_version.
+_RESIDENTS: OrderedDict[tuple, tuple[pd.DataFrame, dict]] = OrderedDict()
+RESIDENTS_CACHE_SIZE = 8
+
+
 def residents(db, ctx: Context, *, method: str = "buildings", indicator: str = "population",
               year: int | None = None, municipality: str | None = None
               ) -> tuple[pd.DataFrame, dict]:
-    """Population points snapped to the graph, and a report of how they were made."""
+    """Population points snapped to the graph, and a report of how they were made
+    (copies of a cached result when the data and the network have not changed)."""
+    key = (db.execute("PRAGMA database_list").fetchone()[2], store.data_version(db), ctx.sha,
+           ctx.graph.network, str(ctx.cache_dir), method, indicator, year, municipality)
+    return _cached(_RESIDENTS, RESIDENTS_CACHE_SIZE, key,
+                   lambda: _residents(db, ctx, method=method, indicator=indicator, year=year,
+                                      municipality=municipality))
+
+
+def _cached(cache: OrderedDict, size: int, key: tuple, compute):
+    """Copies of ``cache[key]`` (a (DataFrame, report) pair), computed when missing; the
+    least recently used entries beyond ``size`` are dropped."""
+    with _LOCK:
+        hit = cache.get(key)
+        if hit is not None:
+            cache.move_to_end(key)
+    if hit is None:
+        hit = compute()
+        with _LOCK:
+            cache[key] = hit
+            while len(cache) > size:
+                cache.popitem(last=False)
+    return hit[0].copy(), copy.deepcopy(hit[1])
+
+
+def _residents(db, ctx: Context, *, method: str, indicator: str, year: int | None,
+               municipality: str | None) -> tuple[pd.DataFrame, dict]:
     hoods = store.neighbourhoods(db, municipality=municipality)
     frame = store.indicator_frame(db, indicator=indicator)
     if frame.empty:
@@ -208,33 +251,51 @@ COVERAGE_CACHE_SIZE = 32
 
 
 def run_coverage(db, filt: Filter, *, mode: str, minutes: float, method: str = "buildings",
-                 cache_dir: Path | None = None) -> tuple[pd.DataFrame, dict]:
+                 cache_dir: Path | None = None, transit=None) -> tuple[pd.DataFrame, dict]:
     """Coverage per neighbourhood for the places matching ``filt``, with its report
-    (copies of a cached result when the same question was asked of the same data)."""
+    (copies of a cached result when the same question was asked of the same data).
+
+    ``mode="transit"`` needs ``transit`` (:class:`~buurtkaart.transit.reach.TransitOptions`).
+    """
     if not 1 <= minutes <= 120:
         raise InvalidParameter("minutes", "must be between 1 and 120")
+    _check_transit(mode, transit)
     key = (db.execute("PRAGMA database_list").fetchone()[2], store.data_version(db),
-           registered_network(db), str(cache_dir), filt, mode, float(minutes), method)
-    with _LOCK:
-        hit = _COVERAGE.get(key)
-        if hit is not None:
-            _COVERAGE.move_to_end(key)
-    if hit is None:
-        hit = _run_coverage(db, filt, mode=mode, minutes=minutes, method=method,
-                            cache_dir=cache_dir)
-        with _LOCK:
-            _COVERAGE[key] = hit
-            while len(_COVERAGE) > COVERAGE_CACHE_SIZE:
-                _COVERAGE.popitem(last=False)
-    return hit[0].copy(), copy.deepcopy(hit[1])
+           registered_network(db), str(cache_dir), filt, mode, float(minutes), method,
+           transit, feeds_version(db) if mode == "transit" else None)
+    return _cached(_COVERAGE, COVERAGE_CACHE_SIZE, key,
+                   lambda: _run_coverage(db, filt, mode=mode, minutes=minutes, method=method,
+                                         cache_dir=cache_dir, transit=transit))
+
+
+def _check_transit(mode: str, transit) -> None:
+    if mode == "transit" and transit is None:
+        raise InvalidParameter("depart", "is required with mode=transit, e.g. 'tu 18:00-19:00'")
+
+
+def feeds_version(db) -> tuple:
+    """Changes whenever a public transport feed is imported or removed."""
+    return tuple(db.execute("SELECT name, sha256 FROM transit_feeds ORDER BY name").fetchall())
+
+
+def _walk_mode(mode: str, transit) -> str:
+    """The network profile a mode walks on (transit: its access profile)."""
+    return transit.access if mode == "transit" else mode
 
 
 def _run_coverage(db, filt: Filter, *, mode: str, minutes: float, method: str,
-                  cache_dir: Path | None) -> tuple[pd.DataFrame, dict]:
-    ctx = context(db, mode, cache_dir=cache_dir)
+                  cache_dir: Path | None, transit=None) -> tuple[pd.DataFrame, dict]:
+    ctx = context(db, _walk_mode(mode, transit), cache_dir=cache_dir)
     places, unsnapped = facilities(db, ctx, filt.without_area())
     res, report = residents(db, ctx, method=method, municipality=filt.municipality)
-    cov = coverage.neighbourhood_coverage(ctx.csr, places, res, minutes=minutes)
+    csr = ctx.csr
+    if mode == "transit":
+        from .transit.reach import coverage_inputs
+
+        horizon = max(minutes, max(coverage.THRESHOLD_MINUTES)) * 60
+        csr, places, res, report["transit"] = coverage_inputs(db, ctx.graph, ctx.csr, places,
+                                                              res, transit, horizon)
+    cov = coverage.neighbourhood_coverage(csr, places, res, minutes=minutes)
     names = {n["code"]: (n.get("name"), n.get("municipality_code"))
              for n in store.neighbourhoods(db, municipality=filt.municipality)}
     cov.insert(1, "name", cov["code"].map(lambda c: names.get(c, (None, None))[0]))
@@ -244,25 +305,55 @@ def _run_coverage(db, filt: Filter, *, mode: str, minutes: float, method: str,
     return cov, report
 
 
+#: Most candidate points for a new place by public transport (each is a routing target).
+TRANSIT_CANDIDATES = 300
+
+
 def suggest_locations(db, filt: Filter, *, mode: str, minutes: float, k: int,
-                      method: str = "buildings", cache_dir: Path | None = None
-                      ) -> pd.DataFrame:
+                      method: str = "buildings", cache_dir: Path | None = None,
+                      transit=None) -> pd.DataFrame:
     """The ``k`` network points where a new place would bring the most residents of the
     filter's area within ``minutes`` of a matching place (greedy maximal covering).
 
+    By transit the candidates are at most :data:`TRANSIT_CANDIDATES` of the points where
+    residents not yet within reach live (a fixed sample), each routed to like a place.
+
     Returns ``rank, node, residents_newly_covered, lon, lat``.
     """
-    ctx = context(db, mode, cache_dir=cache_dir)
+    _check_transit(mode, transit)
+    ctx = context(db, _walk_mode(mode, transit), cache_dir=cache_dir)
     places, _ = facilities(db, ctx, filt.without_area())
     res, _ = residents(db, ctx, method=method, municipality=filt.municipality)
-    picks = coverage.best_locations(ctx.csr, places, res, k=k, minutes=minutes)
+    if mode == "transit":
+        picks = _suggest_by_transit(db, ctx, places, res, transit, minutes, k)
+    else:
+        picks = coverage.best_locations(ctx.csr, places, res, k=k, minutes=minutes)
     nodes = picks["node"].to_numpy(np.int64)
     return picks.assign(lon=ctx.graph.lon[nodes].astype(float),
                         lat=ctx.graph.lat[nodes].astype(float))
 
 
+def _suggest_by_transit(db, ctx, places, res, transit, minutes, k) -> pd.DataFrame:
+    from .transit.reach import coverage_inputs
+
+    candidates = np.unique(res["node"].to_numpy(np.int64))
+    if len(candidates) > TRANSIT_CANDIDATES:
+        rng = np.random.default_rng(0)
+        candidates = np.sort(rng.choice(candidates, TRANSIT_CANDIDATES, replace=False))
+    fake = pd.DataFrame({"id": -(np.arange(len(candidates)) + 1), "node": candidates,
+                         "models": [[] for _ in candidates], "capacity": np.nan})
+    both = pd.concat([places[["id", "node", "models", "capacity"]], fake], ignore_index=True)
+    csr, both, res, _ = coverage_inputs(db, ctx.graph, ctx.csr, both, res, transit,
+                                        minutes * 60)
+    graph_nodes = both["node"].to_numpy(np.int64)[len(places):]
+    picks = coverage.best_locations(csr, both.iloc[:len(places)], res, k=k, minutes=minutes,
+                                    candidates=graph_nodes)
+    return picks.assign(node=candidates[np.searchsorted(graph_nodes,
+                                                        picks["node"].to_numpy(np.int64))])
+
+
 def minutes_from(db, filt: Filter, *, mode: str, lon: float, lat: float,
-                 limit_minutes: float, cache_dir: Path | None = None
+                 limit_minutes: float, cache_dir: Path | None = None, transit=None
                  ) -> list[tuple[dict, float]]:
     """Places matching ``filt`` reachable from a point, nearest first, with their minutes.
 
@@ -271,7 +362,8 @@ def minutes_from(db, filt: Filter, *, mode: str, lon: float, lat: float,
     """
     from . import traveltime
 
-    ctx = context(db, mode, cache_dir=cache_dir)
+    _check_transit(mode, transit)
+    ctx = context(db, _walk_mode(mode, transit), cache_dir=cache_dir)
     node, dist, ok = network.snap(ctx.graph, lon, lat, max_distance_m=SNAP_METRES)
     if not ok[0]:
         far = "has no coordinates" if not np.isfinite(dist[0]) else f"is {dist[0]:.0f} m"
@@ -281,8 +373,17 @@ def minutes_from(db, filt: Filter, *, mode: str, lon: float, lat: float,
     if places.empty:
         return []
     by_id = {p["id"]: p for p in store.places(db, filt)}
-    t = traveltime.times_from(ctx.csr, [int(node[0])], places["node"].to_numpy(np.int64),
-                              limit=limit_minutes * 60)[0]
+    if mode == "transit":
+        from .transit.reach import travel_seconds
+
+        records = [by_id[int(i)] for i in places["id"]]
+        times, _ = travel_seconds(db, ctx.graph, ctx.csr, [int(node[0])],
+                                  places["node"].to_numpy(np.int64), transit,
+                                  limit_minutes * 60, records)
+        t = times[float(transit.percentile)][0].astype(float)
+    else:
+        t = traveltime.times_from(ctx.csr, [int(node[0])], places["node"].to_numpy(np.int64),
+                                  limit=limit_minutes * 60)[0]
     extra = float(dist[0]) / ctx.profile.metres_per_second
     out = []
     for i in np.argsort(t, kind="stable"):

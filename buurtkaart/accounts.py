@@ -262,7 +262,10 @@ def user_for_token(db: sqlite_utils.Database, token: str) -> dict | None:
                            "`buurtkaart users token EMAIL`")
     if not active:
         raise TokenRefused(f"the account of {label} is disabled")
-    db.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", [now, token_id])
+    # bookkeeping only: skipped when the database is busy, so a read never fails on it
+    from .concurrency import try_write
+
+    try_write(db, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", [now, token_id])
     return user(db, user_id)
 
 

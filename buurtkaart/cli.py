@@ -17,6 +17,7 @@ import click
 
 from . import store
 from .errors import BuurtkaartError
+from .taxonomy import WORKING_MODELS
 
 
 def _db():
@@ -44,6 +45,36 @@ def main() -> None:
 
 
 # ---------------------------------------------------------------- import
+def _cli_import_lock(db, kind: str, file, wait: float):
+    from .concurrency import command_line_user, import_lock
+
+    return import_lock(db, kind=kind, file=str(file), user=command_line_user(), wait=wait)
+
+
+def _import_options(fn):
+    fn = click.option("--overwrite-edits", is_flag=True,
+                      help="Take the file's value even for fields an editor changed after "
+                           "the last import of this source (default: keep the edit).")(fn)
+    return _wait_option(fn)
+
+
+def _wait_option(fn):
+    return click.option("--wait", type=click.FloatRange(0, 3600), default=0, show_default=True,
+                        metavar="SECONDS",
+                        help="How long to wait for another running import to finish.")(fn)
+
+
+def _report(report, what: str, file) -> None:
+    for c in report.conflicts:
+        click.echo(f"conflict: {c}", err=True)
+    conflicts = report.conflicts and (
+        f", {len(report.conflicts)} edit conflicts "
+        + ("(file's values taken)" if any(not c.kept for c in report.conflicts)
+           else "(edits kept)"))
+    click.echo(f"imported {what} from {file}: {report.changed} records changed, "
+               f"{report.unchanged} unchanged{conflicts or ''}")
+
+
 @main.group("import")
 def import_() -> None:
     """Import data into the database (each import is one transaction)."""
@@ -60,9 +91,10 @@ def import_() -> None:
               help="Neighbourhood -> municipality table (code,municipality_code, or the "
                    "published ggw72024_gemeente2024.xlsx).")
 @click.option("--layer", help="Layer of a multi-layer GeoPackage.")
+@_wait_option
 @domain_errors
 def import_neighbourhoods(file, code_field, name_field, municipality_field, municipality_lookup,
-                          layer):
+                          layer, wait):
     """Neighbourhood polygons from GeoPackage, Shapefile or GeoJSON (any CRS).
 
     The municipality comes from --municipality-field, else --municipality-lookup, else
@@ -71,26 +103,27 @@ def import_neighbourhoods(file, code_field, name_field, municipality_field, muni
     from . import municipalities as munis
     from .importers.geo import read_neighbourhoods
 
-    lookup = None
-    if municipality_lookup:
-        from .importers.lookups import read_municipality_lookup
-
-        lookup = read_municipality_lookup(municipality_lookup)
-    frame, warnings = read_neighbourhoods(file, code_field=code_field, name_field=name_field,
-                                          municipality_field=municipality_field, layer=layer)
-    for w in warnings + (lookup.attrs["messages"] if lookup is not None else []):
-        click.echo(f"warning: {w}", err=True)
     db = _db()
-    n = store.save_neighbourhoods(db, frame, source=file.name)
-    click.echo(f"imported {n} neighbourhoods from {file}")
-    if lookup is not None:
-        lines = munis.describe_changes(munis.assign_by_lookup(db, lookup),
-                                       f"from {municipality_lookup.name}")
-    elif not municipality_field and munis.municipality_names(db):
-        lines = munis.describe_changes(munis.assign_by_overlap(db),
-                                       "by largest overlap with the stored municipalities")
-    else:
-        lines = []
+    with _cli_import_lock(db, "neighbourhoods import", file, wait):
+        lookup = None
+        if municipality_lookup:
+            from .importers.lookups import read_municipality_lookup
+
+            lookup = read_municipality_lookup(municipality_lookup)
+        frame, warnings = read_neighbourhoods(file, code_field=code_field, name_field=name_field,
+                                              municipality_field=municipality_field, layer=layer)
+        for w in warnings + (lookup.attrs["messages"] if lookup is not None else []):
+            click.echo(f"warning: {w}", err=True)
+        n = store.save_neighbourhoods(db, frame, source=file.name)
+        click.echo(f"imported {n} neighbourhoods from {file}")
+        if lookup is not None:
+            lines = munis.describe_changes(munis.assign_by_lookup(db, lookup),
+                                           f"from {municipality_lookup.name}")
+        elif not municipality_field and munis.municipality_names(db):
+            lines = munis.describe_changes(munis.assign_by_overlap(db),
+                                           "by largest overlap with the stored municipalities")
+        else:
+            lines = []
     for line in lines:
         click.echo(line)
 
@@ -100,21 +133,24 @@ def import_neighbourhoods(file, code_field, name_field, municipality_field, muni
 @click.option("--code-field", help="Column with the five-digit NIS code (default: nis_code).")
 @click.option("--name-field", help="Column with the name (default: name).")
 @click.option("--layer", help="Layer of a multi-layer GeoPackage.")
+@_wait_option
 @domain_errors
-def import_municipalities(file, code_field, name_field, layer):
+def import_municipalities(file, code_field, name_field, layer, wait):
     """Municipality polygons with NIS code and name; every stored neighbourhood is assigned
     to the municipality it overlaps most, and those that disagree with their code are
     listed."""
     from . import municipalities as munis
 
-    frame, warnings = munis.read_municipalities(file, code_field=code_field,
-                                                name_field=name_field, layer=layer)
-    for w in warnings:
-        click.echo(f"warning: {w}", err=True)
     db = _db()
-    n = munis.save_municipalities(db, frame, source=file.name)
-    click.echo(f"imported {n} municipalities from {file}")
-    for line in munis.describe_changes(munis.assign_by_overlap(db), "by largest overlap"):
+    with _cli_import_lock(db, "municipalities import", file, wait):
+        frame, warnings = munis.read_municipalities(file, code_field=code_field,
+                                                    name_field=name_field, layer=layer)
+        for w in warnings:
+            click.echo(f"warning: {w}", err=True)
+        n = munis.save_municipalities(db, frame, source=file.name)
+        click.echo(f"imported {n} municipalities from {file}")
+        changes = munis.assign_by_overlap(db)
+    for line in munis.describe_changes(changes, "by largest overlap"):
         click.echo(line)
 
 
@@ -127,17 +163,20 @@ def import_municipalities(file, code_field, name_field, layer):
               help="Sector -> neighbourhood table: columns sector,code, or the published "
                    "statsec2024_ggw72024.xlsx.")
 @click.option("--source", help="Source to record with the values (default: the file name).")
+@_wait_option
 @domain_errors
-def import_indicators(file, level, lookup, source):
+def import_indicators(file, level, lookup, source, wait):
     """Indicator values per neighbourhood (or sector) and year: CSV/TXT (any delimiter,
     UTF-8, UTF-16 or cp1252), .xlsx or .zip; long, wide or a Statbel file as published."""
     from .importers.indicators import read_indicators
 
-    result = read_indicators(file, level=level, lookup_path=lookup,
-                             source=source or file.name)
-    for m in result.messages:
-        click.echo(m, err=True)
-    n = store.save_indicators(_db(), result.frame, file=str(file))
+    db = _db()
+    with _cli_import_lock(db, "indicators import", file, wait):
+        result = read_indicators(file, level=level, lookup_path=lookup,
+                                 source=source or file.name)
+        for m in result.messages:
+            click.echo(m, err=True)
+        n = store.save_indicators(db, result.frame, file=str(file))
     unknown = int(result.frame["value"].isna().sum())
     click.echo(f"imported {n} indicator values from {file}"
                + (f" ({unknown} unknown; see the warnings above)" if unknown else ""))
@@ -176,37 +215,56 @@ def _hour_fixes(accept: bool):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["csv", "geojson", "hsds"]),
               help="Input format (default: from the file name and content).")
+@click.option("--default-model", type=click.Choice(list(WORKING_MODELS)),
+              help="HSDS: the working model of services that name none (default: stored "
+                   "as 'not yet classified').")
 @_fix_hours_option
+@_import_options
 @domain_errors
-def import_places(file, fmt, fix_hours):
+def import_places(file, fmt, default_model, fix_hours, overwrite_edits, wait):
     """Places and activities from CSV (any encoding; or .xlsx), GeoJSON or Open Referral
-    HSDS 3.0 JSON."""
+    HSDS 3.0 (JSON in any published shape, or a CSV data package's datapackage.json)."""
+    from .errors import InvalidParameter
     from .importers import import_directory
 
     with _hour_fixes(fix_hours):
-        n = import_directory(_db(), file, fmt=fmt)
+        try:
+            n = import_directory(_db(), file, fmt=fmt, default_model=default_model,
+                                 overwrite_edits=overwrite_edits, wait=wait)
+        except InvalidParameter as exc:
+            raise click.UsageError(str(exc)) from None
     for w in n.get("warnings", []):
         click.echo(f"warning: {w}", err=True)
-    click.echo(f"imported {n['organisations']} organisations, {n['places']} places and "
-               f"{n['activities']} activities from {file}")
+    _report(n, f"{n['organisations']} organisations, {n['places']} places and "
+               f"{n['activities']} activities", file)
 
 
 @import_.command("osm")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_fix_hours_option
+@_import_options
 @domain_errors
-def import_osm(file, fix_hours):
-    """Meeting places (community centres, libraries, ...) from an OSM PBF extract."""
+def import_osm(file, fix_hours, overwrite_edits, wait):
+    """Meeting places (community centres, libraries, ...) and the addresses and streets
+    for the search, from an OSM PBF extract."""
+    from .geocode import read_addresses, save_addresses
+    from .import_run import run_import
     from .importers.osm import read_osm
 
-    with _hour_fixes(fix_hours):
+    addresses: list[dict] = []
+
+    def read(_db):
         directory = read_osm(file)
+        addresses.extend(read_addresses(file))
         for w in directory.warnings:
             click.echo(f"warning: {w}", err=True)
-        n = store.save_directory(_db(), organisations=directory.organisations,
-                                 places=directory.places, activities=directory.activities,
-                                 file=str(file))
-    click.echo(f"imported {n['places']} places from {file}")
+        return directory
+
+    with _hour_fixes(fix_hours):
+        n = run_import(_db(), read, source="osm", file=str(file),
+                       overwrite_edits=overwrite_edits, wait=wait,
+                       after_store=lambda db: save_addresses(db, addresses))
+    _report(n, f"{n['places']} places and {len(addresses)} addresses and streets", file)
 
 
 # ---------------------------------------------------------------- export
@@ -291,9 +349,33 @@ def _filter_from(kwargs, db=None):
     return Filter.from_params(params, now=(lambda: reference_now(db)) if db is not None else None)
 
 
+def _transit_options(fn):
+    """--depart, --percentile, --max-transfers, --transit-access (mode transit)."""
+    from .transit.reach import PARAMETERS
+
+    for name, help_text in reversed(list(PARAMETERS.items())):
+        fn = click.option(f"--{name.replace('_', '-')}", f"transit_{name}", metavar="VALUE",
+                          help=help_text)(fn)
+    return fn
+
+
+def _transit_from(mode, kwargs):
+    """TransitOptions from the command's transit_* options (None unless mode is transit)."""
+    params = {k[len("transit_"):]: v for k, v in kwargs.items()
+              if k.startswith("transit_") and v is not None}
+    if mode != "transit":
+        if params:
+            raise click.UsageError(f"--{next(iter(params)).replace('_', '-')} needs "
+                                   "--mode transit")
+        return None
+    from .transit.reach import TransitOptions
+
+    return TransitOptions.from_params(params)
+
+
 @main.command("coverage")
 @click.option("--mode", default="walk", show_default=True,
-              type=click.Choice(["walk", "slow_walk", "wheelchair", "bike"]))
+              type=click.Choice(["walk", "slow_walk", "wheelchair", "bike", "transit"]))
 @click.option("--minutes", default=10.0, show_default=True, type=click.FloatRange(1, 120))
 @click.option("--population-method", "method", default="buildings", show_default=True,
               type=click.Choice(["buildings", "nodes"]),
@@ -305,6 +387,7 @@ def _filter_from(kwargs, db=None):
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Output file (default: standard output).")
 @_filter_options
+@_transit_options
 @domain_errors
 def coverage_cmd(mode, minutes, method, by, fmt, out, **kwargs):
     """Who reaches a matching meeting place: one row per neighbourhood (or municipality)."""
@@ -315,8 +398,17 @@ def coverage_cmd(mode, minutes, method, by, fmt, out, **kwargs):
     filt = _filter_from(kwargs, db)
     if filt.span is not None:
         _progress(f"time: {filt.span.describe()} ({filt.span.zone})")
+    transit = _transit_from(mode, kwargs)
     cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
-                                      method=method)
+                                      method=method, transit=transit)
+    if transit is not None:
+        _progress(f"transit: {report['transit']['description']}")
+        budget = report["transit"].get("fare_budget")
+        for name, note in (budget["feeds"] if budget else report["transit"]["fares"]).items():
+            _progress(f"fares of feed {name!r}: {note}")
+        if budget:
+            _progress(f"fare budget {budget['max_fare']:.2f} return ({budget['one_way_budget']:.2f}"
+                      f" one way): at most {budget['max_vehicles']} vehicle(s) per journey")
     if report["unsnapped_places"]:
         for p in report["unsnapped_places"]:
             _progress(f"warning: place {p['id']} {p['name']!r} is {p['distance_m']} m from the "
@@ -385,6 +477,11 @@ def info():
 from .cli_users import users_  # noqa: E402  (uses domain_errors and _db from above)
 
 main.add_command(users_)
+
+# ---------------------------------------------------------------- public transport
+from .transit.cli import transit_group  # noqa: E402  (uses domain_errors and _db from above)
+
+main.add_command(transit_group)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -51,6 +51,7 @@ from scipy import sparse
 
 from .errors import InvalidParameter
 from .i18n import N_
+from .grouped import segment_stats
 from .taxonomy import WORKING_MODELS
 from .traveltime import nearest_times, reverse, within_limit
 
@@ -103,6 +104,11 @@ def _need_columns(df, name: str, columns: Iterable[str]) -> None:
 
 
 def _node_array(values, n: int, name: str) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.ndim == 1 and np.issubdtype(arr.dtype, np.integer):  # the common case, no copy
+        if len(arr) and (arr.min() < 0 or arr.max() >= n):
+            raise InvalidParameter(name, f"node must be an integer between 0 and {n - 1}")
+        return arr.astype(np.int64, copy=False)
     arr = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(float)
     if len(arr) and (not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr))
                      or arr.min() < 0 or arr.max() >= n):
@@ -148,6 +154,11 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
 
 
 # ---------------------------------------------------------------- coverage
+def _csr(csr) -> sparse.csr_matrix:
+    """``csr`` itself when it already is one (so that its transpose is made only once)."""
+    return csr if sparse.issparse(csr) and csr.format == "csr" else sparse.csr_matrix(csr)
+
+
 def _fca(rev, nodes, cap, pop_nodes, pop, limit_s) -> np.ndarray | None:
     known = np.flatnonzero(np.isfinite(cap))
     if len(known) == 0:
@@ -185,52 +196,54 @@ def neighbourhood_coverage(csr: sparse.csr_matrix, places: pd.DataFrame,
     limit_min = _minutes(minutes)
     limit_s = limit_min * 60.0
     thresholds = [_minutes(m, "thresholds") for m in thresholds]
-    csr = sparse.csr_matrix(csr)
+    csr = _csr(csr)
     n = csr.shape[0]
     nodes, models, cap = _place_arrays(places, n)
     codes, pop_nodes, pop = _resident_arrays(residents, n)
     rev = reverse(csr)
     t_all, _ = nearest_times(rev, nodes, reversed_graph=True)
     t = t_all[pop_nodes]  # seconds
-    model_reach = {m: np.zeros(len(pop_nodes), bool) for m in WORKING_MODELS}
+    model_count = np.zeros(len(pop_nodes), np.int32)
+    model_reach = {}
     for m in WORKING_MODELS:
         sel = [i for i, ms in enumerate(models) if m in ms]
+        model_reach[m] = np.zeros(len(pop_nodes), bool)
         if sel:
             tm, _ = nearest_times(rev, nodes[sel], limit=limit_s, reversed_graph=True)
             model_reach[m] = tm[pop_nodes] <= limit_s
-    model_count = np.sum(list(model_reach.values()), axis=0, dtype=np.int32)
+            model_count += model_reach[m]
     fca = _fca(rev, nodes, cap, pop_nodes, pop, limit_s)
     code_idx, unique_codes = pd.factorize(codes)  # in order of first appearance
+    # one stable sort by neighbourhood: each one's points are then a contiguous slice,
+    # in their original order, so every sum below adds the same numbers in the same order
+    order = np.argsort(code_idx, kind="stable")
+    bounds = np.zeros(len(unique_codes) + 1, np.int64)
+    np.cumsum(np.bincount(code_idx, minlength=len(unique_codes)), out=bounds[1:])
+    limits = np.array([m * 60.0 for m in thresholds] + [limit_s])
+    stats = segment_stats(bounds, pop[order], t[order], model_count[order].astype(float),
+                          fca[order] if fca is not None else np.empty(0), limits)
     totals = np.bincount(code_idx, weights=pop, minlength=len(unique_codes))
     with np.errstate(invalid="ignore", divide="ignore"):
         model_share = {m: np.bincount(code_idx, weights=pop * reached,
                                       minlength=len(unique_codes)) / totals
                        for m, reached in model_reach.items()}
     out = []
+    j = 5 + len(limits)
     for i, code in enumerate(unique_codes):
-        sel = code_idx == i
-        w, tt = pop[sel], t[sel]
-        total = float(w.sum())
-        reach = np.isfinite(tt)
-        median = _weighted_median(tt, w)
-        row = {
-            "code": code, "population": total,
-            "mean_minutes": float(np.average(tt[reach], weights=w[reach])) / 60.0
-            if reach.any() and w[reach].sum() > 0 else None,
-            "median_minutes": median / 60.0 if math.isfinite(median) else None,
-            "unreachable_population": float(w[~reach].sum()),
-        }
-        for m in thresholds:
-            row[f"share_within_{_label(m)}"] = float(w[tt <= m * 60.0].sum() / total) \
-                if total else None
-        row["share_within"] = float(w[tt <= limit_s].sum() / total) if total else None
-        mc = model_count[sel].astype(float)
-        row["models_reachable"] = int(_weighted_median(mc, w)) if total else 0
-        row["models_reachable_mean"] = float(np.average(mc, weights=w)) if total else 0.0
+        st = stats[i].tolist()
+        total = st[0]
+        row = {"code": code, "population": total,
+               "mean_minutes": st[2] / 60.0 if math.isfinite(st[2]) else None,
+               "median_minutes": st[3] / 60.0 if math.isfinite(st[3]) else None,
+               "unreachable_population": st[4]}
+        for k, m in enumerate(thresholds):
+            row[f"share_within_{_label(m)}"] = st[5 + k] if total else None
+        row["share_within"] = st[4 + len(limits)] if total else None
+        row["models_reachable"] = int(st[j]) if total else 0
+        row["models_reachable_mean"] = st[j + 1] if total else 0.0
         for m, share in model_share.items():
             row[f"share_model_{m}"] = float(share[i]) if total else None
-        row["fca_ratio"] = float(np.average(fca[sel], weights=w)) \
-            if fca is not None and total else math.nan
+        row["fca_ratio"] = st[j + 2] if fca is not None and total else math.nan
         out.append(row)
     return pd.DataFrame(out, columns=_coverage_columns(thresholds))
 

@@ -19,7 +19,9 @@ and sources):
   - the activities held at the real places (covering all seven working
     models and a mix of thresholds and times) and a few mobile ones;
   - population and need indicators per neighbourhood for three years
-    (population from residential floor area at 40 m² per resident).
+    (population from residential floor area at 40 m² per resident);
+  - a public transport timetable (:mod:`transit.sample`): tram and bus lines
+    along the real streets, feed ``sample``.
 
 Everything is deterministic (a fixed random seed), so the demo looks the
 same on every machine.
@@ -288,7 +290,25 @@ def build_demo(db, *, progress: Callable[[str], None] = print, force: bool = Tru
     from .access import build_networks
 
     build_networks(db, pbf, progress=progress)
+    lines = _sample_transit(db, pbf, progress)
     return (f"demo built in {time.perf_counter() - t0:.1f} s: {len(hoods)} neighbourhoods, "
             f"{len(directory.places)} places from OpenStreetMap, {len(activities)} sample "
             f"activities, {len(indicators)} sample indicator values, walking/wheelchair/bike "
-            "networks")
+            f"networks, {lines} sample public transport lines")
+
+
+def _sample_transit(db, pbf: str, progress) -> int:
+    """Load the labelled sample timetable (:mod:`transit.sample`) for the demo's streets."""
+    import tempfile
+    from pathlib import Path
+
+    from .network import load_or_build
+    from .transit import sample, storage
+
+    graph, _ = load_or_build(pbf, "walk")
+    with tempfile.TemporaryDirectory() as tmp:
+        feed = sample.write_sample_feed(graph, Path(tmp) / "sample_gtfs.zip")
+        storage.import_feed(db, feed, name=sample.SAMPLE_FEED_NAME)
+    progress(f"sample public transport: {len(sample.LINES)} lines along the real streets "
+             "(invented timetable)")
+    return len(sample.LINES)

@@ -21,6 +21,7 @@ from typing import Any
 import sqlite_utils
 
 from . import store
+from .concurrency import writing
 from .accounts import PermissionDenied, can_edit
 from .errors import ImportFailed, InvalidParameter, NotFound, Problem
 from .hours import format_sessions
@@ -30,6 +31,7 @@ __all__ = [
     "STALE_AFTER_DAYS",
     "ENTITIES",
     "snapshot",
+    "snapshots",
     "save",
     "archive",
     "restore",
@@ -70,6 +72,26 @@ def snapshot(db: sqlite_utils.Database, entity: str, uid: str) -> dict | None:
         rec["sessions"] = format_sessions(rec["sessions"])
     out = {f: rec.get(f) for f in fields}
     out["archived_at"] = rec.get("archived_at")
+    return out
+
+
+def snapshots(db: sqlite_utils.Database, entity: str, uids) -> dict[str, dict]:
+    """:func:`snapshot` of many records at once, by uid (those that exist)."""
+    table, fields, _ = _entity(entity)
+    uids = set(uids)
+    if len(uids) <= 50:
+        found = {uid: snapshot(db, entity, uid) for uid in uids}
+        return {uid: rec for uid, rec in found.items() if rec is not None}
+    if entity == "place":
+        recs = store.places(db, include_archived=True)
+    else:
+        recs = store.activities(db, include_archived=True)
+    out = {}
+    for rec in recs:
+        if rec["uid"] in uids:
+            if entity == "activity":
+                rec["sessions"] = format_sessions(rec["sessions"])
+            out[rec["uid"]] = {f: rec.get(f) for f in fields} | {"archived_at": rec["archived_at"]}
     return out
 
 
@@ -119,20 +141,20 @@ def save(db: sqlite_utils.Database, account: dict, entity: str, data: dict, *,
     ``data`` holds importer-style fields; on update, fields not given keep
     their value. An editor's new records belong to their organisation.
     """
-    before = snapshot(db, entity, uid) if uid else None
-    if uid and before is None:
-        raise NotFound(f"no {entity} with uid {uid!r}")
-    record = {**(before or {}), **{k: v for k, v in data.items() if k != "uid"}}
-    if uid:
-        record["uid"] = uid
-    else:
-        record["uid"] = str(uuid.uuid4())
-        if account and account.get("role") == "editor":
-            record["organisation_uid"] = account.get("organisation_uid")
-    if before:
-        _require(db, account, entity, before)
-    _require(db, account, entity, record)
-    with db.atomic():
+    with writing(db):  # read and write under one lock: no lost updates
+        before = snapshot(db, entity, uid) if uid else None
+        if uid and before is None:
+            raise NotFound(f"no {entity} with uid {uid!r}")
+        record = {**(before or {}), **{k: v for k, v in data.items() if k != "uid"}}
+        if uid:
+            record["uid"] = uid
+        else:
+            record["uid"] = str(uuid.uuid4())
+            if account and account.get("role") == "editor":
+                record["organisation_uid"] = account.get("organisation_uid")
+        if before:
+            _require(db, account, entity, before)
+        _require(db, account, entity, record)
         _write(db, entity, record)
         after = snapshot(db, entity, record["uid"])
         _log(db, account, "update" if before else "create", entity, record["uid"], before, after)
@@ -140,12 +162,12 @@ def save(db: sqlite_utils.Database, account: dict, entity: str, data: dict, *,
 
 
 def _set_archived(db, account, entity, uid, value: str | None, action: str) -> dict:
-    before = snapshot(db, entity, uid)
-    if before is None:
-        raise NotFound(f"no {entity} with uid {uid!r}")
-    _require(db, account, entity, before)
-    table = _entity(entity)[0]
-    with db.atomic():
+    with writing(db):
+        before = snapshot(db, entity, uid)
+        if before is None:
+            raise NotFound(f"no {entity} with uid {uid!r}")
+        _require(db, account, entity, before)
+        table = _entity(entity)[0]
         db.execute(f"UPDATE {table} SET archived_at = ? WHERE uid = ?", [value, uid])
         after = snapshot(db, entity, uid)
         _log(db, account, action, entity, uid, before, after)
@@ -170,15 +192,15 @@ def mark_verified(db: sqlite_utils.Database, account: dict, entity: str, uid: st
 
 def undo(db: sqlite_utils.Database, account: dict, audit_id: int) -> dict | None:
     """Put back the record as it was before audit entry ``audit_id``."""
-    row = db.execute("SELECT entity, entity_uid, before, after FROM audit_log WHERE id = ?",
-                     [audit_id]).fetchone()
-    if not row:
-        raise NotFound(f"no change with id {audit_id}")
-    entity, uid, before_json, _after = row
-    current = snapshot(db, entity, uid)
-    if current is not None:
-        _require(db, account, entity, current)
-    with db.atomic():
+    with writing(db):
+        row = db.execute("SELECT entity, entity_uid, before, after FROM audit_log WHERE id = ?",
+                         [audit_id]).fetchone()
+        if not row:
+            raise NotFound(f"no change with id {audit_id}")
+        entity, uid, before_json, _after = row
+        current = snapshot(db, entity, uid)
+        if current is not None:
+            _require(db, account, entity, current)
         if before_json is None:  # undoing a creation: archive what was created
             table = _entity(entity)[0]
             db.execute(f"UPDATE {table} SET archived_at = ? WHERE uid = ?", [_now(), uid])
@@ -199,7 +221,9 @@ def history(db: sqlite_utils.Database, *, entity: str | None = None, uid: str | 
     With ``account``: only the entries that account may see, i.e. for an editor the
     changes to their own organisation's records (an admin sees everything).
     """
-    sql = ("SELECT l.*, u.email FROM audit_log l LEFT JOIN users u ON u.id = l.user_id")
+    sql = ("SELECT l.*, u.email, i.source AS import_source, i.file AS import_file "
+           "FROM audit_log l LEFT JOIN users u ON u.id = l.user_id "
+           "LEFT JOIN imports i ON i.id = l.import_id")
     where, params = [], []
     if entity:
         where.append("l.entity = ?")

@@ -24,7 +24,10 @@ Semantics
 - ``bbox``: ``min_lon,min_lat,max_lon,max_lat`` in WGS84.
 - ``municipality``: 5-digit NIS code; places inside that municipality's
   neighbourhoods.
-- ``q``: words in the name or description.
+- ``q``: words of the name, address, description or activities, in any case and
+  with or without accents, each word as the start of a word; applied by
+  :mod:`buurtkaart.store` through the full-text index of :mod:`buurtkaart.search`,
+  not by :meth:`Filter.matches_place`.
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ FILTER_PARAMETERS: dict[str, str] = {
     "to": "latest time HH:MM (with day or date)",
     "bbox": "min_lon,min_lat,max_lon,max_lat (WGS84)",
     "municipality": "5-digit NIS municipality code",
-    "q": "words in the name or description",
+    "q": "words of the name, address, description or activities (any case, accents optional)",
 }
 
 _BOOL_FIELDS = ("free", "walk_in", "childcare", "children_welcome", "no_internet",
@@ -296,9 +299,6 @@ class Filter:
             elif not (place and place.get("opening_hours")
                       and self.span.place_open(place["opening_hours"], lat, lon)):
                 return False
-        if self.q and not _contains(self.q, a.get("name"), a.get("description"),
-                                    a.get("target_group"), place and place.get("name")):
-            return False
         return True
 
     def matches_place(self, p: dict) -> bool:
@@ -325,17 +325,7 @@ class Filter:
                     [s for a in acts for s in a.get("sessions") or ()], p.get("lat"), p.get("lon"),
                     p.get("opening_hours")):
                 return False
-        if self.q and not (_contains(self.q, p.get("name"), p.get("description"), p.get("city"))
-                           or any(_contains(self.q, a.get("name"), a.get("description"))
-                                  for a in acts)):
-            return False
         return True
-
-
-def _contains(q: str, *texts: object) -> bool:
-    words = q.lower().split()
-    hay = " ".join(str(t).lower() for t in texts if t)
-    return all(w in hay for w in words)
 
 
 def _parse_window(day: str | None, start: str | None, end: str | None) -> TimeWindow:

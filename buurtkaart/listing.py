@@ -6,7 +6,8 @@ A page never loads the whole directory:
   neighbourhood) are in the query; when they are all there is, the total is a
   ``count(*)`` and the page a ``LIMIT``/``OFFSET`` on the indexed ``name`` order,
   and only the page's activities are read;
-- conditions on activities, times and words (``Filter.matches_place``) are
+- words (``q``) through the full-text index of :mod:`buurtkaart.search`;
+- conditions on activities and times (``Filter.matches_place``) are
   checked in Python on chunks of :data:`CHUNK` places read in order, each with
   just its own activities, so memory stays bounded; the total is still exact.
 
@@ -16,11 +17,13 @@ lists, for exports and analysis) are built on the same iterators.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 
 import sqlite_utils
 
+from . import search
 from .filters import Filter
 
 __all__ = ["iter_places", "place_page", "iter_activities", "activity_page",
@@ -29,9 +32,19 @@ __all__ = ["iter_places", "place_page", "iter_activities", "activity_page",
 CHUNK = 2000
 
 
-def _place_where(filt: Filter, include_archived: bool, neighbourhood: str | None = None
-                 ) -> tuple[str, list]:
+def _live(include_archived: bool, include_inactive: bool) -> list[str]:
+    """SQL conditions on ``a`` for the activities the public sees: not archived, and
+    active (not inactive, defunct or temporarily closed, as HSDS says)."""
+    return ([] if include_archived else ["a.archived_at IS NULL"]) + (
+        [] if include_inactive else ["a.status = 'active'"])
+
+
+def _place_where(db, filt: Filter, include_archived: bool, neighbourhood: str | None = None,
+                 include_inactive: bool = False) -> tuple[str, list]:
     where, params = ([] if include_archived else ["p.archived_at IS NULL"]), []
+    if filt.q:  # words through the full-text index (accents, case, activities' words)
+        where.append("p.id IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(sorted(search.place_ids(db, filt.q))))
     if filt.bbox:
         minx, miny, maxx, maxy = filt.bbox
         where.append("p.id IN (SELECT id FROM places_rtree WHERE min_lon <= ? AND max_lon >= ? "
@@ -47,7 +60,7 @@ def _place_where(filt: Filter, include_archived: bool, neighbourhood: str | None
     if neighbourhood is not None:
         where.append("p.neighbourhood_code = ?")
         params.append(neighbourhood)
-    acts, act_params = _activity_prefilter(filt, include_archived)
+    acts, act_params = _activity_prefilter(filt, include_archived, include_inactive)
     if acts:
         # necessary, not sufficient: Filter.matches_place still decides
         where.append("p.id IN (SELECT a.place_id FROM activities a WHERE "
@@ -56,7 +69,8 @@ def _place_where(filt: Filter, include_archived: bool, neighbourhood: str | None
     return (" WHERE " + " AND ".join(where)) if where else "", params
 
 
-def _activity_prefilter(filt: Filter, include_archived: bool) -> tuple[list[str], list]:
+def _activity_prefilter(filt: Filter, include_archived: bool, include_inactive: bool = False
+                        ) -> tuple[list[str], list]:
     """Conditions one activity must meet for :meth:`Filter.matches_activity` to hold, as
     far as SQL can say exactly (childcare, wheelchair and times are left to it); with
     only these, a place matches exactly when one of its activities meets them all."""
@@ -75,32 +89,34 @@ def _activity_prefilter(filt: Filter, include_archived: bool) -> tuple[list[str]
     if filt.language:
         cond.append("EXISTS (SELECT 1 FROM json_each(a.languages) WHERE value = ?)")
         params.append(filt.language)
-    if cond and not include_archived:
-        cond.append("a.archived_at IS NULL")
+    if cond:
+        cond += _live(include_archived, include_inactive)
     return cond, params
 
 
 #: the Filter fields SQL decides exactly (:func:`_place_where`, :func:`_activity_prefilter`)
 _SQL_FIELDS = ("kinds", "bbox", "municipality", "models", "free", "walk_in",
-               "children_welcome", "no_internet", "language")
+               "children_welcome", "no_internet", "language", "q")
 
 
 def _sql_decides(filt: Filter) -> bool:
     """Can SQL alone decide whether a place matches ``filt``? Only when every condition is
-    one of :data:`_SQL_FIELDS` (times, words, childcare and wheelchair are Python's)."""
+    one of :data:`_SQL_FIELDS` (times, childcare and wheelchair are Python's; words go
+    through the search index)."""
     blank = Filter()
     return replace(filt, **{f: getattr(blank, f) for f in _SQL_FIELDS}) == blank
 
 
-def _with_activities(db, rows: list[dict], include_archived: bool) -> list[dict]:
+def _with_activities(db, rows: list[dict], include_archived: bool,
+                     include_inactive: bool = False) -> list[dict]:
     from .store import _activity_rows, _place_row
 
     places = {r["id"]: _place_row(r) for r in rows}
     if places:
         marks = ",".join("?" * len(places))
+        live = _live(include_archived, include_inactive)
         for a in _activity_rows(db, f"WHERE a.place_id IN ({marks})"
-                                + ("" if include_archived else " AND a.archived_at IS NULL"),
-                                list(places)):
+                                + "".join(f" AND {c}" for c in live), list(places)):
             places[a["place_id"]]["activities"].append(a)
     return list(places.values())
 
@@ -114,14 +130,14 @@ def _refine(filt: Filter, places: list[dict]) -> Iterator[dict]:
 
 
 def iter_places(db: sqlite_utils.Database, filt: Filter | None = None, *,
-                include_archived: bool = False, neighbourhood: str | None = None
-                ) -> Iterator[dict]:
+                include_archived: bool = False, neighbourhood: str | None = None,
+                include_inactive: bool = False) -> Iterator[dict]:
     """Places matching ``filt`` in name order, each with its activities (the matching
     ones when the filter is about activities), read :data:`CHUNK` at a time."""
     from .store import _PLACE_SELECT
 
     filt = filt or Filter()
-    where, params = _place_where(filt, include_archived, neighbourhood)
+    where, params = _place_where(db, filt, include_archived, neighbourhood, include_inactive)
     last = None
     while True:
         sql, args = _PLACE_SELECT + where, list(params)
@@ -133,7 +149,7 @@ def iter_places(db: sqlite_utils.Database, filt: Filter | None = None, *,
         if not rows:
             return
         last = (rows[-1]["name"], rows[-1]["id"])
-        yield from _refine(filt, _with_activities(db, rows, include_archived))
+        yield from _refine(filt, _with_activities(db, rows, include_archived, include_inactive))
         if len(rows) < CHUNK:
             return
 
@@ -151,7 +167,7 @@ def place_page(db: sqlite_utils.Database, filt: Filter | None = None, *, limit: 
                 page.append(p)
             total += 1
         return page, total
-    where, params = _place_where(filt, False, neighbourhood)
+    where, params = _place_where(db, filt, False, neighbourhood)
     total = db.execute("SELECT count(*) FROM places p" + where, params).fetchone()[0]
     rows = [dict(r) for r in db.query(_PLACE_SELECT + where + " ORDER BY p.name, p.id "
                                       "LIMIT ? OFFSET ?", [*params, limit, offset])]
@@ -189,16 +205,19 @@ def _activity_matches(filt: Filter, a: dict, p: dict | None) -> bool:
 
 
 def iter_activities(db: sqlite_utils.Database, filt: Filter | None = None, *,
-                    include_archived: bool = False, mobile_only: bool = False
-                    ) -> Iterator[dict]:
+                    include_archived: bool = False, mobile_only: bool = False,
+                    include_inactive: bool = False) -> Iterator[dict]:
     """Activities matching ``filt`` (mobile ones included) in name order, each with its
     ``place`` (or ``None``), read :data:`CHUNK` at a time."""
     from .store import _activity_rows
 
     filt = filt or Filter()
-    where = [] if include_archived else ["a.archived_at IS NULL"]
+    where = _live(include_archived, include_inactive)
     if mobile_only:
         where.append("a.place_id IS NULL")
+    if filt.q:  # words through the full-text index, as for places
+        where.append("a.id IN (" + ",".join(str(i) for i in sorted(search.activity_ids(
+            db, filt.q))) + ")")
     last = None
     while True:
         cond, args = list(where), []
@@ -228,8 +247,8 @@ def activity_page(db: sqlite_utils.Database, filt: Filter | None = None, *, limi
 
     filt = filt or Filter()
     if filt.is_empty():
-        live = ("WHERE a.archived_at IS NULL AND NOT EXISTS (SELECT 1 FROM places ap "
-                "WHERE ap.id = a.place_id AND ap.archived_at IS NOT NULL)")
+        live = ("WHERE a.archived_at IS NULL AND a.status = 'active' AND NOT EXISTS "
+                "(SELECT 1 FROM places ap WHERE ap.id = a.place_id AND ap.archived_at IS NOT NULL)")
         total = db.execute("SELECT count(*) FROM activities a " + live).fetchone()[0]
         rows = _activity_rows(db, live, limit=limit, offset=offset)
         places = _place_of(db, {a["place_id"] for a in rows if a["place_id"] is not None},

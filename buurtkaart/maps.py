@@ -36,6 +36,7 @@ from babel.numbers import format_currency
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from . import folium_cache
 from .filters import Filter
 from .hours_text import hours_text, session_text
 from .i18n import gettext as _
@@ -50,6 +51,8 @@ __all__ = [
     "isochrone_layer", "suggestion_layer", "PALETTE", "NO_DATA_COLOUR", "TILE_URL",
     "TILE_ATTRIBUTION",
 ]
+
+folium_cache.install()  # folium's templates compiled once per process, not per render
 
 #: The basemap: the only URL a rendered map asks the browser to fetch from outside the app.
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -229,8 +232,9 @@ def _activity_html(a: Mapping) -> str:
         or _("times not known")
     cost = a.get("cost_amount")
     free = None if cost is None else int(cost == 0)
+    currency = a.get("cost_currency") or "EUR"
     cost_text = _("free") if cost == 0 else (_("cost unknown") if cost is None
-                                              else format_currency(cost, "EUR",
+                                              else format_currency(cost, currency,
                                                                    locale=current_locale()))
     badges = _badge(_(THRESHOLDS["free"].label_en), free) + " ".join(
         _badge(_(THRESHOLDS[k].label_en), a.get(k)) for k in _THRESHOLD_KEYS)

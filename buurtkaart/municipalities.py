@@ -25,6 +25,7 @@ import pandas as pd
 import shapely
 from shapely import wkb
 
+from . import search
 from .errors import ImportFailed, Problem
 
 __all__ = ["read_municipalities", "save_municipalities", "assign_by_overlap",
@@ -78,6 +79,7 @@ def save_municipalities(db, frame: gpd.GeoDataFrame, *, source: str) -> int:
                        "VALUES (?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET "
                        "name = excluded.name, geometry = excluded.geometry, "
                        "source = excluded.source", [code, name, wkb.dumps(geom), source])
+        search.refresh_areas(db, ())  # the search knows municipalities by these names
     return len(frame)
 
 

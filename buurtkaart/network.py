@@ -57,6 +57,8 @@ __all__ = ["Profile", "PROFILES", "NETWORKS", "Graph", "profile", "build_graph",
 #: Bump when the way filters or the file layout change: old cache files are then ignored.
 FORMAT_VERSION = 2
 NETWORKS = ("walk", "wheelchair", "bike")
+#: Networks on which every edge runs both ways at the same length (symmetric matrices).
+TWO_WAY = ("walk", "wheelchair")
 DEFAULT_SNAP_METRES = 250.0
 
 Progress = Callable[[str], None]
@@ -138,6 +140,7 @@ class Graph:
     source_sha256: str = ""
     _tree: object = field(default=None, init=False, repr=False, compare=False)
     _lat0: float = field(default=0.0, init=False, repr=False, compare=False)
+    _seconds: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def n(self) -> int:
@@ -149,12 +152,25 @@ class Graph:
                                   self.indptr), shape=(self.n, self.n))
 
     def seconds(self, speed_kmh: float) -> sparse.csr_matrix:
-        """Travel time in seconds on every edge at ``speed_kmh`` (n x n CSR)."""
+        """Travel time in seconds on every edge at ``speed_kmh`` (n x n CSR).
+
+        Made once per speed and Graph object (treat it as read-only). The two-way
+        networks (walk, wheelchair) are declared symmetric, so searches towards
+        places never transpose them (:func:`buurtkaart.traveltime.mark_symmetric`).
+        """
         if not (isinstance(speed_kmh, (int, float)) and math.isfinite(speed_kmh)
                 and speed_kmh > 0):
             raise InvalidParameter("speed_kmh", "must be a positive number")
-        return sparse.csr_matrix((np.asarray(self.length_m, np.float64) / (speed_kmh / 3.6),
-                                  self.indices, self.indptr), shape=(self.n, self.n))
+        hit = self._seconds.get(float(speed_kmh))
+        if hit is None:
+            hit = sparse.csr_matrix((np.asarray(self.length_m, np.float64) / (speed_kmh / 3.6),
+                                     self.indices, self.indptr), shape=(self.n, self.n))
+            if self.network in TWO_WAY:
+                from .traveltime import mark_symmetric
+
+                mark_symmetric(hit)
+            self._seconds[float(speed_kmh)] = hit
+        return hit
 
     to_csr = seconds
 
@@ -300,7 +316,7 @@ def bike_directions(edges) -> tuple[np.ndarray, np.ndarray]:
 
 
 def build_graph(pbf_path: str | os.PathLike, network: str, *,
-                progress: Progress | None = None) -> Graph:
+                progress: Progress | None = None, sha256: str | None = None) -> Graph:
     """Parse ``pbf_path`` and build the ``network`` graph.
 
     Parameters
@@ -311,6 +327,8 @@ def build_graph(pbf_path: str | os.PathLike, network: str, *,
         ``walk``, ``wheelchair`` or ``bike`` (see the module docstring for the rules).
     progress:
         Called with a one-line message at each stage (for the CLI).
+    sha256:
+        The file's SHA-256 when the caller already has it (else it is computed).
 
     Returns
     -------
@@ -384,7 +402,7 @@ def build_graph(pbf_path: str | os.PathLike, network: str, *,
     return Graph(network, ids[keep_nodes], node_pos["lon"].to_numpy(np.float64),
                  node_pos["lat"].to_numpy(np.float64), mat.indptr.astype(np.int64),
                  mat.indices.astype(np.int32), mat.data.astype(np.float64),
-                 file_sha256(pbf_path))
+                 sha256 or file_sha256(pbf_path))
 
 
 def _min_duplicates(src, dst, w, n) -> sparse.csr_matrix:
@@ -397,7 +415,8 @@ def _min_duplicates(src, dst, w, n) -> sparse.csr_matrix:
 
 def load_or_build(pbf_path: str | os.PathLike, network: str, *,
                   cache_dir: str | os.PathLike | None = None,
-                  progress: Progress | None = None) -> tuple[Graph, bool]:
+                  progress: Progress | None = None, sha256: str | None = None
+                  ) -> tuple[Graph, bool]:
     """The graph of ``pbf_path`` from the cache, or built and cached.
 
     Parameters
@@ -407,8 +426,8 @@ def load_or_build(pbf_path: str | os.PathLike, network: str, *,
     cache_dir:
         Where graphs are cached; default :func:`default_cache_dir`
         (``$BUURTKAART_CACHE`` or the user's cache directory), read at call time.
-    progress:
-        As :func:`build_graph`.
+    progress, sha256:
+        As :func:`build_graph` (``sha256`` saves reading a large extract again).
 
     Returns
     -------
@@ -424,7 +443,7 @@ def load_or_build(pbf_path: str | os.PathLike, network: str, *,
     if not pbf_path.is_file():
         raise BuurtkaartError(f"{pbf_path}: no such file")
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    sha = _memo_sha256(pbf_path, cache_dir)
+    sha = sha256 or _memo_sha256(pbf_path, cache_dir)
     path = cache_path(cache_dir, sha, network)
     if path.exists():
         try:
@@ -434,7 +453,7 @@ def load_or_build(pbf_path: str | os.PathLike, network: str, *,
         except BuurtkaartError as exc:
             if progress:
                 progress(f"{network}: ignoring the cache ({exc}); rebuilding")
-    g = build_graph(pbf_path, network, progress=progress)
+    g = build_graph(pbf_path, network, progress=progress, sha256=sha)
     cache_dir.mkdir(parents=True, exist_ok=True)
     g.save(path)
     return g, False

@@ -160,10 +160,19 @@ def population_points(
         joined = joined[~joined.index.duplicated(keep="first")]  # on a shared border: once
         b_by_code = {c: g for c, g in joined.groupby("code")}
     n_by_code: dict = {}
-    if node_lon is not None and len(node_lon):
-        nodes = gpd.GeoDataFrame(geometry=gpd.points_from_xy(node_lon, node_lat), crs=4326)
+    # only the neighbourhoods without buildings need the network nodes: join those alone
+    # (on a Flanders-size network, joining millions of nodes would dominate)
+    need = keyed[~keyed["code"].isin(list(b_by_code))]
+    if node_lon is not None and len(node_lon) and len(need):
+        node_lon, node_lat = np.asarray(node_lon, float), np.asarray(node_lat, float)
+        x0, y0, x1, y1 = need.total_bounds
+        near = np.flatnonzero((node_lon >= x0) & (node_lon <= x1) & (node_lat >= y0)
+                              & (node_lat <= y1))
+        nodes = gpd.GeoDataFrame(geometry=gpd.points_from_xy(node_lon[near], node_lat[near]),
+                                 index=near, crs=4326)
         nodes_in = gpd.sjoin(nodes, keyed, predicate="intersects", how="inner")
-        nodes_in = nodes_in[~nodes_in.index.duplicated(keep="first")]
+        nodes_in = nodes_in[~nodes_in.index.duplicated(keep="first")]  # as before: a node
+        nodes_in = nodes_in[nodes_in["code"].isin(list(need["code"]))]  # on a border goes once
         n_by_code = {c: g for c, g in nodes_in.groupby("code")}
     rows: list[pd.DataFrame] = []
     used: dict[str, str] = {}

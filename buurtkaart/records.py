@@ -16,7 +16,9 @@ Canonical record shapes (keys not listed are refused by the importers)::
                   (None: mobile), models, sessions, cost_amount, cost_note,
                   walk_in, childcare, children_welcome, no_internet,
                   wheelchair, languages, target_group, capacity, url, email,
-                  phone, last_verified, source, sample
+                  phone, last_verified, source, sample, status (active, inactive,
+                  defunct, temporarily closed), cost_currency (ISO 4217, None = EUR),
+                  service_uid (the HSDS service several activities belong to)
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ __all__ = [
     "ORGANISATION_FIELDS",
     "PLACE_FIELDS",
     "ACTIVITY_FIELDS",
+    "STATUSES",
+    "HSDS_ONLY_FIELDS",
     "TRISTATE_FIELDS",
     "validate_organisation",
     "validate_place",
@@ -58,8 +62,12 @@ ACTIVITY_FIELDS = (
     "uid", "name", "description", "organisation_uid", "place_uid", "models", "sessions",
     "cost_amount", "cost_note", "walk_in", "childcare", "children_welcome", "no_internet",
     "wheelchair", "languages", "target_group", "capacity", "url", "email", "phone",
-    "last_verified", "source", "sample",
+    "last_verified", "source", "sample", "status", "cost_currency", "service_uid",
 )
+#: Activity fields only HSDS carries (CSV and GeoJSON leave them as stored).
+HSDS_ONLY_FIELDS = ("status", "cost_currency", "service_uid")
+#: An activity's status as HSDS 3.0 names it; only ``active`` ones are listed publicly.
+STATUSES = ("active", "inactive", "defunct", "temporarily closed")
 TRISTATE_FIELDS = ("walk_in", "childcare", "children_welcome", "no_internet", "wheelchair")
 
 _YES = {"1", "true", "yes", "y", "ja", "j", "oui"}
@@ -305,12 +313,14 @@ def parse_tristate_safe(value: Any) -> int | None:
         return None
 
 
-def validate_activity(rec: dict) -> tuple[dict, Problems]:
+def validate_activity(rec: dict, *, unclassified_ok: bool = False) -> tuple[dict, Problems]:
     """Validate an activity record.
 
     ``sessions`` may be a list of :class:`Session`, a list of dicts with
     ``weekday``, ``start``, ``end`` and optional ``nth``, or the compact text
-    form of :func:`buurtkaart.hours.parse_sessions`.
+    form of :func:`buurtkaart.hours.parse_sessions`. ``unclassified_ok``
+    accepts an activity without a working model ("not yet classified", as a
+    feed from elsewhere arrives; an editor saving it must choose one).
     """
     problems: Problems = []
     out: dict[str, Any] = {"name": _text(rec, "name", problems, required=True, max_len=300)}
@@ -321,7 +331,7 @@ def validate_activity(rec: dict) -> tuple[dict, Problems]:
     except ValueError as exc:
         out["models"] = []
         problems.append(("models", str(exc)))
-    if not out["models"] and not any(p[0] == "models" for p in problems):
+    if not out["models"] and not unclassified_ok and not any(p[0] == "models" for p in problems):
         problems.append(("models", "at least one working model is required "
                                    f"({', '.join(WORKING_MODELS)})"))
     out["sessions"] = _sessions(rec.get("sessions"), problems)
@@ -330,6 +340,7 @@ def validate_activity(rec: dict) -> tuple[dict, Problems]:
     except ValueError as exc:
         out["cost_amount"] = None
         problems.append(("cost_amount", str(exc)))
+    _hsds_fields(rec, out, problems)
     for key in TRISTATE_FIELDS:
         try:
             out[key] = parse_tristate(rec.get(key))
@@ -349,6 +360,29 @@ def validate_activity(rec: dict) -> tuple[dict, Problems]:
         "activity", out["name"], out.get("place_uid"), out.get("organisation_uid")
     )
     return out, problems
+
+
+def _hsds_fields(rec: dict, out: dict, problems: Problems) -> None:
+    """Status, currency and HSDS service of an activity. Only what ``rec`` names is set,
+    so a format that cannot say them (CSV, GeoJSON) keeps the stored values; a cost
+    given without a currency is in euro (None)."""
+    if "cost_currency" in rec or "cost_amount" in rec:
+        currency = _text(rec, "cost_currency", problems)
+        if currency is not None and not re.fullmatch(r"[A-Za-z]{3}", currency):
+            problems.append(("cost_currency", f"expected a currency code such as EUR, got "
+                                              f"{currency!r}"))
+            currency = None
+        # None means euro, buurtkaart's own currency; any other is kept as given
+        out["cost_currency"] = currency.upper() if currency and currency.upper() != "EUR" \
+            else None
+    if "status" in rec:
+        status = (_text(rec, "status", problems) or "active").lower()
+        if status not in STATUSES:
+            problems.append(("status", f"expected one of {', '.join(STATUSES)}, got "
+                                       f"{status!r}"))
+        out["status"] = status
+    if "service_uid" in rec:
+        out["service_uid"] = _text(rec, "service_uid", problems)
 
 
 def _sessions(value: Any, problems: Problems) -> list[Session]:

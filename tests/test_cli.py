@@ -32,7 +32,7 @@ def test_import_places_reports_counts_on_stdout(runner, db_path, tmp_path):
     result = _invoke(runner, "import", "places", path)
     assert result.exit_code == 0 and result.stderr == ""
     assert result.stdout.strip() == (f"imported 0 organisations, 1 places and 2 activities "
-                                     f"from {path}")
+                                     f"from {path}: 3 records changed, 0 unchanged")
     info = _info(runner)
     assert (info["places"], info["activities"]) == ("1", "2")
     assert info["database"] == str(db_path)

@@ -102,21 +102,21 @@ def test_restore_refuses_a_file_that_is_not_a_buurtkaart_database(db, tmp_path, 
 
 _CRASHING_IMPORT = textwrap.dedent("""
     import sys
+    import time
     from buurtkaart import store
     from buurtkaart.records import validate_place
 
     db = store.connect(sys.argv[1])
-    real_upsert = store._upsert
-    written = 0
+    real_upsert = store._upsert_many
 
-    def upsert(db, table, row):
-        global written
-        written += 1
-        if written == 2000:
-            print("halfway", flush=True)
-        return real_upsert(db, table, row)
+    def upsert(db, table, rows):
+        # write half the places, then stop inside the transaction to be killed
+        real_upsert(db, table, rows[:len(rows) // 2])
+        print("halfway", flush=True)
+        time.sleep(120)
+        return real_upsert(db, table, rows)
 
-    store._upsert = upsert
+    store._upsert_many = upsert
     places = []
     for i in range(200_000):
         p, _ = validate_place({"name": f"Plek {i}", "kind": "other",

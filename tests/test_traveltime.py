@@ -391,9 +391,13 @@ def test_place_list_near_a_point_is_ordered_by_travel_time(demo_db, client):
     assert shown and shown == sorted(shown)
     api = client.get("/api/finder?lon=24.9384&lat=60.1699&mode=walk&minutes=30&free=true")
     assert [f["properties"]["minutes"] for f in api.get_json()["features"]] == shown
+    # a position off the network is a plain sentence with the address box, never a 400 page
     resp = client.get("/places?lon=0&lat=0")
-    assert resp.status_code == 400 and b"We could not use this location" in resp.data
-    assert client.get("/places?lon=abc&lat=1").status_code == 400
+    assert resp.status_code == 200 and b"outside the area buurtkaart covers" in resp.data
+    assert b"metres" not in resp.data and b'name="q"' in resp.data
+    bad = client.get("/places?lon=abc&lat=1")
+    assert bad.status_code == 200 and b"Your position could not be read" in bad.data
+    assert client.get("/api/finder?lon=0&lat=0").status_code == 400  # the API stays strict
 
 
 def test_coverage_and_finder_state_the_moment_in_the_places_time_zone(demo_db, client, runner):

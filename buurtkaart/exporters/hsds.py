@@ -121,8 +121,30 @@ def _clean(obj):
     return obj
 
 
+def _service(a: dict, sid: str) -> dict:
+    """The HSDS service of activity ``a`` (its status and currency as stored)."""
+    return {"id": sid, "name": a["name"], "description": a.get("description") or "",
+            "status": a.get("status") or "active", "url": a.get("url"), "email": a.get("email"),
+            "organization_id": hsds_id(a["organisation_uid"]) if a.get("organisation_uid")
+            else None,
+            "eligibility_description": a.get("target_group"),
+            "assured_date": a.get("last_verified"),
+            "languages": [{"id": hsds_id(f"lang:{a['uid']}:{c}"), "service_id": sid,
+                           "code": c, "name": c} for c in a["languages"]],
+            "cost_options": ([{"id": hsds_id(f"cost:{a['uid']}"), "service_id": sid,
+                               "amount": a["cost_amount"],
+                               "currency": a.get("cost_currency") or "EUR",
+                               "option": a.get("cost_note")}]
+                             if a.get("cost_amount") is not None else []),
+            "phones": ([{"id": hsds_id(f"phone:{a['uid']}"), "service_id": sid,
+                         "number": a["phone"]}] if a.get("phone") else []),
+            "last_modified": a.get("modified_at"),
+            "schedules": [], "attributes": []}
+
+
 def document(db) -> dict:
-    """The whole (non-archived) directory as one HSDS 3.0 document (a dict)."""
+    """The whole (non-archived) directory as one HSDS 3.0 document (a dict); every
+    activity whatever its status (HSDS says it in ``status``)."""
     taxonomies, terms = taxonomy_terms()
     orgs = [{"id": hsds_id(o["uid"]), "name": o["name"], "description": o.get("description") or "",
              "website": o.get("url"), "email": o.get("email"),
@@ -159,38 +181,31 @@ def document(db) -> dict:
                    ["uid", "kind", "opening_hours", "wheelchair", "email", "capacity",
                     "last_verified", "source", "sample"])}
         locations.append(loc)
-    for a in store.activities(db):
-        sid = hsds_id(f"service:{a['uid']}")
+    services_by_id: dict[str, dict] = {}
+    for a in store.activities(db, include_inactive=True):
+        # several activities of one HSDS service (one per location) are one service again
+        sid = hsds_id(a["service_uid"] or f"service:{a['uid']}")
         link_id = hsds_id(a["uid"]) if a.get("place_uid") else sid
         entity = "service_at_location" if a.get("place_uid") else "service"
         attrs = [_attr(terms, link_id, entity, MODELS_TAXONOMY, m, "true") for m in a["models"]]
         attrs += [_attr(terms, link_id, entity, THRESHOLDS_TAXONOMY, k,
                         "true" if a[k] else "false") for k in THRESHOLD_CODES if a[k] is not None]
         attrs += _field_attrs(terms, link_id, entity, a, ["uid", "capacity", "source", "sample"])
-        svc = {"id": sid, "name": a["name"], "description": a.get("description") or "",
-               "status": "active", "url": a.get("url"), "email": a.get("email"),
-               "organization_id": hsds_id(a["organisation_uid"]) if a.get("organisation_uid")
-               else None,
-               "eligibility_description": a.get("target_group"),
-               "assured_date": a.get("last_verified"),
-               "languages": [{"id": hsds_id(f"lang:{a['uid']}:{c}"), "service_id": sid,
-                              "code": c, "name": c} for c in a["languages"]],
-               "cost_options": ([{"id": hsds_id(f"cost:{a['uid']}"), "service_id": sid,
-                                  "amount": a["cost_amount"], "currency": "EUR",
-                                  "option": a.get("cost_note")}]
-                                if a.get("cost_amount") is not None else []),
-               "phones": ([{"id": hsds_id(f"phone:{a['uid']}"), "service_id": sid,
-                            "number": a["phone"]}] if a.get("phone") else []),
-               "schedules": [], "attributes": []}
+        svc = services_by_id.get(sid)
+        if svc is not None and (a.get("modified_at") or "") > svc.get("last_modified", ""):
+            svc["last_modified"] = a["modified_at"]  # the service changed at any location
+        if svc is None:
+            svc = services_by_id[sid] = _service(a, sid)
+            services.append(svc)
         if a.get("place_uid"):
             sals.append({"id": link_id, "service_id": sid,
                          "location_id": hsds_id(a["place_uid"]),
-                         "schedules": _schedules(a["sessions"], {"service_at_location_id": link_id}),
+                         "schedules": _schedules(a["sessions"],
+                                                 {"service_at_location_id": link_id}),
                          "attributes": attrs})
         else:
             svc["schedules"] = _schedules(a["sessions"], {"service_id": sid})
             svc["attributes"] = attrs
-        services.append(svc)
     return _clean({"organizations": orgs, "services": services, "locations": locations,
                    "service_at_locations": sals, "taxonomies": taxonomies,
                    "taxonomy_terms": list(terms.values())})

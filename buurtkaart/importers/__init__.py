@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..errors import ImportFailed, Problem
+from ..errors import ImportFailed, InvalidParameter, Problem
 from ..records import Directory
 
 __all__ = ["read_directory", "import_directory", "detect_format", "load_json", "FORMATS"]
@@ -47,6 +47,16 @@ def load_json(text: str, file: str):
         raise ImportFailed([Problem(file, None, None, TOO_DEEP)]) from None
 
 
+def _is_hsds(data: dict) -> bool:
+    """The whole-directory document, a compiled HSDS object, a paged API response,
+    tabular.json or a data package."""
+    from .hsds.shapes import kind_of
+
+    return bool(_HSDS_KEYS & set(data)) or isinstance(data.get("contents"), list) \
+        or isinstance(data.get("resources"), list) or any(str(k).endswith(".csv") for k in data) \
+        or ("id" in data and kind_of(data) is not None)
+
+
 def _unknown(path: Path, reason: str) -> ImportFailed:
     return ImportFailed([Problem(str(path), None, None,
                                  f"{reason}; expected CSV (.csv, or .xlsx), GeoJSON (.geojson) or "
@@ -63,7 +73,7 @@ def _detect_json(path: Path) -> str:
         return "geojson" if path.suffix.lower() != ".json" else "hsds"
     if isinstance(data, dict) and ("features" in data or data.get("type") in _GEOJSON_TYPES):
         return "geojson"
-    if isinstance(data, list) or (isinstance(data, dict) and _HSDS_KEYS & set(data)):
+    if isinstance(data, list) or (isinstance(data, dict) and _is_hsds(data)):
         return "hsds"
     keys = ", ".join(sorted(map(str, data))[:10]) if isinstance(data, dict) else type(data).__name__
     raise _unknown(path, f"is JSON but neither a GeoJSON FeatureCollection ('features') nor "
@@ -106,7 +116,8 @@ def detect_format(path: str | Path) -> str:
     raise _unknown(path, f"unknown format {suffix or '(no extension)'!r}")
 
 
-def read_directory(path: str | Path, *, fmt: str | None = None) -> Directory:
+def read_directory(path: str | Path, *, fmt: str | None = None,
+                   default_model: str | None = None) -> Directory:
     """Read places and activities from CSV, GeoJSON or HSDS 3.0 JSON (no database).
 
     Parameters
@@ -115,6 +126,8 @@ def read_directory(path: str | Path, *, fmt: str | None = None) -> Directory:
         The file.
     fmt:
         ``csv``, ``geojson`` or ``hsds``; ``None`` detects it (:func:`detect_format`).
+    default_model:
+        HSDS only: the working model of services that name none.
 
     Raises
     ------
@@ -123,6 +136,8 @@ def read_directory(path: str | Path, *, fmt: str | None = None) -> Directory:
     """
     path = Path(path)
     fmt = fmt or detect_format(path)
+    if default_model is not None and fmt != "hsds":
+        raise InvalidParameter("default-model", f"applies to HSDS files only, not {fmt}")
     if fmt == "csv":
         from .tabular import read_csv
 
@@ -134,7 +149,7 @@ def read_directory(path: str | Path, *, fmt: str | None = None) -> Directory:
     if fmt == "hsds":
         from .hsds import read_hsds
 
-        return read_hsds(path)
+        return read_hsds(path, default_model=default_model)
     raise ImportFailed([Problem(str(path), None, None,
                                 f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")])
 
@@ -155,12 +170,17 @@ def _keep_stored_organisation_details(db, d: Directory) -> None:
             o.update({k: v for k, v in zip(missing, row) if v is not None})
 
 
-def import_directory(db, path: str | Path, *, fmt: str | None = None) -> dict[str, int]:
-    """Read ``path`` and store it in one transaction.
+def import_directory(db, path: str | Path, *, fmt: str | None = None,
+                     account: dict | None = None, overwrite_edits: bool = False,
+                     wait: float = 0.0, file: str | None = None,
+                     default_model: str | None = None):
+    """Read ``path`` and store it in one short transaction, audited.
 
     Records are inserted or updated by ``uid``; on any problem (in the file,
     or a reference to a place or organisation that is neither in the file
-    nor stored) nothing is written.
+    nor stored) nothing is written. Fields an editor changed after the last
+    import of the same format are kept unless ``overwrite_edits`` (see
+    :mod:`buurtkaart.import_run`).
 
     Parameters
     ----------
@@ -170,28 +190,40 @@ def import_directory(db, path: str | Path, *, fmt: str | None = None) -> dict[st
         CSV, GeoJSON or HSDS 3.0 JSON file.
     fmt:
         The format, or ``None`` to detect it.
+    account:
+        Who imports (web); ``None`` for the command line.
+    wait:
+        Seconds to wait for another import to finish before refusing.
+    file:
+        The file name to show (default ``path``).
+    default_model:
+        See :func:`read_directory`.
 
     Returns
     -------
-    dict
-        ``{"organisations": n, "places": n, "activities": n}`` written, and
-        ``"warnings"`` (encoding used, addresses completed, ...) when there are any.
+    ImportReport
+        ``{"organisations": n, "places": n, "activities": n}`` read, with
+        ``"warnings"`` (encoding used, addresses completed, ...) when there are any,
+        and the attributes ``changed``, ``unchanged`` and ``conflicts``.
     """
-    from .. import store
+    from ..import_run import run_import
 
     fmt = fmt or detect_format(path)
-    d = read_directory(path, fmt=fmt)
-    if fmt in ("csv", "geojson"):
-        _keep_stored_organisation_details(db, d)
-    for a in d.activities if fmt in ("csv", "geojson") else ():
-        # an activity without an organiser of its own at a place that is already
-        # stored is run by that place's organisation (as for a place in the file)
-        if a.get("organisation_uid") is None and a.get("place_uid"):
-            row = db.execute("SELECT o.uid FROM places p JOIN organisations o "
-                             "ON o.id = p.organisation_id WHERE p.uid = ?",
-                             [a["place_uid"]]).fetchone()
-            if row:
-                a["organisation_uid"] = row[0]
-    n = store.save_directory(db, organisations=d.organisations, places=d.places,
-                             activities=d.activities, file=str(path))
-    return {**n, "warnings": list(d.warnings)} if d.warnings else n
+
+    def read(db):
+        d = read_directory(path, fmt=fmt, default_model=default_model)
+        if fmt in ("csv", "geojson"):
+            _keep_stored_organisation_details(db, d)
+        for a in d.activities if fmt in ("csv", "geojson") else ():
+            # an activity without an organiser of its own at a place that is already
+            # stored is run by that place's organisation (as for a place in the file)
+            if a.get("organisation_uid") is None and a.get("place_uid"):
+                row = db.execute("SELECT o.uid FROM places p JOIN organisations o "
+                                 "ON o.id = p.organisation_id WHERE p.uid = ?",
+                                 [a["place_uid"]]).fetchone()
+                if row:
+                    a["organisation_uid"] = row[0]
+        return d
+
+    return run_import(db, read, source=fmt, file=file or str(path), account=account,
+                      overwrite_edits=overwrite_edits, wait=wait)

@@ -131,6 +131,7 @@ class _Reader:
         self.places: dict[str, dict] = {}
         self.place_where: dict[str, str] = {}
         self.activities: list[dict] = []
+        self.activity_where: dict[str, str] = {}
 
     def problem(self, where: str, field: str | None, reason: str) -> None:
         self.problems.append(Problem(self.file, where, field, reason))
@@ -147,7 +148,10 @@ class _Reader:
         self.orgs.setdefault(rec["uid"], rec)
         return rec["uid"]
 
-    def place(self, cols: dict, where: str, names: dict[str, str]) -> str | None:
+    def place(self, cols: dict, where: str, names: dict[str, str], *,
+              repeats: bool = True) -> str | None:
+        """A place; ``repeats`` allows the same place on several rows (CSV: one row per
+        activity), as long as the rows agree."""
         if not _blank(cols.get("place_uid")) and all(
                 _blank(cols.get(c)) for c in PLACE_COLUMNS if c != "place_uid"):
             # only a reference: the place is on another row, or already stored
@@ -164,7 +168,10 @@ class _Reader:
             return clean.get("uid")
         clean["where"] = where
         uid = clean["uid"]
-        if uid in self.places:
+        if uid in self.places and not repeats:
+            self.problem(where, names.get("uid", "uid"),
+                         f"place {uid!r} is also {self.place_where[uid]}: one id, one place")
+        elif uid in self.places:
             first = self.places[uid]
             for key, value in clean.items():
                 if key != "where" and first.get(key) != value:
@@ -189,6 +196,16 @@ class _Reader:
         for field, reason in probs:
             self.problem(where, names.get(field, field), reason)
         clean["where"] = where
+        uid = clean.get("uid")
+        if uid in self.activity_where:
+            col = names.get("uid", "uid")
+            how = "" if not _blank(cols.get(col)) else (
+                f" (the id made from name, place and organiser, as there is no {col})")
+            self.problem(where, col, f"activity {uid!r}{how} is also in "
+                                     f"{self.activity_where[uid]}: one id, one activity "
+                                     "(give each its own id)")
+            return
+        self.activity_where[uid] = where
         self.activities.append(clean)
 
     def result(self) -> Directory:
@@ -269,6 +286,10 @@ def read_csv(path: str | Path) -> Directory:
         has_place = any(cols.get(k) is not None for k in _PLACE_KEYS + ("place_uid",))
         has_activity = any(cols.get(k) is not None for k in ACTIVITY_COLUMNS)
         place_uid = out.place(cols, where, _PLACE_NAMES) if has_place else None
+        first = out.place_where.get(place_uid)
+        if has_place and not has_activity and first not in (None, where):
+            out.problem(where, "place_uid", f"place {place_uid!r} is also in {first}: a row "
+                                            "without an activity describes a place only once")
         if has_activity:
             out.activity(cols, where, place_uid, _ACTIVITY_NAMES)
     result = out.result()
@@ -298,10 +319,16 @@ def read_geojson(path: str | Path) -> Directory:
     if not isinstance(features, list):
         raise ImportFailed([Problem(file, None, "features", "must be a list of features")])
     out = _Reader(file)
+    org_where: dict[str, str] = {}
     for i, org in enumerate(data.get("organisations") or []):
         rec, probs = validate_organisation(org if isinstance(org, dict) else {})
         for f, reason in probs:
             out.problem(f"organisations[{i}]", f, reason)
+        if rec.get("uid") in org_where:
+            out.problem(f"organisations[{i}]", "uid", f"organisation {rec['uid']!r} is also "
+                                                      f"{org_where[rec['uid']]}: one id, one "
+                                                      "organisation")
+        org_where.setdefault(rec.get("uid"), f"organisations[{i}]")
         out.orgs[rec["uid"]] = rec
     place_props = set(PLACE_COLUMNS) | {"activities"}
     for i, feat in enumerate(features, start=1):
@@ -346,7 +373,7 @@ def read_geojson(path: str | Path) -> Directory:
             out.problem(where, k, f"unknown property (known: {', '.join(sorted(place_props))})")
         cols = {**props, "lon": coords[0], "lat": coords[1]}
         place_uid = out.place(cols, where, {**_PLACE_NAMES, "lon": "geometry",
-                                            "lat": "geometry"})
+                                            "lat": "geometry"}, repeats=False)
         acts = props.get("activities") or []
         if not isinstance(acts, list):
             out.problem(where, "activities", "must be a list of activity objects")

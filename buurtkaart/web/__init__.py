@@ -8,12 +8,16 @@ session secret, CSRF, headers and rate limits; ``pages`` renders HTML,
 
 from __future__ import annotations
 
+import sqlite3
+
 from flask import Flask, jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from ..accounts import PermissionDenied
+from ..concurrency import DatabaseBusy, ImportRunning, describe, is_busy_error
 from ..errors import BuurtkaartError, ImportFailed, InvalidParameter, NotFound
+from ..i18n import gettext as _
 
 __all__ = ["register"]
 
@@ -30,6 +34,14 @@ def error_response(status: int, message: str, **extra):
     return render_template("error.html", status=status, message=message), status
 
 
+def _retry_after(resp, status: int, seconds: int):
+    from flask import make_response
+
+    resp = make_response(resp, status)
+    resp.headers["Retry-After"] = str(seconds)
+    return resp
+
+
 class _JSONProvider(DefaultJSONProvider):
     """Flask's JSON, except that a body nested too deeply to parse is invalid JSON
     (a 400 from ``request.get_json``) rather than a RecursionError (a 500)."""
@@ -42,8 +54,8 @@ class _JSONProvider(DefaultJSONProvider):
 
 
 def register(app: Flask) -> None:
-    from . import (admin, admin_accounts, analysis, api, api_write, auth, db, hsds_api, i18n,
-                   openapi, pages, security)
+    from . import (admin, admin_accounts, analysis, api, api_write, auth, db, finder, hsds_api,
+                   http_cache, i18n, openapi, pages, security)
 
     provider = _JSONProvider(app)
     provider.sort_keys = app.json.sort_keys
@@ -51,8 +63,9 @@ def register(app: Flask) -> None:
     db.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
+    http_cache.init_app(app)
     for module in (pages, api, api_write, analysis, hsds_api, openapi, auth, admin,
-                   admin_accounts):
+                   admin_accounts, finder):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(InvalidParameter)
@@ -76,6 +89,27 @@ def register(app: Flask) -> None:
         fields = [p.field for p in exc.problems if p.field]
         extra = {"parameter": fields[0]} if fields else {}
         return error_response(400, str(exc), problems=[str(p) for p in exc.problems], **extra)
+
+    @app.errorhandler(DatabaseBusy)
+    def _busy(exc: DatabaseBusy):
+        resp, status = error_response(503, str(exc))
+        return _retry_after(resp, status, exc.retry_after)
+
+    @app.errorhandler(ImportRunning)
+    def _import_running(exc: ImportRunning):
+        resp, status = error_response(503, _(
+            "another import is running: %(holder)s; nothing was imported, try again when it "
+            "has finished", holder=describe(exc.holder)) if not request.path.startswith("/api/")
+            else str(exc))
+        return _retry_after(resp, status, 30)
+
+    @app.errorhandler(sqlite3.OperationalError)
+    def _locked(exc: sqlite3.OperationalError):
+        if not is_busy_error(exc):  # a real fault: the usual 500
+            raise exc
+        resp, status = error_response(503, _("The database is busy; nothing was saved. "
+                                             "Please try again in 5 seconds."))
+        return _retry_after(resp, status, 5)
 
     @app.errorhandler(BuurtkaartError)
     def _domain(exc: BuurtkaartError):

@@ -11,6 +11,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 
 from .. import accounts, editing, listing, store
 from ..accounts import PermissionDenied
+from ..concurrency import ImportRunning, describe, import_lock
 from ..errors import ImportFailed, InvalidParameter
 from ..i18n import N_
 from ..i18n import gettext as _
@@ -240,7 +241,7 @@ def import_file():
 
     from werkzeug.utils import secure_filename
 
-    problems, done = [], None
+    problems, done, conflicts, busy = [], None, [], None
     if request.method == "POST":
         rate_limit("write")
         kind = request.form.get("kind", "")
@@ -259,33 +260,45 @@ def import_file():
             upload.save(os.fspath(path))
             db = get_db()
             try:
-                done = _run_import(db, kind, path, shown).replace(str(path), shown)
+                done, conflicts = _run_import(db, kind, path, shown,
+                                              overwrite=request.form.get("overwrite_edits") == "1")
+                done = done.replace(str(path), shown)
             except ImportFailed as exc:
                 problems = [str(p).replace(str(path), shown) for p in exc.problems]
-        status = 400 if problems else 200
+            except ImportRunning as exc:
+                busy = _("another import is running: %(holder)s; nothing was imported, try "
+                         "again when it has finished", holder=describe(exc.holder))
+        status = 400 if problems else 409 if busy else 200
     else:
         status = 200
     return render_template("admin/import.html", kinds=IMPORT_KINDS, problems=problems,
-                           done=done), status
+                           done=done, conflicts=conflicts, busy=busy), status
 
 
-def _run_import(db, kind: str, path, shown: str) -> str:
+def _run_import(db, kind: str, path, shown: str, *, overwrite: bool) -> tuple[str, list]:
+    """Import under the import lock; the message to show and the edit conflicts."""
     if kind == "places":
         from ..importers import import_directory
 
-        n = import_directory(db, path)
-        return _("Imported %(places)s places, %(activities)s activities and %(organisations)s "
-                 "organisations from %(file)s.", places=n["places"], activities=n["activities"],
-                 organisations=n["organisations"], file=shown)
-    if kind == "indicators":
-        from ..importers.indicators import read_indicator_table
+        n = import_directory(db, path, account=g.user, overwrite_edits=overwrite, file=shown)
+        kept = (_("the file's values taken") if overwrite else _("the edits kept"))
+        return (_("Imported %(places)s places, %(activities)s activities and %(organisations)s "
+                  "organisations from %(file)s: %(changed)s records changed, %(unchanged)s "
+                  "unchanged, %(conflicts)s edit conflicts (%(kept)s).",
+                  places=n["places"], activities=n["activities"],
+                  organisations=n["organisations"], file=shown, changed=n.changed,
+                  unchanged=n.unchanged, conflicts=len(n.conflicts), kept=kept),
+                n.conflicts)
+    with import_lock(db, kind=f"{kind} import", file=shown, user=g.user["email"]):
+        if kind == "indicators":
+            from ..importers.indicators import read_indicator_table
 
-        frame = read_indicator_table(path, source=shown)
-        n = store.save_indicators(db, frame, file=shown)
-        return _("Imported %(num)s indicator values from %(file)s.", num=n, file=shown)
-    from ..importers.geo import read_neighbourhoods
+            frame = read_indicator_table(path, source=shown)
+            n = store.save_indicators(db, frame, file=shown)
+            return _("Imported %(num)s indicator values from %(file)s.", num=n, file=shown), []
+        from ..importers.geo import read_neighbourhoods
 
-    frame, warnings = read_neighbourhoods(path)
-    n = store.save_neighbourhoods(db, frame, source=shown)
+        frame, warnings = read_neighbourhoods(path)
+        n = store.save_neighbourhoods(db, frame, source=shown)
     return _("Imported %(num)s neighbourhoods from %(file)s.", num=n, file=shown) + (
-        " " + _("Warnings: %(warnings)s", warnings="; ".join(warnings)) if warnings else "")
+        " " + _("Warnings: %(warnings)s", warnings="; ".join(warnings)) if warnings else ""), []

@@ -16,6 +16,8 @@ from .. import access, coverage, network, store, traveltime
 from ..errors import InvalidParameter
 from ..filters import Filter
 from ..records import parse_models
+from ..transit.reach import PARAMETERS as TRANSIT_PARAMETERS
+from ..transit.reach import TransitOptions
 from .api import geojson_response, indicator_values
 from .db import get_db, now
 from .geojson import _clean_number, collection, coverage_collection
@@ -24,7 +26,7 @@ from .public import live_place
 
 bp = Blueprint("analysis", __name__, url_prefix="/api")
 
-ACCESS_PARAMS = ("mode", "minutes", "population_method")
+ACCESS_PARAMS = ("mode", "minutes", "population_method", *TRANSIT_PARAMETERS)
 
 
 def _float(args, name: str, default: float, lo: float, hi: float) -> float:
@@ -40,10 +42,26 @@ def _float(args, name: str, default: float, lo: float, hi: float) -> float:
     return v
 
 
-def _mode(args) -> str:
+def _mode(args, transit_ok: bool = False) -> str:
     mode = args.get("mode") or "walk"
+    if mode == "transit" and transit_ok:
+        return mode
+    if mode == "transit":
+        raise InvalidParameter("mode", "transit is not available for this question yet "
+                                       "(it is for coverage, ranking, scenarios, best "
+                                       "locations and the finder)")
     network.profile(mode)  # raises InvalidParameter naming 'mode'
     return mode
+
+
+def _transit(args, mode: str) -> TransitOptions | None:
+    """The transit options of a request (None unless mode=transit)."""
+    if mode != "transit":
+        for name in TRANSIT_PARAMETERS:
+            if args.get(name) not in (None, ""):
+                raise InvalidParameter(name, "only applies with mode=transit")
+        return None
+    return TransitOptions.from_params(args)
 
 
 def _method(args) -> str:
@@ -69,9 +87,11 @@ def coverage_api():
     if by not in ("neighbourhood", "municipality"):
         raise InvalidParameter("by", "must be neighbourhood or municipality")
     db = get_db()
-    cov, report = access.run_coverage(db, filt, mode=_mode(request.args),
+    mode = _mode(request.args, transit_ok=True)
+    cov, report = access.run_coverage(db, filt, mode=mode,
                                       minutes=_float(request.args, "minutes", 10, 1, 120),
-                                      method=_method(request.args), cache_dir=_cache_dir())
+                                      method=_method(request.args), cache_dir=_cache_dir(),
+                                      transit=_transit(request.args, mode))
     if by == "municipality":
         agg = coverage.aggregate_municipalities(cov, dict(zip(cov["code"],
                                                               cov["municipality_code"])))
@@ -119,18 +139,20 @@ def finder():
         raise InvalidParameter("lon" if lon is None else "lat", "is required")
     minutes = _float(request.args, "minutes", 30, 1, 120)
     limit = int_arg("limit", lo=1, hi=200, default=20)
-    mode = _mode(request.args)
+    mode = _mode(request.args, transit_ok=True)
+    transit = _transit(request.args, mode)
     from .geojson import place_feature
 
     feats = []
     for place, mins in access.minutes_from(get_db(), filt, mode=mode, lon=lon, lat=lat,
-                                           limit_minutes=minutes,
-                                           cache_dir=_cache_dir())[:limit]:
+                                           limit_minutes=minutes, cache_dir=_cache_dir(),
+                                           transit=transit)[:limit]:
         f = place_feature(place)
         f["properties"]["minutes"] = mins
         feats.append(f)
+    extra = {"transit": transit.describe()} if transit else {}
     return geojson_response(collection(feats, origin=[lon, lat], mode=mode, minutes=minutes,
-                                       time=filt.time_json()))
+                                       time=filt.time_json(), **extra))
 
 
 def _need(db, name: str, year) -> pd.Series:
@@ -152,8 +174,10 @@ def ranking():
     need_name = request.args.get("need") or "population"
     year = int_arg("year", lo=1900, hi=2100)
     need = _need(db, need_name, year)
-    cov, report = access.run_coverage(db, filt, mode=_mode(request.args), minutes=minutes,
-                                      method=_method(request.args), cache_dir=_cache_dir())
+    mode = _mode(request.args, transit_ok=True)
+    cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
+                                      method=_method(request.args), cache_dir=_cache_dir(),
+                                      transit=_transit(request.args, mode))
     ranked = coverage.outreach_ranking(cov, need)
     names = dict(zip(cov["code"], cov["name"]))
     rows = []
@@ -168,7 +192,8 @@ def _scenario_body() -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise InvalidParameter("body", "expected a JSON object")
-    allowed = {"mode", "minutes", "filter", "add", "remove", "population_method"}
+    allowed = {"mode", "minutes", "filter", "add", "remove", "population_method",
+               *TRANSIT_PARAMETERS}
     for k in body:
         if k not in allowed:
             raise InvalidParameter(k, f"unknown field (known: {', '.join(sorted(allowed))})")
@@ -185,7 +210,8 @@ def scenario():
     """Change in coverage per neighbourhood if places were added or removed (nothing is stored)."""
     body = _scenario_body()
     db = get_db()
-    mode = _mode({"mode": body.get("mode")})
+    mode = _mode({"mode": body.get("mode")}, transit_ok=True)
+    transit = _transit({k: body.get(k) for k in TRANSIT_PARAMETERS}, mode)
     minutes = _float({"minutes": body.get("minutes")}, "minutes", 10, 1, 120)
     filt_params = body.get("filter") or {}
     if not isinstance(filt_params, dict):
@@ -199,7 +225,7 @@ def scenario():
     if not isinstance(remove, list) or not all(
             isinstance(r, int) and not isinstance(r, bool) for r in remove):
         raise InvalidParameter("remove", "expected a list of place ids")
-    ctx = access.context(db, mode, cache_dir=_cache_dir())
+    ctx = access.context(db, transit.access if transit else mode, cache_dir=_cache_dir())
     places, _ = access.facilities(db, ctx, filt.without_area())
     res, _report = access.residents(db, ctx, method=_method({"population_method":
                                                              body.get("population_method")}),
@@ -237,8 +263,18 @@ def scenario():
     unknown = sorted(set(remove) - set(places["id"]))
     if unknown:
         raise InvalidParameter("remove", f"not among the matching places: {unknown}")
-    result = coverage.scenario(ctx.csr, places, res, minutes=minutes,
-                               add=pd.DataFrame(add_rows) if add_rows else None, remove=remove)
+    added = pd.DataFrame(add_rows) if add_rows else None
+    csr = ctx.csr
+    if transit is not None:  # one bipartite graph for the places and the proposed ones
+        from ..transit.reach import coverage_inputs
+
+        both = pd.concat([places, added], ignore_index=True) if added is not None else places
+        horizon = max(minutes, max(coverage.THRESHOLD_MINUTES)) * 60
+        csr, both, res, _ = coverage_inputs(db, ctx.graph, ctx.csr, both, res, transit,
+                                            horizon)
+        places, added = both.iloc[:len(places)], (both.iloc[len(places):]
+                                                  if added is not None else None)
+    result = coverage.scenario(csr, places, res, minutes=minutes, add=added, remove=remove)
     rows = [{k: _clean_number(v) if k != "code" else v for k, v in r.items()}
             for r in result.to_dict("records")]
     total = float(result["residents_gaining_access"].sum())
@@ -252,9 +288,10 @@ def best_locations():
     k = int_arg("k", lo=1, hi=20, default=3)
     minutes = _float(request.args, "minutes", 10, 1, 120)
     db = get_db()
-    mode = _mode(request.args)
+    mode = _mode(request.args, transit_ok=True)
     best = access.suggest_locations(db, filt, mode=mode, minutes=minutes, k=k,
-                                    method=_method(request.args), cache_dir=_cache_dir())
+                                    method=_method(request.args), cache_dir=_cache_dir(),
+                                    transit=_transit(request.args, mode))
     feats = []
     for r in best.to_dict("records"):
         hood = store.neighbourhood_at(db, r["lon"], r["lat"]) or {}

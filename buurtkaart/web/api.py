@@ -13,6 +13,7 @@ from flask import Blueprint, jsonify, request, url_for
 from .. import listing, store
 from ..errors import InvalidParameter, NotFound
 from ..filters import Filter
+from . import geomcache
 from .db import get_db, now
 from .geojson import activity_feature, collection, neighbourhood_feature, place_feature
 from .params import int_arg
@@ -170,9 +171,9 @@ def neighbourhoods():
     values, year, source = ({}, None, None)
     if a["indicator"]:
         values, year, source = indicator_values(db, a["indicator"], a["year"])
-    rows = store.neighbourhoods(db, bbox=a["bbox"], municipality=a["municipality"],
-                                simplify=a["simplify"])
+    rows = store.neighbourhoods(db, bbox=a["bbox"], municipality=a["municipality"])
     page, total = _page(rows)
+    geomcache.simplified(db, page, a["simplify"])  # only the page, cached per data version
     feats = [neighbourhood_feature(n, value=values.get(n["code"]), indicator=a["indicator"],
                                    year=year) for n in page]
     if a["indicator"]:

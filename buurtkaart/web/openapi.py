@@ -15,6 +15,7 @@ from ..filters import FILTER_PARAMETERS
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
 _ERROR = {"$ref": "#/components/responses/Error"}
+_BUSY = {"$ref": "#/components/responses/Busy"}
 _GEOJSON = {"description": "A GeoJSON FeatureCollection",
             "content": {"application/geo+json": {"schema": {
                 "$ref": "#/components/schemas/FeatureCollection"}}}}
@@ -23,6 +24,16 @@ _FEATURE = {"description": "A GeoJSON Feature",
 _JSON = {"description": "JSON", "content": {"application/json": {"schema": {"type": "object"}}}}
 _RECORD = {"description": "The record as stored (importer field names)",
            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RecordResult"}}}}
+
+
+_TRANSIT_SCHEMAS = {
+    "percentile": {"type": "number", "minimum": 1, "maximum": 99},
+    "max_transfers": {"type": "integer", "minimum": 0, "maximum": 10},
+    "transit_access": {"type": "string", "enum": ["walk", "slow_walk", "wheelchair"]},
+    "max_fare": {"type": "number", "minimum": 0},
+    "reduced_fare": {"type": "string", "enum": ["true", "false"]},
+    "min_stay": {"type": "number", "minimum": 0, "maximum": 600},
+}
 
 
 def _q(name: str, description: str, schema: dict | None = None, *, required: bool = False) -> dict:
@@ -54,7 +65,7 @@ def _get(summary: str, params: list, ok: dict, *, tag: str) -> dict:
 def _write(summary: str, *, status: str = "200", body: bool = True, params=()) -> dict:
     op = {"summary": summary, "tags": ["editing"], "security": _AUTH, "parameters": list(params),
           "responses": {status: _RECORD, "400": _ERROR, "401": _ERROR, "403": _ERROR,
-                        "404": _ERROR, "429": _ERROR}}
+                        "404": _ERROR, "429": _ERROR, "503": _BUSY}}
     if body:
         op["requestBody"] = {"required": True, "content": {"application/json": {
             "schema": {"type": "object", "additionalProperties": True,
@@ -134,11 +145,20 @@ def _paths() -> dict:
               _q("minutes", "Travel-time limit in minutes (1-120)", {"type": "number"}),
               _q("population_method", "Spread residents over 'buildings' or network 'nodes'",
                  {"type": "string", "enum": ["buildings", "nodes"]})]
+    from ..transit.reach import PARAMETERS as transit_params
+
+    # coverage, ranking and the finder also take public transport (docs/transit.md)
+    with_transit = [_q("mode", "walk, slow_walk, wheelchair, bike, or transit (public "
+                               "transport from the loaded GTFS timetables; needs depart)",
+                       {"type": "string", "enum": ["walk", "slow_walk", "wheelchair", "bike",
+                                                   "transit"]})] + access[1:] + [
+        _q(name, text, _TRANSIT_SCHEMAS.get(name, {"type": "string"}))
+        for name, text in transit_params.items()]
     paths.update({
         "/api/coverage": _get(
             "Per neighbourhood: population-weighted mean/median minutes to the nearest matching "
             "place, shares within 5/10/15/20 min and the limit, working models reachable, 2SFCA",
-            access + FILTERS + [_q("by", "neighbourhood (GeoJSON) or municipality (JSON)",
+            with_transit + FILTERS + [_q("by", "neighbourhood (GeoJSON) or municipality (JSON)",
                                    {"type": "string", "enum": ["neighbourhood",
                                                                "municipality"]})],
             _GEOJSON, tag="access"),
@@ -149,16 +169,27 @@ def _paths() -> dict:
                             [_q("lon", "Longitude", {"type": "number"}, required=True),
                              _q("lat", "Latitude", {"type": "number"}, required=True),
                              _q("limit", "At most this many places", {"type": "integer"})]
-                            + access[:2] + FILTERS, _GEOJSON, tag="access"),
+                            + with_transit[:2] + with_transit[3:] + FILTERS, _GEOJSON,
+                            tag="access"),
+        "/api/search": _get(
+            "What a typed text means: typed results (address, street, postcode, neighbourhood, "
+            "municipality, place, activity) with labels, best first; accents and case do not "
+            "matter, a misspelled word is corrected (see 'corrected'). 'meaning' is location "
+            "(a point to order places from), municipality, text, choices or none",
+            [_q("q", "A street (with or without number), postcode, area or place name or word",
+                {"type": "string", "minLength": 1, "maxLength": 200}, required=True),
+             _q("limit", "At most this many results (1-50, default 10)",
+                {"type": "integer", "minimum": 1, "maximum": 50})],
+            _JSON, tag="directory"),
         "/api/ranking": _get("Neighbourhoods ordered by need x lack of access (formula in the "
                              "response)",
-                             access + FILTERS + [
+                             with_transit + FILTERS + [
                                  _q("need", "An indicator (default population) or need_index"),
                                  _q("year", "Year of the need indicator", {"type": "integer"})],
                              _JSON, tag="access"),
         "/api/best-locations": _get("Greedy maximal covering: k network points for a new place "
                                     "that bring the most residents without access within reach",
-                                    access + FILTERS + [_q("k", "How many (1-20)",
+                                    with_transit + FILTERS + [_q("k", "How many (1-20)",
                                                            {"type": "integer"})],
                                     _GEOJSON, tag="access"),
         "/api/scenario": {"post": {
@@ -168,6 +199,8 @@ def _paths() -> dict:
                 "type": "object", "additionalProperties": False, "properties": {
                     "mode": {"type": "string"}, "minutes": {"type": "number"},
                     "population_method": {"type": "string"},
+                    **{p["name"]: {**p["schema"], "description": p["description"]}
+                       for p in with_transit[3:]},
                     "filter": {"type": "object", "description": "filter parameters"},
                     "add": {"type": "array", "items": {"type": "object", "properties": {
                         "lon": {"type": "number"}, "lat": {"type": "number"},
@@ -176,28 +209,7 @@ def _paths() -> dict:
                     "remove": {"type": "array", "items": {"type": "integer"}}}}}}},
             "responses": {"200": _JSON, "400": _ERROR}}},
     })
-    hsds_list = [_q("page", "Page number from 1", {"type": "integer", "minimum": 1}),
-                 _q("per_page", "Items per page (1-500, default 50)", {"type": "integer"}),
-                 _q("search", "Words in the service's or location's name or description"),
-                 _q("taxonomy_term_id", "Only services with this taxonomy term (e.g. a "
-                                        "working model or threshold)"),
-                 _q("taxonomy_id", "Only services with a term of this taxonomy"),
-                 _q("organization_id", "Only this organization's services"),
-                 _q("minimal", "true: only id, name, description, status, organization_id")]
-    _page = {"description": "An HSDS 3.0 Page", "content": {"application/json": {"schema": {
-        "type": "object", "required": ["total_items", "total_pages", "page_number", "size",
-                                       "first_page", "last_page", "empty", "contents"]}}}}
-    paths.update({
-        "/api/hsds/services": _get("HSDS 3.0 services (compiled, paged)", hsds_list, _page,
-                                   tag="hsds"),
-        "/api/hsds/services/{service_id}": _get("One HSDS 3.0 service, compiled",
-                                                [_path_param("service_id")], _JSON, tag="hsds"),
-        "/api/hsds/service_at_locations": _get(
-            "HSDS 3.0 service_at_locations with their service and location (paged)",
-            [p for p in hsds_list if p["name"] != "minimal"]
-            + [_q("service_id", "Only this service"), _q("location_id", "Only this location")],
-            _page, tag="hsds"),
-    })
+    paths.update(_hsds_paths())
     for coll, entity in (("places", "place"), ("activities", "activity")):
         uid = _path_param("uid", {"type": "string", "format": "uuid"})
         paths[f"/api/{coll}"]["post"] = _write(f"Create a {entity}", status="201")
@@ -217,6 +229,59 @@ def _paths() -> dict:
     return paths
 
 
+_HSDS_PARAMS = {
+    "page": ("Page number from 1", {"type": "integer", "minimum": 1}),
+    "per_page": ("Items per page (1-500, default 50)", {"type": "integer", "minimum": 1}),
+    "format": ("json (pages, the default) or ndjson (every result, one a line, no paging)",
+               {"type": "string", "enum": ["json", "ndjson"]}),
+    "search": ("Words in the name or description (services: also their locations' names)", None),
+    "taxonomy_term_id": ("Only services with this term that holds (a working model, or a "
+                         "threshold whose value is true: walk_in false is not walk_in)", None),
+    "taxonomy_id": ("Only services with a term of this taxonomy that holds", None),
+    "organization_id": ("Only this organization's services", None),
+    "modified_after": ("Only services imported or edited at or after this date-time "
+                       "(ISO 8601, UTC if no offset)", {"type": "string", "format": "date-time"}),
+    "minimal": ("true: each service as just id and modified_date", _BOOL),
+    "full": ("Fully nested objects (services and service_at_locations: default true; "
+             "organizations: default false)", _BOOL),
+    "full_service": ("Organizations with their services fully nested", _BOOL),
+    "postcode": ("Only locations with this postcode (with proximity: around its centre, the "
+                 "mean of the directory's places with that postcode)", None),
+    "proximity": ("Metres from the centre of postcode", {"type": "number", "minimum": 0}),
+    "service_id": ("Only this service", None),
+    "location_id": ("Only this location", None),
+    "top_only": ("Only top-level terms (all buurtkaart terms are)", _BOOL),
+    "parent_id": ("Only terms with this parent", None),
+}
+
+
+def _hsds_paths() -> dict:
+    """The HSDS 3.0 API (``/api/hsds``), parameters as :mod:`.hsds_api` accepts them."""
+    from .hsds_api import PARAMETERS
+
+    def params(key):
+        return [_q(n, *_HSDS_PARAMS[n]) for n in PARAMETERS[key]]
+
+    page = {"description": "An HSDS 3.0 Page", "content": {"application/json": {"schema": {
+        "type": "object", "required": ["total_items", "total_pages", "page_number", "size",
+                                       "first_page", "last_page", "empty", "contents"]}}}}
+    one = {"description": "One HSDS 3.0 object, compiled", "content": {"application/json": {
+        "schema": {"type": "object", "required": ["id"]}}}}
+    out = {"/api/hsds/": _get("About this HSDS 3.0 API: version, profile, openapi_url", [],
+                              _JSON, tag="hsds")}
+    for key, label in (("services", "services"), ("service_at_locations",
+                                                  "service_at_locations with their service "
+                                                  "and location"),
+                       ("organizations", "organizations"), ("taxonomies", "taxonomies"),
+                       ("taxonomy_terms", "taxonomy terms")):
+        out[f"/api/hsds/{key}"] = _get(f"HSDS 3.0 {label} (paged)", params(key), page,
+                                       tag="hsds")
+        single = params("organization") if key == "organizations" else []
+        out[f"/api/hsds/{key}/{{id}}"] = _get(f"One of the HSDS 3.0 {label}",
+                                              [_path_param("id")] + single, one, tag="hsds")
+    return out
+
+
 def document() -> dict:
     """The OpenAPI document as a dict."""
     return {
@@ -233,8 +298,15 @@ def document() -> dict:
                                                               "[--expires-days N]` (90 days by "
                                                               "default); a revoked or expired "
                                                               "token answers 401 saying so"}},
-            "responses": {"Error": {"description": "An error", "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/Error"}}}}},
+            "responses": {
+                "Error": {"description": "An error", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Error"}}}},
+                "Busy": {"description": "The database stayed busy (an import writing) longer "
+                                        "than the busy timeout; nothing was saved, try again "
+                                        "after Retry-After seconds",
+                         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                         "content": {"application/json": {
+                             "schema": {"$ref": "#/components/schemas/Error"}}}}},
             "schemas": {
                 "Error": {"type": "object", "required": ["ok", "error", "status"],
                           "properties": {"ok": {"const": False}, "error": {"type": "string"},

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import pandas as pd
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 
-from .. import access, coverage, listing, maps, municipalities, network, store, traveltime
+from .. import access, coverage, listing, maps, municipalities, network, search, store, traveltime
 from ..editing import is_stale
 from ..errors import InvalidParameter
 from ..filters import FILTER_PARAMETERS, Filter
@@ -20,11 +20,13 @@ from ..i18n import N_, current_locale
 from ..i18n import gettext as _
 from ..taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAMES_EN,
                         WORKING_MODELS)
-from . import words
+from ..transit.reach import PARAMETERS as TRANSIT_PARAMETERS
+from ..transit.reach import TransitOptions
+from . import finder, geomcache, words
 from .api import indicator_values
 from .csp import MapDocument
 from .csp import nonce as csp_nonce
-from .db import get_db
+from .db import get_db, now
 from .forgiving import page_args, page_filter
 from .params import int_arg
 from .public import live_activity, live_place
@@ -85,10 +87,12 @@ def _page_number() -> int:
 
 @bp.route("/")
 def index():
-    return render_template("index.html", counts=store.counts(get_db()))
+    db = get_db()
+    return render_template("index.html", counts=store.counts(db),
+                           has_network=access.registered_network(db) is not None)
 
 
-MAP_EXTRA = ("indicator", "year", "mode", "minutes", "isochrone", "best")
+MAP_EXTRA = ("indicator", "year", "mode", "minutes", "isochrone", "best", *TRANSIT_PARAMETERS)
 COVERAGE = "coverage"  # the "indicator" that colours neighbourhoods by access
 NEED_INDEX = "need_index"
 TYPOLOGY = "typology"
@@ -101,15 +105,7 @@ def _map_choice(db):
     indicator = request.args.get("indicator") or ("population" if "population" in names
                                                   else (names[0] if names else None))
     year = int_arg("year", lo=1900, hi=2100)
-    mode = request.args.get("mode") or "walk"
-    network.profile(mode)
-    minutes = request.args.get("minutes") or "10"
-    try:
-        minutes = float(minutes)
-    except ValueError:
-        raise InvalidParameter("minutes", f"expected a number, got {minutes!r}") from None
-    if not 1 <= minutes <= 120:
-        raise InvalidParameter("minutes", "must be between 1 and 120")
+    mode, minutes = _mode_and_minutes("10", transit_ok=True)
     int_arg("isochrone", lo=1, hi=MAX_ID)
     int_arg("best", lo=1, hi=MAX_SUGGESTIONS)
     return catalogue, indicator, year, mode, minutes
@@ -118,10 +114,13 @@ def _map_choice(db):
 def _values(db, filt, indicator, year, mode, minutes):
     """(values by code, year, source, label) for the choropleth."""
     if indicator == COVERAGE:
-        cov, _report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
-                                     cache_dir=current_app.config.get("CACHE_DIR"))
+        transit = TransitOptions.from_params(request.args) if mode == "transit" else None
+        cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
+                                          cache_dir=current_app.config.get("CACHE_DIR"),
+                                          transit=transit)
+        how = report["transit"]["description"] if transit else _(network.PROFILES[mode].label)
         label = _("share of residents within %(minutes)s min (%(mode)s) of a matching place",
-                  minutes=f"{minutes:g}", mode=_(network.PROFILES[mode].label))
+                  minutes=f"{minutes:g}", mode=how)
         return (dict(zip(cov["code"], cov["share_within"])), None,
                 _("buurtkaart travel times"), label)
     if indicator == NEED_INDEX:
@@ -162,6 +161,7 @@ def map_page():
     return render_template("map.html", filt=filt, catalogue=catalogue, indicator=indicator,
                            year=year, mode=mode, minutes=minutes, profiles=network.PROFILES,
                            has_network=access.registered_network(db) is not None,
+                           has_transit=bool(access.feeds_version(db)),
                            frame_url=url_for("pages.map_frame") + ("?" + query if query else ""),
                            count=listing.place_page(db, filt, limit=0)[1],
                            label=indicator_label)
@@ -174,7 +174,11 @@ def _access_layers(db, filt, mode, minutes):
     best = int_arg("best", lo=1, hi=MAX_SUGGESTIONS)
     if not iso and not best:
         return layers
-    ctx = access.context(db, mode, cache_dir=current_app.config.get("CACHE_DIR"))
+    transit = TransitOptions.from_params(request.args) if mode == "transit" else None
+    if iso and transit:
+        raise InvalidParameter("mode", "isochrones are not available for public transport yet")
+    ctx = access.context(db, transit.access if transit else mode,
+                         cache_dir=current_app.config.get("CACHE_DIR"))
     if iso:
         place = live_place(db, iso)
         node, dist, ok = network.snap(ctx.graph, place["lon"], place["lat"],
@@ -189,11 +193,13 @@ def _access_layers(db, filt, mode, minutes):
     if best:
         picks = access.suggest_locations(db, filt, mode=mode, minutes=minutes,
                                          k=best,
-                                         cache_dir=current_app.config.get("CACHE_DIR"))
+                                         cache_dir=current_app.config.get("CACHE_DIR"),
+                                         transit=transit)
+        how = _("public transport") if transit else _(ctx.profile.label)
         layers.append(maps.suggestion_layer(
             list(zip(picks["lon"], picks["lat"], picks["rank"], picks["residents_newly_covered"])),
             _("Suggested locations (%(minutes)s min %(mode)s)", minutes=f"{minutes:g}",
-              mode=_(ctx.profile.label))))
+              mode=how)))
     return layers
 
 
@@ -211,7 +217,8 @@ def map_frame():
     """The map itself; rendered maps are kept per query until the data changes."""
     db = get_db()
     key = (store.data_version(db), tuple(page_args(MAP_EXTRA).items(multi=True)),
-           current_locale(), request.script_root, current_app.config.get("CACHE_DIR"))
+           current_locale(), request.script_root, current_app.config.get("CACHE_DIR"),
+           access.feeds_version(db))
     with _FRAMES_LOCK:
         doc = _FRAMES.get(key)
         if doc is not None:
@@ -234,9 +241,7 @@ def _render_frame(db) -> MapDocument:
     places = store.places(db, filt)
     meta = INDICATORS.get(indicator or "")
     hoods = store.neighbourhoods(db, municipality=filt.municipality, bbox=filt.bbox)
-    tolerance = maps.display_tolerance(n["geometry"] for n in hoods)
-    for n in hoods:
-        n["geometry"] = n["geometry"].simplify(tolerance, preserve_topology=True)
+    geomcache.simplified(db, hoods, maps.display_tolerance(n["geometry"] for n in hoods))
     m = maps.build_map(
         hoods, places, static_url_prefix=_static_prefix(),
         indicator=indicator, indicator_label=label, values=values, year=year, source=source,
@@ -288,23 +293,38 @@ def outreach():
 
 @bp.route("/places")
 def place_list():
-    """Places that fit; with ``lon``/``lat`` (e.g. "use my location"), nearest first with
-    their travel time by ``mode`` within ``minutes``."""
-    filt = _filter(extra=("page", "lon", "lat", "mode", "minutes"))
+    """Places that fit. A typed street, address, postcode or neighbourhood, a chosen
+    suggestion (``at``) or the browser's position (``lon``/``lat``, "use my location")
+    lists them nearest first with their travel time by ``mode`` within ``minutes``."""
+    filt = _filter(extra=("page", "mode", "minutes", *finder.FINDER_PARAMETERS))
     page = _page_number()
     db = get_db()
-    near = _near(db, filt)
-    if near is None:
-        shown, total = listing.place_page(db, filt, limit=PAGE_SIZE,
-                                          offset=(page - 1) * PAGE_SIZE)
-        minutes = {}
-    else:
-        shown, total = [p for p, _m in near][(page - 1) * PAGE_SIZE: page * PAGE_SIZE], len(near)
+    found = finder.finder(db, filt)
+    has_network = access.registered_network(db) is not None
+    near, minutes = None, {}
+    if found.start is not None and not has_network:
+        found.trouble = finder.NO_NETWORK
+    elif found.start is not None:
+        try:
+            near = _near(db, found.filt, found.start.lon, found.start.lat)
+        except InvalidParameter as exc:
+            found.trouble = finder.outside_sentence(exc, found.start)
+    first = (page - 1) * PAGE_SIZE
+    if near is not None:
+        shown, total = [p for p, _m in near][first:first + PAGE_SIZE], len(near)
         minutes = {p["id"]: m for p, m in near}
+    elif not found.listing:  # a choice to make first, or nothing found
+        shown, total = [], 0
+    elif found.start is not None and not has_network:
+        rows = finder.as_the_crow_flies(store.places(db, found.filt), found.start)
+        shown, total = rows[first:first + PAGE_SIZE], len(rows)
+    else:
+        shown, total = listing.place_page(db, found.filt, limit=PAGE_SIZE, offset=first)
     return render_template("places.html", places=shown, total=total, page=page,
                            pages=max(1, -(-total // PAGE_SIZE)), filt=filt,
+                           found=found, listed_filt=found.filt, kept=finder.kept_parameters(),
                            minutes=minutes, near=near is not None, profiles=network.PROFILES,
-                           has_network=access.registered_network(db) is not None,
+                           has_network=has_network,
                            time_links=_time_links("pages.place_list", filt),
                            query=_query(("lon", "lat", "mode", "minutes")))
 
@@ -321,23 +341,25 @@ def _time_links(endpoint: str, filt: Filter) -> list[tuple[str, str, bool]]:
             for key, label in TIME_CHOICES]
 
 
-def _near(db, filt):
-    lon, lat = request.args.get("lon"), request.args.get("lat")
-    if not lon and not lat:
-        return None
-    values = {}
-    for name, raw, lo, hi in (("lon", lon, -180, 180), ("lat", lat, -90, 90),
-                              ("minutes", request.args.get("minutes") or "30", 1, 120)):
-        try:
-            values[name] = float(raw)
-        except (TypeError, ValueError):
-            raise InvalidParameter(name, f"expected a number, got {raw!r}") from None
-        if not lo <= values[name] <= hi:
-            raise InvalidParameter(name, f"must be between {lo} and {hi}")
+def _mode_and_minutes(default_minutes: str, *, transit_ok: bool = False) -> tuple[str, float]:
+    """The travel mode and the limit in minutes (1-120) asked for in the query
+    (public transport only where ``transit_ok``: the map)."""
     mode = request.args.get("mode") or "walk"
-    network.profile(mode)
-    return access.minutes_from(db, filt, mode=mode, lon=values["lon"], lat=values["lat"],
-                               limit_minutes=values["minutes"],
+    if not (transit_ok and mode == "transit"):
+        network.profile(mode)
+    raw = request.args.get("minutes") or default_minutes
+    try:
+        minutes = float(raw)
+    except ValueError:
+        raise InvalidParameter("minutes", f"expected a number, got {raw!r}") from None
+    if not 1 <= minutes <= 120:
+        raise InvalidParameter("minutes", "must be between 1 and 120")
+    return mode, minutes
+
+
+def _near(db, filt, lon: float, lat: float):
+    mode, limit = _mode_and_minutes("30")
+    return access.minutes_from(db, filt, mode=mode, lon=lon, lat=lat, limit_minutes=limit,
                                cache_dir=current_app.config.get("CACHE_DIR"))
 
 
@@ -385,10 +407,10 @@ def neighbourhood_list():
     page = _page_number()
     db = get_db()
     rows = store.neighbourhoods(db, municipality=filt.municipality, bbox=filt.bbox)
-    if filt.q:
-        words = filt.q.casefold().split()
-        rows = [n for n in rows
-                if all(w in f"{n['code']} {n.get('name') or ''}".casefold() for w in words)]
+    if filt.q:  # name or code through the search index (case and accents do not matter)
+        codes = {h.ref for h in search.find(db, filt.q, limit=len(rows) or 1,
+                                            types=("neighbourhood",))}
+        rows = [n for n in rows if n["code"] in codes]
     pop = {}
     frame = store.indicator_frame(db, indicator="population")
     if not frame.empty:
