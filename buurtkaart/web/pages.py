@@ -26,7 +26,7 @@ from . import finder, geomcache, words
 from .api import indicator_values
 from .csp import MapDocument
 from .csp import nonce as csp_nonce
-from .db import get_db, now
+from .db import get_db
 from .forgiving import page_args, page_filter
 from .params import int_arg
 from .public import live_activity, live_place
