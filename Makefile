@@ -6,7 +6,7 @@ SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install install-test browser demo test serve clean
+.PHONY: install install-test browser demo test serve clean messages translations
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -14,10 +14,26 @@ $(VENV)/bin/activate:
 install: $(VENV)/bin/activate
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e .
+	$(MAKE) translations
 
 install-test: $(VENV)/bin/activate
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	$(MAKE) translations
+
+# Languages (README "Languages"): `make messages` after marking new strings, then translate
+# the empty entries in buurtkaart/translations/*/LC_MESSAGES/messages.po; `make translations`
+# compiles them (the app also compiles stale catalogues when it starts).
+CATALOGUES = buurtkaart/translations
+messages:
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output \
+	  --project buurtkaart -o $(CATALOGUES)/messages.pot .
+	$(VENV)/bin/pybabel update -i $(CATALOGUES)/messages.pot -d $(CATALOGUES) \
+	  --no-fuzzy-matching --ignore-obsolete -w 100
+	$(PY) -m buurtkaart.i18n fill-source
+
+translations:
+	$(VENV)/bin/pybabel compile -d $(CATALOGUES) --statistics
 
 # Debian's Chromium for the browser tests (never `playwright install`: it downloads).
 browser:

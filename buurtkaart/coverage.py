@@ -50,6 +50,7 @@ import pandas as pd
 from scipy import sparse
 
 from .errors import InvalidParameter
+from .i18n import N_
 from .grouped import segment_stats
 from .taxonomy import WORKING_MODELS
 from .traveltime import nearest_times, reverse, within_limit
@@ -61,7 +62,7 @@ __all__ = ["THRESHOLD_MINUTES", "FORMULA", "RANKING_FORMULA", "COVERAGE_COLUMNS"
 THRESHOLD_MINUTES = (5, 10, 15, 20)
 
 #: The outreach ranking formula, to show beside the ranking.
-FORMULA = ("score = need_normalised × (1 − share_within), where need_normalised = need / "
+FORMULA = N_("score = need_normalised × (1 − share_within), where need_normalised = need / "
            "max(need) when no need value is negative (counts, shares), and (need − min(need)) / "
            "(max(need) − min(need)) otherwise (e.g. a z-score need index). The neighbourhood "
            "with the most need and nobody within reach scores 1; one where everyone reaches a "

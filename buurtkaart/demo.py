@@ -39,7 +39,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from . import store
+from . import municipalities as munis, store
 from .records import validate_activity, validate_organisation
 from .taxonomy import SAMPLE_DATA_LABEL, WORKING_MODELS
 
@@ -241,7 +241,7 @@ def _wipe(db) -> None:
     with db.atomic():
         for table in ("sessions", "activity_models", "activities", "places_rtree", "places",
                       "indicators", "neighbourhoods_rtree", "neighbourhoods", "audit_log",
-                      "organisations"):
+                      "organisations", "municipalities"):
             db.execute(f"DELETE FROM {table}")
 
 
@@ -278,6 +278,10 @@ def build_demo(db, *, progress: Callable[[str], None] = print, force: bool = Tru
         store.save_neighbourhoods(db, hoods, source="names and streets: OpenStreetMap (ODbL); "
                                                     "areas: street blocks merged for the demo, "
                                                     f"{DEMO_SOURCE}")
+        munis.save_municipalities(db, gpd.GeoDataFrame(
+            {"code": [MUNICIPALITY_CODE], "name": ["Helsinki"]},
+            geometry=[hoods.geometry.union_all()], crs=4326),
+            source="the demo's neighbourhoods together (OpenStreetMap, ODbL)")
         store.save_directory(db, organisations=[org], places=directory.places,
                              activities=activities, file="demo")
         store.save_indicators(db, indicators, file="demo")

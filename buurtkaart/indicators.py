@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ImportFailed, InvalidParameter, Problem
+from .i18n import N_, gettext
 
 __all__ = [
     "Indicator", "INDICATORS", "NAMING_RULES", "indicator_info", "indicator_kind",
@@ -83,33 +84,33 @@ def _ind(key, en, nl, unit, kind, direction, aggregation=None) -> Indicator:
 
 #: The indicators buurtkaart knows by name.
 INDICATORS: dict[str, Indicator] = {i.key: i for i in (
-    _ind("population", "population", "bevolking", "people", "count", 0),
-    _ind("age_0_17", "children (0-17)", "kinderen (0-17)", "people", "count", 0),
-    _ind("age_65_plus", "people aged 65+", "65-plussers", "people", "count", 0),
-    _ind("median_income", "median taxable income", "mediaan belastbaar inkomen",
+    _ind("population", N_("population"), "bevolking", "people", "count", 0),
+    _ind("age_0_17", N_("children (0-17)"), "kinderen (0-17)", "people", "count", 0),
+    _ind("age_65_plus", N_("people aged 65+"), "65-plussers", "people", "count", 0),
+    _ind("median_income", N_("median taxable income"), "mediaan belastbaar inkomen",
          "€ per declaration", "amount", -1),
-    _ind("mean_income", "mean taxable income", "gemiddeld belastbaar inkomen",
+    _ind("mean_income", N_("mean taxable income"), "gemiddeld belastbaar inkomen",
          "€ per inhabitant", "amount", -1),
-    _ind("social_assistance_share", "share on social assistance (leefloon)",
+    _ind("social_assistance_share", N_("share on social assistance (leefloon)"),
          "aandeel met leefloon", "share", "rate", +1),
-    _ind("increased_reimbursement_share", "share with increased health-insurance "
-         "reimbursement", "aandeel met verhoogde tegemoetkoming", "share", "rate", +1),
-    _ind("renter_share", "share of households renting", "aandeel huurders", "share",
+    _ind("increased_reimbursement_share", N_("share with increased health-insurance "
+         "reimbursement"), "aandeel met verhoogde tegemoetkoming", "share", "rate", +1),
+    _ind("renter_share", N_("share of households renting"), "aandeel huurders", "share",
          "rate", +1),
-    _ind("social_housing_share", "share of households in social housing",
+    _ind("social_housing_share", N_("share of households in social housing"),
          "aandeel sociale huurwoningen", "share", "rate", +1),
-    _ind("low_education_share", "share with at most lower secondary education",
+    _ind("low_education_share", N_("share with at most lower secondary education"),
          "aandeel laaggeschoold", "share", "rate", +1),
-    _ind("high_education_share", "share with higher education", "aandeel hooggeschoold",
+    _ind("high_education_share", N_("share with higher education"), "aandeel hooggeschoold",
          "share", "rate", -1),
-    _ind("house_price_median", "median house price", "mediaanprijs woning", "€",
+    _ind("house_price_median", N_("median house price"), "mediaanprijs woning", "€",
          "amount", 0),
-    _ind("rent_median", "median rent", "mediaanhuur", "€ per month", "amount", 0),
-    _ind("moves_in", "people moving in", "inwijkingen", "people per year", "count", 0),
-    _ind("moves_out", "people moving out", "uitwijkingen", "people per year", "count", 0),
-    _ind("moves_in_rate", "moves in per 1,000 inhabitants", "inwijkingen per 1.000",
+    _ind("rent_median", N_("median rent"), "mediaanhuur", "€ per month", "amount", 0),
+    _ind("moves_in", N_("people moving in"), "inwijkingen", "people per year", "count", 0),
+    _ind("moves_out", N_("people moving out"), "uitwijkingen", "people per year", "count", 0),
+    _ind("moves_in_rate", N_("moves in per 1,000 inhabitants"), "inwijkingen per 1.000",
          "per 1,000", "rate", 0),
-    _ind("moves_out_rate", "moves out per 1,000 inhabitants", "uitwijkingen per 1.000",
+    _ind("moves_out_rate", N_("moves out per 1,000 inhabitants"), "uitwijkingen per 1.000",
          "per 1,000", "rate", 0),
 )}
 
@@ -153,7 +154,14 @@ def indicator_kind(key: str) -> str | None:
 
 
 def indicator_label(key: str) -> str:
-    """A readable label: ``"label_en (label_nl)"``; undeclared keys with spaces for ``_``."""
+    """A readable label in the active language (Dutch: ``label_nl``); undeclared keys with
+    spaces for ``_``."""
+    ind = INDICATORS.get(key)
+    return gettext(ind.label_en) if ind else key.replace("_", " ")
+
+
+def indicator_label_both(key: str) -> str:
+    """``"label_en (label_nl)"`` as the API gives it (the same whatever the language)."""
     ind = INDICATORS.get(key)
     return f"{ind.label_en} ({ind.label_nl})" if ind else key.replace("_", " ")
 
@@ -167,7 +175,7 @@ def format_value(key: str, v: float | None) -> str:
     """A value the way a user reads it: 18,200 €, 23.4%, 12.5 per 1,000; "unknown" for
     a missing value, +0.20 for the need index."""
     if v is None or not math.isfinite(float(v)):
-        return "unknown"
+        return gettext("unknown")
     if key == "need_index":
         return f"{v:+.2f}"
     info = indicator_info(key)
@@ -204,7 +212,7 @@ MAX_WEIGHT = 1e6
 #: itself).
 MIN_PEERS = 2
 
-NEED_INDEX_FORMULA = (
+NEED_INDEX_FORMULA = N_(
     "need index = Σ(weight × direction × z) / Σ weight, where z = (value − mean) / standard "
     "deviation of that indicator over the region's neighbourhoods in the same year, and "
     "direction = +1 when a higher value means more need, −1 when less. 0 is an average "
@@ -439,13 +447,13 @@ def need_index(values: pd.DataFrame, *, weights: dict[str, float] | None = None,
 # =========================================================================== typology
 #: class -> (map colour, one-line description)
 TYPOLOGY_CLASSES: dict[str, tuple[str, str]] = {
-    "gentrifying": ("#7a0177", "was vulnerable; income and higher education rising faster "
-                               "than in the region, with a hot housing market"),
-    "at_risk": ("#dd3497", "vulnerable, with a hot housing market here or next door"),
-    "vulnerable": ("#fa9fb5", "vulnerable, housing market here and next door not hot"),
-    "hot_market": ("#fdae6b", "not vulnerable, housing market hotter than the region"),
-    "not_vulnerable": ("#d9f0a3", "not vulnerable, housing market not hot"),
-    "unknown": ("#bdbdbd", "not enough data to decide (the reasons say what is missing)"),
+    "gentrifying": ("#7a0177", N_("was vulnerable; income and higher education rising faster "
+                               "than in the region, with a hot housing market")),
+    "at_risk": ("#dd3497", N_("vulnerable, with a hot housing market here or next door")),
+    "vulnerable": ("#fa9fb5", N_("vulnerable, housing market here and next door not hot")),
+    "hot_market": ("#fdae6b", N_("not vulnerable, housing market hotter than the region")),
+    "not_vulnerable": ("#d9f0a3", N_("not vulnerable, housing market not hot")),
+    "unknown": ("#bdbdbd", N_("not enough data to decide (the reasons say what is missing)")),
 }
 
 #: The four vulnerability criteria: (name, indicator, fallback, True when above the median?)

@@ -17,7 +17,7 @@ Public API
 ----------
 build_map(neighbourhoods, places, *, indicator=None, values=None, ...) -> folium.Map
 place_map(place, *, neighbourhood=None, static_url_prefix="/static") -> folium.Map
-describe_filter(filt) -> list[str]
+describe_filter(filt, municipality_name=None) -> list[str]
 quantile_classes(values, k=5) -> list[float]
 place_popup(place, detail_url=None) -> str
 display_tolerance(geometries) -> float; round_coordinates(geometry)
@@ -29,20 +29,24 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import folium
+from babel.numbers import format_currency
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from . import folium_cache
 from .filters import Filter
-from .hours import describe_session
-from .taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS,
-                       WORKING_MODELS)
+from .hours_text import hours_text, session_text
+from .i18n import gettext as _
+from .i18n import N_, current_locale, language_name, ngettext
+from .taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WORKING_MODELS,
+                       wheelchair_text)
 
 __all__ = [
-    "build_map", "place_map", "describe_filter", "quantile_classes", "place_popup",
+    "build_map", "place_map", "describe_filter", "address", "category_label",
+    "quantile_classes", "place_popup",
     "display_tolerance", "round_coordinates",
     "isochrone_layer", "suggestion_layer", "PALETTE", "NO_DATA_COLOUR", "TILE_URL",
     "TILE_ATTRIBUTION",
@@ -122,7 +126,7 @@ def _colour(value: float | None, breaks: Sequence[float], reverse: bool = False)
 def _fmt(v: float | None, unit: str | None = None) -> str:
     """A value as people read it: shares as percentages, large numbers with thin spaces."""
     if v is None or not math.isfinite(v):
-        return "no data"
+        return _("no data")
     if unit == "share":
         return f"{v:.1%}"
     if abs(v) >= 100:
@@ -164,42 +168,57 @@ def display_tolerance(geometries: Iterable) -> float:
 
 
 # --------------------------------------------------------------------------- filters
-def describe_filter(filt: Filter) -> list[str]:
-    """Plain-English descriptions of the conditions of ``filt`` (empty when none).
+def describe_filter(filt: Filter, municipality_name: Callable[[str], str] | None = None
+                    ) -> list[str]:
+    """Plain descriptions, in the active language, of the conditions of ``filt`` (empty
+    when none).
 
     Used in the map's banner and on printed lists so that a reader knows what
-    was left out.
+    was left out. ``childcare=true`` matches childcare *or* children welcome (see
+    :mod:`buurtkaart.filters`) and says so. ``municipality_name`` turns a municipality
+    code into its name where one is known.
     """
     out: list[str] = []
+    either = _(" or ")
     if filt.models:
-        out.append("working model: " + " or ".join(
-            f"{WORKING_MODELS[m].label_nl} ({WORKING_MODELS[m].label_en})" for m in filt.models))
+        out.append(_("working model: %(models)s", models=either.join(
+            _(WORKING_MODELS[m].label_en) for m in filt.models)))
     if filt.kinds:
-        out.append("place: " + " or ".join(PLACE_KINDS[k].label_en for k in filt.kinds))
+        out.append(_("place: %(kinds)s", kinds=either.join(
+            _(PLACE_KINDS[k].label_en) for k in filt.kinds)))
     for key in ("free", *_THRESHOLD_KEYS):
         want = getattr(filt, key)
-        if want is not None:
-            out.append(THRESHOLDS[key].label_en if want else f"not {THRESHOLDS[key].label_en}")
+        if want is None:
+            continue
+        if key == "childcare":
+            out.append(_("with children (childcare or children welcome)") if want
+                       else _("without childcare (and children not said to be welcome)"))
+        else:
+            label = _(THRESHOLDS[key].label_en)
+            out.append(label if want else _("not %(condition)s", condition=label))
     if filt.language:
-        out.append(f"language: {filt.language}")
+        out.append(_("language: %(language)s", language=language_name(filt.language)))
     if filt.span is not None:
         out.append(filt.span.describe())
     if filt.municipality:
-        out.append(f"municipality {filt.municipality}")
+        name = municipality_name(filt.municipality) if municipality_name else filt.municipality
+        out.append(_("municipality %(name)s", name=name))
     if filt.bbox:
-        out.append("inside the map area " + ", ".join(f"{v:g}" for v in filt.bbox))
+        out.append(_("inside the map area %(box)s", box=", ".join(f"{v:g}" for v in filt.bbox)))
     if filt.q:
-        out.append(f"matching \u201c{filt.q}\u201d")
+        out.append(_("matching “%(words)s”", words=filt.q))
     return out
 
 
 # --------------------------------------------------------------------------- popups
 def _badge(label: str, value: int | bool | None) -> str:
     state = {1: "yes", 0: "no"}.get(None if value is None else int(value), "unknown")
-    return f'<span class="bk-badge bk-{state}">{_e(label)}: {state}</span>'
+    words = {"yes": _("yes"), "no": _("no"), "unknown": _("unknown")}[state]
+    return f'<span class="bk-badge bk-{state}">{_e(label)}: {_e(words)}</span>'
 
 
-def _address(p: Mapping) -> str:
+def address(p: Mapping) -> str:
+    """"Street 1, 9000 Gent": the parts of a place's address that are known."""
     town = " ".join(y for y in (p.get("postcode"), p.get("city")) if y)
     return ", ".join(x for x in (p.get("street"), town) if x)
 
@@ -207,52 +226,59 @@ def _address(p: Mapping) -> str:
 def _activity_html(a: Mapping) -> str:
     models = "".join(
         f'<span class="bk-model" style="border-color:{WORKING_MODELS[m].colour}">'
-        f'{_e(WORKING_MODELS[m].label_nl)} <small>({_e(WORKING_MODELS[m].label_en)})</small>'
+        f'{_e(_(WORKING_MODELS[m].label_en))}'
         f"</span>" for m in a.get("models") or [] if m in WORKING_MODELS)
-    sessions = "; ".join(describe_session(s) for s in a.get("sessions") or []) \
-        or "times not known"
+    sessions = "; ".join(session_text(s) for s in a.get("sessions") or []) \
+        or _("times not known")
     cost = a.get("cost_amount")
     free = None if cost is None else int(cost == 0)
     currency = a.get("cost_currency") or "EUR"
-    cost_text = "free" if cost == 0 else ("cost unknown" if cost is None else
-                                          f"€ {cost:.2f}" if currency == "EUR"
-                                          else f"{cost:.2f} {currency}")
-    badges = _badge(THRESHOLDS["free"].label_en, free) + " ".join(
-        _badge(THRESHOLDS[k].label_en, a.get(k)) for k in _THRESHOLD_KEYS)
-    langs = a.get("languages") or []
-    sample = (f'<p class="bk-sample">{_e(SAMPLE_DATA_LABEL)}</p>' if a.get("sample") else "")
+    cost_text = _("free") if cost == 0 else (_("cost unknown") if cost is None
+                                              else format_currency(cost, currency,
+                                                                   locale=current_locale()))
+    badges = _badge(_(THRESHOLDS["free"].label_en), free) + " ".join(
+        _badge(_(THRESHOLDS[k].label_en), a.get(k)) for k in _THRESHOLD_KEYS)
+    langs = ", ".join(language_name(code) for code in a.get("languages") or [])
+    sample = (f'<p class="bk-sample">{_e(_(SAMPLE_DATA_LABEL))}</p>' if a.get("sample")
+              else "")
     return (f'<div class="bk-activity"><h4>{_e(a.get("name"))}</h4>'
             f'<p class="bk-models">{models}</p>'
             f"<p>{_e(sessions)} · {_e(cost_text)}</p>"
             f'<p class="bk-badges">{badges}</p>'
-            + (f"<p>Languages: {_e(', '.join(langs))}</p>" if langs else "")
+            + ("<p>" + _e(_("Languages: %(names)s", names=langs)) + "</p>" if langs else "")
             + sample + "</div>")
 
 
 def place_popup(p: Mapping, detail_url: str | None = None) -> str:
     """The popup of a place, as escaped HTML.
 
-    Name, kind (English and Dutch), address, opening hours, wheelchair access,
-    each activity with its working models (Dutch and English), sessions, cost
-    and threshold badges (yes / no / unknown), a sample-data label where it
-    applies, and a link to the detail page.
+    Name, kind, address, opening hours in words, wheelchair access, each activity with
+    its working models, sessions, cost and threshold badges (yes / no / unknown), a
+    sample-data label where it applies, and a link to the detail page; all in the active
+    language.
     """
     kind = PLACE_KINDS.get(p.get("kind"), PLACE_KINDS["other"])
     parts = [f'<div class="bk-popup"><h3>{_e(p.get("name"))}</h3>',
-             f'<p class="bk-kind">{_e(kind.label_en)} · {_e(kind.label_nl)}</p>']
+             f'<p class="bk-kind">{_e(_(kind.label_en))}</p>']
     if p.get("sample"):
-        parts.append(f'<p class="bk-sample">{_e(SAMPLE_DATA_LABEL)}</p>')
-    addr = _address(p)
-    parts.append(f'<p class="bk-address">{_e(addr or "address unknown")}</p>')
-    parts.append(f'<p><strong>Open:</strong> {_e(p.get("opening_hours") or "hours unknown")}</p>')
-    parts.append(f'<p>Wheelchair access: {_e(p.get("wheelchair") or "unknown")}</p>')
+        parts.append(f'<p class="bk-sample">{_e(_(SAMPLE_DATA_LABEL))}</p>')
+    addr = address(p)
+    parts.append('<p class="bk-address">' + _e(addr or _("address unknown")) + "</p>")
+    expression = p.get("opening_hours")
+    hours = hours_text(expression) if expression else _("hours unknown")
+    if hours is None:  # too complex for words: the expression itself, and where to look
+        hours = _("%(hours)s (see details)", hours=expression)
+    parts.append("<p><strong>" + _e(_("Open:")) + f"</strong> {_e(hours)}</p>")
+    parts.append("<p>" + _e(_("Wheelchair access:"))
+                 + f" {_e(wheelchair_text(p.get('wheelchair')))}</p>")
     acts = p.get("activities") or []
     for a in acts:
         parts.append(_activity_html(a))
     if not acts:
-        parts.append("<p>No activities recorded here yet.</p>")
+        parts.append("<p>" + _e(_("No activities recorded here yet.")) + "</p>")
     if detail_url:
-        parts.append(f'<p><a href="{_e(detail_url)}" target="_top">Details</a></p>')
+        parts.append(f'<p><a href="{_e(detail_url)}" target="_top">'
+                     + _e(_("Details")) + "</a></p>")
     parts.append("</div>")
     return "".join(parts)
 
@@ -332,39 +358,53 @@ def _legend_html(indicator_label: str | None, breaks: Sequence[float], year, sou
                     f'{f" ({_e(year)})" if year else ""}</h4>')
         if categories:
             for key, (colour, text) in categories.items():
-                rows.append(f'<div title="{_e(text)}"><i style="background:{_e(colour)}"></i>'
-                            f'{_e(key.replace("_", " "))}</div>')
+                rows.append(f'<div title="{_e(_(text))}"><i style="background:{_e(colour)}">'
+                            f'</i>{_e(category_label(key))}</div>')
         else:
             lo = None
             for colour, b in zip(_class_colours(breaks, reverse), breaks):
                 label = f"{_fmt(lo, unit)} – {_fmt(b, unit)}" if lo is not None \
-                    else f"up to {_fmt(b, unit)}"
+                    else _("up to %(value)s", value=_fmt(b, unit))
                 rows.append(f'<div class="bk-class"><i style="background:{colour}"></i>'
                             f"{_e(label)}</div>")
                 lo = b
             if breaks:
-                darker = "lower values" if reverse else "higher values"
-                rows.append('<p class="bk-source">classes: quantiles (about as many '
-                            f"neighbourhoods in each); darker = {darker}</p>")
+                darker = _("darker = lower values") if reverse else _("darker = higher values")
+                rows.append('<p class="bk-source">'
+                            + _e(_("classes: quantiles (about as many neighbourhoods in each)"))
+                            + f"; {_e(darker)}</p>")
         rows.append(f'<div class="bk-class bk-nodata"><i style="background:{NO_DATA_COLOUR}">'
-                    "</i>no data</div>")
+                    "</i>" + _e(_("no data")) + "</div>")
         if source:
-            rows.append(f'<p class="bk-source">Source: {_e(source)}</p>')
-    rows.append("<h4>Meeting places</h4>")
+            rows.append('<p class="bk-source">' + _e(_("Source: %(source)s", source=source))
+                        + "</p>")
+    rows.append("<h4>" + _e(_("Meeting places")) + "</h4>")
     for k in kinds:
         kind = PLACE_KINDS[k]
         rows.append(f'<div><i class="bk-dot" style="background:{kind.colour}"></i>'
-                    f"{_e(kind.label_en)} · {_e(kind.label_nl)}</div>")
+                    f"{_e(_(kind.label_en))}</div>")
     if not kinds:
-        rows.append("<div>none match</div>")
+        rows.append("<div>" + _e(_("none match")) + "</div>")
     if models:
-        rows.append("<h4>Working models <small>(layers)</small></h4>")
+        rows.append("<h4>" + _e(_("Working models")) + " <small>" + _e(_("(layers)"))
+                    + "</small></h4>")
         for k in models:
             wm = WORKING_MODELS[k]
             rows.append(f'<div><i class="bk-ring" style="border-color:{wm.colour}"></i>'
-                        f"{_e(wm.label_nl)} <small>({_e(wm.label_en)})</small></div>")
-    return ('<details id="bk-legend" class="bk-legend" open><summary>Legend</summary>'
-            + "".join(rows) + "</details>")
+                        f"{_e(_(wm.label_en))}</div>")
+    return ('<details id="bk-legend" class="bk-legend" open><summary>' + _e(_("Legend"))
+            + "</summary>" + "".join(rows) + "</details>")
+
+
+def category_label(key: str) -> str:
+    """A category of a categorical layer (the typology) in words."""
+    return _(CATEGORY_LABELS.get(key, key.replace("_", " ")))
+
+
+#: The typology classes in words (the keys stay as they are in the API).
+CATEGORY_LABELS = {"gentrifying": N_("gentrifying"), "at_risk": N_("at risk"),
+                   "vulnerable": N_("vulnerable"), "hot_market": N_("hot housing market"),
+                   "not_vulnerable": N_("not vulnerable"), "unknown": N_("unknown")}
 
 
 def _banner_html(lines: Sequence[str], css_class: str) -> str:
@@ -417,8 +457,11 @@ def suggestion_layer(points, name: str) -> folium.FeatureGroup:
         folium.CircleMarker(
             location=(lat, lon), radius=11, color="#000", weight=3, fill=True,
             fill_color="#ffffff", fill_opacity=0.9, class_name="bk-suggestion",
-        ).add_child(_Tooltip(f"Suggestion {int(rank)}: reaches {gain:,.0f} residents who now "
-                             "have no matching place within reach")).add_to(group)
+        ).add_child(_Tooltip(_e(ngettext(
+            "Suggestion %(rank)d: reaches %(num)s resident who now has no matching place "
+            "within reach",
+            "Suggestion %(rank)d: reaches %(num)s residents who now have no matching place "
+            "within reach", round(gain), rank=int(rank))))).add_to(group)
     return group
 
 
@@ -513,10 +556,11 @@ def build_map(
 
     def shown(v):
         if categories:
-            return str(v).replace("_", " ") if v is not None else "no data"
+            return category_label(v) if v is not None else _("no data")
         return _fmt(v, unit)
 
     if neighbourhoods:
+        page_link = _e(_("Neighbourhood page"))
         features = []
         for n in neighbourhoods:
             v = values.get(n["code"]) if indicator else None
@@ -527,9 +571,9 @@ def build_map(
                     "code": n["code"], "name": _e(n.get("name") or n["code"]),
                     "value": _e(shown(v)) if indicator else "",
                     "fill": fill(v) if indicator else "#9ecae1",
-                    "link": f'<a href="{_e(url)}" target="_top">Neighbourhood page</a>'}})
-        layer_name = f"{indicator_label or indicator} (neighbourhoods)" if indicator \
-            else "Neighbourhoods"
+                    "link": f'<a href="{_e(url)}" target="_top">{page_link}</a>'}})
+        layer_name = _("%(layer)s (neighbourhoods)", layer=indicator_label or indicator) \
+            if indicator else _("Neighbourhoods")
         fields = ["name", "value"] if indicator else ["name"]
         folium.GeoJson(
             {"type": "FeatureCollection", "features": features}, name=_e(layer_name),
@@ -543,9 +587,9 @@ def build_map(
                                       aliases=[""] * (len(fields) + 1), labels=False),
         ).add_to(m)
 
-    all_group = folium.FeatureGroup(name="All meeting places", show=True)
+    all_group = folium.FeatureGroup(name=_e(_("All meeting places")), show=True)
     model_groups = {k: folium.FeatureGroup(
-        name=f"Working model: {_e(wm.label_nl)} ({_e(wm.label_en)})", show=False)
+        name=_e(_("Working model: %(model)s", model=_(wm.label_en))), show=False)
         for k, wm in WORKING_MODELS.items()}
     kinds_seen: set[str] = set()
     models_seen: set[str] = set()
@@ -578,13 +622,14 @@ def build_map(
         [k for k in PLACE_KINDS if k in kinds_seen],
         [k for k in WORKING_MODELS if k in models_seen], categories, reverse_colours)))
     banners = []
-    shown_count = f"{len(places)} meeting place{'' if len(places) == 1 else 's'}"
     if filter_description:
-        banners.append(_banner_html([f"{shown_count}: " + "; ".join(filter_description)],
-                                    "bk-filter"))
+        banners.append(_banner_html([ngettext(
+            "%(num)d meeting place that is: %(what)s", "%(num)d meeting places that are: "
+            "%(what)s", len(places), what="; ".join(filter_description))], "bk-filter"))
     if any(p.get("sample") or any(a.get("sample") for a in p.get("activities") or [])
            for p in places):
-        banners.append(_banner_html([f"Includes {SAMPLE_DATA_LABEL}"], "bk-sample-banner"))
+        banners.append(_banner_html([_("Includes %(label)s", label=_(SAMPLE_DATA_LABEL))],
+                                    "bk-sample-banner"))
     if banners:
         root.add_child(Element('<div class="bk-banners" role="note">' + "".join(banners)
                                + "</div>"))

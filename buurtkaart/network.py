@@ -48,6 +48,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from .errors import BuurtkaartError, InvalidParameter
+from .i18n import N_
 
 __all__ = ["Profile", "PROFILES", "NETWORKS", "Graph", "profile", "build_graph",
            "load_or_build", "cache_path", "file_sha256", "snap", "FORMAT_VERSION",
@@ -93,12 +94,12 @@ class Profile:
 
 
 PROFILES: dict[str, Profile] = {p.key: p for p in (
-    Profile("walk", "walking", "walk", 4.8, "an adult's usual walking pace"),
-    Profile("slow_walk", "walking slowly", "walk", 3.0,
+    Profile("walk", N_("walking"), "walk", 4.8, "an adult's usual walking pace"),
+    Profile("slow_walk", N_("walking slowly"), "walk", 3.0,
             "older people, or a parent with a pram or small children"),
-    Profile("wheelchair", "wheelchair", "wheelchair", 3.0,
+    Profile("wheelchair", N_("wheelchair"), "wheelchair", 3.0,
             "no steps, no ways tagged wheelchair=no; a manual wheelchair's pace"),
-    Profile("bike", "cycling", "bike", 15.0, "an everyday cyclist; one-way streets respected"),
+    Profile("bike", N_("cycling"), "bike", 15.0, "an everyday cyclist; one-way streets respected"),
 )}
 
 

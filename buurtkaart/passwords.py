@@ -21,6 +21,9 @@ import re
 
 from zxcvbn import zxcvbn
 
+from .i18n import N_
+from .i18n import gettext as _
+
 __all__ = ["MIN_LENGTH", "MAX_LENGTH", "SERVICE_WORDS", "problems"]
 
 MIN_LENGTH = 10
@@ -33,10 +36,10 @@ _MIN_SCORE = 3
 _CHECKED = 100
 
 _PATTERN_REASONS = {
-    "repeat": "it repeats characters or words (like 'aaa' or 'abcabc')",
-    "sequence": "it is a sequence (like 'abcdef' or '123456')",
-    "spatial": "it is a keyboard pattern (like 'qwerty' or 'asdfgh')",
-    "date": "it contains a date or year",
+    "repeat": N_("it repeats characters or words (like 'aaa' or 'abcabc')"),
+    "sequence": N_("it is a sequence (like 'abcdef' or '123456')"),
+    "spatial": N_("it is a keyboard pattern (like 'qwerty' or 'asdfgh')"),
+    "date": N_("it contains a date or year"),
 }
 
 
@@ -50,14 +53,15 @@ def _context_words(email: str | None) -> list[str]:
 
 
 def problems(password: str, *, email: str | None = None) -> list[str]:
-    """Why ``password`` is refused, in words; empty when it is acceptable."""
+    """Why ``password`` is refused, in words (the active language); empty when it is
+    acceptable."""
     if len(password) < MIN_LENGTH:
-        return [f"it must be at least {MIN_LENGTH} characters long"]
+        return [_("it must be at least %(num)s characters long", num=MIN_LENGTH)]
     if len(password) > MAX_LENGTH:
-        return [f"it must be at most {MAX_LENGTH} characters long"]
+        return [_("it must be at most %(num)s characters long", num=MAX_LENGTH)]
     context = _context_words(email)
     if password.strip().lower() in context:
-        return ["it is the name of this service or your e-mail address"]
+        return [_("it is the name of this service or your e-mail address")]
     result = zxcvbn(password[:_CHECKED], user_inputs=context)
     if result["score"] >= _MIN_SCORE:
         return []
@@ -65,20 +69,23 @@ def problems(password: str, *, email: str | None = None) -> list[str]:
     for match in result["sequence"]:
         if match["pattern"] == "dictionary":
             if match.get("dictionary_name") == "user_inputs":
-                reason = ("it contains your e-mail address or the name of this service "
-                          f"('{match['matched_word']}')")
+                reason = _("it contains your e-mail address or the name of this service "
+                           "('%(word)s')", word=match["matched_word"])
             elif match.get("dictionary_name") == "passwords":
-                reason = f"it is or contains a commonly used password ('{match['token']}')"
+                reason = _("it is or contains a commonly used password ('%(word)s')",
+                           word=match["token"])
             else:
-                reason = f"it is built from a common word or name ('{match['token']}')"
+                reason = _("it is built from a common word or name ('%(word)s')",
+                           word=match["token"])
         else:
             reason = _PATTERN_REASONS.get(match["pattern"])
+            reason = _(reason) if reason else None
         if reason and reason not in reasons:
             reasons.append(reason)
     warning = (result.get("feedback") or {}).get("warning")
     if not reasons and warning:
         reasons.append(warning.rstrip(".").lower())
     if not reasons:
-        reasons.append("it is too short for its variety of characters")
-    return ["it is too easy to guess: " + "; ".join(reasons)
-            + " (a few unrelated words make a strong password)"]
+        reasons.append(_("it is too short for its variety of characters"))
+    return [_("it is too easy to guess: %(reasons)s (a few unrelated words make a strong "
+              "password)", reasons="; ".join(reasons))]

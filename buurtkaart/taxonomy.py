@@ -3,12 +3,16 @@
 This module is the single source of truth for every code that appears in the
 database, the importers, the exporters, the API filters and the map legend.
 Dutch labels are kept beside the English ones because community workers know
-the Dutch terms (see ``DOMAIN.md``).
+the Dutch terms (see ``DOMAIN.md``) and importers accept them. The English labels are
+marked with ``N_`` and shown through the catalogues (``gettext(label_en)``); the Dutch
+catalogue must give ``label_nl`` for each (a test checks it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from .i18n import N_
 
 __all__ = [
     "WorkingModel",
@@ -19,6 +23,7 @@ __all__ = [
     "THRESHOLDS",
     "WEEKDAYS",
     "WHEELCHAIR_VALUES",
+    "wheelchair_text",
     "SAMPLE_DATA_LABEL",
     "model_keys",
     "kind_keys",
@@ -42,50 +47,50 @@ WORKING_MODELS: dict[str, WorkingModel] = {
         WorkingModel(
             "competence",
             "persoonlijke competentieversterking",
-            "personal competence building",
-            "Courses and training so people learn to build their own network.",
+            N_("personal competence building"),
+            N_("Courses and training so people learn to build their own network."),
             "#1b9e77",
         ),
         WorkingModel(
             "buddy",
             "persoonlijke vriend",
-            "buddy",
-            "A volunteer buddy supports one person, doing activities together.",
+            N_("buddy"),
+            N_("A volunteer buddy supports one person, doing activities together."),
             "#d95f02",
         ),
         WorkingModel(
             "personal_network",
             "persoonlijk netwerk",
-            "personal network",
-            "Person-centred planning: the person gathers a self-chosen circle.",
+            N_("personal network"),
+            N_("Person-centred planning: the person gathers a self-chosen circle."),
             "#7570b3",
         ),
         WorkingModel(
             "peer",
             "lotgenotennetwerk",
-            "peer network",
-            "People with a shared life experience meet, exchange and act together.",
+            N_("peer network"),
+            N_("People with a shared life experience meet, exchange and act together."),
             "#e7298a",
         ),
         WorkingModel(
             "context",
             "contextgericht werken",
-            "context-oriented work",
-            "Professionals work in and with the person's own context, often at home.",
+            N_("context-oriented work"),
+            N_("Professionals work in and with the person's own context, often at home."),
             "#66a61e",
         ),
         WorkingModel(
             "organisation",
             "netwerkversterking via (vrijwilligerswerk in) organisatie",
-            "through (volunteering in) an organisation",
-            "Activities organised with volunteers; taking part and helping organise.",
+            N_("through (volunteering in) an organisation"),
+            N_("Activities organised with volunteers; taking part and helping organise."),
             "#e6ab02",
         ),
         WorkingModel(
             "location",
             "netwerkversterking via locatie/regio",
-            "through a location or neighbourhood",
-            "Community building and neighbourhood work.",
+            N_("through a location or neighbourhood"),
+            N_("Community building and neighbourhood work."),
             "#a6761d",
         ),
     )
@@ -105,16 +110,16 @@ class PlaceKind:
 PLACE_KINDS: dict[str, PlaceKind] = {
     k.key: k
     for k in (
-        PlaceKind("drop_in_centre", "inloopcentrum", "drop-in centre", "#c0392b"),
-        PlaceKind("community_house", "buurthuis", "community house", "#2471a3"),
+        PlaceKind("drop_in_centre", "inloopcentrum", N_("drop-in centre"), "#c0392b"),
+        PlaceKind("community_house", "buurthuis", N_("community house"), "#2471a3"),
         PlaceKind(
             "local_service_centre",
             "lokaal dienstencentrum",
-            "local service centre",
+            N_("local service centre"),
             "#7d3c98",
         ),
-        PlaceKind("library", "bibliotheek", "library", "#148f77"),
-        PlaceKind("other", "andere", "other", "#616a6b"),
+        PlaceKind("library", "bibliotheek", N_("library"), "#148f77"),
+        PlaceKind("other", "andere", N_("other"), "#616a6b"),
     )
 }
 
@@ -138,19 +143,19 @@ class Threshold:
 THRESHOLDS: dict[str, Threshold] = {
     t.key: t
     for t in (
-        Threshold("free", "gratis", "free", "cost_amount", "cost",
+        Threshold("free", "gratis", N_("free"), "cost_amount", "cost",
                   "Can I take part without paying?"),
-        Threshold("walk_in", "vrije inloop", "walk-in", "walk_in", "tristate",
+        Threshold("walk_in", "vrije inloop", N_("walk-in"), "walk_in", "tristate",
                   "Can I come without registering or a referral?"),
-        Threshold("childcare", "kinderopvang", "childcare on site", "childcare", "tristate",
+        Threshold("childcare", "kinderopvang", N_("childcare on site"), "childcare", "tristate",
                   "Is there childcare while I take part?"),
-        Threshold("children_welcome", "kinderen welkom", "children welcome",
+        Threshold("children_welcome", "kinderen welkom", N_("children welcome"),
                   "children_welcome", "tristate", "May I bring my children?"),
-        Threshold("no_internet", "zonder internet", "no internet needed", "no_internet",
+        Threshold("no_internet", "zonder internet", N_("no internet needed"), "no_internet",
                   "tristate", "Can I join without internet, e-mail or an online sign-up?"),
-        Threshold("wheelchair", "rolstoeltoegankelijk", "wheelchair accessible",
+        Threshold("wheelchair", "rolstoeltoegankelijk", N_("wheelchair accessible"),
                   "wheelchair", "tristate", "Can I get in with a wheelchair?"),
-        Threshold("languages", "talen", "languages", "languages", "list",
+        Threshold("languages", "talen", N_("languages"), "languages", "list",
                   "Is my language spoken?"),
     )
 }
@@ -163,7 +168,8 @@ BOOLEAN_THRESHOLDS: tuple[str, ...] = tuple(
 #: ISO weekday numbers (Monday = 0) with OSM-style two-letter codes.
 WEEKDAYS: tuple[str, ...] = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 WEEKDAY_NAMES_EN: tuple[str, ...] = (
-    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
+    N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"),
+    N_("Saturday"), N_("Sunday"),
 )
 WEEKDAY_NAMES_NL: tuple[str, ...] = (
     "maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag",
@@ -171,9 +177,17 @@ WEEKDAY_NAMES_NL: tuple[str, ...] = (
 
 #: Physical accessibility of a place, as OSM's ``wheelchair`` tag.
 WHEELCHAIR_VALUES: tuple[str, ...] = ("yes", "limited", "no")
+_WHEELCHAIR_WORDS = {"yes": N_("yes"), "limited": N_("partly"), "no": N_("no")}
+
+
+def wheelchair_text(value: str | None) -> str:
+    """A place's ``wheelchair`` value in words, in the active language."""
+    from .i18n import gettext
+
+    return gettext(_WHEELCHAIR_WORDS.get(value or "", N_("unknown")))
 
 #: Shown wherever generated (not real) data appears.
-SAMPLE_DATA_LABEL = "sample data (generated for the demo, not a real activity)"
+SAMPLE_DATA_LABEL = N_("sample data (generated for the demo, not a real activity)")
 
 
 def model_keys() -> tuple[str, ...]:

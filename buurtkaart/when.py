@@ -30,6 +30,8 @@ from zoneinfo import ZoneInfo
 from .errors import InvalidParameter
 from .hours import (DEFAULT_TIMEZONE, Session, TimeWindow, any_open, closed_for_holiday,
                     coming_date, place_timezone, state_at, window_intervals)
+from .i18n import current_locale
+from .i18n import gettext as _
 from .taxonomy import WEEKDAY_NAMES_EN
 
 __all__ = ["Span", "WHEN_VALUES", "EVENING", "resolve", "parse_date", "reference_now",
@@ -43,12 +45,13 @@ WHEN_VALUES = {"now": "now", "nu": "now",
                "dit weekend": "weekend"}
 #: "This evening" in local time.
 EVENING = (dt.time(18, 0), dt.time(22, 0))
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
 
 
 def _day_text(d: dt.date) -> str:
-    return f"{WEEKDAY_NAMES_EN[d.weekday()]} {d.day} {_MONTHS[d.month - 1]}"
+    """"Tuesday 1 December" in the active language ("dinsdag 1 december")."""
+    from babel.dates import format_date
+
+    return format_date(d, "EEEE d MMMM", locale=current_locale())
 
 
 def _clock(t: dt.datetime) -> str:
@@ -93,26 +96,32 @@ class Span:
 
     # -- telling the user ----------------------------------------------------
     def describe(self) -> str:
-        """``"open now (Tuesday 1 December, 23:40)"`` and the like."""
+        """``"open now (Tuesday 1 December, 23:40)"`` and the like, in the active
+        language (English when none is, as in the API)."""
         if self.instant is not None:
             local = self.instant.astimezone(ZoneInfo(self.zone))
-            return f"open now ({_day_text(local.date())}, {local:%H:%M})"
+            return _("open now (%(day)s, %(time)s)", day=_day_text(local.date()),
+                     time=f"{local:%H:%M}")
         start, end = self.intervals[0][0], self.intervals[-1][1]
         if self.kind == "weekend":
             last = (end - dt.timedelta(minutes=1)).date()
             days = _day_text(start.date()) if last == start.date() else \
                 f"{_day_text(start.date())} – {_day_text(last)}"
-            since = f", from {start:%H:%M}" if start.time() != dt.time() else ""
-            return f"open this weekend ({days}{since})"
+            if start.time() != dt.time():
+                return _("open this weekend (%(days)s, from %(time)s)", days=days,
+                         time=f"{start:%H:%M}")
+            return _("open this weekend (%(days)s)", days=days)
         if self.kind == "week":
-            return (f"open {_clock(start)}-{_clock(self.intervals[0][1])} on one of the "
-                    f"7 days from {_day_text(start.date())}")
+            return _("open %(start)s-%(end)s on one of the 7 days from %(day)s",
+                     start=_clock(start), end=_clock(self.intervals[0][1]),
+                     day=_day_text(start.date()))
         if self.kind == "tonight":
-            return (f"open in the evening of {_day_text(start.date())} "
-                    f"({_clock(start)}-{_clock(end)})")
-        times = "" if (start.time() == dt.time() and end - start == dt.timedelta(days=1)) \
-            else f", {_clock(start)}-{_clock(end)}"
-        return f"open on {_day_text(start.date())}{times}"
+            return _("open in the evening of %(day)s (%(start)s-%(end)s)",
+                     day=_day_text(start.date()), start=_clock(start), end=_clock(end))
+        if start.time() == dt.time() and end - start == dt.timedelta(days=1):
+            return _("open on %(day)s", day=_day_text(start.date()))
+        return _("open on %(day)s, %(start)s-%(end)s", day=_day_text(start.date()),
+                 start=_clock(start), end=_clock(end))
 
     def to_json(self) -> dict:
         """The resolved window, as the API echoes it."""

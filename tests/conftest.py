@@ -63,7 +63,11 @@ def app(db_path):
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    """A client whose browser asks for English. The pages are Dutch by default
+    (test_i18n.py covers that); the English wording is what most tests assert on."""
+    c = app.test_client()
+    c.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return c
 
 
 @pytest.fixture

@@ -71,7 +71,9 @@ def browser():
 
 
 def _page(browser, **kw):
-    """A page on which every request to another host is aborted and recorded."""
+    """A page on which every request to another host is aborted and recorded; the
+    browser asks for English unless ``locale`` says otherwise (the site defaults to Dutch)."""
+    kw.setdefault("locale", "en-GB")
     context = browser.new_context(**kw)
     outside: list[str] = []
 
@@ -121,8 +123,8 @@ def test_map_renders_overlays_legend_and_popups_with_no_network(browser, server)
     legend = frame.locator("#bk-legend")
     assert legend.is_visible()
     legend_text = legend.inner_text()
-    assert "population (bevolking) (2024)" in legend_text and "no data" in legend_text
-    assert "Meeting places" in legend_text and "lotgenotennetwerk" in legend_text
+    assert "population (2024)" in legend_text and "no data" in legend_text
+    assert "Meeting places" in legend_text and "peer network" in legend_text
     # clicking each marker opens a popup with that place's name (shown as text, even the
     # hostile one) and its threshold badges
     seen = []
@@ -135,7 +137,7 @@ def test_map_renders_overlays_legend_and_popups_with_no_network(browser, server)
         assert "Open:" in text and "Wheelchair access:" in text
         if seen[-1] == "Buurthuis Noord":
             assert "walk-in: no" in text and "childcare on site: yes" in text
-            assert "free: unknown" in text and "every Wednesday 19:00-21:00" in text
+            assert "free: unknown" in text and "every Wednesday 19:00–21:00" in text
             assert popup.locator("a", has_text="Details").get_attribute("href").startswith(
                 "/places/")
         frame.locator(".leaflet-popup-close-button").click()  # a real click: not covered
@@ -145,7 +147,7 @@ def test_map_renders_overlays_legend_and_popups_with_no_network(browser, server)
     frame.locator(".leaflet-control-layers").hover()
     overlays = frame.locator(".leaflet-control-layers-overlays label")
     assert overlays.count() == 1 + 1 + 7  # neighbourhoods, all places, seven models
-    overlays.filter(has_text="lotgenotennetwerk").locator("input").check()
+    overlays.filter(has_text="peer network").locator("input").check()
     assert frame.locator("path.bk-model-peer").count() == 1
     # nothing but tiles tried to leave the machine, and those were blocked
     assert outside, "the basemap should have asked for tiles"
@@ -176,7 +178,8 @@ def test_place_list_prints_addresses_without_navigation(browser, server, tmp_pat
     context, page, _outside, _errors = _page(browser)
     page.goto(f"{base}/places", wait_until="networkidle")
     page.emulate_media(media="print")
-    assert not page.locator("header.site nav").is_visible()
+    assert not page.locator("header.site nav").first.is_visible()
+    assert not page.locator("header.site nav.languages").is_visible()
     assert page.locator("p.address").count() == 3
     assert all(page.locator("p.address").nth(i).is_visible() for i in range(3))
     assert not page.locator("details.no-print").is_visible()

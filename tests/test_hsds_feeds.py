@@ -117,7 +117,7 @@ def test_a_cost_in_pounds_stays_in_pounds(imported, client, runner, tmp_path):
     [a] = _by_name(imported)["Counselling"]
     assert (a["cost_amount"], a["cost_currency"]) == (35.0, "GBP")
     page = client.get(f"/activities/{a['id']}").get_data(as_text=True)
-    assert "35.00 GBP" in page and "€ 35" not in page
+    assert "£35.00" in page and "€" not in page  # English client: Babel writes £35.00
     props = client.get(f"/api/activities/{a['id']}").get_json()["properties"]
     assert (props["cost_amount"], props["cost_currency"]) == (35.0, "GBP")
 

@@ -92,7 +92,9 @@ def big_app(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def big(big_app):
-    return big_app.test_client()
+    c = big_app.test_client()
+    c.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the assertions read the English pages
+    return c
 
 
 LIVE = [i for i in range(N_PLACES) if not _archived(i)]

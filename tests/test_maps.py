@@ -81,8 +81,8 @@ def test_legend_has_quantile_classes_no_data_and_kinds(data):
         assert PLACE_KINDS[k].label_en in legend and PLACE_KINDS[k].colour in legend
     assert PLACE_KINDS["local_service_centre"].label_en not in legend  # none on the map
     for k in ("organisation", "competence", "peer", "location"):
-        assert WORKING_MODELS[k].label_nl in legend
-    assert WORKING_MODELS["buddy"].label_nl not in legend  # the buddy project is mobile
+        assert WORKING_MODELS[k].label_en in legend
+    assert WORKING_MODELS["buddy"].label_en not in legend  # the buddy project is mobile
 
 
 def test_each_neighbourhood_is_filled_with_its_class_colour(data):
@@ -137,7 +137,7 @@ def test_shares_are_shown_as_percentages(data):
 def test_one_layer_per_working_model_with_the_places_that_offer_it(data):
     html = _render(data)
     for wm in WORKING_MODELS.values():
-        assert f"Working model: {wm.label_nl} ({wm.label_en})" in html
+        assert f"Working model: {wm.label_en}" in html
     assert '"All meeting places"' in html
     counts = {k: len(re.findall(rf'"className": "bk-model-marker bk-model-{k}"', html))
               for k in WORKING_MODELS}
@@ -153,16 +153,15 @@ def test_popups_show_hours_models_sessions_and_threshold_badges(data):
     [p] = store.places(data, Filter(kinds=("community_house",)))
     popup = maps.place_popup(p, "/places/7")
     assert "<h3>Buurthuis Noord</h3>" in popup
-    assert "community house · buurthuis" in popup and "Straat 1, 9000 Gent" in popup
-    assert "Tu-Th 13:00-22:00" in popup
-    assert "persoonlijke competentieversterking <small>(personal competence building)</small>" \
-        in popup
-    assert "every Wednesday 19:00-21:00" in popup and "first Monday" in popup
+    assert "community house" in popup and "Straat 1, 9000 Gent" in popup
+    assert "Mon closed, Tue–Thu 13:00–22:00, Fri–Sun closed" in popup
+    assert "personal competence building" in popup
+    assert "every Wednesday 19:00–21:00" in popup and "first Monday" in popup
     assert '<span class="bk-badge bk-yes">childcare on site: yes</span>' in popup
     assert '<span class="bk-badge bk-no">walk-in: no</span>' in popup
     assert '<span class="bk-badge bk-no">free: no</span>' in popup  # € 5
     assert '<span class="bk-badge bk-unknown">free: unknown</span>' in popup  # no cost given
-    assert "Languages: ar" in popup and SAMPLE_DATA_LABEL in popup  # Praatgroep is sample
+    assert "Languages: Arabic" in popup and SAMPLE_DATA_LABEL in popup  # Praatgroep is sample
     assert '<a href="/places/7" target="_top">Details</a>' in popup
 
 
@@ -186,7 +185,7 @@ def test_banners_describe_the_filter_and_label_sample_data(data):
     filt = Filter(free=True, walk_in=True, models=("organisation",))
     html = _render(data, filt)
     banner = re.search(r'<p class="bk-filter">(.*?)</p>', html).group(1)
-    assert banner.startswith("1 meeting place: working model: netwerkversterking via")
+    assert banner.startswith("1 meeting place that is: working model: through (volunteering in)")
     assert "free; walk-in" in banner
     assert 'class="bk-sample-banner"' not in html  # the sample activity is filtered out
     assert SAMPLE_DATA_LABEL in _render(data)  # and shown when it is on the map
@@ -197,7 +196,8 @@ def test_describe_filter_in_words():
                                "from": "18:00", "municipality": "44021", "q": "koffie"},
                               now=dt.datetime.fromisoformat("2026-12-02T09:00:00+01:00"))
     assert maps.describe_filter(filt) == [
-        "working model: lotgenotennetwerk (peer network)", "not childcare on site",
+        "working model: peer network",
+        "without childcare (and children not said to be welcome)",
         "open on Tuesday 8 December, 18:00-24:00", "municipality 44021",
         "matching \u201ckoffie\u201d"]
     assert maps.describe_filter(Filter()) == []

@@ -50,6 +50,8 @@ def test_import_municipalities_assigns_merged_wijken_and_reports_them(flanders, 
     result = runner.invoke(main, ["import", "municipalities", str(gemeenten)])
     assert result.exit_code == 0, result.output
     assert "imported 319 municipalities" in result.stdout
+    assert flanders.execute("SELECT name FROM municipalities WHERE code = '44021'").fetchone()[
+        0] == "Gent"
 
     expected = _independent_overlap_assignment(shared_file("flanders_wijken_2024.gpkg"),
                                                gemeenten)
@@ -71,10 +73,10 @@ def test_import_municipalities_assigns_merged_wijken_and_reports_them(flanders, 
     assert munis[DEINZE]["name"] == "Deinze" and munis[DEINZE]["neighbourhoods"] == len(codes)
     assert "44011" not in munis  # Nevele no longer has neighbourhoods
     code = sorted(codes)[0]
-    assert "Municipality Deinze (44083)" in client.get(f"/neighbourhoods/{code}").get_data(
+    assert "Deinze (44083)</a>" in client.get(f"/neighbourhoods/{code}").get_data(
         as_text=True)
     listing = client.get(f"/neighbourhoods?municipality={DEINZE}").get_data(as_text=True)
-    assert f"{len(codes)} neighbourhoods in municipality {DEINZE}" in listing
+    assert f"{len(codes)} neighbourhoods in Deinze ({DEINZE})" in listing
     assert listing.count("Deinze (44083)</a>") == len(codes)
 
     # neighbourhoods imported again later are assigned by the stored outlines too
@@ -111,3 +113,24 @@ def test_bad_municipality_file_is_refused_and_nothing_changes(runner, db_path, t
     assert "feature 1" in result.output and "'4402' is not a five-digit NIS" in result.output
     db = store.connect(db_path)
     assert db.execute("SELECT count(*) FROM municipalities").fetchone()[0] == 0
+
+
+def test_names_come_from_the_layer_and_a_new_import_replaces_them(runner, db_path, tmp_path):
+    from buurtkaart import municipalities
+
+    path = tmp_path / "gemeenten.geojson"
+    gpd.GeoDataFrame({"nis_code": ["44021", "11002"], "naam": ["Gent", "Antwerpen"]},
+                     geometry=[shapely.box(3.6, 51.0, 3.8, 51.1),
+                               shapely.box(4.3, 51.1, 4.5, 51.3)], crs=4326).to_file(path)
+    result = runner.invoke(main, ["import", "municipalities", str(path),
+                                  "--name-field", "naam"])
+    assert result.exit_code == 0, result.output
+    assert "imported 2 municipalities" in result.stdout
+    assert municipalities.municipality_names(store.connect(db_path)) == {
+        "44021": "Gent", "11002": "Antwerpen"}
+    gpd.GeoDataFrame({"nis_code": ["44021"], "naam": ["Gent (stad)"]},
+                     geometry=[shapely.box(3.6, 51.0, 3.8, 51.1)], crs=4326).to_file(path)
+    assert runner.invoke(main, ["import", "municipalities", str(path),
+                                "--name-field", "naam"]).exit_code == 0
+    assert municipalities.municipality_names(store.connect(db_path)) == {
+        "44021": "Gent (stad)", "11002": "Antwerpen"}

@@ -55,7 +55,7 @@ def test_home_page_counts_links_and_search(client, directory):
     assert "4 neighbourhoods" in text
     assert 'action="/places"' in body and 'name="q"' in body
     for wm in WORKING_MODELS.values():
-        assert wm.label_nl in text
+        assert wm.label_en in text
     # the search form goes somewhere useful
     assert "Buurthuis Noord" in _text(client.get("/places?q=praatgroep"))
 
@@ -73,14 +73,13 @@ def test_map_page_has_the_filter_form_and_embeds_the_frame_with_the_same_query(c
     frame = unescape(frame)
     assert frame.startswith("/kaart/frame?") and "model=peer" in frame and "year=2023" in frame
     html = _text(client.get(frame))
-    assert "population (bevolking) (2023)" in html
+    assert "population (2023)" in html
     assert "Buurthuis Noord" in html and "Inloop Centrum" not in html
-    assert "working model: lotgenotennetwerk (peer network)" in html  # the banner
+    assert "working model: peer network" in html  # the banner
 
 
 def test_map_page_refuses_bad_parameters_as_html(client, directory):
     for url, word in (("/kaart?indicator=nonsense", "indicator"), ("/kaart?year=20x4", "year"),
-                      ("/kaart/frame?colour=red", "colour"),
                       ("/kaart?indicator=population&year=1999", "year")):
         resp = client.get(url)
         assert resp.status_code == 400, url
@@ -90,10 +89,11 @@ def test_map_page_refuses_bad_parameters_as_html(client, directory):
 def test_place_list_filters_and_shows_addresses_hours_and_thresholds(client, directory):
     text = _visible(_text(client.get("/places?free=true")))
     assert "Inloop Centrum" in text and "Buurthuis Noord" not in text
-    assert "1 place that are: free" in text
-    assert "Straat 1, 9000 Gent" in text and "Open: Mo-Fr 09:00-17:00" in text
+    assert "1 place that is: free" in text
+    assert "Straat 1, 9000 Gent" in text
+    assert "Open: Mon–Fri 9:00–17:00, Sat–Sun closed" in text
     assert "walk-in: yes" in text and "childcare on site: no" in text
-    assert "every Tuesday 09:00-11:00" in text
+    assert "every Tuesday 9:00–11:00" in text
 
 
 def test_place_list_pages(client, directory, monkeypatch):
@@ -131,12 +131,13 @@ def test_place_detail(client, directory):
     places, _ = _ids(client)
     body = _text(client.get(f"/places/{places['Buurthuis Noord']}"))
     text = _visible(body)
-    assert "community house · buurthuis" in text and "run by Vzw Samen" in text
-    assert "Straat 1, 9000 Gent" in text and "Tu-Th 13:00-22:00" in text
+    assert "community house" in text and "run by Vzw Samen" in text
+    assert "Straat 1, 9000 Gent" in text
+    assert "Mon closed, Tue–Thu 13:00–22:00, Fri–Sun closed" in text
     assert "Last checked 2025-09-01" in text
     assert "Avondcursus" in text and "Praatgroep" in text
-    assert "every Wednesday 19:00-21:00" in text
-    assert "persoonlijke competentieversterking (personal competence building)" in text
+    assert "every Wednesday 19:00–21:00" in text
+    assert "personal competence building" in text
     assert "childcare on site: yes" in text and "walk-in: no" in text
     assert f'src="/places/{places["Buurthuis Noord"]}/kaart"' in body
     frame = _text(client.get(f"/places/{places['Buurthuis Noord']}/kaart"))
@@ -146,28 +147,25 @@ def test_place_detail(client, directory):
 def test_activity_pages(client, directory):
     _, acts = _ids(client)
     text = _visible(_text(client.get(f"/activities/{acts['Praatgroep']}")))
-    assert "first Monday of the month 14:00-16:00" in text
-    assert "eerste maandag" in text  # the Dutch description too
+    assert "first Monday of the month, 14:00–16:00" in text
     assert SAMPLE_DATA_LABEL in text
-    assert "lotgenotennetwerk (peer network)" in text and "Buurthuis Noord" in text
+    assert "peer network" in text and "Buurthuis Noord" in text
     assert "cost unknown" in text
     buddy = _visible(_text(client.get(f"/activities/{acts['Buddy']}")))
     assert "Mobile: comes to you" in buddy and "free" in buddy
     listed = _visible(_text(client.get("/activities?model=buddy")))
-    assert "1 activity that are: working model: persoonlijke vriend" in listed
+    assert "1 activity that is: working model: buddy" in listed
     assert "Koffie" not in listed
 
 
 def test_neighbourhood_list_filters_by_municipality_and_name(client, directory):
     text = _visible(_text(client.get("/neighbourhoods?municipality=44021")))
-    assert "2 neighbourhoods in municipality 44021" in text
+    assert "2 neighbourhoods in 44021" in text  # no name stored for 44021
     assert "Centrum" in text and "Noord" in text and "Antwerpen" not in text
     assert "1,200 (2024)" in text
     assert "1 neighbourhood" in _visible(_text(client.get("/neighbourhoods?q=noord")))
-    for url, param in (("/neighbourhoods?municipality=Gent", "municipality"),
-                       ("/neighbourhoods?free=true", "free")):
-        resp = client.get(url)
-        assert resp.status_code == 400 and param.encode() in resp.data
+    resp = client.get("/neighbourhoods?municipality=Gent")
+    assert resp.status_code == 400 and b"municipality code" in resp.data
 
 
 def test_neighbourhood_detail_has_indicators_per_year_and_its_places(client, directory):
@@ -175,7 +173,7 @@ def test_neighbourhood_detail_has_indicators_per_year_and_its_places(client, dir
     table = re.search(r'<table class="table indicators">.*?</table>', body, re.S).group(0)
     heads = re.findall(r'<th class="num">(\d{4})</th>', table)
     assert heads == ["2023", "2024"]
-    row = re.search(r"population \(bevolking\).*?</tr>", table, re.S).group(0)
+    row = re.search(r"population</td>.*?</tr>", table, re.S).group(0)
     assert re.findall(r'<td class="num">([^<]+)</td>', row) == ["1,100", "1,200"]
     share = re.search(r"share on social assistance.*?</tr>", table, re.S).group(0)
     assert re.findall(r'<td class="num">([^<]+)</td>', share) == ["—", "5.0%"]

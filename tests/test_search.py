@@ -202,6 +202,7 @@ def test_api_places_q_uses_the_index(demo_database, tmp_path):
     from buurtkaart import create_app
 
     client = create_app({"DATABASE": str(demo_database), "TESTING": True}).test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the English page
     names = {f["properties"]["name"] for f in
              client.get("/api/places?q=Annankatu").get_json()["features"]}
     assert names == {"Avoin olohuone"}
@@ -220,6 +221,7 @@ def test_an_address_search_orders_places_by_walking_time(demo_database):
     from buurtkaart import access, create_app
 
     client = create_app({"DATABASE": str(demo_database), "TESTING": True}).test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the English page
     html = client.get("/places?q=Annankatu+14&minutes=60").get_data(as_text=True)
     assert "Annankatu 14" in html
     shown = [(int(pid), float(m)) for pid, m in re.findall(
@@ -273,6 +275,7 @@ def test_page_search_results_and_api_agree(demo_database):
     from buurtkaart import create_app
 
     client = create_app({"DATABASE": str(demo_database), "TESTING": True}).test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the English page
     body = client.get("/api/search?q=Annankatu+14").get_json()
     assert body["meaning"] == "location"
     assert body["results"][0]["type"] == "address"
@@ -336,6 +339,7 @@ def test_the_neighbourhood_list_finds_names_without_accents(demo_database):
     db.conn.close()
     plain = search.fold(name).upper()
     client = create_app({"DATABASE": str(demo_database), "TESTING": True}).test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the English page
     html = client.get("/neighbourhoods", query_string={"q": plain}).get_data(as_text=True)
     assert html.count(f">{name}<") == expected
 

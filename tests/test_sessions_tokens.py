@@ -16,6 +16,13 @@ def _cookie(client) -> str:
     return client.get_cookie("session").value
 
 
+def _browser(app):
+    """Another browser, asking for the English pages these tests read."""
+    c = app.test_client()
+    c.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return c
+
+
 def _replay(app, cookie: str):
     """A fresh browser that only has the stolen cookie."""
     other = app.test_client()
@@ -49,7 +56,7 @@ def test_disabled_account_cannot_log_in_nor_use_a_token(app, client, setup, runn
     result = runner.invoke(main, ["users", "disable", "noord@buurtwerk.be"])
     assert result.exit_code == 0 and "disabled noord@buurtwerk.be" in result.output
     assert _replay(app, stolen).status_code == 302
-    fresh = app.test_client()
+    fresh = _browser(app)
     resp = login(fresh, "noord@buurtwerk.be")
     assert resp.status_code == 401 and b"disabled" in resp.data
     resp = client.post("/api/places", json=API_PLACE, headers=_auth(setup, "noord@buurtwerk.be"))
@@ -139,7 +146,7 @@ def _user_id(client, email) -> str:
 
 
 def test_admin_disables_and_enables_an_account_in_the_pages(app, client, setup):
-    editor = app.test_client()
+    editor = _browser(app)
     login(editor, "noord@buurtwerk.be")
     login(client, "admin@stad.be")
     uid = _user_id(client, "noord@buurtwerk.be")
@@ -165,7 +172,7 @@ def _token_ids(page: str) -> list[str]:
 
 
 def test_users_see_and_revoke_their_own_tokens_and_admins_anyones(app, client, setup):
-    editor = app.test_client()
+    editor = _browser(app)
     login(editor, "noord@buurtwerk.be")
     page = editor.get("/admin/tokens").get_data(as_text=True)
     assert page.count("<tr") == 2  # heading and the editor's one token

@@ -100,6 +100,7 @@ def test_transit_options_are_checked(env, runner):
 
 def test_api_coverage_ranking_and_finder(env, app_for):
     client = app_for(env).test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the English page
     fc = client.get("/api/coverage?mode=transit&depart=tu+08:00-09:00&minutes=10").get_json()
     rep = fc["report"]
     assert rep["mode"] == "transit" and rep["transit"]["percentile"] == 50
@@ -139,6 +140,7 @@ def app_for():
 
 def test_map_offers_transit_and_its_legend_states_window_and_percentile(env, app_for):
     client = app_for(env).test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the English page
     page = client.get("/kaart?indicator=coverage").get_data(as_text=True)
     assert '<option value="transit"' in page and 'name="depart"' in page
     frame = client.get("/kaart/frame?indicator=coverage&mode=transit&depart=tu+08:00-09:00"
@@ -169,6 +171,7 @@ def test_finder_with_min_stay_lists_only_places_open_on_arrival(env, app_for):
     from buurtkaart import hours
 
     client = app_for(env).test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the English page
     db = store.connect(env)
     records = {p["id"]: p for p in store.places(db)}
     place = next(iter(records.values()))
@@ -199,6 +202,7 @@ def test_finder_with_min_stay_lists_only_places_open_on_arrival(env, app_for):
 
 def test_scenario_by_transit(env, app_for):
     client = app_for(env).test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the English page
     q = {"mode": "transit", "depart": "tu 08:00-09:00", "minutes": 10,
          "filter": {"model": "personal_network"}}
     cov = client.get("/api/coverage?mode=transit&depart=tu+08:00-09:00&minutes=10"
@@ -219,6 +223,7 @@ def test_scenario_by_transit(env, app_for):
 
 def test_best_locations_by_transit_agree_with_a_scenario(env, app_for):
     client = app_for(env).test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the English page
     best = client.get("/api/best-locations?mode=transit&depart=tu+08:00-09:00&minutes=5&k=2"
                       "&model=personal_network").get_json()
     assert best["mode"] == "transit" and 1 <= len(best["features"]) <= 2

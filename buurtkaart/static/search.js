@@ -5,6 +5,23 @@
   var TYPE_NAMES = {address: "address", street: "street", postcode: "postcode",
                     neighbourhood: "neighbourhood", municipality: "municipality",
                     place: "place", activity: "activity"};
+  // messages in the page's language, from the form's data-msg-* (English without them)
+  var MESSAGES = {suggestions: "{n} suggestions", suggestionsFor: "{n} suggestions for “{text}”",
+                  choose: "use the arrow keys to choose", none: "No suggestions",
+                  label: "Suggestions", finding: "Finding your position…",
+                  denied: "You did not share your location.",
+                  failed: "Your location could not be found.",
+                  instead: "Type a street, an address or a postcode instead."};
+
+  function message(form, key) {
+    var attr = "msg" + key.charAt(0).toUpperCase() + key.slice(1);
+    return form.dataset[attr] || MESSAGES[key];
+  }
+
+  function typeNames(form) {
+    try { return JSON.parse(form.dataset.typeNames || "null") || TYPE_NAMES; }
+    catch (e) { return TYPE_NAMES; }
+  }
 
   function hidden(form, name) {
     var field = form.querySelector('input[type="hidden"][name="' + name + '"]');
@@ -22,7 +39,8 @@
     var list = document.createElement("ul");
     list.id = listId;
     list.setAttribute("role", "listbox");
-    list.setAttribute("aria-label", "Suggestions");
+    list.setAttribute("aria-label", message(form, "label"));
+    var names = typeNames(form);
     list.className = "suggestions";
     list.hidden = true;
     input.parentNode.appendChild(list);
@@ -79,7 +97,7 @@
         label.textContent = r.label;
         li.appendChild(label);
         var small = document.createElement("small");
-        small.textContent = " " + (r.detail ? r.detail + " · " : "") + (TYPE_NAMES[r.type] || r.type);
+        small.textContent = " " + (r.detail ? r.detail + " · " : "") + (names[r.type] || r.type);
         li.appendChild(small);
         li.addEventListener("mousedown", function (e) { e.preventDefault(); choose(r); });
         list.appendChild(li);
@@ -88,9 +106,10 @@
       var open = results.length > 0;
       list.hidden = !open;
       input.setAttribute("aria-expanded", open ? "true" : "false");
-      counter.textContent = open ? results.length + " suggestions" +
-        (body.corrected ? " for “" + body.corrected + "”" : "") +
-        ", use the arrow keys to choose" : "No suggestions";
+      counter.textContent = open ? (body.corrected
+        ? message(form, "suggestionsFor").replace("{text}", body.corrected)
+        : message(form, "suggestions")).replace("{n}", results.length) +
+        ", " + message(form, "choose") : message(form, "none");
     }
 
     function ask() {
@@ -133,7 +152,7 @@
     if (!button || !("geolocation" in navigator)) { return; }
     button.hidden = false;
     button.addEventListener("click", function () {
-      status.textContent = "Finding your position…";
+      status.textContent = message(form, "finding");
       navigator.geolocation.getCurrentPosition(function (pos) {
         hidden(form, "lon").value = pos.coords.longitude.toFixed(6);
         hidden(form, "lat").value = pos.coords.latitude.toFixed(6);
@@ -141,10 +160,8 @@
         input.value = "";
         form.submit();
       }, function (err) {
-        status.textContent = (err && err.code === 1
-          ? "You did not share your location. "
-          : "Your location could not be found. ") +
-          "Type a street, an address or a postcode instead.";
+        status.textContent = message(form, err && err.code === 1 ? "denied" : "failed") +
+          " " + message(form, "instead");
         input.focus();
       }, {timeout: 15000, maximumAge: 60000});
     });

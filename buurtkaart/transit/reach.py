@@ -29,6 +29,7 @@ from scipy import sparse
 
 from .. import network, store, traveltime
 from ..errors import InvalidParameter
+from ..i18n import gettext as _
 from . import arrival, fares, routing, storage, timetable
 
 __all__ = ["TransitOptions", "PARAMETERS", "travel_seconds", "coverage_inputs"]
@@ -108,16 +109,22 @@ class TransitOptions:
         return cls(**out)
 
     def describe(self, date: int | None = None) -> str:
+        """In the active language (English in the API and on the command line)."""
         d = timetable.parse_depart(self.depart)
-        when = self.depart + (f" (on {date // 10000}-{date // 100 % 100:02d}-{date % 100:02d})"
+        when = self.depart + (" " + _("(on %(date)s)", date=f"{date // 10000}-"
+                                      f"{date // 100 % 100:02d}-{date % 100:02d}")
                               if date and d.date is None else "")
-        pct = "median" if self.percentile == 50 else f"{self.percentile:g}th percentile"
-        fare = "" if self.max_fare is None else \
-            f", {'reduced ' if self.reduced_fare else ''}fares within {self.max_fare:.2f} return"
-        stay = "" if self.min_stay is None else \
-            f", arriving while open for at least {self.min_stay:g} min"
-        return (f"public transport departing {when}, one departure a minute, {pct} travel "
-                f"time, at most {self.max_transfers} transfers{fare}{stay}")
+        pct = _("median") if self.percentile == 50 else \
+            _("%(num)sth percentile", num=f"{self.percentile:g}")
+        fare = "" if self.max_fare is None else ", " + (
+            _("reduced fares within %(fare)s return", fare=f"{self.max_fare:.2f}")
+            if self.reduced_fare else
+            _("fares within %(fare)s return", fare=f"{self.max_fare:.2f}"))
+        stay = "" if self.min_stay is None else ", " + _(
+            "arriving while open for at least %(minutes)s min", minutes=f"{self.min_stay:g}")
+        return _("public transport departing %(when)s, one departure a minute, %(percentile)s "
+                 "travel time, at most %(transfers)s transfers", when=when, percentile=pct,
+                 transfers=self.max_transfers) + fare + stay
 
 
 def _boolean(raw) -> bool:

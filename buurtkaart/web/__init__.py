@@ -15,8 +15,9 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from ..accounts import PermissionDenied
-from ..concurrency import DatabaseBusy, ImportRunning, is_busy_error
+from ..concurrency import DatabaseBusy, ImportRunning, describe, is_busy_error
 from ..errors import BuurtkaartError, ImportFailed, InvalidParameter, NotFound
+from ..i18n import gettext as _
 
 __all__ = ["register"]
 
@@ -54,13 +55,14 @@ class _JSONProvider(DefaultJSONProvider):
 
 def register(app: Flask) -> None:
     from . import (admin, admin_accounts, analysis, api, api_write, auth, db, finder, hsds_api,
-                   http_cache, openapi, pages, security)
+                   http_cache, i18n, openapi, pages, security)
 
     provider = _JSONProvider(app)
     provider.sort_keys = app.json.sort_keys
     app.json = provider
     db.init_app(app)
     security.init_app(app)
+    i18n.init_app(app)
     http_cache.init_app(app)
     for module in (pages, api, api_write, analysis, hsds_api, openapi, auth, admin,
                    admin_accounts, finder):
@@ -68,7 +70,11 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(InvalidParameter)
     def _invalid(exc: InvalidParameter):
-        return error_response(400, str(exc), parameter=exc.name)
+        if _wants_json():
+            return error_response(400, str(exc), parameter=exc.name)
+        from .forgiving import invalid_page
+
+        return invalid_page(exc, request.endpoint)
 
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound):
@@ -91,15 +97,18 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ImportRunning)
     def _import_running(exc: ImportRunning):
-        resp, status = error_response(503, str(exc))
+        resp, status = error_response(503, _(
+            "another import is running: %(holder)s; nothing was imported, try again when it "
+            "has finished", holder=describe(exc.holder)) if not request.path.startswith("/api/")
+            else str(exc))
         return _retry_after(resp, status, 30)
 
     @app.errorhandler(sqlite3.OperationalError)
     def _locked(exc: sqlite3.OperationalError):
         if not is_busy_error(exc):  # a real fault: the usual 500
             raise exc
-        resp, status = error_response(503, "The database is busy; nothing was saved. Please "
-                                           "try again in 5 seconds.")
+        resp, status = error_response(503, _("The database is busy; nothing was saved. "
+                                             "Please try again in 5 seconds."))
         return _retry_after(resp, status, 5)
 
     @app.errorhandler(BuurtkaartError)

@@ -11,8 +11,10 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 
 from .. import accounts, editing, listing, store
 from ..accounts import PermissionDenied
-from ..concurrency import ImportRunning, import_lock
+from ..concurrency import ImportRunning, describe, import_lock
 from ..errors import ImportFailed, InvalidParameter
+from ..i18n import N_
+from ..i18n import gettext as _
 from ..taxonomy import PLACE_KINDS, THRESHOLDS, WHEELCHAIR_VALUES, WORKING_MODELS
 from .auth import login_required
 from .db import get_db
@@ -28,7 +30,22 @@ ACTIVITY_FORM_FIELDS = ("name", "description", "organisation_uid", "place_uid", 
                         "cost_amount", "cost_note", "walk_in", "childcare", "children_welcome",
                         "no_internet", "wheelchair", "languages", "target_group", "capacity",
                         "url", "email", "phone", "last_verified")
-TRISTATE_CHOICES = (("", "unknown"), ("1", "yes"), ("0", "no"))
+TRISTATE_CHOICES = (("", N_("unknown")), ("1", N_("yes")), ("0", N_("no")))
+#: Words for the codes stored in the audit log and on accounts (translated where shown).
+ACTION_NAMES = {"create": N_("created"), "update": N_("changed"), "archive": N_("archived"),
+                "restore": N_("restored"), "verify": N_("verified"), "undo": N_("undone"),
+                "import": N_("imported")}
+ENTITY_NAMES = {"place": N_("place"), "places": N_("place"), "activity": N_("activity"),
+                "activities": N_("activity"), "organisation": N_("organisation")}
+ROLE_NAMES = {"admin": N_("administrator"), "editor": N_("editor")}
+
+
+@bp.context_processor
+def _words():
+    def word(names):
+        return lambda code: _(names[code]) if code in names else code
+    return {"action_name": word(ACTION_NAMES), "entity_name": word(ENTITY_NAMES),
+            "role_name": word(ROLE_NAMES)}
 
 
 def _form_record(entity: str) -> dict:
@@ -135,9 +152,10 @@ def edit_activity(uid):
 @login_required()
 def act(entity, uid, action):
     entity = {"places": "place", "activities": "activity"}.get(entity)
-    fn, done = {"archive": (editing.archive, "Archived"),
-                "restore": (editing.restore, "Restored"),
-                "verify": (editing.mark_verified, "Marked as verified:")}.get(action, (None, ""))
+    fn, done = {"archive": (editing.archive, N_("Archived %(what)s “%(name)s”.")),
+                "restore": (editing.restore, N_("Restored %(what)s “%(name)s”.")),
+                "verify": (editing.mark_verified, N_("Marked as verified: %(what)s “%(name)s”."))
+                }.get(action, (None, ""))
     if entity is None or fn is None:
         abort(404)
     rate_limit("write")
@@ -145,7 +163,7 @@ def act(entity, uid, action):
         rec = fn(get_db(), g.user, entity, uid)
     except PermissionDenied as exc:
         abort(403, description=str(exc))
-    flash(f"{done} {entity} “{rec['name']}”.")
+    flash(_(done, what=_(ENTITY_NAMES.get(entity, entity)), name=rec["name"]))
     return redirect(request.referrer if _same_site(request.referrer)
                     else url_for(f"admin.edit_{entity}", uid=uid))
 
@@ -174,7 +192,8 @@ def undo(change_id):
         rec = editing.undo(get_db(), g.user, change_id)
     except PermissionDenied as exc:
         abort(403, description=str(exc))
-    flash(f"Undid change {change_id}: “{rec['name']}” is back as it was.")
+    flash(_("Undid change %(change)s: “%(name)s” is back as it was.", change=change_id,
+            name=rec["name"]))
     return redirect(url_for("admin.history"))
 
 
@@ -190,7 +209,8 @@ def users():
                                      request.form.get("password", ""),
                                      role=request.form.get("role", "editor"),
                                      organisation_uid=request.form.get("organisation_uid") or None)
-            flash(f"Created {u['role']} {u['email']}.")
+            flash(_("Created %(role)s %(email)s.", role=_(ROLE_NAMES.get(u["role"], u["role"])),
+                    email=u["email"]))
             return redirect(url_for("admin.users"))
         except InvalidParameter as exc:
             error = exc
@@ -200,9 +220,9 @@ def users():
 
 
 IMPORT_KINDS = {
-    "places": ("Places and activities", (".csv", ".xlsx", ".geojson", ".json")),
-    "indicators": ("Indicator table", (".csv", ".txt", ".xlsx")),
-    "neighbourhoods": ("Neighbourhoods", (".geojson", ".json", ".gpkg")),
+    "places": (N_("Places and activities"), (".csv", ".xlsx", ".geojson", ".json")),
+    "indicators": (N_("Indicator table"), (".csv", ".txt", ".xlsx")),
+    "neighbourhoods": (N_("Neighbourhoods"), (".geojson", ".json", ".gpkg")),
 }
 
 
@@ -246,7 +266,8 @@ def import_file():
             except ImportFailed as exc:
                 problems = [str(p).replace(str(path), shown) for p in exc.problems]
             except ImportRunning as exc:
-                busy = str(exc)
+                busy = _("another import is running: %(holder)s; nothing was imported, try "
+                         "again when it has finished", holder=describe(exc.holder))
         status = 400 if problems else 409 if busy else 200
     else:
         status = 200
@@ -260,10 +281,13 @@ def _run_import(db, kind: str, path, shown: str, *, overwrite: bool) -> tuple[st
         from ..importers import import_directory
 
         n = import_directory(db, path, account=g.user, overwrite_edits=overwrite, file=shown)
-        return (f"Imported {n['places']} places, {n['activities']} activities and "
-                f"{n['organisations']} organisations from {shown}: {n.changed} records "
-                f"changed, {n.unchanged} unchanged, {len(n.conflicts)} edit conflicts "
-                + ("(the file's values taken)." if overwrite else "(the edits kept)."),
+        kept = (_("the file's values taken") if overwrite else _("the edits kept"))
+        return (_("Imported %(places)s places, %(activities)s activities and %(organisations)s "
+                  "organisations from %(file)s: %(changed)s records changed, %(unchanged)s "
+                  "unchanged, %(conflicts)s edit conflicts (%(kept)s).",
+                  places=n["places"], activities=n["activities"],
+                  organisations=n["organisations"], file=shown, changed=n.changed,
+                  unchanged=n.unchanged, conflicts=len(n.conflicts), kept=kept),
                 n.conflicts)
     with import_lock(db, kind=f"{kind} import", file=shown, user=g.user["email"]):
         if kind == "indicators":
@@ -271,10 +295,10 @@ def _run_import(db, kind: str, path, shown: str, *, overwrite: bool) -> tuple[st
 
             frame = read_indicator_table(path, source=shown)
             n = store.save_indicators(db, frame, file=shown)
-            return f"Imported {n} indicator values from {shown}.", []
+            return _("Imported %(num)s indicator values from %(file)s.", num=n, file=shown), []
         from ..importers.geo import read_neighbourhoods
 
         frame, warnings = read_neighbourhoods(path)
         n = store.save_neighbourhoods(db, frame, source=shown)
-    return f"Imported {n} neighbourhoods from {shown}." + (
-        f" Warnings: {'; '.join(warnings)}" if warnings else ""), []
+    return _("Imported %(num)s neighbourhoods from %(file)s.", num=n, file=shown) + (
+        " " + _("Warnings: %(warnings)s", warnings="; ".join(warnings)) if warnings else ""), []

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from .. import accounts
+from ..i18n import gettext as _
 from .auth import login_required
 from .db import get_db
 from .security import rate_limit
@@ -18,10 +19,13 @@ bp = Blueprint("admin_accounts", __name__, url_prefix="/admin")
 def set_active(user_id: int, action: str):
     rate_limit("write")
     if user_id == g.user["id"] and action == "disable":
-        abort(400, description="you cannot disable your own account (ask another admin)")
+        abort(400, description=_("You cannot disable your own account. Ask another admin."))
     u = accounts.set_active(get_db(), user_id, action == "enable")
-    flash(f"{'Enabled' if u['active'] else 'Disabled'} {u['email']}"
-          + ("." if u["active"] else ": its sessions ended and its tokens stopped working."))
+    if u["active"]:
+        flash(_("Enabled %(email)s.", email=u["email"]))
+    else:
+        flash(_("Disabled %(email)s: its sessions ended and its tokens stopped working.",
+                email=u["email"]))
     return redirect(url_for("admin.users"))
 
 
@@ -47,9 +51,10 @@ def revoke(token_id: int):
     db = get_db()
     t = accounts.token_record(db, token_id)
     if t["user_id"] != g.user["id"] and g.user["role"] != "admin":
-        abort(403, description="you may only revoke your own tokens")
+        abort(403, description=_("You may only revoke your own tokens."))
     accounts.revoke_token(db, token_id)
-    flash(f"Revoked token {t['id']} ({t['name'] or 'unnamed'}); it no longer works.")
+    flash(_("Revoked token %(id)s (%(name)s); it no longer works.", id=t["id"],
+            name=t["name"] or _("unnamed")))
     if t["user_id"] == g.user["id"]:
         return redirect(url_for("admin_accounts.own_tokens"))
     return redirect(url_for("admin_accounts.user_tokens", user_id=t["user_id"]))

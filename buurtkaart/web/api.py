@@ -222,7 +222,8 @@ def municipalities_api():
 @bp.route("/indicators")
 def indicators():
     """Every stored indicator with its years, coverage, sources, label and unit."""
-    from ..indicators import INDICATORS, indicator_label
+    from ..indicators import INDICATORS
+    from ..indicators import indicator_label_both as indicator_label
 
     _only(())
     out = []
@@ -250,7 +251,8 @@ def _only(allowed: tuple[str, ...]) -> None:
 @bp.route("/neighbourhoods/<code>/indicators")
 def neighbourhood_indicators(code: str):
     """Every indicator of one neighbourhood over all years loaded, with labels and sources."""
-    from ..indicators import INDICATORS, indicator_label
+    from ..indicators import INDICATORS
+    from ..indicators import indicator_label_both as indicator_label
 
     _only(())
     db = get_db()

@@ -10,6 +10,7 @@ from flask import (Blueprint, abort, flash, g, redirect, render_template, reques
 
 from .. import accounts
 from ..errors import NotFound
+from ..i18n import gettext as _
 from .db import get_db
 from .security import rate_limit
 
@@ -93,14 +94,14 @@ def login():
             u = accounts.authenticate(get_db(), request.form.get("email", ""),
                                       request.form.get("password", ""))
         except accounts.AccountDisabled:
-            u, error = None, "This account is disabled; ask an admin to enable it."
+            u, error = None, _("This account is disabled; ask an admin to enable it.")
         if u is None:
-            error = error or "E-mail address or password is wrong."
+            error = error or _("E-mail address or password is wrong.")
         else:
             session.clear()
             session["user_id"] = u["id"]
             session["generation"] = u["session_generation"]
-            flash(f"Logged in as {u['email']}.")
+            flash(_("Logged in as %(email)s.", email=u["email"]))
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", error=error), (401 if error else 200)
 
@@ -111,5 +112,5 @@ def logout():
     if g.user is not None:
         accounts.end_sessions(get_db(), g.user["id"])
     session.clear()
-    flash("Logged out.")
+    flash(_("Logged out."))
     return redirect(url_for("pages.index"))

@@ -21,6 +21,8 @@ import secrets
 
 from flask import g
 
+from ..i18n import current_locale
+
 __all__ = ["nonce", "policy", "MapDocument"]
 
 
@@ -50,7 +52,8 @@ def policy(script_nonce: str) -> str:
 
 class MapDocument:
     """A rendered folium map that is served with each response's own nonce (and can be
-    cached: rendering happens once, the nonce is put in per response)."""
+    cached: rendering happens once, the nonce is put in per response). Its ``<html lang>``
+    is the language it was rendered in (legends, popups), so cache it per language."""
 
     def __init__(self, folium_map) -> None:
         fig = folium_map.get_root()
@@ -60,8 +63,10 @@ class MapDocument:
         self._head = (title + fig.header.render()).split("<script>")
         self._body = fig.html.render()
         self._script = fig.script.render()
+        self._lang = current_locale()
 
     def html(self, script_nonce: str) -> str:
         tag = f'<script nonce="{script_nonce}">'
-        return (f"<!DOCTYPE html>\n<html>\n<head>\n{tag.join(self._head)}\n</head>\n<body>\n"
-                f"{self._body}\n</body>\n{tag}\n{self._script}\n</script>\n</html>\n")
+        return (f'<!DOCTYPE html>\n<html lang="{self._lang}">\n<head>\n'
+                f"{tag.join(self._head)}\n</head>\n<body>\n{self._body}\n</body>\n"
+                f"{tag}\n{self._script}\n</script>\n</html>\n")

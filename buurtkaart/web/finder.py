@@ -18,7 +18,9 @@ from flask import Blueprint, jsonify, request, url_for
 from .. import search
 from ..errors import InvalidParameter
 from ..filters import Filter
+from ..i18n import N_
 from .db import get_db
+from .forgiving import page_args  # tracking and unknown parameters are not kept
 
 bp = Blueprint("search", __name__)
 
@@ -30,14 +32,15 @@ TYPE_LABELS = {"address": "address", "street": "street", "postcode": "postcode",
                "neighbourhood": "neighbourhood", "municipality": "municipality",
                "place": "place", "activity": "activity", "position": "your position"}
 
-OUTSIDE = ("Your position is outside the area buurtkaart covers, so we cannot count travel "
+# shown on the page translated (``_(found.trouble)`` in templates/_search.html)
+OUTSIDE = N_("Your position is outside the area buurtkaart covers, so we cannot count travel "
            "times from it. Type a street, an address or a postcode instead.")
-UNREACHABLE = ("This address lies too far from the paths and streets we know to count "
+UNREACHABLE = N_("This address lies too far from the paths and streets we know to count "
                "travel times from it. Try a nearby street or a postcode instead.")
-NO_POSITION = "Your position could not be read. Type a street, an address or a postcode instead."
-NO_NETWORK = ("Travel times are not available yet (an administrator has not built the street "
+NO_POSITION = N_("Your position could not be read. Type a street, an address or a postcode instead.")
+NO_NETWORK = N_("Travel times are not available yet (an administrator has not built the street "
               "network), so the places are listed nearest first as the crow flies.")
-GONE = "That choice is no longer available. Search again, please."
+GONE = N_("That choice is no longer available. Search again, please.")
 
 
 def result_url(hit: search.Hit, keep: dict | None = None) -> str:
@@ -122,8 +125,8 @@ def outside_sentence(exc: InvalidParameter, start: search.Hit) -> str:
 def kept_parameters() -> dict[str, list[str]]:
     """The filter parameters of this request, for forms and links that change the search."""
     drop = {"q", "page", *FINDER_PARAMETERS}
-    return {k: vs for k, vs in request.args.to_dict(flat=False).items()
-            if k not in drop and any(v != "" for v in vs)}
+    return {k: vs for k, vs in page_args(("mode", "minutes")).to_dict(flat=False).items()
+            if k not in drop}
 
 
 @bp.app_context_processor

@@ -8,25 +8,26 @@ from dataclasses import replace
 from urllib.parse import urlencode
 
 import pandas as pd
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 
-from .. import access, coverage, listing, maps, network, search, store, traveltime
+from .. import access, coverage, listing, maps, municipalities, network, search, store, traveltime
 from ..editing import is_stale
 from ..errors import InvalidParameter
 from ..filters import FILTER_PARAMETERS, Filter
-from ..hours import describe_session
 from ..indicators import (INDICATORS, NEED_INDEX_FORMULA, TYPOLOGY_CLASSES, format_value,
                           indicator_label, need_index, trend, typology)
+from ..i18n import N_, current_locale
+from ..i18n import gettext as _
 from ..taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAMES_EN,
                         WORKING_MODELS)
 from ..transit.reach import PARAMETERS as TRANSIT_PARAMETERS
 from ..transit.reach import TransitOptions
-from . import finder
+from . import finder, geomcache, words
 from .api import indicator_values
 from .csp import MapDocument
 from .csp import nonce as csp_nonce
-from . import geomcache
-from .db import get_db, now
+from .db import get_db
+from .forgiving import page_args, page_filter
 from .params import int_arg
 from .public import live_activity, live_place
 
@@ -44,16 +45,40 @@ def _globals():
                                 "SELECT 1 FROM places WHERE sample = 1 LIMIT 1").fetchone() is not None
 
     return {"models": WORKING_MODELS, "kinds": PLACE_KINDS, "thresholds": THRESHOLDS,
-            "weekdays": WEEKDAY_NAMES_EN, "describe_session": describe_session,
-            "is_stale": is_stale, "SAMPLE_DATA_LABEL": SAMPLE_DATA_LABEL,
+            "weekdays": WEEKDAY_NAMES_EN, "is_stale": is_stale,
+            "SAMPLE_DATA_LABEL": SAMPLE_DATA_LABEL,
             "has_sample": has_sample, "filter_help": FILTER_PARAMETERS,
-            "describe_filter": maps.describe_filter, "value": format_value}
+            "describe_filter": _describe_filter, "value": format_value,
+            "category_label": maps.category_label, "municipality_name": municipality_name,
+            **words.template_globals()}
+
+
+def municipality_name(code: str) -> str:
+    """``Gent (44021)`` where the name is known (``buurtkaart import municipalities``),
+    otherwise the code."""
+    names = getattr(g, "_municipality_names", None)
+    if names is None:
+        names = g._municipality_names = municipalities.municipality_names(get_db())
+    return f"{names[code]} ({code})" if names.get(code) else code
+
+
+def _describe_filter(filt: Filter) -> list[str]:
+    return maps.describe_filter(filt, municipality_name)
+
+
+@bp.app_template_filter("indicator_label")
+def _indicator_label_filter(key: str) -> str:
+    return indicator_label(key)
 
 
 def _filter(extra=()) -> Filter:
-    params = {k: [v for v in vs if v != ""] for k, vs in request.args.to_dict(flat=False).items()}
-    params = {k: vs for k, vs in params.items() if vs}
-    return Filter.from_params(params, allowed_extra=extra, now=now)
+    """The filter of this page's query; tracking and unknown parameters are ignored."""
+    return page_filter(extra)
+
+
+def _query(extra=()) -> dict:
+    """The understood query parameters except ``page``, for pager links."""
+    return {k: v for k, v in page_args(extra).items() if k != "page"}
 
 
 def _page_number() -> int:
@@ -93,20 +118,24 @@ def _values(db, filt, indicator, year, mode, minutes):
         cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
                                           cache_dir=current_app.config.get("CACHE_DIR"),
                                           transit=transit)
-        how = report["transit"]["description"] if transit else network.PROFILES[mode].label
-        label = f"share of residents within {minutes:g} min ({how}) of a matching place"
-        return dict(zip(cov["code"], cov["share_within"])), None, "buurtkaart travel times", label
+        how = report["transit"]["description"] if transit else _(network.PROFILES[mode].label)
+        label = _("share of residents within %(minutes)s min (%(mode)s) of a matching place",
+                  minutes=f"{minutes:g}", mode=how)
+        return (dict(zip(cov["code"], cov["share_within"])), None,
+                _("buurtkaart travel times"), label)
     if indicator == NEED_INDEX:
         idx = need_index(store.indicator_frame(db), codes=[n["code"] for n in
                                                            store.neighbourhoods(db)])
         return (dict(zip(idx["code"], idx["need_index"])), None,
-                "need index over " + ", ".join(f"{k} {y}" for k, y in idx.attrs["years"].items()),
-                "need index (0 = average; higher = more need)")
+                _("need index over %(indicators)s", indicators=", ".join(
+                    f"{indicator_label(k)} {y}" for k, y in idx.attrs["years"].items())),
+                _("need index (0 = average; higher = more need)"))
     if indicator == TYPOLOGY:
         t = _typology(db, filt.municipality)
         return (dict(zip(t["code"], t["typology"])), None,
-                f"change {t.attrs.get('base_year')}–{t.attrs.get('end_year')}",
-                "gentrification and displacement")
+                _("change %(start)s–%(end)s", start=t.attrs.get("base_year"),
+                  end=t.attrs.get("end_year")),
+                _("gentrification and displacement"))
     values, year, source = indicator_values(db, indicator, year)
     return values, year, source, indicator_label(indicator)
 
@@ -128,7 +157,7 @@ def map_page():
     catalogue, indicator, year, mode, minutes = _map_choice(db)
     if indicator and indicator not in (COVERAGE, NEED_INDEX, TYPOLOGY):
         indicator_values(db, indicator, year)  # validate before building the frame URL
-    query = urlencode(request.args, doseq=True)
+    query = urlencode(list(page_args(MAP_EXTRA).items(multi=True)) + [("lang", current_locale())])
     return render_template("map.html", filt=filt, catalogue=catalogue, indicator=indicator,
                            year=year, mode=mode, minutes=minutes, profiles=network.PROFILES,
                            has_network=access.registered_network(db) is not None,
@@ -158,17 +187,19 @@ def _access_layers(db, filt, mode, minutes):
             raise InvalidParameter("isochrone", f"{place['name']} is {dist[0]:.0f} m from "
                                                 "the network")
         poly = traveltime.isochrone(ctx.graph, ctx.csr, int(node[0]), minutes * 60)
-        layers.append(maps.isochrone_layer(poly, f"{place['name']}: {minutes:g} min "
-                                                 f"{ctx.profile.label}"))
+        layers.append(maps.isochrone_layer(poly, _("%(name)s: %(minutes)s min %(mode)s",
+                                                   name=place["name"], minutes=f"{minutes:g}",
+                                                   mode=_(ctx.profile.label))))
     if best:
         picks = access.suggest_locations(db, filt, mode=mode, minutes=minutes,
                                          k=best,
                                          cache_dir=current_app.config.get("CACHE_DIR"),
                                          transit=transit)
-        how = "public transport" if transit else ctx.profile.label
+        how = _("public transport") if transit else _(ctx.profile.label)
         layers.append(maps.suggestion_layer(
             list(zip(picks["lon"], picks["lat"], picks["rank"], picks["residents_newly_covered"])),
-            f"Suggested locations ({minutes:g} min {how})"))
+            _("Suggested locations (%(minutes)s min %(mode)s)", minutes=f"{minutes:g}",
+              mode=how)))
     return layers
 
 
@@ -185,8 +216,9 @@ FRAME_CACHE_SIZE = 64
 def map_frame():
     """The map itself; rendered maps are kept per query until the data changes."""
     db = get_db()
-    key = (store.data_version(db), request.query_string, request.script_root,
-           current_app.config.get("CACHE_DIR"), access.feeds_version(db))
+    key = (store.data_version(db), tuple(page_args(MAP_EXTRA).items(multi=True)),
+           current_locale(), request.script_root, current_app.config.get("CACHE_DIR"),
+           access.feeds_version(db))
     with _FRAMES_LOCK:
         doc = _FRAMES.get(key)
         if doc is not None:
@@ -202,7 +234,7 @@ def map_frame():
 
 def _render_frame(db) -> MapDocument:
     filt = _filter(extra=MAP_EXTRA)
-    _, indicator, year, mode, minutes = _map_choice(db)
+    _catalogue, indicator, year, mode, minutes = _map_choice(db)
     values, source, label = {}, None, None
     if indicator:
         values, year, source, label = _values(db, filt, indicator, year, mode, minutes)
@@ -214,7 +246,7 @@ def _render_frame(db) -> MapDocument:
         hoods, places, static_url_prefix=_static_prefix(),
         indicator=indicator, indicator_label=label, values=values, year=year, source=source,
         unit="share" if indicator == COVERAGE else (meta.unit if meta else None),
-        filter_description=maps.describe_filter(filt),
+        filter_description=_describe_filter(filt),
         detail_url=url_for("pages.place_detail", place_id=0).replace("/0", "/{id}"),
         neighbourhood_url=url_for("pages.neighbourhood_detail", code="CODE").replace("CODE",
                                                                                        "{code}"),
@@ -230,12 +262,12 @@ def outreach():
     """For community workers: where need is high and access low, and where to add a place."""
     db = get_db()
     filt = _filter(extra=("mode", "minutes", "need", "best"))
-    _, _, _, mode, minutes = _map_choice(db)
+    *_choice, mode, minutes = _map_choice(db)
     need = request.args.get("need") or "population"
     rows, formula, error = [], coverage.RANKING_FORMULA, None
     if access.registered_network(db) is None:
-        error = ("No travel-time network yet: an administrator runs "
-                 "`buurtkaart network build --pbf FILE.osm.pbf`.")
+        error = _("No travel-time network yet: an administrator runs "
+                  "`buurtkaart network build --pbf FILE.osm.pbf`.")
     else:
         cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
                                           cache_dir=current_app.config.get("CACHE_DIR"))
@@ -294,17 +326,18 @@ def place_list():
                            minutes=minutes, near=near is not None, profiles=network.PROFILES,
                            has_network=has_network,
                            time_links=_time_links("pages.place_list", filt),
-                           query={k: v for k, v in request.args.items() if k != "page"})
+                           query=_query(("lon", "lat", "mode", "minutes")))
 
 
-TIME_CHOICES = (("now", "Open now"), ("tonight", "This evening"), ("weekend", "This weekend"))
+TIME_CHOICES = (("now", N_("Open now")), ("tonight", N_("This evening")),
+                ("weekend", N_("This weekend")))
 
 
 def _time_links(endpoint: str, filt: Filter) -> list[tuple[str, str, bool]]:
     """One link per "when" choice, keeping every other condition of the query."""
-    keep = {k: v for k, v in request.args.to_dict(flat=False).items()
-            if k not in ("when", "day", "date", "from", "to", "page")}
-    return [(label, url_for(endpoint, **keep, when=key), filt.when == key)
+    keep = {k: v for k, v in page_args(("lon", "lat", "mode", "minutes")).to_dict(
+        flat=False).items() if k not in ("when", "day", "date", "from", "to", "page")}
+    return [(_(label), url_for(endpoint, **keep, when=key), filt.when == key)
             for key, label in TIME_CHOICES]
 
 
@@ -330,17 +363,11 @@ def _near(db, filt, lon: float, lat: float):
                                cache_dir=current_app.config.get("CACHE_DIR"))
 
 
-def _only_params(allowed: tuple[str, ...]) -> None:
-    """Refuse query parameters a page does not understand (a typo must not look like a result)."""
-    for name in request.args:
-        if name not in allowed:
-            known = ", ".join(allowed) or "none"
-            raise InvalidParameter(name, f"unknown parameter (known: {known})")
+
 
 
 @bp.route("/places/<int:place_id>")
 def place_detail(place_id: int):
-    _only_params(())
     return render_template("place.html", place=live_place(get_db(), place_id))
 
 
@@ -348,7 +375,6 @@ def place_detail(place_id: int):
 def place_map_frame(place_id: int):
     """The small map embedded on a place's detail page."""
     db = get_db()
-    _only_params(())
     p = live_place(db, place_id)
     hood = store.neighbourhood(db, p["neighbourhood_code"]) if p.get("neighbourhood_code") \
         else None
@@ -364,12 +390,11 @@ def activity_list():
                                          offset=(page - 1) * PAGE_SIZE)
     return render_template("activities.html", activities=shown, total=total, page=page,
                            pages=max(1, -(-total // PAGE_SIZE)), filt=filt,
-                           query={k: v for k, v in request.args.items() if k != "page"})
+                           query=_query())
 
 
 @bp.route("/activities/<int:activity_id>")
 def activity_detail(activity_id: int):
-    _only_params(())
     return render_template("activity.html", activity=live_activity(get_db(), activity_id))
 
 
@@ -378,7 +403,6 @@ NEIGHBOURHOOD_PAGE_SIZE = 100
 
 @bp.route("/neighbourhoods")
 def neighbourhood_list():
-    _only_params(("municipality", "bbox", "q", "page"))
     filt = _filter(extra=("page",))
     page = _page_number()
     db = get_db()
@@ -398,21 +422,22 @@ def neighbourhood_list():
                                                                      page * size],
                            total=len(rows), page=page, pages=max(1, -(-len(rows) // size)),
                            population=pop, filt=filt,
-                           query={k: v for k, v in request.args.items() if k != "page"})
+                           query=_query())
 
 
 def _neighbourhood_access(db, n: dict, filt: Filter, mode: str, minutes: float):
     """(coverage row or None, nearest matching places from the neighbourhood's middle,
     a message why access cannot be shown or None)."""
     if access.registered_network(db) is None:
-        return None, [], ("No travel-time network yet: an administrator runs "
-                          "`buurtkaart network build --pbf FILE.osm.pbf`.")
+        return None, [], _("No travel-time network yet: an administrator runs "
+                           "`buurtkaart network build --pbf FILE.osm.pbf`.")
     area = replace(filt.without_area(), municipality=n.get("municipality_code"))
     cache_dir = current_app.config.get("CACHE_DIR")
     try:
-        cov, _ = access.run_coverage(db, area, mode=mode, minutes=minutes, cache_dir=cache_dir)
+        cov, _report = access.run_coverage(db, area, mode=mode, minutes=minutes, cache_dir=cache_dir)
     except InvalidParameter as exc:  # no population figures stored yet
-        return None, [], exc.reason
+        return None, [], (_("No population figures yet: access is shown once they are "
+                            "imported.") if exc.name == "population" else exc.reason)
     rows = cov[cov["code"] == n["code"]].to_dict("records")
     middle = n["geometry"].representative_point()
     try:
@@ -422,8 +447,8 @@ def _neighbourhood_access(db, n: dict, filt: Filter, mode: str, minutes: float):
     except InvalidParameter:  # the neighbourhood lies off the network
         nearest = []
     if not rows:
-        return None, nearest, ("This neighbourhood has no residents on the travel-time "
-                               "network (no population figure, or outside the network).")
+        return None, nearest, _("This neighbourhood has no residents on the travel-time "
+                                "network (no population figure, or outside the network).")
     row = rows[0]
     row["missing_models"] = coverage.missing_models(row)
     return row, nearest, None
@@ -433,7 +458,7 @@ def _neighbourhood_access(db, n: dict, filt: Filter, mode: str, minutes: float):
 def neighbourhood_detail(code: str):
     db = get_db()
     filt = _filter(extra=("mode", "minutes", "page"))
-    _, _, _, mode, minutes = _map_choice(db)
+    *_choice, mode, minutes = _map_choice(db)
     page = _page_number()
     n = store.neighbourhood(db, code)
     reach, nearest, reach_error = _neighbourhood_access(db, n, filt, mode, minutes)
@@ -462,8 +487,7 @@ def neighbourhood_detail(code: str):
                            notes=notes,
                            places=places, places_total=places_total, page=page,
                            pages=max(1, -(-places_total // PAGE_SIZE)),
-                           query={**{k: v for k, v in request.args.items() if k != "page"},
-                                  "code": code},
+                           query={**_query(("mode", "minutes")), "code": code},
                            label=indicator_label, INDICATORS=INDICATORS,
                            trends=trend(frame, code), need=need_row, need_attrs=idx.attrs,
                            need_formula=NEED_INDEX_FORMULA, typ=typ_row,
