@@ -309,6 +309,21 @@ def m004_search(db: sqlite_utils.Database) -> None:
     search.create_schema(db)
 
 
+@migrations()
+def m004_transit(db: sqlite_utils.Database) -> None:
+    """Public transport timetables (GTFS feeds), one row per feed, its arrays as one blob."""
+    db.execute("""CREATE TABLE transit_feeds (
+        name TEXT PRIMARY KEY,
+        file TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        imported_at TEXT NOT NULL,
+        counts TEXT NOT NULL,
+        first_date INTEGER,
+        last_date INTEGER,
+        has_fares INTEGER NOT NULL,
+        arrays BLOB NOT NULL)""")
+
+
 def data_version(db: sqlite_utils.Database) -> str:
     """Changes whenever any place, activity, neighbourhood or indicator changes."""
     return db.execute("SELECT token FROM data_version WHERE id = 1").fetchone()[0]
@@ -845,17 +860,3 @@ def restore(source: str | os.PathLike, db: sqlite_utils.Database) -> int:
         migrations.apply(db)
     return schema_version(db)
 
-
-@migrations()
-def m004_transit(db: sqlite_utils.Database) -> None:
-    """Public transport timetables (GTFS feeds), one row per feed, its arrays as one blob."""
-    db.execute("""CREATE TABLE transit_feeds (
-        name TEXT PRIMARY KEY,
-        file TEXT NOT NULL,
-        sha256 TEXT NOT NULL,
-        imported_at TEXT NOT NULL,
-        counts TEXT NOT NULL,
-        first_date INTEGER,
-        last_date INTEGER,
-        has_fares INTEGER NOT NULL,
-        arrays BLOB NOT NULL)""")

@@ -240,3 +240,13 @@ def test_municipality_and_places_filter(directory):
 def test_combined_thresholds(directory):
     assert _uids(directory, free="true", walk_in="true", language="fr") == {"gratis"}
     assert _uids(directory, free="true", childcare="true") == set()
+
+
+def test_every_migration_function_is_registered(db):
+    """A schema change written as ``m0NN_*`` but not registered would never run (merges
+    have dropped the decorator before): every one is applied to a new database, in order."""
+    written = sorted(name for name in vars(store) if name.startswith("m0")
+                     and callable(getattr(store, name)))
+    applied = [m.name for m in store.migrations.applied(db)]
+    assert sorted(applied) == written
+    assert applied[:3] == ["m001_initial", "m002_accounts_and_audit", "m003_data_version"]
