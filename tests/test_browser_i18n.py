@@ -64,6 +64,8 @@ def test_pages_speak_the_visitors_language(browser, server, place_id, tmp_path, 
     text = page.locator("body").inner_text()
     for words in (dutch if lang == "nl" else english):
         assert words in text, (name, lang, words)
+    if name in ("home", "places"):  # no travel network here: nothing asks for a position
+        assert not page.locator(".privacy").is_visible()
     # the switch offers the other language for this same page
     other = "en" if lang == "nl" else "nl"
     switch = page.locator(f'nav.languages a[lang="{other}"]')

@@ -124,6 +124,7 @@ def test_use_my_location_granted(browser, demo_server, tmp_path, size):  # noqa:
         page.goto(demo_server + "/")
         button = page.get_by_role("button", name="Use my location")
         assert button.is_visible()
+        assert page.get_by_text("Your location is only used for this search").is_visible()
         _shot(page, tmp_path, f"home-{size}")
         button.click()
         page.wait_for_url("**/places?**lon=**")

@@ -151,6 +151,8 @@
   function setUpLocation(form, input, button, status) {
     if (!button || !("geolocation" in navigator)) { return; }
     button.hidden = false;
+    var privacy = form.querySelector(".privacy");  // said only where a position can be sent
+    if (privacy) { privacy.hidden = false; }
     button.addEventListener("click", function () {
       status.textContent = message(form, "finding");
       navigator.geolocation.getCurrentPosition(function (pos) {
