@@ -224,6 +224,17 @@ def test_simplify_is_validated_and_thins_geometry(client, directory, db):
         assert resp.status_code == 400 and resp.get_json()["parameter"] == "simplify", bad
 
 
+def test_a_vanishingly_small_simplify_keeps_the_full_geometry(client, directory):
+    """Found by the fuzz test: a subnormal tolerance made GEOS fail ("Edge direction
+    cannot be determined") and the list answered 500. Below a millimetre nothing is
+    simplified: the answer is the full geometry, as with ``simplify=0``."""
+    full = client.get("/api/neighbourhoods?limit=5").get_json()
+    for tiny in ("2.225073858507203e-309", "1e-300", "0.0001"):
+        resp = client.get(f"/api/neighbourhoods?limit=5&simplify={tiny}")
+        assert resp.status_code == 200, tiny
+        assert resp.get_json()["features"] == full["features"], tiny
+
+
 def test_single_neighbourhood_with_indicator(client, directory):
     f = client.get("/api/neighbourhoods/4402102?indicator=social_assistance_share").get_json()
     assert f["properties"]["value"] == pytest.approx(0.12) and f["properties"]["year"] == 2024

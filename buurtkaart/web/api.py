@@ -129,6 +129,8 @@ def indicator_notes(db, indicator: str, year: int | None) -> dict[str, str]:
 #: Metres per degree of latitude; the tolerance of ``simplify`` is converted with it.
 METRES_PER_DEGREE = 111_320
 MAX_SIMPLIFY_METRES = 10_000
+#: Below a millimetre nothing is simplified (GEOS cannot snap to a subnormal grid).
+MIN_SIMPLIFY_METRES = 0.001
 
 
 def _simplify_tolerance() -> float | None:
@@ -143,7 +145,7 @@ def _simplify_tolerance() -> float | None:
     if math.isnan(metres) or not 0 <= metres <= MAX_SIMPLIFY_METRES:
         raise InvalidParameter("simplify",
                                f"must be between 0 and {MAX_SIMPLIFY_METRES} metres, got {raw!r}")
-    return metres / METRES_PER_DEGREE if metres else None
+    return metres / METRES_PER_DEGREE if metres >= MIN_SIMPLIFY_METRES else None
 
 
 def _indicator_args() -> tuple[str | None, int | None]:
