@@ -6,17 +6,17 @@ SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install install-test browser demo test serve clean messages translations
+.PHONY: install install-test system browser demo test serve clean messages translations
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 
-install: $(VENV)/bin/activate
+install: $(VENV)/bin/activate system
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e .
 	$(MAKE) translations
 
-install-test: $(VENV)/bin/activate
+install-test: $(VENV)/bin/activate system
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
 	$(MAKE) translations
@@ -34,6 +34,13 @@ messages:
 
 translations:
 	$(VENV)/bin/pybabel compile -d $(CATALOGUES) --statistics
+
+# Debian's pango and fonts, which WeasyPrint draws the PDF guides and reports with.
+system:
+	@{ ldconfig -p | grep -q libpangoft2-1.0 && fc-list | grep -qi dejavu; } || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; }
 
 # Debian's Chromium for the browser tests (never `playwright install`: it downloads).
 browser:
