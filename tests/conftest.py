@@ -95,3 +95,13 @@ def demo_database(tmp_path_factory, network_cache) -> Path:
     build_demo(db, progress=lambda _msg: None)
     db.conn.close()
     return path
+
+
+@pytest.fixture
+def demo_copy(db_path, demo_database):
+    """The session's demo database copied to this test's ``db_path`` (what `buurtkaart
+    demo` writes there, without building it again): tests may change it freely."""
+    import shutil
+
+    shutil.copyfile(demo_database, db_path)
+    return store.connect(db_path)

@@ -186,9 +186,8 @@ def test_bad_node_indices_and_limits_are_refused():
 
 # ---------------------------------------------------------------- through the CLI and API
 @pytest.fixture
-def demo_db(db_path, runner):
-    assert runner.invoke(main, ["demo"]).exit_code == 0
-    return store.connect(db_path)
+def demo_db(demo_copy):
+    return demo_copy
 
 
 def test_coverage_cli_writes_csv_and_geojson(demo_db, runner, tmp_path):
