@@ -502,7 +502,7 @@ def best_locations(csr, places: pd.DataFrame, residents: pd.DataFrame, *, k: int
             gains.append(float(gain[best]))
             remaining[cover[best].indices] = 0.0
         if stopped is None and len(chosen) < k:
-            stopped = "candidates_exhausted"
+            stopped = "all_reached_now" if remaining.sum() == 0 else "candidates_exhausted"
     out = pd.DataFrame({"rank": range(1, len(chosen) + 1), "node": chosen,
                         "residents_newly_covered": gains}) if chosen else empty
     out.attrs.update(asked=int(k), stopped=stopped, candidates=int(len(candidates)))

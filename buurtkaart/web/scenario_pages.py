@@ -156,9 +156,10 @@ def _removal_choices(db, sc, filt, q: str | None) -> tuple[list[dict], list[dict
     chosen = []
     if sc.remove:
         marks = ",".join("?" * len(sc.remove))
-        names = dict(db.execute(f"SELECT id, name FROM places WHERE id IN ({marks})",
-                                sc.remove).fetchall())
-        chosen = [{"id": i, "name": names[i]} for i in sc.remove if i in names]
+        rows = {r["id"]: r for r in db.query(
+            f"SELECT id, name, street, postcode, city FROM places WHERE id IN ({marks})",
+            sc.remove)}
+        chosen = [rows[i] for i in sc.remove if i in rows]
     look = replace(filt.without_area(), q=q or None)
     page, total = listing.place_page(db, look, limit=REMOVE_CHOICES + len(chosen))
     taken = set(sc.remove)
