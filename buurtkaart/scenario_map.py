@@ -59,11 +59,11 @@ def suggestion_layer(explained: Mapping, name: str) -> folium.FeatureGroup:
 
 #: Classes of a neighbourhood's net change: key -> (colour, words).
 DIFFERENCE_CLASSES = {
-    "gain_large": ("#1a9850", N_("more residents reach a place (10% of residents or more)")),
+    "gain_large": ("#1a9850", N_("more residents reach a place (a tenth of the residents or more)")),
     "gain": ("#a6d96a", N_("more residents reach a place")),
     "none": ("#f7f7f7", N_("no change")),
     "loss": ("#fdae61", N_("fewer residents reach a place")),
-    "loss_large": ("#d73027", N_("fewer residents reach a place (10% of residents or more)")),
+    "loss_large": ("#d73027", N_("fewer residents reach a place (a tenth of the residents or more)")),
 }
 
 
