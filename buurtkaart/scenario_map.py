@@ -25,6 +25,37 @@ def _whole(v: float) -> str:
     return f"{round(v):,}".replace(",", "\u202f")
 
 
+class _TooltipsInside(MacroElement):
+    """Keeps the open tooltips of its parent (a map or a layer group) inside the map: a
+    long text near an edge is shifted in rather than cut off (phones especially)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function (target) {
+            var open = null;
+            function inside() {
+                var el = open && open.getElement(), map = open && open._map;
+                if (!el || !map) { return; }
+                el.style.translate = "0px 0px";
+                var c = map.getContainer().getBoundingClientRect(),
+                    r = el.getBoundingClientRect(), dx = 0, dy = 0;
+                if (r.left < c.left + 4) { dx = c.left + 4 - r.left; }
+                else if (r.right > c.right - 4) { dx = c.right - 4 - r.right; }
+                if (r.top < c.top + 4) { dy = c.top + 4 - r.top; }
+                el.style.translate = dx + "px " + dy + "px";
+            }
+            target.on("tooltipopen", function (e) { open = e.tooltip; inside(); });
+            target.on("tooltipclose", function () { open = null; });
+            target.on("mousemove", function () { window.requestAnimationFrame(inside); });
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "TooltipsInside"
+
+
 def suggestion_layer(explained: Mapping, name: str) -> folium.FeatureGroup:
     """Suggested locations (:func:`buurtkaart.suggestions.explain`) as numbered circles with
     a tooltip that wraps inside the map; ``legend_html`` explains the circle, how many were
@@ -53,6 +84,7 @@ def suggestion_layer(explained: Mapping, name: str) -> folium.FeatureGroup:
             "%(rank)d. %(num)s residents newly within reach", round(r["residents"]),
             rank=r["rank"])) + (_e(" · " + r["neighbourhood"]) if r["neighbourhood"] else "")
             + "</div>")
+    group.add_child(_TooltipsInside())
     group.legend_html = "".join(rows)
     return group
 
@@ -180,6 +212,7 @@ def scenario_map(neighbourhoods: Sequence[Mapping], rows: Mapping[str, Mapping],
         folium.Marker((p["lat"], p["lon"]), icon=_icon("×", "bk-removed")).add_child(
             _Tooltip(_e(_("Switched off: %(name)s", name=p["name"])), class_name="bk-wrap")
         ).add_to(m)
+    m.add_child(_TooltipsInside())
     if pick:
         m.add_child(_PickOnClick())
     legend = ["<h4>" + _e(title or _("Change in the scenario")) + "</h4>"]
