@@ -140,6 +140,9 @@ class _PickOnClick(MacroElement):
                                           window.location.origin);
             });
             map.getContainer().style.cursor = "crosshair";
+            // on a phone the legend starts folded, so the map is free to click on
+            var legend = document.getElementById("bk-legend");
+            if (legend && map.getSize().x < 600) { legend.open = false; }
         })({{ this._parent.get_name() }});
         {% endmacro %}
     """)
@@ -165,26 +168,29 @@ _CSS = """
 """
 
 
-def scenario_map(neighbourhoods: Sequence[Mapping], rows: Mapping[str, Mapping],
+def scenario_map(neighbourhoods: Sequence[Mapping], rows: Mapping[str, Mapping] | None,
                  places: Sequence[Mapping], proposals: Sequence[Mapping],
                  removed: Sequence[Mapping], *, static_url_prefix: str = "/static",
-                 title: str = "", pick: bool = True) -> folium.Map:
+                 title: str = "", pick: bool = True,
+                 extra_layers: Sequence[folium.FeatureGroup] = ()) -> folium.Map:
     """The difference map. ``rows``: per code the scenario's numbers
     (``residents_gaining``, ``residents_losing``, ``residents_gaining_access``,
-    ``population``); ``places``: the matching places that stay (``name, lon, lat``);
+    ``population``; ``None``: no scenario yet); ``places``: the matching places that stay (``name, lon, lat``);
     ``proposals`` (``name, lon, lat, counted``) are numbered in their order; ``removed``:
-    places switched off. ``pick``: a click sends the point to the page around the map."""
+    places switched off. ``pick``: a click sends the point to the page around the map.
+    ``extra_layers`` (suggested locations) are drawn on top, explained in the legend."""
     m = _base_map(static_url_prefix)
     m.get_root().header.add_child(Element(f"<style>{_CSS}</style>"))
     if neighbourhoods:
         feats = []
         for n in neighbourhoods:
-            r = rows.get(n["code"])
-            key = difference_class(r) if r else None
+            r = rows.get(n["code"]) if rows is not None else None
+            key = difference_class(r) if r else ("none" if rows is None else None)
+            change = change_text(r) if r else ("" if rows is None else _("no residents"))
             feats.append({"type": "Feature",
                           "geometry": round_coordinates(n["geometry"]).__geo_interface__,
                           "properties": {"name": _e(n.get("name") or n["code"]),
-                                         "change": _e(change_text(r) if r else _("no residents")),
+                                         "change": _e(change),
                                          "fill": DIFFERENCE_CLASSES[key][0] if key
                                          else "#bdbdbd"}})
         folium.GeoJson(
@@ -212,6 +218,8 @@ def scenario_map(neighbourhoods: Sequence[Mapping], rows: Mapping[str, Mapping],
         folium.Marker((p["lat"], p["lon"]), icon=_icon("×", "bk-removed")).add_child(
             _Tooltip(_e(_("Switched off: %(name)s", name=p["name"])), class_name="bk-wrap")
         ).add_to(m)
+    for layer in extra_layers:
+        layer.add_to(m)
     m.add_child(_TooltipsInside())
     if pick:
         m.add_child(_PickOnClick())
@@ -225,6 +233,7 @@ def scenario_map(neighbourhoods: Sequence[Mapping], rows: Mapping[str, Mapping],
         "place switched off")) + "</div>")
     legend.append('<div><i class="bk-dot" style="background:#555"></i>' + _e(_(
         "matching place that stays")) + "</div>")
+    legend += [getattr(layer, "legend_html", "") for layer in extra_layers]
     if pick:
         legend.append('<p class="bk-source">' + _e(_(
             "Click on the map to put a proposed place there.")) + "</p>")

@@ -118,7 +118,7 @@ def _mode_words(mode: str) -> str:
     return _("public transport") if mode == "transit" else _(network.PROFILES[mode].label)
 
 
-def _suggested(db, sc, filt, args) -> dict | None:
+def _suggested(db, sc, filt) -> dict | None:
     k = int_arg("suggest", lo=1, hi=MAX_SUGGEST)
     if not k:
         return None
@@ -175,13 +175,14 @@ def _render(db, args: MultiDict, saved: dict | None = None):
                                  and len(sc.proposals) < MAX_PROPOSALS else 0)
     chosen, choices, matching = _removal_choices(db, sc, filt, args.get("remove_q"))
     query = urlencode(list(scenario_form.to_args(sc).items(multi=True))
+                      + [("suggest", args["suggest"])] * bool(args.get("suggest"))
                       + [("lang", current_locale())])
     return render_template(
         "scenario.html", sc=sc, filt=filt, problems=problems, outcome=outcome,
         has_network=has_network, has_transit=bool(access.feeds_version(db)),
         profiles=network.PROFILES, slots=slots, chosen=chosen, choices=choices,
         matching=matching, remove_q=args.get("remove_q") or "", saved=saved,
-        suggested=_suggested(db, sc, filt, args) if has_network else None,
+        suggested=_suggested(db, sc, filt) if has_network else None,
         frame_url=url_for("scenario.frame") + "?" + query, mode_words=_mode_words(sc.mode),
         query=urlencode(list(scenario_form.to_args(sc).items(multi=True))),
         thresholds_offered=PROPOSAL_THRESHOLDS, max_proposals=MAX_PROPOSALS)
@@ -200,7 +201,7 @@ def frame():
     filt = _checked(sc)
     hoods = store.neighbourhoods(db, municipality=filt.municipality, bbox=filt.bbox)
     geomcache.simplified(db, hoods, display_tolerance(n["geometry"] for n in hoods))
-    rows, places, removed, proposals = {}, [], [], []
+    rows, places, removed, proposals, layers = None, [], [], [], []
     if access.registered_network(db) is not None:
         outcome = _run(db, sc, filt, problems) if not sc.is_empty else None
         gone = {r["id"] for r in outcome.removed} if outcome else set()
@@ -210,8 +211,14 @@ def frame():
             rows = {r["code"]: r for r in outcome.neighbourhoods.to_dict("records")}
             proposals = [{"name": p.name, "lon": p.lon, "lat": p.lat,
                           "counted": p in outcome.counted} for p in sc.proposals if p.located]
+        suggested = _suggested(db, sc, filt)
+        if suggested:
+            layers.append(scenario_map.suggestion_layer(suggested, _(
+                "Suggested locations (%(minutes)s min %(mode)s)", minutes=f"{sc.minutes:g}",
+                mode=_mode_words(sc.mode))))
     m = scenario_map.scenario_map(
-        hoods, rows, places, proposals, removed,
+        hoods, rows, places, proposals, removed, extra_layers=layers,
+        pick=request.args.get("pick") != "0",
         static_url_prefix=url_for("static", filename="").rstrip("/"),
         title=_("Change within %(minutes)s min %(mode)s", minutes=f"{sc.minutes:g}",
                 mode=_mode_words(sc.mode)))
@@ -269,7 +276,7 @@ def compare():
         filt = _checked(sc)
         outcome = _run(db, sc, filt, problems) if not sc.is_empty else None
         query = urlencode(list(scenario_form.to_args(sc).items(multi=True))
-                          + [("lang", current_locale())])
+                          + [("lang", current_locale()), ("pick", "0")])
         sides.append({"record": record, "sc": sc, "outcome": outcome,
                       "mode_words": _mode_words(sc.mode),
                       "frame_url": url_for("scenario.frame") + "?" + query,
