@@ -175,7 +175,7 @@ def _render(db, args: MultiDict, saved: dict | None = None):
                                  and len(sc.proposals) < MAX_PROPOSALS else 0)
     chosen, choices, matching = _removal_choices(db, sc, filt, args.get("remove_q"))
     query = urlencode(list(scenario_form.to_args(sc).items(multi=True))
-                      + [("suggest", args["suggest"])] * bool(args.get("suggest"))
+                      + [("suggest", v) for v in args.getlist("suggest")[:1]]
                       + [("lang", current_locale())])
     return render_template(
         "scenario.html", sc=sc, filt=filt, problems=problems, outcome=outcome,
