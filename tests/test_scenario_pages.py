@@ -231,6 +231,29 @@ def test_saving_reopening_and_comparing_never_change_the_directory(web):
     assert anon.get(first).status_code == 302 and anon.get("/scenarios").status_code == 302
 
 
+@pytest.mark.parametrize("query,status,sentence", [
+    ("minutes=abc", 400, "“abc” is not a number of minutes from 1 to 120."),
+    ("mode=plane", 400, "We do not know the way of travelling “plane”."),
+    ("suggest=99", 400, "“99” is not a number of suggested places from 1 to 10."),
+    ("p1_name=Ergens&p1_lon=abc&p1_lat=1", 200, "Where? Type an address or click on the map."),
+    ("utm_source=x&fbclid=y&remove=abc", 200, "What if? Test a scenario"),
+])
+def test_odd_input_gets_a_sentence_not_an_error(web, query, status, sentence):
+    app, client, path, removed = web
+    for url in ("/scenario", "/scenario/frame"):
+        resp = client.get(f"{url}?lang=en&{query}")
+        assert resp.status_code == status
+    assert sentence in _text(client.get(f"/scenario?lang=en&{query}").get_data(as_text=True))
+
+
+def test_hostile_names_are_text(web):
+    app, client, path, removed = web
+    q = {**_query(removed["id"]), "p1_name": '<script>alert("x")</script>'}
+    for url in ("/scenario", "/scenario/frame"):
+        body = client.get(url, query_string=q).get_data(as_text=True)
+        assert '<script>alert("x")' not in body
+
+
 def test_the_page_is_dutch_first(web):
     app, client, path, removed = web
     q = _query(removed["id"])
