@@ -22,6 +22,7 @@ quantile_classes(values, k=5) -> list[float]
 place_popup(place, detail_url=None) -> str
 display_tolerance(geometries) -> float; round_coordinates(geometry)
 isochrone_layer(polygon, name) -> folium.FeatureGroup (suggested locations: scenario_map)
+fit(m, points, neighbourhoods): zoom to them
 """
 
 from __future__ import annotations
@@ -627,7 +628,14 @@ def build_map(
         root.add_child(Element('<div class="bk-banners" role="note">' + "".join(banners)
                                + "</div>"))
 
-    pts = [(p["lat"], p["lon"]) for p in places]
+    fit(m, places, neighbourhoods)
+    return m
+
+
+def fit(m: folium.Map, points: Iterable[Mapping], neighbourhoods: Iterable[Mapping]) -> None:
+    """Zoom ``m`` to the points (``lon``/``lat``) and neighbourhood outlines, or to Flanders
+    and Brussels when there are none."""
+    pts = [(p["lat"], p["lon"]) for p in points]
     for n in neighbourhoods:
         minx, miny, maxx, maxy = n["geometry"].bounds
         pts += [(miny, minx), (maxy, maxx)]
@@ -636,7 +644,6 @@ def build_map(
                       [max(a for a, _ in pts), max(b for _, b in pts)]])
     else:
         m.location, m.options["zoom"] = [50.85, 4.35], 8  # Flanders and Brussels
-    return m
 
 
 def place_map(place: Mapping, *, neighbourhood: Mapping | None = None,

@@ -16,7 +16,7 @@ from jinja2 import Template
 
 from .i18n import N_, ngettext
 from .i18n import gettext as _
-from .maps import _base_map, _e, _Tooltip, round_coordinates
+from .maps import _base_map, _e, _Tooltip, fit, round_coordinates
 
 __all__ = ["suggestion_layer", "scenario_map", "DIFFERENCE_CLASSES", "difference_class"]
 
@@ -240,13 +240,7 @@ def scenario_map(neighbourhoods: Sequence[Mapping], rows: Mapping[str, Mapping] 
     m.get_root().html.add_child(Element(
         '<details id="bk-legend" class="bk-legend" open><summary>' + _e(_("Legend"))
         + "</summary>" + "".join(legend) + "</details>"))
-    pts = [(p["lat"], p["lon"]) for p in [*places, *proposals, *removed]]
-    for n in neighbourhoods:
-        minx, miny, maxx, maxy = n["geometry"].bounds
-        pts += [(miny, minx), (maxy, maxx)]
-    if pts:
-        m.fit_bounds([[min(a for a, _b in pts), min(b for _a, b in pts)],
-                      [max(a for a, _b in pts), max(b for _a, b in pts)]])
+    fit(m, [*places, *proposals, *removed], neighbourhoods)
     folium.LayerControl(collapsed=True).add_to(m)
     return m
 

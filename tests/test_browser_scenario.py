@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from test_browser import _page, browser  # noqa: F401  (the fixture is used by name)
+from test_browser_search import _shot as search_shot
 
 from buurtkaart import accounts, create_app, store
 
@@ -74,10 +75,7 @@ def _official(browser, size: str, lang: str):  # noqa: F811
 
 
 def _shot(page, tmp_path: Path, name: str) -> None:
-    out = tmp_path / f"{name}.png"
-    page.screenshot(path=str(out), full_page=False)
-    SHOTS.mkdir(exist_ok=True)
-    shutil.copy(out, SHOTS / out.name)
+    search_shot(page, tmp_path, name, SHOTS)
 
 
 def _number(text: str) -> int:
