@@ -49,7 +49,7 @@ __all__ = [
     "build_map", "place_map", "describe_filter", "address", "category_label",
     "quantile_classes", "place_popup",
     "display_tolerance", "round_coordinates",
-    "isochrone_layer", "PALETTE", "NO_DATA_COLOUR", "TILE_URL",
+    "isochrone_layer", "fit", "PALETTE", "NO_DATA_COLOUR", "TILE_URL",
     "TILE_ATTRIBUTION",
 ]
 
