@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import shutil
 import threading
-import time
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
