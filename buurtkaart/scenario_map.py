@@ -39,7 +39,9 @@ class _TooltipsInside(MacroElement):
                 el.style.translate = "0px 0px";
                 var c = map.getContainer().getBoundingClientRect(),
                     r = el.getBoundingClientRect(), dx = 0, dy = 0;
-                if (r.left < c.left + 4) { dx = c.left + 4 - r.left; }
+                // clear of the zoom buttons in the top left corner, too
+                var left = c.left + (r.top < c.top + 90 ? 52 : 4);
+                if (r.left < left) { dx = left - r.left; }
                 else if (r.right > c.right - 4) { dx = c.right - 4 - r.right; }
                 if (r.top < c.top + 4) { dy = c.top + 4 - r.top; }
                 el.style.translate = dx + "px " + dy + "px";
