@@ -36,7 +36,7 @@ from .errors import BuurtkaartError, InvalidParameter
 from .filters import Filter
 
 __all__ = ["build_networks", "registered_network", "Context", "context", "facilities",
-           "residents", "run_coverage", "suggest_locations", "minutes_from", "SNAP_METRES"]
+           "residents", "run_coverage", "run_scenario", "suggest_locations", "minutes_from", "SNAP_METRES"]
 
 SNAP_METRES = 300.0
 _LOCK = threading.Lock()
@@ -305,6 +305,56 @@ def _run_coverage(db, filt: Filter, *, mode: str, minutes: float, method: str,
     return cov, report
 
 
+def run_scenario(db, filt: Filter, *, mode: str, minutes: float, add=(), remove=(),
+                 method: str = "buildings", cache_dir: Path | None = None, transit=None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Coverage per neighbourhood before and after adding proposed places and switching off
+    existing ones (:func:`coverage.scenario`); nothing is stored.
+
+    ``add``: dicts with ``lon``, ``lat``, ``models``, and optionally ``capacity`` and
+    ``name``; each counts as a place matching ``filt`` (the caller decides that it does).
+    ``remove``: ids among the places matching ``filt``. A proposed point farther than
+    :data:`SNAP_METRES` from the network is an error naming ``add[i]``.
+
+    Returns the per-neighbourhood table (with ``name``) and the matching places.
+    """
+    _check_transit(mode, transit)
+    if not 1 <= minutes <= 120:
+        raise InvalidParameter("minutes", "must be between 1 and 120")
+    ctx = context(db, _walk_mode(mode, transit), cache_dir=cache_dir)
+    places, _ = facilities(db, ctx, filt.without_area())
+    res, _ = residents(db, ctx, method=method, municipality=filt.municipality)
+    rows = []
+    for i, a in enumerate(add):
+        node, dist, ok = network.snap(ctx.graph, a["lon"], a["lat"], max_distance_m=SNAP_METRES)
+        if not ok[0]:
+            raise InvalidParameter(f"add[{i}]", f"the point is {dist[0]:.0f} m from the network")
+        cap = a.get("capacity")
+        rows.append({"id": -(i + 1), "name": str(a.get("name") or f"proposed {i + 1}"),
+                     "node": int(node[0]), "models": list(a.get("models") or []),
+                     "capacity": np.nan if cap is None else float(cap),
+                     "lon": float(a["lon"]), "lat": float(a["lat"])})
+    unknown = sorted(set(remove) - set(places["id"]))
+    if unknown:
+        raise InvalidParameter("remove", f"not among the matching places: {unknown}")
+    added = pd.DataFrame(rows) if rows else None
+    csr, before = ctx.csr, places
+    if mode == "transit":  # one bipartite graph for the places and the proposed ones
+        from .transit.reach import coverage_inputs
+
+        both = pd.concat([places, added], ignore_index=True) if added is not None else places
+        horizon = max(minutes, max(coverage.THRESHOLD_MINUTES)) * 60
+        csr, both, res, _ = coverage_inputs(db, ctx.graph, ctx.csr, both, res, transit,
+                                            horizon)
+        before, added = both.iloc[:len(places)], (both.iloc[len(places):]
+                                                  if added is not None else None)
+    result = coverage.scenario(csr, before, res, minutes=minutes, add=added, remove=list(remove))
+    names = {n["code"]: n.get("name") for n in store.neighbourhoods(
+        db, municipality=filt.municipality)}
+    result.insert(1, "name", result["code"].map(names))
+    return result, places
+
+
 #: Most candidate points for a new place by public transport (each is a routing target).
 TRANSIT_CANDIDATES = 300
 
@@ -318,7 +368,8 @@ def suggest_locations(db, filt: Filter, *, mode: str, minutes: float, k: int,
     By transit the candidates are at most :data:`TRANSIT_CANDIDATES` of the points where
     residents not yet within reach live (a fixed sample), each routed to like a place.
 
-    Returns ``rank, node, residents_newly_covered, lon, lat``.
+    Returns ``rank, node, residents_newly_covered, lon, lat``, with
+    :func:`coverage.best_locations`' ``attrs`` (why fewer than ``k``).
     """
     _check_transit(mode, transit)
     ctx = context(db, _walk_mode(mode, transit), cache_dir=cache_dir)
@@ -329,8 +380,10 @@ def suggest_locations(db, filt: Filter, *, mode: str, minutes: float, k: int,
     else:
         picks = coverage.best_locations(ctx.csr, places, res, k=k, minutes=minutes)
     nodes = picks["node"].to_numpy(np.int64)
-    return picks.assign(lon=ctx.graph.lon[nodes].astype(float),
-                        lat=ctx.graph.lat[nodes].astype(float))
+    out = picks.assign(lon=ctx.graph.lon[nodes].astype(float),
+                       lat=ctx.graph.lat[nodes].astype(float))
+    out.attrs = dict(picks.attrs)  # asked, stopped, candidates: why fewer than k
+    return out
 
 
 def _suggest_by_transit(db, ctx, places, res, transit, minutes, k) -> pd.DataFrame:
@@ -348,8 +401,10 @@ def _suggest_by_transit(db, ctx, places, res, transit, minutes, k) -> pd.DataFra
     graph_nodes = both["node"].to_numpy(np.int64)[len(places):]
     picks = coverage.best_locations(csr, both.iloc[:len(places)], res, k=k, minutes=minutes,
                                     candidates=graph_nodes)
-    return picks.assign(node=candidates[np.searchsorted(graph_nodes,
-                                                        picks["node"].to_numpy(np.int64))])
+    out = picks.assign(node=candidates[np.searchsorted(graph_nodes,
+                                                       picks["node"].to_numpy(np.int64))])
+    out.attrs = dict(picks.attrs)
+    return out
 
 
 def minutes_from(db, filt: Filter, *, mode: str, lon: float, lat: float,

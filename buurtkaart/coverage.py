@@ -380,7 +380,9 @@ def scenario(csr, places: pd.DataFrame, residents: pd.DataFrame, *, minutes: flo
         ``models_reachable`` and ``unreachable_population`` the ``_before``,
         ``_after`` and ``_change`` (after − before) values, plus
         ``residents_gaining_access`` = population × change in share_within
-        (negative when residents lose access).
+        (negative when residents lose access), the net of ``residents_gaining`` (residents
+        with no place within ``minutes`` before and one after) and ``residents_losing``
+        (the other way round); ``share_model_<model>`` before, after and change.
     """
     remove = list(remove)
     _need_columns(places, "facilities", ["id", "node"])
@@ -393,14 +395,31 @@ def scenario(csr, places: pd.DataFrame, residents: pd.DataFrame, *, minutes: flo
     if len(added):
         after_places = pd.concat([after_places, added], ignore_index=True)
     after = neighbourhood_coverage(csr, after_places, residents, minutes=minutes)
-    cols = ["share_within", "median_minutes", "models_reachable", "unreachable_population"]
+    cols = ["share_within", "median_minutes", "models_reachable", "unreachable_population",
+            *(f"share_model_{m}" for m in WORKING_MODELS)]
     df = before[["code", "population"] + cols].merge(after[["code"] + cols], on="code",
                                                      suffixes=("_before", "_after"))
     for c in cols:
         df[f"{c}_change"] = pd.to_numeric(df[f"{c}_after"], errors="coerce") - \
             pd.to_numeric(df[f"{c}_before"], errors="coerce")
     df["residents_gaining_access"] = df["population"] * df["share_within_change"]
+    limit_s = _minutes(minutes) * 60.0
+    was, now = (_reached(csr, p, residents, limit_s) for p in (places, after_places))
+    pop, codes = residents["population"].to_numpy(float), residents["code"].to_numpy()
+    for col, moved in (("residents_gaining", now & ~was), ("residents_losing", was & ~now)):
+        df[col] = df["code"].map(pd.Series(pop * moved).groupby(codes).sum()).fillna(0.0)
     return df
+
+
+def _reached(csr, places: pd.DataFrame, residents: pd.DataFrame, limit_s: float) -> np.ndarray:
+    """Per resident point: is a place within ``limit_s`` seconds?"""
+    csr = _csr(csr)
+    nodes, _, _ = _place_arrays(places, csr.shape[0])
+    _, pop_nodes, _ = _resident_arrays(residents, csr.shape[0])
+    if not len(nodes):
+        return np.zeros(len(pop_nodes), bool)
+    t, _ = nearest_times(reverse(csr), nodes, limit=limit_s, reversed_graph=True)
+    return t[pop_nodes] <= limit_s
 
 
 # ---------------------------------------------------------------- best locations
@@ -444,7 +463,12 @@ def best_locations(csr, places: pd.DataFrame, residents: pd.DataFrame, *, k: int
     -------
     DataFrame
         ``rank, node, residents_newly_covered`` (that pick's own gain), at most
-        ``k`` rows; fewer when no candidate adds anyone.
+        ``k`` rows. ``attrs["stopped"]`` says why there are fewer: ``all_reached``
+        (every resident already reaches a place), ``all_reached_now`` (the picks so far
+        reach everyone who had no place), ``no_candidates``, ``no_gain`` (no remaining
+        candidate brings anyone new within reach) or ``candidates_exhausted``
+        (fewer candidates than ``k``); ``None`` when ``k`` were found.
+        ``attrs["asked"]`` is ``k``, ``attrs["candidates"]`` the number of candidates.
     """
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise InvalidParameter("k", "must be a whole number >= 1")
@@ -460,23 +484,29 @@ def best_locations(csr, places: pd.DataFrame, residents: pd.DataFrame, *, k: int
     candidates = np.unique(_node_array(candidates, n, "candidates"))
     empty = pd.DataFrame({"rank": pd.Series(dtype=int), "node": pd.Series(dtype=np.int64),
                           "residents_newly_covered": pd.Series(dtype=float)})
-    if len(candidates) == 0 or weight.sum() == 0:
-        return empty
-    cover = within_limit(csr, candidates, limit_s)  # candidates x nodes
-    chosen, gains = [], []
-    remaining = weight.copy()
-    for _ in range(min(int(k), len(candidates))):
-        gain = cover @ remaining
-        best = int(np.argmax(gain))
-        if gain[best] <= 0:
-            break
-        chosen.append(int(candidates[best]))
-        gains.append(float(gain[best]))
-        remaining[cover[best].indices] = 0.0
-    if not chosen:
-        return empty
-    return pd.DataFrame({"rank": range(1, len(chosen) + 1), "node": chosen,
-                         "residents_newly_covered": gains})
+    chosen, gains, stopped = [], [], None
+    if weight.sum() == 0:
+        stopped = "all_reached"
+    elif len(candidates) == 0:
+        stopped = "no_candidates"
+    else:
+        cover = within_limit(csr, candidates, limit_s)  # candidates x nodes
+        remaining = weight.copy()
+        for _ in range(min(int(k), len(candidates))):
+            gain = cover @ remaining
+            best = int(np.argmax(gain))
+            if gain[best] <= 0:
+                stopped = "no_gain" if remaining.sum() > 0 else "all_reached_now"
+                break
+            chosen.append(int(candidates[best]))
+            gains.append(float(gain[best]))
+            remaining[cover[best].indices] = 0.0
+        if stopped is None and len(chosen) < k:
+            stopped = "all_reached_now" if remaining.sum() == 0 else "candidates_exhausted"
+    out = pd.DataFrame({"rank": range(1, len(chosen) + 1), "node": chosen,
+                        "residents_newly_covered": gains}) if chosen else empty
+    out.attrs.update(asked=int(k), stopped=stopped, candidates=int(len(candidates)))
+    return out
 
 
 def optimum_by_brute_force(csr, places, residents, *, k: int, minutes: float,

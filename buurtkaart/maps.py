@@ -21,7 +21,8 @@ describe_filter(filt, municipality_name=None) -> list[str]
 quantile_classes(values, k=5) -> list[float]
 place_popup(place, detail_url=None) -> str
 display_tolerance(geometries) -> float; round_coordinates(geometry)
-isochrone_layer(polygon, name), suggestion_layer(points, name) -> folium.FeatureGroup
+isochrone_layer(polygon, name) -> folium.FeatureGroup (suggested locations: scenario_map)
+fit(m, points, neighbourhoods): zoom to them
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ __all__ = [
     "build_map", "place_map", "describe_filter", "address", "category_label",
     "quantile_classes", "place_popup",
     "display_tolerance", "round_coordinates",
-    "isochrone_layer", "suggestion_layer", "PALETTE", "NO_DATA_COLOUR", "TILE_URL",
+    "isochrone_layer", "fit", "PALETTE", "NO_DATA_COLOUR", "TILE_URL",
     "TILE_ATTRIBUTION",
 ]
 
@@ -316,14 +317,16 @@ class _Tooltip(MacroElement):
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.bindTooltip({{ this.html_json }}, {sticky: true});
+        {{ this._parent.get_name() }}.bindTooltip({{ this.html_json }}, {sticky: true{% if
+            this.class_name %}, className: {{ this.class_name|tojson }}{% endif %}});
         {% endmacro %}
     """)
 
-    def __init__(self, html_text: str):
+    def __init__(self, html_text: str, class_name: str | None = None):
         super().__init__()
         self._name = "Tooltip"
         self.html_json = json.dumps(html_text).replace("</", "<\\/")
+        self.class_name = class_name  # "bk-wrap": a long text wraps inside the map
 
 
 class _LegendMakesWay(MacroElement):
@@ -351,7 +354,7 @@ class _LegendMakesWay(MacroElement):
 def _legend_html(indicator_label: str | None, breaks: Sequence[float], year, source,
                  unit: str | None, kinds: Sequence[str], models: Sequence[str],
                  categories: Mapping[str, tuple[str, str]] | None,
-                 reverse: bool = False) -> str:
+                 reverse: bool = False, extra: Sequence[str] = ()) -> str:
     rows = []
     if indicator_label:
         rows.append(f'<h4 class="bk-indicator">{_e(indicator_label)}'
@@ -393,7 +396,7 @@ def _legend_html(indicator_label: str | None, breaks: Sequence[float], year, sou
             rows.append(f'<div><i class="bk-ring" style="border-color:{wm.colour}"></i>'
                         f"{_e(_(wm.label_en))}</div>")
     return ('<details id="bk-legend" class="bk-legend" open><summary>' + _e(_("Legend"))
-            + "</summary>" + "".join(rows) + "</details>")
+            + "</summary>" + "".join(rows) + "".join(extra) + "</details>")
 
 
 def category_label(key: str) -> str:
@@ -435,6 +438,9 @@ _MAP_CSS = """
 .bk-yes{background:#d9f0d3;color:#1b5e20}.bk-no{background:#fde0dd;color:#8e0000}
 .bk-unknown{background:#eee;color:#444}
 .leaflet-container{background:#f2efe9}
+.leaflet-tooltip.bk-wrap{white-space:normal;width:max-content;max-width:min(260px,60vw)}
+.bk-legend .bk-suggestion-icon{border-radius:50%;border:3px solid #000;background:#fff;
+ width:10px;height:10px}
 """
 
 
@@ -447,21 +453,6 @@ def isochrone_layer(polygon, name: str) -> folium.FeatureGroup:
                                               "#6baed6", "fillOpacity": 0.25,
                                               "className": "bk-isochrone"},
                    ).add_child(_Tooltip(_e(name))).add_to(group)
-    return group
-
-
-def suggestion_layer(points, name: str) -> folium.FeatureGroup:
-    """Suggested locations ``(lon, lat, rank, residents newly covered)`` as numbered markers."""
-    group = folium.FeatureGroup(name=_e(name), show=True)
-    for lon, lat, rank, gain in points:
-        folium.CircleMarker(
-            location=(lat, lon), radius=11, color="#000", weight=3, fill=True,
-            fill_color="#ffffff", fill_opacity=0.9, class_name="bk-suggestion",
-        ).add_child(_Tooltip(_e(ngettext(
-            "Suggestion %(rank)d: reaches %(num)s resident who now has no matching place "
-            "within reach",
-            "Suggestion %(rank)d: reaches %(num)s residents who now have no matching place "
-            "within reach", round(gain), rank=int(rank))))).add_to(group)
     return group
 
 
@@ -546,6 +537,7 @@ def build_map(
         and for sample data.
     """
     m = _base_map(static_url_prefix)
+    extra_layers = list(extra_layers)
     values = values or {}
     breaks = quantile_classes(values.values()) if indicator and not categories else []
 
@@ -620,7 +612,9 @@ def build_map(
     root.add_child(Element(_legend_html(
         indicator_label or indicator, breaks, year, source, unit,
         [k for k in PLACE_KINDS if k in kinds_seen],
-        [k for k in WORKING_MODELS if k in models_seen], categories, reverse_colours)))
+        [k for k in WORKING_MODELS if k in models_seen], categories, reverse_colours,
+        # layers may explain themselves in the legend (suggested locations)
+        [getattr(layer, "legend_html", "") for layer in extra_layers])))
     banners = []
     if filter_description:
         banners.append(_banner_html([ngettext(
@@ -634,7 +628,14 @@ def build_map(
         root.add_child(Element('<div class="bk-banners" role="note">' + "".join(banners)
                                + "</div>"))
 
-    pts = [(p["lat"], p["lon"]) for p in places]
+    fit(m, places, neighbourhoods)
+    return m
+
+
+def fit(m: folium.Map, points: Iterable[Mapping], neighbourhoods: Iterable[Mapping]) -> None:
+    """Zoom ``m`` to the points (``lon``/``lat``) and neighbourhood outlines, or to Flanders
+    and Brussels when there are none."""
+    pts = [(p["lat"], p["lon"]) for p in points]
     for n in neighbourhoods:
         minx, miny, maxx, maxy = n["geometry"].bounds
         pts += [(miny, minx), (maxy, maxx)]
@@ -643,7 +644,6 @@ def build_map(
                       [max(a for a, _ in pts), max(b for _, b in pts)]])
     else:
         m.location, m.options["zoom"] = [50.85, 4.35], 8  # Flanders and Brussels
-    return m
 
 
 def place_map(place: Mapping, *, neighbourhood: Mapping | None = None,

@@ -324,6 +324,18 @@ def m004_transit(db: sqlite_utils.Database) -> None:
         arrays BLOB NOT NULL)""")
 
 
+@migrations()
+def m005_scenarios(db: sqlite_utils.Database) -> None:
+    """Saved what-if scenarios (proposed places, places switched off) as JSON; a scenario
+    never changes the directory, so nothing here refers to places."""
+    db.execute("""CREATE TABLE scenarios (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        created_at TEXT NOT NULL)""")
+
+
 def data_version(db: sqlite_utils.Database) -> str:
     """Changes whenever any place, activity, neighbourhood or indicator changes."""
     return db.execute("SELECT token FROM data_version WHERE id = 1").fetchone()[0]

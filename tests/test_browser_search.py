@@ -45,11 +45,11 @@ def _resident(browser, size: str, **kw):
     context.close()
 
 
-def _shot(page, tmp_path: Path, name: str) -> None:
+def _shot(page, tmp_path: Path, name: str, shots: Path = SHOTS) -> None:
     out = tmp_path / f"{name}.png"
     page.screenshot(path=str(out), full_page=False)
-    SHOTS.mkdir(exist_ok=True)
-    shutil.copy(out, SHOTS / out.name)
+    shots.mkdir(exist_ok=True)
+    shutil.copy(out, shots / out.name)
 
 
 def _search(page, base: str, text: str) -> None:

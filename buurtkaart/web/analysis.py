@@ -225,11 +225,6 @@ def scenario():
     if not isinstance(remove, list) or not all(
             isinstance(r, int) and not isinstance(r, bool) for r in remove):
         raise InvalidParameter("remove", "expected a list of place ids")
-    ctx = access.context(db, transit.access if transit else mode, cache_dir=_cache_dir())
-    places, _ = access.facilities(db, ctx, filt.without_area())
-    res, _report = access.residents(db, ctx, method=_method({"population_method":
-                                                             body.get("population_method")}),
-                                    municipality=filt.municipality)
     add_rows = []
     for i, a in enumerate(proposed):
         if not isinstance(a, dict):
@@ -254,32 +249,19 @@ def scenario():
             raise InvalidParameter(f"add[{i}].models", "the filter asks for "
                                    f"{', '.join(filt.models)}: a proposed place must offer one "
                                    "of them to count")
-        node, dist, ok = network.snap(ctx.graph, lon, lat, max_distance_m=access.SNAP_METRES)
-        if not ok[0]:
-            raise InvalidParameter(f"add[{i}]", f"the point is {dist[0]:.0f} m from the network")
-        add_rows.append({"id": -(i + 1), "name": str(a.get("name") or f"proposed {i + 1}"),
-                         "node": int(node[0]), "models": models, "capacity": cap,
-                         "lon": lon, "lat": lat})
-    unknown = sorted(set(remove) - set(places["id"]))
-    if unknown:
-        raise InvalidParameter("remove", f"not among the matching places: {unknown}")
-    added = pd.DataFrame(add_rows) if add_rows else None
-    csr = ctx.csr
-    if transit is not None:  # one bipartite graph for the places and the proposed ones
-        from ..transit.reach import coverage_inputs
-
-        both = pd.concat([places, added], ignore_index=True) if added is not None else places
-        horizon = max(minutes, max(coverage.THRESHOLD_MINUTES)) * 60
-        csr, both, res, _ = coverage_inputs(db, ctx.graph, ctx.csr, both, res, transit,
-                                            horizon)
-        places, added = both.iloc[:len(places)], (both.iloc[len(places):]
-                                                  if added is not None else None)
-    result = coverage.scenario(csr, places, res, minutes=minutes, add=added, remove=remove)
-    rows = [{k: _clean_number(v) if k != "code" else v for k, v in r.items()}
+        add_rows.append({"lon": lon, "lat": lat, "models": models, "capacity": cap,
+                         "name": a.get("name")})
+    result, _places = access.run_scenario(
+        db, filt, mode=mode, minutes=minutes, add=add_rows, remove=remove,
+        method=_method({"population_method": body.get("population_method")}),
+        cache_dir=_cache_dir(), transit=transit)
+    rows = [{k: _clean_number(v) if k not in ("code", "name") else v for k, v in r.items()}
             for r in result.to_dict("records")]
-    total = float(result["residents_gaining_access"].sum())
     return jsonify({"ok": True, "mode": mode, "minutes": minutes,
-                    "residents_gaining_access": total, "neighbourhoods": rows})
+                    "residents_gaining_access": float(result["residents_gaining_access"].sum()),
+                    "residents_gaining": float(result["residents_gaining"].sum()),
+                    "residents_losing": float(result["residents_losing"].sum()),
+                    "neighbourhoods": rows})
 
 
 @bp.route("/best-locations")
@@ -292,13 +274,15 @@ def best_locations():
     best = access.suggest_locations(db, filt, mode=mode, minutes=minutes, k=k,
                                     method=_method(request.args), cache_dir=_cache_dir(),
                                     transit=_transit(request.args, mode))
-    feats = []
-    for r in best.to_dict("records"):
-        hood = store.neighbourhood_at(db, r["lon"], r["lat"]) or {}
-        feats.append({"type": "Feature", "id": int(r["rank"]),
-                      "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
-                      "properties": {"rank": int(r["rank"]),
-                                     "residents_newly_covered": float(r["residents_newly_covered"]),
-                                     "neighbourhood": hood.get("code")}})
+    from ..suggestions import explain
+
+    why = explain(db, best)
+    feats = [{"type": "Feature", "id": r["rank"],
+              "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
+              "properties": {"rank": r["rank"], "residents_newly_covered": r["residents"],
+                             "neighbourhood": r["code"], "neighbourhood_name": r["neighbourhood"],
+                             "need_index": r["need_index"]}} for r in why["rows"]]
     return geojson_response(collection(feats, method="greedy maximal covering", k=k,
+                                       asked=why["asked"], found=why["found"],
+                                       stopped=why["stopped"], reason=why["reason"],
                                        minutes=minutes, mode=mode))

@@ -87,6 +87,7 @@ def explain(exc: InvalidParameter) -> str:
         "when": _("We do not know the moment “%(value)s”. Choose now, this evening or this "
                   "weekend."),
         "best": _("“%(value)s” is not a number of suggested places from 1 to 20."),
+        "suggest": _("“%(value)s” is not a number of suggested places from 1 to 10."),
         "isochrone": _("We do not know the place “%(value)s” to draw travel times from."),
         "indicator": _("We do not know the map layer “%(value)s”. Choose one from the list."),
     }

@@ -188,13 +188,17 @@ def _paths() -> dict:
                                  _q("year", "Year of the need indicator", {"type": "integer"})],
                              _JSON, tag="access"),
         "/api/best-locations": _get("Greedy maximal covering: k network points for a new place "
-                                    "that bring the most residents without access within reach",
+                                    "that bring the most residents without access within reach; "
+                                    "says how many were asked and found and why fewer "
+                                    "(stopped, reason), each with its neighbourhood and need "
+                                    "index",
                                     with_transit + FILTERS + [_q("k", "How many (1-20)",
                                                            {"type": "integer"})],
                                     _GEOJSON, tag="access"),
         "/api/scenario": {"post": {
-            "summary": "Change in coverage per neighbourhood if places were added or removed "
-                       "(nothing is stored)", "tags": ["access"],
+            "summary": "Change in coverage per neighbourhood if places were added or removed, "
+                       "with the residents gaining and losing a place (nothing is stored)",
+            "tags": ["access"],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "additionalProperties": False, "properties": {
                     "mode": {"type": "string"}, "minutes": {"type": "number"},

@@ -10,7 +10,8 @@ from urllib.parse import urlencode
 import pandas as pd
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 
-from .. import access, coverage, listing, maps, municipalities, network, search, store, traveltime
+from .. import (access, coverage, listing, maps, municipalities, network, scenario_map, search,
+               store, suggestions, traveltime)
 from ..editing import is_stale
 from ..errors import InvalidParameter
 from ..filters import FILTER_PARAMETERS, Filter
@@ -196,8 +197,8 @@ def _access_layers(db, filt, mode, minutes):
                                          cache_dir=current_app.config.get("CACHE_DIR"),
                                          transit=transit)
         how = _("public transport") if transit else _(ctx.profile.label)
-        layers.append(maps.suggestion_layer(
-            list(zip(picks["lon"], picks["lat"], picks["rank"], picks["residents_newly_covered"])),
+        layers.append(scenario_map.suggestion_layer(
+            suggestions.explain(db, picks),
             _("Suggested locations (%(minutes)s min %(mode)s)", minutes=f"{minutes:g}",
               mode=how)))
     return layers
