@@ -23,7 +23,7 @@ NEW = {"name": "Buurthuis Noord", "lon": 24.9402, "lat": 60.1745}  # north-west 
 
 
 @pytest.fixture
-def demo_copy(demo_database, tmp_path):
+def demo_file(demo_database, tmp_path):
     """A copy of the demo database that tests may write to (saved scenarios, accounts)."""
     path = tmp_path / "demo.db"
     shutil.copy(demo_database, path)
@@ -31,11 +31,11 @@ def demo_copy(demo_database, tmp_path):
 
 
 @pytest.fixture
-def web(demo_copy):
+def web(demo_file):
     from buurtkaart import create_app
 
-    app = create_app({"DATABASE": str(demo_copy), "TESTING": True})
-    db = store.connect(demo_copy)
+    app = create_app({"DATABASE": str(demo_file), "TESTING": True})
+    db = store.connect(demo_file)
     from buurtkaart.records import validate_organisation
 
     org, _ = validate_organisation({"name": "Stad Planning"})
@@ -44,7 +44,7 @@ def web(demo_copy):
     removed = db.execute("SELECT id, name FROM places WHERE name = 'Rikhardinkadun kirjasto'"
                          ).fetchone()
     db.conn.close()
-    return app, app.test_client(), demo_copy, {"id": removed[0], "name": removed[1]}
+    return app, app.test_client(), demo_file, {"id": removed[0], "name": removed[1]}
 
 
 def _csrf(client) -> str:
