@@ -1,0 +1,68 @@
+/* buurtkaart map frames: loaded after Leaflet, before the map is made.
+   - on a narrow screen the legend starts folded (its summary opens it);
+   - popups fit the frame: no wider than it, panned clear of its edges;
+   - the places' markers are buttons for the keyboard: Tab reaches them, their name is
+     their tooltip's, Enter or Space opens the popup and Escape brings focus back. */
+(function () {
+  "use strict";
+  var NARROW = "(max-width: 600px)";
+
+  var popupOnAdd = L.Popup.prototype.onAdd;
+  L.Popup.include({
+    onAdd: function (map) {
+      var width = map.getSize().x;
+      if (this._bkMaxWidth === undefined) { this._bkMaxWidth = this.options.maxWidth; }
+      if (width < 480) {  // room for the popup's margins and 10 px on each side
+        this.options.maxWidth = Math.max(120, Math.min(this._bkMaxWidth, width - 90));
+        this.options.autoPanPaddingTopLeft = L.point(10, 60);
+        this.options.autoPanPaddingBottomRight = L.point(10, 10);
+      }
+      return popupOnAdd.call(this, map);
+    }
+  });
+
+  function textOf(html) {
+    var div = document.createElement("div");
+    div.innerHTML = typeof html === "string" ? html : "";
+    return div.textContent.trim();
+  }
+
+  function reachable(layer) {
+    var cls = (layer.options && layer.options.className) || "";
+    if (!(layer instanceof L.Path) || !/\bbk-(place|model-marker)\b/.test(cls)) { return; }
+    var el = layer.getElement && layer.getElement();
+    if (!el || el.getAttribute("tabindex") === "0" || !layer.getPopup()) { return; }
+    var tooltip = layer.getTooltip();
+    el.setAttribute("tabindex", "0");
+    el.setAttribute("role", "button");
+    el.setAttribute("aria-haspopup", "dialog");
+    if (tooltip) { el.setAttribute("aria-label", textOf(tooltip.getContent())); }
+    el.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" || e.key === " ") {
+        e.preventDefault();
+        layer.openPopup();
+        var popup = layer.getPopup().getElement();
+        var first = popup && popup.querySelector(".leaflet-popup-content a[href]");
+        (first || (popup && popup.querySelector(".leaflet-popup-close-button")) || el).focus();
+      }
+    });
+    layer.on("popupclose", function () {
+      var active = document.activeElement;
+      var popup = layer.getPopup().getElement();
+      if (popup && active && popup.contains(active)) { el.focus(); }
+    });
+  }
+
+  L.Map.addInitHook(function () {
+    var map = this;
+    map.on("layeradd", function (e) { setTimeout(function () { reachable(e.layer); }, 0); });
+    map.on("keydown", function (e) {  // Escape in an open popup: back to its marker
+      if (e.originalEvent.key === "Escape") { map.closePopup(); }
+    });
+    document.addEventListener("DOMContentLoaded", function () {
+      map.eachLayer(reachable);
+      var legend = document.getElementById("bk-legend");
+      if (legend && window.matchMedia(NARROW).matches) { legend.open = false; }
+    });
+  });
+}());
