@@ -1,5 +1,6 @@
 /* buurtkaart map frames: loaded after Leaflet, before the map is made.
-   - on a narrow screen the legend starts folded (its summary opens it);
+   - on a narrow screen the legend starts folded (its summary opens it); on a wide one the
+     map is fitted so that no place lies under it;
    - popups fit the frame: no wider than it, panned clear of its edges;
    - the places' markers are buttons for the keyboard: Tab reaches them, their name is
      their tooltip's, Enter or Space opens the popup and Escape brings focus back. */
@@ -37,9 +38,11 @@
     el.setAttribute("role", "button");
     el.setAttribute("aria-haspopup", "dialog");
     if (tooltip) { el.setAttribute("aria-label", textOf(tooltip.getContent())); }
+    var byKeys = false;  // opened from the keyboard: focus comes back when it closes
     el.addEventListener("keydown", function (e) {
       if (e.key === "Enter" || e.key === " ") {
         e.preventDefault();
+        byKeys = true;
         layer.openPopup();
         var popup = layer.getPopup().getElement();
         var first = popup && popup.querySelector(".leaflet-popup-content a[href]");
@@ -47,10 +50,30 @@
       }
     });
     layer.on("popupclose", function () {
-      var active = document.activeElement;
-      var popup = layer.getPopup().getElement();
-      if (popup && active && popup.contains(active)) { el.focus(); }
+      if (byKeys) { byKeys = false; el.focus(); }
     });
+  }
+
+  function overlap(a, b) {
+    return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  }
+
+  // An open legend (a wide screen) must not lie over a place: the map is fitted again to
+  // the places in the room right of the legend.
+  function clearOfLegend(map) {
+    var legend = document.getElementById("bk-legend");
+    if (!legend || !legend.open) { return; }
+    var box = legend.getBoundingClientRect(), covered = false, bounds = L.latLngBounds([]);
+    map.eachLayer(function (layer) {
+      if (!(layer instanceof L.CircleMarker) || !layer.getElement() ||
+          !/\bbk-place\b/.test(layer.options.className || "")) { return; }
+      bounds.extend(layer.getLatLng());
+      covered = covered || overlap(box, layer.getElement().getBoundingClientRect());
+    });
+    if (covered && bounds.isValid() && map.getSize().x - box.right > 300) {
+      map.fitBounds(bounds, {paddingTopLeft: L.point(box.right + 20, 70),
+                             paddingBottomRight: L.point(30, 30), animate: false});
+    }
   }
 
   L.Map.addInitHook(function () {
@@ -63,6 +86,7 @@
       map.eachLayer(reachable);
       var legend = document.getElementById("bk-legend");
       if (legend && window.matchMedia(NARROW).matches) { legend.open = false; }
+      clearOfLegend(map);
     });
   });
 }());
