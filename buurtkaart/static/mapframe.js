@@ -8,15 +8,19 @@
   "use strict";
   var NARROW = "(max-width: 600px)";
 
+  // A popup no wider and no taller than its frame leaves room for: clear of the zoom
+  // buttons on the left, the banner at the top and the folded legend at the bottom.
   var popupOnAdd = L.Popup.prototype.onAdd;
   L.Popup.include({
     onAdd: function (map) {
-      var width = map.getSize().x;
-      if (this._bkMaxWidth === undefined) { this._bkMaxWidth = this.options.maxWidth; }
-      if (width < 480) {  // room for the popup's margins and 10 px on each side
-        this.options.maxWidth = Math.max(120, Math.min(this._bkMaxWidth, width - 90));
-        this.options.autoPanPaddingTopLeft = L.point(10, 60);
-        this.options.autoPanPaddingBottomRight = L.point(10, 10);
+      var size = map.getSize(), o = this.options;
+      if (this._bkFull === undefined) { this._bkFull = [o.maxWidth, o.maxHeight || 320]; }
+      if (size.x < 480 || size.y < 400) {
+        var small = size.y < 400, top = small ? 10 : 60, bottom = small ? 10 : 100;
+        o.maxWidth = Math.max(120, Math.min(this._bkFull[0], size.x - 120));
+        o.maxHeight = Math.max(100, Math.min(this._bkFull[1], size.y - top - bottom - 60));
+        o.autoPanPaddingTopLeft = L.point(60, top);
+        o.autoPanPaddingBottomRight = L.point(10, bottom);
       }
       return popupOnAdd.call(this, map);
     }
