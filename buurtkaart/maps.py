@@ -357,8 +357,8 @@ def _legend_html(indicator_label: str | None, breaks: Sequence[float], year, sou
                  reverse: bool = False, extra: Sequence[str] = ()) -> str:
     rows = []
     if indicator_label:
-        rows.append(f'<h4 class="bk-indicator">{_e(indicator_label)}'
-                    f'{f" ({_e(year)})" if year else ""}</h4>')
+        rows.append(f'<h2 class="bk-indicator">{_e(indicator_label)}'
+                    f'{f" ({_e(year)})" if year else ""}</h2>')
         if categories:
             for key, (colour, text) in categories.items():
                 rows.append(f'<div title="{_e(_(text))}"><i style="background:{_e(colour)}">'
@@ -381,7 +381,7 @@ def _legend_html(indicator_label: str | None, breaks: Sequence[float], year, sou
         if source:
             rows.append('<p class="bk-source">' + _e(_("Source: %(source)s", source=source))
                         + "</p>")
-    rows.append("<h4>" + _e(_("Meeting places")) + "</h4>")
+    rows.append("<h2>" + _e(_("Meeting places")) + "</h2>")
     for k in kinds:
         kind = PLACE_KINDS[k]
         rows.append(f'<div><i class="bk-dot" style="background:{kind.colour}"></i>'
@@ -389,8 +389,8 @@ def _legend_html(indicator_label: str | None, breaks: Sequence[float], year, sou
     if not kinds:
         rows.append("<div>" + _e(_("none match")) + "</div>")
     if models:
-        rows.append("<h4>" + _e(_("Working models")) + " <small>" + _e(_("(layers)"))
-                    + "</small></h4>")
+        rows.append("<h2>" + _e(_("Working models")) + " <small>" + _e(_("(layers)"))
+                    + "</small></h2>")
         for k in models:
             wm = WORKING_MODELS[k]
             rows.append(f'<div><i class="bk-ring" style="border-color:{wm.colour}"></i>'
@@ -419,7 +419,7 @@ _MAP_CSS = """
  border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,.35);font:13px/1.35 system-ui,sans-serif;
  max-width:min(280px,70vw);max-height:50vh;overflow:auto}
 .bk-legend summary{cursor:pointer;font-weight:600}
-.bk-legend h4{margin:6px 0 2px;font-size:13px}.bk-legend i{display:inline-block;width:14px;
+.bk-legend h2{margin:6px 0 2px;font-size:13px}.bk-legend i{display:inline-block;width:14px;
  height:14px;margin-right:6px;vertical-align:-2px;border:1px solid #555}
 .bk-legend .bk-dot{border-radius:50%}.bk-legend .bk-ring{border-radius:50%;border-width:3px;
  width:10px;height:10px}
@@ -460,8 +460,11 @@ def _base_map(static_url_prefix: str) -> folium.Map:
     """A folium map that loads only the app's own Leaflet, with the OSM basemap."""
     m = folium.Map(tiles=None, prefer_canvas=False, control_scale=True, zoom_control=True)
     prefix = static_url_prefix.rstrip("/")
-    m.default_js = [("leaflet", f"{prefix}/vendor/leaflet/leaflet.js")]
-    m.default_css = [("leaflet_css", f"{prefix}/vendor/leaflet/leaflet.css")]
+    # static/mapframe.*: legend folded on phones, popups that fit, markers for the keyboard
+    m.default_js = [("leaflet", f"{prefix}/vendor/leaflet/leaflet.js"),
+                    ("buurtkaart_map", f"{prefix}/mapframe.js")]
+    m.default_css = [("leaflet_css", f"{prefix}/vendor/leaflet/leaflet.css"),
+                     ("buurtkaart_map_css", f"{prefix}/mapframe.css")]
     folium.TileLayer(TILE_URL, attr=TILE_ATTRIBUTION, name="OpenStreetMap", max_zoom=19,
                      control=False).add_to(m)
     m.get_root().header.add_child(Element(f"<style>{_MAP_CSS}</style>"))

@@ -51,8 +51,8 @@ def test_only_app_assets_and_the_tile_template_are_requested(data):
     assert re.findall(r'href=\\?"https://www\.openstreetmap\.org/copyright', html)
     scripts = re.findall(r'<script[^>]*\bsrc="([^"]+)"', html)
     sheets = re.findall(r'<link[^>]*\bhref="([^"]+)"', html)
-    assert scripts == ["/static/vendor/leaflet/leaflet.js"]
-    assert sheets == ["/static/vendor/leaflet/leaflet.css"]
+    assert scripts == ["/static/vendor/leaflet/leaflet.js", "/static/mapframe.js"]
+    assert sheets == ["/static/vendor/leaflet/leaflet.css", "/static/mapframe.css"]
     for name in ("jquery", "bootstrap", "font-awesome", "awesome-markers", "d3.min", "d3.v",
                  "cdn"):
         assert name not in html.lower(), name
@@ -62,7 +62,7 @@ def test_only_app_assets_and_the_tile_template_are_requested(data):
 def test_static_prefix_follows_the_app(data):
     html = maps.build_map([], [], static_url_prefix="/buurt/static/").get_root().render()
     assert re.findall(r'<script[^>]*\bsrc="([^"]+)"', html) == [
-        "/buurt/static/vendor/leaflet/leaflet.js"]
+        "/buurt/static/vendor/leaflet/leaflet.js", "/buurt/static/mapframe.js"]
 
 
 def test_legend_has_quantile_classes_no_data_and_kinds(data):

@@ -118,8 +118,8 @@ def test_place_list_prints_cleanly(client, directory):
     for hidden in ("header.site nav", ".no-print", "form", ".pager"):
         assert hidden in print_css.split("{display:none")[0], hidden
     # the filter form and the print button are marked so they disappear on paper
-    assert re.search(r'<details class="no-print"', body)
-    assert re.search(r'<button class="no-print"', body)
+    assert re.search(r'<details class="drawer no-print"', body)
+    assert re.search(r'<p class="no-print"><button data-print>', body)
     # every listed place carries its address and hours in the printed part
     items = re.findall(r'<li class="place">(.*?)</li>', body, re.S)
     assert len(items) == 3

@@ -120,7 +120,9 @@
       fetch(input.dataset.suggest + "?limit=8&q=" + encodeURIComponent(q),
             {headers: {"Accept": "application/json"}})
         .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (body) { if (body && input.value.trim() === q) { show(body); } })
+        .then(function (body) {  // not when the box was left meanwhile: it would cover the form
+          if (body && input.value.trim() === q && document.activeElement === input) { show(body); }
+        })
         .catch(function () { close(); });
     }
 

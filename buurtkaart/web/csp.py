@@ -17,6 +17,7 @@ nonce, and neither does anything that closes the map's script early.
 from __future__ import annotations
 
 import html
+import re
 import secrets
 
 from flask import g
@@ -53,15 +54,22 @@ def policy(script_nonce: str) -> str:
 class MapDocument:
     """A rendered folium map that is served with each response's own nonce (and can be
     cached: rendering happens once, the nonce is put in per response). Its ``<html lang>``
-    is the language it was rendered in (legends, popups), so cache it per language."""
+    is the language it was rendered in (legends, popups), so cache it per language.
 
-    def __init__(self, folium_map) -> None:
+    ``title`` names the document (and, hidden, its one heading) for screen readers; the map
+    and its legend stand in a ``<main>``; folium's viewport that forbids zooming
+    (``user-scalable=no``) becomes one that allows it."""
+
+    def __init__(self, folium_map, title: str = "") -> None:
         fig = folium_map.get_root()
         for child in fig._children.values():  # what Figure.render does before its template
             child.render()
-        title = f"<title>{html.escape(fig.title)}</title>" if fig.title else ""
-        self._head = (title + fig.header.render()).split("<script>")
-        self._body = fig.html.render()
+        title = title or fig.title or ""
+        head = VIEWPORT.sub('<meta name="viewport" content="width=device-width, initial-scale=1">',
+                            fig.header.render())
+        self._head = (f"<title>{html.escape(title)}</title>" + head).split("<script>")
+        heading = f'<h1 class="bk-title">{html.escape(title)}</h1>' if title else ""
+        self._body = f'<main class="bk-main">{heading}{fig.html.render()}</main>'
         self._script = fig.script.render()
         self._lang = current_locale()
 
@@ -70,3 +78,7 @@ class MapDocument:
         return (f'<!DOCTYPE html>\n<html lang="{self._lang}">\n<head>\n'
                 f"{tag.join(self._head)}\n</head>\n<body>\n{self._body}\n</body>\n"
                 f"{tag}\n{self._script}\n</script>\n</html>\n")
+
+
+#: folium's ``<meta name="viewport" ...>`` (it spans lines and says ``user-scalable=no``).
+VIEWPORT = re.compile(r'<meta\s+name="viewport"[^>]*>', re.S)

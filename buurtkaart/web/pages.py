@@ -255,7 +255,7 @@ def _render_frame(db) -> MapDocument:
         categories=TYPOLOGY_CLASSES if indicator == TYPOLOGY else None,
         # darkest where the value is the problem: little access, low income
         reverse_colours=indicator == COVERAGE or bool(meta and meta.need_direction < 0))
-    return MapDocument(m)
+    return MapDocument(m, title=_("Map of meeting places and neighbourhoods"))
 
 
 @bp.route("/outreach")
@@ -380,7 +380,8 @@ def place_map_frame(place_id: int):
     hood = store.neighbourhood(db, p["neighbourhood_code"]) if p.get("neighbourhood_code") \
         else None
     m = maps.place_map(p, neighbourhood=hood, static_url_prefix=_static_prefix())
-    return Response(MapDocument(m).html(csp_nonce()), mimetype="text/html")
+    doc = MapDocument(m, title=_("Map of %(name)s", name=p["name"]))
+    return Response(doc.html(csp_nonce()), mimetype="text/html")
 
 
 @bp.route("/activities")
