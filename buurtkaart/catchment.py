@@ -35,48 +35,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
-from .bounded import THREADS, _arrays, _grow
+from .bounded import THREADS, _arrays, _grow, _pop, _push
 from .traveltime import nearest_times
 
 __all__ = ["catchments", "Catchments"]
-
-
-@njit(cache=True, nogil=True)
-def _push(hd, hv, size, d, v):
-    if size == len(hd):
-        hd = _grow(hd, size + 1)
-        hv = _grow(hv, size + 1)
-    i = size
-    while i > 0:
-        p = (i - 1) >> 1
-        if hd[p] <= d:
-            break
-        hd[i], hv[i] = hd[p], hv[p]
-        i = p
-    hd[i], hv[i] = d, v
-    return hd, hv, size + 1
-
-
-@njit(cache=True, nogil=True)
-def _pop(hd, hv, size):
-    """Removes the smallest entry; returns it and the new size."""
-    d, v = hd[0], hv[0]
-    size -= 1
-    last_d, last_v = hd[size], hv[size]
-    i = 0
-    while True:
-        c = 2 * i + 1
-        if c >= size:
-            break
-        if c + 1 < size and hd[c + 1] < hd[c]:
-            c += 1
-        if hd[c] >= last_d:
-            break
-        hd[i], hv[i] = hd[c], hv[c]
-        i = c
-    if size > 0:
-        hd[i], hv[i] = last_d, last_v
-    return d, v, size
 
 
 @njit(cache=True, nogil=True)
