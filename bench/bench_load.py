@@ -64,7 +64,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait(port: int, timeout: float = 60) -> None:
+def _wait(port: int, timeout: float = 600) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         try:

@@ -49,12 +49,12 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from .errors import InvalidParameter
-from .i18n import N_
 from .bounded import THREADS
-from .grouped import bit_sums, segment_stats_threaded
-from .taxonomy import WORKING_MODELS
 from .catchment import catchments
+from .errors import InvalidParameter
+from .grouped import bit_sums, segment_stats_threaded
+from .i18n import N_
+from .taxonomy import WORKING_MODELS
 from .traveltime import nearest_times, reverse, within_limit
 
 __all__ = ["THRESHOLD_MINUTES", "FORMULA", "RANKING_FORMULA", "COVERAGE_COLUMNS",
