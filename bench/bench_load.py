@@ -10,7 +10,13 @@ server (``gunicorn -c gunicorn.conf.py``) on a free loopback port, and hits
 the map page, the places API and the finder with keep-alive HTTP clients in
 threads. The clients run on the same 2-core machine as the server, so the
 numbers are a floor, not a ceiling. Prints one line per endpoint and
-concurrency, and the server's peak memory (RSS of master + workers).
+concurrency, each worker's RSS and PSS (its proportional share of pages it
+shares with others: the memory-mapped graphs count once over all workers)
+and the server's peak memory (RSS of master + workers). By default it runs
+twice: with the graphs loaded as private copies per worker
+(``BUURTKAART_MMAP_GRAPHS=0``, before) and shared through memory-mapped files
+(after). ``--graph-copies 400`` first tiles the demo's walking graphs to about
+2 million nodes, where the difference shows.
 
 Then writes during an import: ``--writers`` clients mix API edits (PATCH),
 API and admin-page "verified" marks and token reads of ``/api/changes``,
@@ -46,6 +52,8 @@ ENDPOINTS = {
     "map page": "/kaart",
     "map frame": "/kaart/frame",
     "places API": "/api/places?free=true",
+    "neighbourhoods API": "/api/neighbourhoods",
+    "coverage API": "/api/coverage?mode=walk&minutes=10",
     "finder": "/api/finder?lon=24.9384&lat=60.1699&mode=walk&minutes=15",
 }
 
@@ -56,7 +64,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait(port: int, timeout: float = 60) -> None:
+def _wait(port: int, timeout: float = 600) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         try:
@@ -234,6 +242,72 @@ def _writes_during_import(args, port: int, env: dict, tmp: Path, bindir: Path) -
           f"{(out or err).strip().splitlines()[-1]}")
 
 
+def _worker_memory(master: int) -> list[tuple[int, float, float]]:
+    """(pid, RSS MB, PSS MB) of each worker process of the gunicorn ``master``."""
+    rows = []
+    for p in subprocess.run(["pgrep", "-P", str(master)], capture_output=True,
+                            text=True).stdout.split():
+        try:
+            vals = {}
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                key, _, rest = line.partition(":")
+                if key in ("Rss", "Pss"):
+                    vals[key] = int(rest.split()[0]) / 1024
+            rows.append((int(p), vals.get("Rss", 0.0), vals.get("Pss", 0.0)))
+        except (FileNotFoundError, PermissionError):
+            pass
+    return rows
+
+
+def _tile_graphs(cache: Path, copies: int) -> str:
+    """Replace the demo's two-way graphs in ``cache`` by ``copies`` stitched copies
+    (the places and residents stay on the first copy): a Flanders-sized graph."""
+    from buurtkaart import network, tiling
+
+    sizes = []
+    for path in sorted(cache.glob("graph-*.npz")):
+        g = network.Graph.load(path)
+        if g.network in network.TWO_WAY:
+            big = tiling.tile(g, copies)
+            big.save(path)
+            sizes.append(f"{g.network} {big.n:,} nodes")
+    return ", ".join(sizes)
+
+
+def _warm_up(port: int, path: str) -> None:
+    """One request, however long it takes: the first one fills the caches (a first coverage
+    question on a 2-million-node graph takes a while on a busy machine)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1800)
+    conn.request("GET", path)
+    conn.getresponse().read()
+    conn.close()
+
+
+def _reads(args, port: int, endpoints: dict) -> None:
+    print(f"{'endpoint':17} {'clients':>7} {'requests':>8} {'req/s':>8} "
+          f"{'p50 ms':>8} {'p95 ms':>8} {'errors':>6}")
+    for name, path in endpoints.items():
+        for n in (int(c) for c in args.concurrency.split(",")):
+            _warm_up(port, path)
+            lat: list[float] = []
+            errors: list[int] = []
+            until = time.monotonic() + args.seconds
+            threads = [threading.Thread(target=_client, args=(port, path, until, lat, errors))
+                       for _ in range(n)]
+            t0 = time.monotonic()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            wall = time.monotonic() - t0
+            if not lat:
+                print(f"{name:17} {n:7d} no answer within the run; errors {len(errors)}")
+                continue
+            q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [lat[0]] * 99
+            print(f"{name:17} {n:7d} {len(lat):8d} {len(lat) / wall:8.1f} "
+                  f"{q[49] * 1000:8.1f} {q[94] * 1000:8.1f} {len(errors):6d}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10)
@@ -244,6 +318,11 @@ def main() -> None:
                     help="places in the import that runs while clients write (0: skip)")
     ap.add_argument("--writers", type=int, default=8, help="clients writing during the import")
     ap.add_argument("--skip-reads", action="store_true", help="only the writes during an import")
+    ap.add_argument("--mmap", choices=["both", "on", "off"], default="both",
+                    help="graphs shared between workers (memory-mapped), private copies, or a "
+                         "run of each (BUURTKAART_MMAP_GRAPHS)")
+    ap.add_argument("--graph-copies", type=int, default=1,
+                    help="tile the demo's walking graphs into this many copies (400: ~2M nodes)")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="buurtkaart-load-"))
@@ -253,6 +332,16 @@ def main() -> None:
     bindir = Path(sys.executable).parent
     subprocess.run([bindir / "buurtkaart", "demo"], env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if args.graph_copies > 1:
+        print(f"graphs tiled: {_tile_graphs(tmp / 'cache', args.graph_copies)}")
+    modes = ["off", "on"] if args.mmap == "both" else [args.mmap]
+    for i, mode in enumerate(modes):
+        last = i == len(modes) - 1
+        _serve(args, dict(env, BUURTKAART_MMAP_GRAPHS="1" if mode == "on" else "0"), tmp,
+               bindir, mode, imports=last)
+
+
+def _serve(args, env: dict, tmp: Path, bindir: Path, mode: str, *, imports: bool) -> None:
     port = _free_port()
     env["GUNICORN_CMD_ARGS"] = "--log-level warning"
     env["BUURTKAART_BIND"] = f"127.0.0.1:{port}"
@@ -260,29 +349,15 @@ def main() -> None:
                                "--access-logfile", "/dev/null"], env=env, cwd=ROOT)
     try:
         _wait(port)
-        print(f"gunicorn gthread, {args.workers} workers x {args.threads} threads, loopback; "
-              f"clients on the same {os.cpu_count()}-core machine; {args.seconds:g} s per run")
-        print(f"{'endpoint':12} {'clients':>7} {'requests':>8} {'req/s':>8} "
-              f"{'p50 ms':>8} {'p95 ms':>8} {'errors':>6}")
-        for name, path in ({} if args.skip_reads else ENDPOINTS).items():
-            for n in (int(c) for c in args.concurrency.split(",")):
-                # warm up (first request builds caches)
-                _client(port, path, time.monotonic() + 0.5, [], [])
-                lat: list[float] = []
-                errors: list[int] = []
-                until = time.monotonic() + args.seconds
-                threads = [threading.Thread(target=_client, args=(port, path, until, lat, errors))
-                           for _ in range(n)]
-                t0 = time.monotonic()
-                for t in threads:
-                    t.start()
-                for t in threads:
-                    t.join()
-                wall = time.monotonic() - t0
-                q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [lat[0]] * 99
-                print(f"{name:12} {n:7d} {len(lat):8d} {len(lat) / wall:8.1f} "
-                      f"{q[49] * 1000:8.1f} {q[94] * 1000:8.1f} {len(errors):6d}")
-        if args.import_places:
+        shared = "shared (memory-mapped)" if mode == "on" else "private copies per worker"
+        print(f"\ngraphs: {shared}; gunicorn gthread, {args.workers} workers x {args.threads} "
+              f"threads, loopback; clients on the same {os.cpu_count()}-core machine; "
+              f"{args.seconds:g} s per run; load average {os.getloadavg()[0]:.1f}")
+        if not args.skip_reads:
+            _reads(args, port, ENDPOINTS)
+        for pid, rss, pss in _worker_memory(server.pid):
+            print(f"worker {pid}: RSS {rss:.0f} MB, PSS {pss:.0f} MB")
+        if args.import_places and imports:
             _writes_during_import(args, port, env, tmp, bindir)
         print(f"server peak memory (VmHWM, master + workers): {_rss_kb(server.pid) / 1024:.0f} MB")
     finally:

@@ -16,11 +16,12 @@ the start of the stage:
   once per data version in the service, then cached);
 - ``coverage``: one new coverage question (every column of the coverage
   table: nearest times, 7 working models, 2SFCA, per-neighbourhood
-  aggregation), run twice, the second (warm) run counts;
+  aggregation), run twice, the second (warm) run counts; also its CPU time
+  (all threads), which says more than the wall time on a shared machine;
 - ``bounded``: the 2SFCA searches alone (one bounded search per place).
 
 Then the growth exponent of each stage between sizes (time ~ n^e) and, at the
-smallest size, the old engine (:mod:`buurtkaart.coverage_reference`) on the
+smallest size (``--reference all``: at every size), the old engine (:mod:`buurtkaart.coverage_reference`) on the
 same question in the same run: its time, the ratio, and whether every output
 column is identical.
 """
@@ -53,7 +54,8 @@ def _rss_mb() -> float:
 
 
 class Stage:
-    """Wall time and peak RSS above the start (sampled every 5 ms) of a block."""
+    """Wall time, CPU time of the process (all threads) and peak RSS above the start
+    (sampled every 5 ms) of a block."""
 
     def __enter__(self):
         self.base = self.peak = _rss_mb()
@@ -61,6 +63,7 @@ class Stage:
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
         self.t0 = time.perf_counter()
+        self.c0 = time.process_time()
         return self
 
     def _sample(self):
@@ -69,6 +72,7 @@ class Stage:
 
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self.t0
+        self.cpu = time.process_time() - self.c0  # all threads of this process
         self._stop.set()
         self._thread.join()
         self.peak = max(self.peak, _rss_mb())
@@ -159,6 +163,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="250000,1000000,2000000")
     ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument("--reference", choices=["smallest", "all"], default="smallest",
+                    help="run the old engine at the smallest size only, or at every size")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     import pyrosm
@@ -170,7 +176,8 @@ def main() -> None:
           f"{len(os.sched_getaffinity(0))} usable cores | Python {platform.python_version()} | "
           f"load average {os.getloadavg()[0]:.1f} | {time.strftime('%Y-%m-%d %H:%M')}")
     print(f"base: Helsinki walk, {base.n:,} nodes; walking 4.8 km/h, limit {args.minutes:g} min")
-    rows = [run(base, s, args.minutes, reference=(i == 0)) for i, s in enumerate(sizes)]
+    rows = [run(base, s, args.minutes, reference=(i == 0 or args.reference == "all"))
+            for i, s in enumerate(sizes)]
     from bench_traveltime import synthetic_grid
 
     rng = np.random.default_rng(11)
@@ -190,12 +197,16 @@ def main() -> None:
                 for s in stages}
         print(f"growth exponent {a['nodes']:,} -> {b['nodes']:,}: " +
               ", ".join(f"{s} n^{e:.2f}" for s, e in exps.items()))
-    r = rows[0]
-    old = r["reference"]
-    print(f"old engine at {r['nodes']:,} nodes: {old.seconds:.2f} s, {old.mb:.0f} MB; "
-          f"new {r['coverage'].seconds:.2f} s, {r['coverage'].mb:.0f} MB: "
-          f"{old.seconds / r['coverage'].seconds:.1f}x faster; every column identical: "
-          f"{r['identical']}")
+    print("coverage CPU seconds (all threads): " +
+          ", ".join(f"{r['nodes']:,}: {r['coverage'].cpu:.2f}" for r in rows))
+    for r in rows:
+        if "reference" not in r:
+            continue
+        old, new = r["reference"], r["coverage"]
+        print(f"old engine at {r['nodes']:,} nodes: {old.seconds:.2f} s ({old.cpu:.2f} s CPU), "
+              f"{old.mb:.0f} MB; new {new.seconds:.2f} s ({new.cpu:.2f} s CPU), "
+              f"{new.mb:.0f} MB: {old.seconds / new.seconds:.1f}x faster "
+              f"({old.cpu / new.cpu:.1f}x less CPU); every column identical: {r['identical']}")
     for line in comparisons:
         print(line)
     print(f"process peak RSS {_rss_mb():.0f} MB now; MB = peak RSS above the start of "

@@ -31,7 +31,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import coverage, network, population, store
+from . import coverage, graphshare, network, population, store
 from .errors import BuurtkaartError, InvalidParameter
 from .filters import Filter
 
@@ -139,11 +139,11 @@ def context(db, mode: str, *, cache_dir: Path | None = None) -> Context:
         if g is None:
             path = network.cache_path(Path(cache_dir or network.default_cache_dir()), sha,
                                       prof.network)
-            if path.exists():
-                g = network.Graph.load(path)
-            elif pbf.exists():
+            if not path.exists() and pbf.exists():
                 g, _ = network.load_or_build(pbf, prof.network, cache_dir=cache_dir)
-            else:
+            if path.exists():  # memory-mapped: one copy for all the server's processes
+                g = graphshare.load(path)
+            elif g is None:
                 raise BuurtkaartError(f"the network cache is missing and {pbf} is gone: "
                                       "run `buurtkaart network build` again")
             _GRAPHS[key] = g

@@ -49,9 +49,11 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from .bounded import THREADS
+from .catchment import catchments
 from .errors import InvalidParameter
+from .grouped import bit_sums, segment_stats_threaded
 from .i18n import N_
-from .grouped import segment_stats
 from .taxonomy import WORKING_MODELS
 from .traveltime import nearest_times, reverse, within_limit
 
@@ -159,16 +161,6 @@ def _csr(csr) -> sparse.csr_matrix:
     return csr if sparse.issparse(csr) and csr.format == "csr" else sparse.csr_matrix(csr)
 
 
-def _fca(rev, nodes, cap, pop_nodes, pop, limit_s) -> np.ndarray | None:
-    known = np.flatnonzero(np.isfinite(cap))
-    if len(known) == 0:
-        return None
-    cover = within_limit(rev, nodes[known], limit_s, reversed_graph=True)[:, pop_nodes]
-    demand = cover @ pop  # residents within reach of each place
-    ratio = np.divide(cap[known], demand, out=np.zeros(len(known)), where=demand > 0)
-    return np.asarray(cover.T @ ratio).ravel()
-
-
 def neighbourhood_coverage(csr: sparse.csr_matrix, places: pd.DataFrame,
                            residents: pd.DataFrame, *, minutes: float,
                            thresholds: Sequence[float] = THRESHOLD_MINUTES) -> pd.DataFrame:
@@ -201,32 +193,38 @@ def neighbourhood_coverage(csr: sparse.csr_matrix, places: pd.DataFrame,
     nodes, models, cap = _place_arrays(places, n)
     codes, pop_nodes, pop = _resident_arrays(residents, n)
     rev = reverse(csr)
-    t_all, _ = nearest_times(rev, nodes, reversed_graph=True)
-    t = t_all[pop_nodes]  # seconds
+    bits = np.zeros(len(nodes), np.uint8)
+    for j, m in enumerate(WORKING_MODELS):
+        bits |= np.array([m in ms for ms in models], bool).astype(np.uint8) << j
+
+    def by_neighbourhood():  # the residents' side, on this thread while the searches run
+        code_idx, unique_codes = pd.factorize(codes)  # in order of first appearance
+        # one stable sort by neighbourhood: each one's points are then a contiguous slice,
+        # in their original order, so every sum below adds the same numbers in the same
+        # order (a radix sort when the neighbourhood numbers fit in 16 bits)
+        small = code_idx.astype(np.uint16) if len(unique_codes) < 2**16 else code_idx
+        order = np.argsort(small, kind="stable")
+        bounds = np.zeros(len(unique_codes) + 1, np.int64)
+        np.cumsum(np.bincount(code_idx, minlength=len(unique_codes)), out=bounds[1:])
+        return code_idx, unique_codes, order, bounds
+
+    reached, (code_idx, unique_codes, order, bounds) = catchments(
+        rev, nodes, bits, cap, pop_nodes, pop, limit_s, meanwhile=by_neighbourhood)
+    t = reached.dist[pop_nodes]  # seconds
+    point_bits = reached.bits[pop_nodes]
     model_count = np.zeros(len(pop_nodes), np.int32)
-    model_reach = {}
-    for m in WORKING_MODELS:
-        sel = [i for i, ms in enumerate(models) if m in ms]
-        model_reach[m] = np.zeros(len(pop_nodes), bool)
-        if sel:
-            tm, _ = nearest_times(rev, nodes[sel], limit=limit_s, reversed_graph=True)
-            model_reach[m] = tm[pop_nodes] <= limit_s
-            model_count += model_reach[m]
-    fca = _fca(rev, nodes, cap, pop_nodes, pop, limit_s)
-    code_idx, unique_codes = pd.factorize(codes)  # in order of first appearance
-    # one stable sort by neighbourhood: each one's points are then a contiguous slice,
-    # in their original order, so every sum below adds the same numbers in the same order
-    order = np.argsort(code_idx, kind="stable")
-    bounds = np.zeros(len(unique_codes) + 1, np.int64)
-    np.cumsum(np.bincount(code_idx, minlength=len(unique_codes)), out=bounds[1:])
+    for j in range(len(WORKING_MODELS)):
+        model_count += (point_bits >> j) & 1
+    fca = reached.fca[pop_nodes] if reached.fca is not None else None
     limits = np.array([m * 60.0 for m in thresholds] + [limit_s])
-    stats = segment_stats(bounds, pop[order], t[order], model_count[order].astype(float),
-                          fca[order] if fca is not None else np.empty(0), limits)
-    totals = np.bincount(code_idx, weights=pop, minlength=len(unique_codes))
+    stats = segment_stats_threaded(bounds, pop[order], t[order],
+                                   model_count[order].astype(float),
+                                   fca[order] if fca is not None else np.empty(0), limits,
+                                   THREADS)
+    totals, sums = bit_sums(code_idx, pop, point_bits, len(unique_codes), len(WORKING_MODELS))
     with np.errstate(invalid="ignore", divide="ignore"):
-        model_share = {m: np.bincount(code_idx, weights=pop * reached,
-                                      minlength=len(unique_codes)) / totals
-                       for m, reached in model_reach.items()}
+        model_share = {m: sums[j] / totals for j, m in enumerate(WORKING_MODELS)}
+    labels = [f"share_within_{_label(m)}" for m in thresholds]
     out = []
     j = 5 + len(limits)
     for i, code in enumerate(unique_codes):
@@ -236,8 +234,8 @@ def neighbourhood_coverage(csr: sparse.csr_matrix, places: pd.DataFrame,
                "mean_minutes": st[2] / 60.0 if math.isfinite(st[2]) else None,
                "median_minutes": st[3] / 60.0 if math.isfinite(st[3]) else None,
                "unreachable_population": st[4]}
-        for k, m in enumerate(thresholds):
-            row[f"share_within_{_label(m)}"] = st[5 + k] if total else None
+        for k, label in enumerate(labels):
+            row[label] = st[5 + k] if total else None
         row["share_within"] = st[4 + len(limits)] if total else None
         row["models_reachable"] = int(st[j]) if total else 0
         row["models_reachable_mean"] = st[j + 1] if total else 0.0

@@ -13,10 +13,12 @@ on the same slice, bit for bit; the tests check this against numpy.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from numba import njit
 
-__all__ = ["np_sum", "segment_stats"]
+__all__ = ["np_sum", "segment_stats", "segment_stats_threaded", "bit_sums"]
 
 
 @njit(cache=True, nogil=True)
@@ -146,3 +148,32 @@ def segment_stats(bounds, w, t, mc, fca, limits):
             if len(fca):
                 out[g, j + 2] = np_sum(fca[lo:hi] * ww) / total
     return out
+
+
+def segment_stats_threaded(bounds, w, t, mc, fca, limits, threads: int = 2):
+    """:func:`segment_stats` with the slices split over ``threads`` threads (same rows)."""
+    k = len(bounds) - 1
+    if threads < 2 or k < 2 * threads:
+        return segment_stats(bounds, w, t, mc, fca, limits)
+    cuts = np.searchsorted(bounds, np.linspace(0, bounds[-1], threads + 1)[1:-1])
+    edges = [0, *sorted(set(int(c) for c in cuts if 0 < c < k)), k]
+    with ThreadPoolExecutor(threads) as pool:
+        parts = list(pool.map(lambda ab: segment_stats(bounds[ab[0]:ab[1] + 1], w, t, mc, fca,
+                                                       limits), zip(edges, edges[1:])))
+    return np.concatenate(parts)
+
+
+@njit(cache=True, nogil=True)
+def bit_sums(groups, weights, bits, k, nbits):
+    """``np.bincount(groups, weights)`` and, for each bit ``j``, ``np.bincount(groups,
+    weights * bit_j)``, added in the same order (point by point), in one pass."""
+    total = np.zeros(k)
+    out = np.zeros((nbits, k))
+    for i in range(len(groups)):
+        g = groups[i]
+        w = weights[i]
+        total[g] += w
+        b = bits[i]
+        for j in range(nbits):
+            out[j, g] += w * ((b >> j) & 1)
+    return total, out

@@ -102,3 +102,51 @@ def test_a_script_injected_into_a_map_does_not_run_and_the_map_still_works(brows
     assert _violations(console), console
     assert errors == []
     context.close()
+
+
+@pytest.fixture(scope="module")
+def recorded_site(tmp_path_factory):
+    """The site with every answer's path and status recorded (to see the 304s)."""
+    app, counts, _ = directory_app(tmp_path_factory.mktemp("revalidate") / "buurtkaart.db")
+    answers: list[tuple[str, int]] = []
+    inner = app.wsgi_app
+
+    def recording(environ, start_response):
+        def start(status, headers, *exc):
+            answers.append((environ.get("PATH_INFO", ""), int(status.split()[0])))
+            return start_response(status, headers, *exc)
+        return inner(environ, start)
+
+    app.wsgi_app = recording
+    with serving(app) as base:
+        yield base, counts, answers
+
+
+@pytest.mark.parametrize("size", [(1366, 900), (375, 740)], ids=["laptop", "phone"])
+def test_a_page_revalidated_with_304_still_runs_its_scripts(browser, recorded_site, size,
+                                                            tmp_path):
+    """Reloading sends If-None-Match; the unchanged page and map frame come back as 304
+    (no body, no new CSP); Chromium shows its stored copies, whose nonces match the CSP
+    stored with them: the map's scripts run and nothing is refused."""
+    base, counts, answers = recorded_site
+    # no request routing here: Playwright turns the browser's HTTP cache off when routing
+    context = browser.new_context(locale="en-GB", viewport={"width": size[0], "height": size[1]})
+    page = context.new_page()
+    console: list[str] = []
+    errors: list[str] = []
+    page.on("console", lambda msg: console.append(msg.text))
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{base}/kaart", wait_until="load")
+    page.frame_locator("#map-frame").locator(".leaflet-container").wait_for(timeout=20000)
+    answers.clear()
+    page.reload(wait_until="load")
+    frame = page.frame_locator("#map-frame")
+    frame.locator(".leaflet-container").wait_for(timeout=20000)
+    assert frame.locator("path.bk-place").count() == counts["places"]
+    frame.locator("path.bk-place").first.dispatch_event("click")
+    frame.locator(".leaflet-popup-content h3").wait_for(timeout=5000)  # the map code ran
+    assert ("/kaart", 304) in answers and ("/kaart/frame", 304) in answers, answers
+    assert _violations(console) == [], console
+    assert errors == []
+    page.screenshot(path=str(tmp_path / f"revalidated-{size[0]}.png"))
+    context.close()

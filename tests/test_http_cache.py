@@ -97,3 +97,41 @@ def test_real_wijken_stay_valid_when_simplified(client, db):
     body = client.get("/api/neighbourhoods?limit=300&simplify=50").get_json()
     assert len(body["features"]) == 300
     assert all(shapely.geometry.shape(f["geometry"]).is_valid for f in body["features"])
+
+
+def test_pages_and_map_frames_revalidate_despite_a_fresh_nonce(client, directory, db):
+    """Every response has its own CSP nonce, yet an unchanged page answers 304; the 304
+    carries no CSP header, so the browser keeps the one stored with the page's nonce."""
+    for url in ("/kaart", "/kaart/frame", "/places"):
+        first = client.get(url, headers={"Accept-Encoding": "gzip"})
+        second = client.get(url, headers={"Accept-Encoding": "gzip"})
+        assert first.status_code == second.status_code == 200
+        assert first.headers["Content-Security-Policy"] != second.headers[
+            "Content-Security-Policy"]  # a fresh nonce each time
+        tag = first.headers["ETag"]
+        assert tag == second.headers["ETag"] and "no-cache" in first.headers["Cache-Control"]
+        again = client.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": tag})
+        assert again.status_code == 304 and again.data == b"", url
+        assert "Content-Security-Policy" not in again.headers
+        assert again.headers["ETag"] == tag
+        # the plain (not gzipped) page has its own tag, and it revalidates too
+        plain = client.get(url)
+        assert plain.headers["ETag"] != tag
+        assert client.get(url, headers={"If-None-Match": plain.headers["ETag"]}
+                          ).status_code == 304
+    tag = client.get("/places").headers["ETag"]
+    # another language is another page
+    dutch = client.get("/places", headers={"Accept-Language": "nl", "If-None-Match": tag})
+    assert dutch.status_code == 200 and dutch.headers["ETag"] != tag
+    # a change to the data gives the new page, also on the map
+    page_tag, frame_tag = (client.get(u).headers["ETag"] for u in ("/places", "/kaart/frame"))
+    with db.conn:
+        db.conn.execute("UPDATE places SET name = 'Renamed place' WHERE id = "
+                        "(SELECT min(id) FROM places)")
+    for url, old in (("/places", page_tag), ("/kaart/frame", frame_tag)):
+        after = client.get(url, headers={"If-None-Match": old})
+        assert after.status_code == 200 and b"Renamed place" in after.data, url
+        assert after.headers["ETag"] != old
+    # pages that must not be stored get no tag
+    login = client.get("/login")
+    assert "ETag" not in login.headers and "no-store" in login.headers["Cache-Control"]

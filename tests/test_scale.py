@@ -73,6 +73,22 @@ def test_coverage_on_a_tiled_extract_equals_the_old_engine(tiled, minutes, capac
     pd.testing.assert_frame_equal(new, old, check_exact=True)
 
 
+def test_coverage_with_many_residents_per_node_equals_the_old_engine(tiled):
+    """Several points on one node (buildings snapped to the same street node): the 2SFCA
+    sums add them in the order the old engine's sparse products do."""
+    _g, big = tiled
+    rng = np.random.default_rng(21)
+    places, residents = _question(big, rng)
+    residents = pd.concat([residents, residents.assign(node=rng.choice(big.n, len(residents)))],
+                          ignore_index=True).sample(frac=1.0, random_state=3)
+    csr = big.seconds(4.8)
+    new = coverage.neighbourhood_coverage(csr, places, residents, minutes=8)
+    old = coverage_reference.neighbourhood_coverage(csr, places, residents, minutes=8)
+    assert residents["node"].duplicated().sum() > len(residents) // 3
+    assert new["fca_ratio"].gt(0).any()
+    pd.testing.assert_frame_equal(new, old, check_exact=True)
+
+
 def test_coverage_on_a_directed_network_equals_the_old_engine(tiled):
     g, _big = tiled
     rng = np.random.default_rng(5)

@@ -11,8 +11,15 @@
 - HTML, JSON and GeoJSON responses larger than :data:`MIN_SIZE` bytes are
   gzip-compressed when the client accepts it (``Vary: Accept-Encoding``).
 
-HTML pages are not given ETags: their Content-Security-Policy nonce changes
-with every response, and a 304 would pair an old body with a new nonce.
+- HTML pages and map frames (``text/html``) get an ``ETag`` made from the page
+  itself with this response's Content-Security-Policy nonce taken out, so the
+  same page gets the same tag although every response has a fresh nonce. The
+  page is rendered (it can depend on the session, the time, the language), and
+  when the client's ``If-None-Match`` carries that tag the answer is ``304 Not
+  Modified`` without a body and **without a Content-Security-Policy header**: a
+  304's headers replace the stored ones (RFC 9111, 4.3.4), and the stored page
+  keeps the nonce of the CSP it was first sent with, so its scripts still run.
+  Not for ``no-store`` pages (admin, login).
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 
-from flask import Flask, request
+from flask import Flask, g, request
+
+from .security import never_stored
 
 __all__ = ["init_app", "MIN_SIZE", "COMPRESSIBLE"]
 
@@ -63,8 +72,43 @@ def init_app(app: Flask) -> None:
         if tag and resp.status_code == 200:
             resp.set_etag(tag)
             resp.headers.setdefault("Cache-Control", _cache_control())
+        elif _page_cacheable(resp):
+            tag = _page_etag(resp)
+            resp.set_etag(tag)
+            resp.headers.setdefault("Cache-Control", _cache_control())
+            sent = [t for t in (tag, tag + "-gz") if t in request.if_none_match]
+            if sent:
+                return _not_modified_page(app, resp, sent[0])
         _gzip(resp)
         return resp
+
+
+def _page_cacheable(resp) -> bool:
+    return (request.method in ("GET", "HEAD") and resp.status_code == 200
+            and resp.mimetype == "text/html" and not resp.direct_passthrough
+            and not resp.is_streamed and not never_stored()
+            and "no-store" not in resp.headers.get("Cache-Control", "") and not resp.get_etag()[0])
+
+
+def _page_etag(resp) -> str:
+    """A tag of the page as it would be without this response's nonce."""
+    body = resp.get_data()
+    nonce = g.get("csp_nonce")
+    if nonce:
+        body = body.replace(nonce.encode(), b"\0nonce\0")
+    return "p" + hashlib.sha256(body).hexdigest()[:32]
+
+
+def _not_modified_page(app: Flask, page, tag: str):
+    """304 for an unchanged page: no body, and no Content-Security-Policy (see above)."""
+    resp = app.response_class(status=304)
+    resp.set_etag(tag)
+    for name in ("Cache-Control", "Vary", "Content-Language"):
+        if name in page.headers:
+            resp.headers[name] = page.headers[name]
+    resp.vary.add("Accept-Encoding")
+    g.not_modified_page = True  # security headers: leave the stored CSP in place
+    return resp
 
 
 def _cache_control() -> str:

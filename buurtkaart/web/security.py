@@ -23,13 +23,13 @@ import os
 import secrets
 import time
 
-from flask import Flask, abort, current_app, request, session
+from flask import Flask, abort, current_app, g, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .csp import nonce, policy
 from .db import get_db
 
-__all__ = ["init_app", "csrf_token", "rate_limit", "LIMITS"]
+__all__ = ["init_app", "csrf_token", "rate_limit", "LIMITS", "never_stored"]
 
 #: bucket -> (requests, seconds)
 LIMITS = {"login": (10, 60), "write": (120, 60)}
@@ -88,6 +88,11 @@ def _secret_key(app: Flask) -> str:
         return db.execute("SELECT value FROM settings WHERE key = 'secret_key'").fetchone()[0]
 
 
+def never_stored() -> bool:
+    """Pages that no cache may keep (the admin pages and the login form)."""
+    return request.path.startswith(("/admin", "/login"))
+
+
 def init_app(app: Flask) -> None:
     app.config["SECRET_KEY"] = _secret_key(app)
     app.config.setdefault("RATE_LIMITS", dict(LIMITS))
@@ -115,12 +120,13 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _headers(resp):
-        resp.headers.setdefault("Content-Security-Policy", policy(nonce()))
+        if not g.get("not_modified_page"):  # a 304 keeps the CSP stored with its page
+            resp.headers.setdefault("Content-Security-Policy", policy(nonce()))
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         resp.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         resp.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
         resp.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if request.path.startswith(("/admin", "/login")):
+        if never_stored():
             resp.headers["Cache-Control"] = "no-store"
         return resp
