@@ -40,7 +40,7 @@ from . import folium_cache
 from .filters import Filter
 from .hours_text import hours_text, session_text
 from .i18n import gettext as _
-from .i18n import N_, current_locale, language_name, ngettext
+from .i18n import N_, current_locale, language_name, ngettext, translate
 from .taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WORKING_MODELS,
                        wheelchair_text)
 
@@ -501,6 +501,7 @@ def build_map(
     extra_layers: Iterable[folium.FeatureGroup] = (),
     categories: Mapping[str, tuple[str, str]] | None = None,
     reverse_colours: bool = False,
+    notes: Mapping[str, str] | None = None,
 ) -> folium.Map:
     """The overview map.
 
@@ -533,6 +534,9 @@ def build_map(
         Darkest colour for the lowest values: for layers where a low value is the
         problem (share of residents within reach, income), so the darkest areas are
         always the ones to look at.
+    notes
+        Code -> why its value is unknown (a stored indicator note), said in the popup
+        and tooltip of a neighbourhood without a value.
 
     Returns
     -------
@@ -554,9 +558,12 @@ def build_map(
             return categories.get(v, (NO_DATA_COLOUR, ""))[0]
         return _colour(v, breaks, reverse_colours)
 
-    def shown(v):
+    def shown(v, code=None):
         if categories:
             return category_label(v) if v is not None else _("no data")
+        note = (notes or {}).get(code) if v is None else None
+        if note:  # why it is unknown (confidential in the source, ...)
+            return _("Unknown: %(reason)s.", reason=translate(note))
         return _fmt(v, unit)
 
     if neighbourhoods:
@@ -569,7 +576,7 @@ def build_map(
                 "type": "Feature", "geometry": round_coordinates(n["geometry"]).__geo_interface__,
                 "properties": {
                     "code": n["code"], "name": _e(n.get("name") or n["code"]),
-                    "value": _e(shown(v)) if indicator else "",
+                    "value": _e(shown(v, n["code"])) if indicator else "",
                     "fill": fill(v) if indicator else "#9ecae1",
                     "link": f'<a href="{_e(url)}" target="_top">{page_link}</a>'}})
         layer_name = _("%(layer)s (neighbourhoods)", layer=indicator_label or indicator) \

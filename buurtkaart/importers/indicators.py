@@ -44,6 +44,7 @@ import pandas as pd
 
 from ..errors import ImportFailed, Problem
 from ..indicators import aggregate_sectors, indicator_info
+from ..notes import note
 from . import statbel
 from .lookups import find_column, read_lookup
 from .tables import Table, column_convention, parse_number, read_table, rows_text
@@ -213,8 +214,8 @@ def read_indicators(path: str | Path, *, level: str | None = None,
         out["note"] = _sector_notes(frame, lookup, out)
     else:
         out = frame
-        out["note"] = [statbel.CONFIDENTIAL_MARKERS["c"] if c else None
-                       for c in frame["confidential"]]
+        confidential = note(("confidential", {}))
+        out["note"] = [confidential if c else None for c in frame["confidential"]]
     out = out[FRAME_COLUMNS].reset_index(drop=True)
     out["note"] = out["note"].astype(object).where(out["note"].notna(), None)
     messages += _unknown_summary(out, level)
@@ -409,21 +410,20 @@ def _sector_notes(sectors: pd.DataFrame, lookup: pd.DataFrame, out: pd.DataFrame
     empty = s[s["value"].isna() & ~s["confidential"]].groupby(keys)["code"].agg(list).to_dict()
     given = s.groupby(keys)["code"].agg(set).to_dict()
     present = s.groupby(["nb", "year"])["code"].agg(set).to_dict()
-    notes: dict[int, str] = {}
+    notes: dict[int, object] = {}
     for pos, code, year, ind in zip(unknown.index, unknown["code"], unknown["year"],
                                     unknown["indicator"]):
         key = (code, year, ind)
         parts = []
         if key in secret:
-            parts.append(f"confidential in the source for sector(s) {_codes(secret[key])} "
-                         "(Statbel publishes 'C' where a figure would reveal too few people)")
+            parts.append(("confidential_sectors", {"sectors": list(secret[key])}))
         if key in empty:
-            parts.append(f"no value for sector(s) {_codes(empty[key])}")
+            parts.append(("empty_sectors", {"sectors": list(empty[key])}))
         lacking = sorted(present.get((code, year), set()) - given.get(key, set()))
         if lacking:
-            parts.append(f"sector(s) {_codes(lacking)} of this neighbourhood are given for "
-                         f"{year} without {ind}")
-        notes[pos] = "; ".join(parts) or "the sectors' weights add up to 0"
+            parts.append(("lacking_sectors", {"sectors": lacking, "year": int(year),
+                                              "indicator": str(ind)}))
+        notes[pos] = note(*(parts or [("zero_weights", {})]))
     return [notes.get(pos) for pos in out.index]
 
 

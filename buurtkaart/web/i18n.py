@@ -100,5 +100,6 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _template_globals():
         return {"lang": page_language(), "language_links": _language_links,
-                "tr": i18n.gettext, "language_name": i18n.language_name}
+                "tr": i18n.gettext, "language_name": i18n.language_name,
+                "translate": i18n.translate}
 
