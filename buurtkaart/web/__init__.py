@@ -36,6 +36,9 @@ def error_response(status: int, message: str | None, **extra):
     if _wants_json():
         body = {"ok": False, "error": str(message), "status": status, **extra}
         return jsonify(body), status
+    from .i18n import activate_page_language
+
+    activate_page_language()
     return render_template("error.html", status=status, message=translate(message),
                            english_only=message is not None and not isinstance(message, Msg)
                            ), status

@@ -63,6 +63,18 @@ def _language_links() -> list[tuple[str, str, str, bool]]:
     return links
 
 
+def activate_page_language() -> None:
+    """Make this request's language the active one for the core modules (maps, hours_text,
+    labels, :class:`~buurtkaart.i18n.Msg`); the JSON API keeps its English texts whatever
+    the browser asks. Set on every request (a worker thread must not keep the previous
+    request's language), and again by an error page: a check that refuses a request
+    before this ran (CSRF, size) still answers in the page's language."""
+    if request.path.startswith("/api/"):
+        i18n.activate(NullTranslations(), i18n.SOURCE_LOCALE)
+    else:
+        i18n.activate(get_translations(), page_language())
+
+
 def init_app(app: Flask) -> None:
     directory = Path(app.config.get("TRANSLATIONS_DIR") or i18n.TRANSLATIONS_DIR)
     i18n.compile_catalogues(directory)  # a fresh checkout has only the .po files
@@ -71,15 +83,7 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(directory)
     Babel(app, locale_selector=select_locale)
 
-    @app.before_request
-    def _activate():
-        # core modules (maps, hours_text, labels) translate through buurtkaart.i18n;
-        # the JSON API keeps its English texts whatever the browser asks. Set on every
-        # request: a worker thread must not keep the previous request's language.
-        if request.path.startswith("/api/"):
-            i18n.activate(NullTranslations(), i18n.SOURCE_LOCALE)
-        else:
-            i18n.activate(get_translations(), page_language())
+    app.before_request(activate_page_language)
 
     @app.teardown_request
     def _deactivate(_exc=None):
