@@ -209,3 +209,33 @@ def test_typology_reasons_in_the_page_language(client, income):
                (f.get("properties", f).get("reasons") or [])]
     assert any("no data for many renters (renter_share or social_housing_share)" in r
                for r in reasons), api
+
+
+# ------------------------------------------------------------------- API reference page
+def test_the_api_reference_page_speaks_dutch_and_the_document_stays_english(client):
+    from babel.messages.pofile import read_po
+
+    from buurtkaart import i18n
+    from buurtkaart.web.openapi import document
+
+    page = client.get("/api/docs?lang=nl")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'lang="en"' not in html.split("<main")[1]
+    text = _text(page)
+    assert "Ontmoetingsplekken en netwerkversterkende activiteiten voor mensen in armoede" \
+        in text
+    assert "Eén plek" in text and "in de zoekopdracht" in text
+    assert "true/false: meedoen kost niets" in text  # a filter parameter
+    assert "Een activiteit maken" in text and "HSDS 3.0-services (per pagina)" in text
+    # every sentence the page shows has its Dutch text (a new endpoint needs one too)
+    with (i18n.TRANSLATIONS_DIR / "nl" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        catalogue = read_po(fh, locale="nl")
+    doc = document()
+    shown = [doc["info"]["description"]] + [
+        t for ops in doc["paths"].values() for op in ops.values()
+        for t in [op["summary"]] + [p["description"] for p in op.get("parameters", [])]]
+    missing = sorted({t for t in shown if t and not (catalogue.get(t) and catalogue.get(t).string)})
+    assert missing == []
+    # the machine-readable document keeps its English
+    spec = client.get("/api/openapi.json", headers={"Accept-Language": "nl"}).get_json()
+    assert spec["paths"]["/api/places/{place_id}"]["get"]["summary"] == "One place"
