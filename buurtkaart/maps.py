@@ -56,9 +56,10 @@ folium_cache.install()  # folium's templates compiled once per process, not per 
 
 #: The basemap: the only URL a rendered map asks the browser to fetch from outside the app.
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-#: OpenStreetMap's required credit; a link the user may follow, never a request the page makes.
-TILE_ATTRIBUTION = ('&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap'
-                    '</a> contributors')
+#: OpenStreetMap's required credit; a link the user may follow, never a request the page makes
+#: (``%(contributors)s``: "OpenStreetMap contributors" in the page's language).
+TILE_ATTRIBUTION = ('&copy; <a href="https://www.openstreetmap.org/copyright">%(contributors)s'
+                    '</a>')
 #: Sequential, colour-blind-safe (ColorBrewer YlOrRd, 5 classes): light = low, dark = high.
 PALETTE = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 #: Neighbourhoods without a value: grey, and always shown in the legend.
@@ -347,6 +348,39 @@ class _LegendMakesWay(MacroElement):
         self._name = "LegendMakesWay"
 
 
+class _ControlWords(MacroElement):
+    """Leaflet's own buttons and credit in the page's language (Leaflet writes "Zoom in",
+    "Layers" and "A JavaScript library for interactive maps" in English)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            map.zoomControl.remove();
+            L.control.zoom({zoomInTitle: {{ this.words.zoom_in|tojson }},
+                            zoomOutTitle: {{ this.words.zoom_out|tojson }}}).addTo(map);
+            var leaflet = document.createElement("a");
+            leaflet.href = "https://leafletjs.com";
+            leaflet.title = {{ this.words.leaflet|tojson }};
+            leaflet.textContent = "Leaflet";
+            map.attributionControl.setPrefix(leaflet.outerHTML);
+            setTimeout(function () {  // the layer control is added after this script
+                document.querySelectorAll(".leaflet-control-layers-toggle").forEach(function (a) {
+                    a.title = {{ this.words.layers|tojson }};
+                    a.setAttribute("aria-label", {{ this.words.layers|tojson }});
+                });
+            }, 0);
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "ControlWords"
+        self.words = {"zoom_in": _("Zoom in"), "zoom_out": _("Zoom out"),
+                      "layers": _("Map layers"),
+                      "leaflet": _("A JavaScript library for interactive maps")}
+
+
 # --------------------------------------------------------------------------- legend
 def _legend_html(indicator_label: str | None, breaks: Sequence[float], year, source,
                  unit: str | None, kinds: Sequence[str], models: Sequence[str],
@@ -412,6 +446,7 @@ def _banner_html(lines: Sequence[str], css_class: str) -> str:
 
 
 _MAP_CSS = """
+.leaflet-control-scale-line+.leaflet-control-scale-line{display:none}
 .bk-legend{position:absolute;z-index:1000;bottom:52px;left:10px;background:#fff;padding:6px 10px;
  border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,.35);font:13px/1.35 system-ui,sans-serif;
  max-width:min(280px,70vw);max-height:50vh;overflow:auto}
@@ -471,9 +506,11 @@ def _base_map(static_url_prefix: str) -> folium.Map:
     prefix = static_url_prefix.rstrip("/")
     m.default_js = [("leaflet", f"{prefix}/vendor/leaflet/leaflet.js")]
     m.default_css = [("leaflet_css", f"{prefix}/vendor/leaflet/leaflet.css")]
-    folium.TileLayer(TILE_URL, attr=TILE_ATTRIBUTION, name="OpenStreetMap", max_zoom=19,
+    attribution = TILE_ATTRIBUTION % {"contributors": _e(_("OpenStreetMap contributors"))}
+    folium.TileLayer(TILE_URL, attr=attribution, name="OpenStreetMap", max_zoom=19,
                      control=False).add_to(m)
     m.get_root().header.add_child(Element(f"<style>{_MAP_CSS}</style>"))
+    m.add_child(_ControlWords())
     return m
 
 

@@ -8,6 +8,7 @@ that every ``/api/`` route is described.
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, url_for
+from markupsafe import Markup, escape
 
 from .. import __version__
 from ..filters import FILTER_PARAMETERS
@@ -379,6 +380,14 @@ def openapi_json():
     doc = document()
     doc["servers"] = [{"url": url_for("pages.index", _external=True).rstrip("/")}]
     return jsonify(doc)
+
+
+@bp.app_template_filter("code_spans")
+def code_spans(text: str) -> Markup:
+    """Text with `backquoted` names (parameters, JSON) set as code, the rest escaped."""
+    parts = str(text).split("`")
+    return Markup("").join(escape(p) if i % 2 == 0 else Markup("<code>%s</code>") % p
+                           for i, p in enumerate(parts))
 
 
 @bp.route("/docs")
