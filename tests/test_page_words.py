@@ -239,3 +239,24 @@ def test_the_api_reference_page_speaks_dutch_and_the_document_stays_english(clie
     # the machine-readable document keeps its English
     spec = client.get("/api/openapi.json", headers={"Accept-Language": "nl"}).get_json()
     assert spec["paths"]["/api/places/{place_id}"]["get"]["summary"] == "One place"
+
+
+def test_indicator_and_neighbourhood_problems_in_dutch(client, setup):
+    login(client, "admin@stad.be")
+    resp = client.post("/admin/import?lang=nl", data={
+        "kind": "indicators", "csrf_token": _csrf(client),
+        "file": (io.BytesIO(b"code,year,population\n4402101,twintig,5\n4402102,2024,veel\n"),
+                 "cijfers.csv")}, content_type="multipart/form-data")
+    text = _text(resp)
+    assert resp.status_code == 400
+    assert "cijfers.csv, rij 2, veld 'year': het jaar moet een geheel getal zijn" in text
+    assert "cijfers.csv, rij 3, veld 'population': geen getal: 'veel'" in text
+    geojson = (b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+               b'{"code": "", "name": "Noord"}, "geometry": {"type": "Point", '
+               b'"coordinates": [3.7, 51.0]}}]}')
+    resp = client.post("/admin/import?lang=nl", data={
+        "kind": "neighbourhoods", "csrf_token": _csrf(client),
+        "file": (io.BytesIO(geojson), "wijken.geojson")}, content_type="multipart/form-data")
+    text = _text(resp)
+    assert resp.status_code == 400, text
+    assert "object 1" in text and "verwacht een veelhoek, maar het is een Point" in text
