@@ -804,7 +804,8 @@ def indicator_frame(
         from .notes import decode
 
         decoded = {t: decode(t) for t in set(frame["note"].dropna())}
-        frame["note"] = [decoded.get(t) if t is not None else None for t in frame["note"]]
+        frame["note"] = pd.Series([decoded.get(t) if t is not None else None
+                                   for t in frame["note"]], index=frame.index, dtype=object)
     return frame
 
 
