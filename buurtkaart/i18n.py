@@ -24,8 +24,8 @@ import sys
 from contextvars import ContextVar
 from pathlib import Path
 
-__all__ = ["TRANSLATIONS_DIR", "DEFAULT_LOCALE", "N_", "Msg", "MsgList", "Term", "translate", "message_of", "row_msg", "gettext",
-           "ngettext", "activate",
+__all__ = ["TRANSLATIONS_DIR", "DEFAULT_LOCALE", "N_", "Msg", "MsgList", "Term", "translate",
+           "message_of", "row_msg", "gettext", "ngettext", "activate",
            "deactivate",
            "current_locale", "available_locales", "compile_catalogues", "language_name",
            "locale_name"]
