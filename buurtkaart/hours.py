@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 import opening_hours
 
-from .i18n import Msg
+from .i18n import N_, Msg, Term
 from .taxonomy import WEEKDAYS
 
 __all__ = [
@@ -106,8 +106,10 @@ def validate_opening_hours(value: str) -> str:
                 text=repr(text), reasons="; ".join(reasons), corrected=repr(corrected))
             ) from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error"
+        # the parser's own (English) detail, "a syntax error" in another language
+        detail = Term(first, N_("a syntax error"))
         raise ValueError(Msg("not valid OpenStreetMap opening_hours syntax (%(error)s): "
-                             "%(text)s", error=first, text=repr(text))) from None
+                             "%(text)s", error=detail, text=repr(text))) from None
     if fix and fixes_accepted():
         record_fix(text, *fix)
         return fix[0]

@@ -670,13 +670,12 @@ def typology(values: pd.DataFrame, neighbourhoods, *, base_year: int | None = No
                                if vul_base else
                                Msg("%(year)s: not vulnerable in the base year", year=base_year))
             else:
-                missing = [x for x in r if getattr(x, "msgid", "").endswith("no data for "
-                                                                               "%(missing)s")]
+                # (a Msg inside another's call is not seen by Babel: made apart)
+                why = MsgList([Msg("no data for %(missing)s", missing=x.params["missing"])
+                               for x in r if getattr(x, "msgid", "").endswith(
+                                   "no data for %(missing)s")], "; ")
                 reasons.append(Msg("%(year)s: vulnerability in the base year unknown (%(why)s)",
-                                   year=base_year, why=MsgList(
-                                       [Msg("no data for %(missing)s",
-                                            missing=x.params["missing"]) for x in missing],
-                                       "; ")))
+                                   year=base_year, why=why))
         else:
             vul_base = None
             reasons.append(Msg("only one year (%(year)s) available: no change can be measured",

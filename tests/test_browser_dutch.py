@@ -43,7 +43,7 @@ file files row field fields problem problems error errors invalid missing requir
 organisation organisations municipality municipalities indicators value values
 source sources year years share sample history undo users user
 password email login logout week today tomorrow evening monday tuesday wednesday
-thursday friday saturday sunday morning afternoon night hours closed""".split()
+thursday friday saturday sunday morning afternoon night hours closed failed parse""".split()
 _WORD = re.compile(r"\b(" + "|".join(ENGLISH) + r")\b", re.I)
 
 _VISIBLE = """() => {
@@ -199,11 +199,15 @@ def test_no_english_on_any_page_for_a_dutch_reader(browser, site, demo_copy,  # 
     # a form with mistakes, and an import with problems
     page.goto(site + "/admin/places/new", wait_until="networkidle")
     page.fill('input[name="name"]', "Proef")
+    page.fill('input[name="lon"]', "24.94")
     page.fill('input[name="lat"]', "999")
-    page.fill('input[name="email"]', "nee")
+    page.fill('input[name="opening_hours"]', "elke dag")  # the browser checks e-mail itself
     page.locator('form.form button[type="submit"]').first.click()
     page.wait_for_load_state("networkidle")
-    words = english_words(_look(page, "admin-form-problems", tmp_path), data)
+    text = _look(page, "admin-form-problems", tmp_path)
+    assert "Niet opgeslagen" in text and "coördinaat '999' is geen getal" in text
+    assert "geen geldige schrijfwijze van OpenStreetMap-openingsuren" in text
+    words = english_words(text, data)
     if words:
         found["place form with problems"] = words
     bad = tmp_path / "aanbod.csv"

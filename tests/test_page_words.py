@@ -260,3 +260,28 @@ def test_indicator_and_neighbourhood_problems_in_dutch(client, setup):
     text = _text(resp)
     assert resp.status_code == 400, text
     assert "object 1" in text and "verwacht een veelhoek, maar het is een Point" in text
+
+
+def test_every_marked_literal_reaches_the_catalogue():
+    """Babel does not see a message marked inside another marked call (``Msg("...",
+    x=Msg("..."))``): such a text would stay English on every page."""
+    import ast
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    from buurtkaart import i18n
+
+    with (i18n.TRANSLATIONS_DIR / "nl" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        catalogue = read_po(fh, locale="nl")
+    missing = []
+    for path in Path(i18n.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id in ("Msg", "N_", "_", "gettext") and node.args \
+                    and isinstance(node.args[0], ast.Constant) \
+                    and isinstance(node.args[0].value, str):
+                entry = catalogue.get(node.args[0].value)
+                if entry is None or not entry.string:
+                    missing.append(f"{path.name}:{node.lineno}: {node.args[0].value[:60]}")
+    assert missing == []
