@@ -26,7 +26,7 @@ install-test: $(VENV)/bin/activate system
 # compiles them (the app also compiles stale catalogues when it starts).
 CATALOGUES = buurtkaart/translations
 messages:
-	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output \
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k Msg --no-location --sort-output \
 	  --project buurtkaart -o $(CATALOGUES)/messages.pot .
 	$(VENV)/bin/pybabel update -i $(CATALOGUES)/messages.pot -d $(CATALOGUES) \
 	  --no-fuzzy-matching --ignore-obsolete -w 100

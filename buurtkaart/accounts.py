@@ -29,6 +29,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import passwords
 from .errors import BuurtkaartError, InvalidParameter, NotFound
+from .i18n import Msg
 
 __all__ = [
     "ROLES",
@@ -93,20 +94,24 @@ def create_user(
     """Create an account; raises :class:`InvalidParameter` naming the bad field."""
     email = (email or "").strip()
     if not _EMAIL_RE.match(email):
-        raise InvalidParameter("email", f"not an e-mail address: {email!r}")
+        raise InvalidParameter("email", Msg("not an e-mail address: %(value)s",
+                                            value=repr(email)))
     if role not in ROLES:
-        raise InvalidParameter("role", f"must be one of {', '.join(ROLES)}, got {role!r}")
+        raise InvalidParameter("role", Msg("expected one of %(known)s, got %(value)s",
+                                           known=", ".join(ROLES), value=repr(role)))
     _check_password(password, email)
     org_id = None
     if organisation_uid:
         row = db.execute("SELECT id FROM organisations WHERE uid = ?", [organisation_uid]).fetchone()
         if not row:
-            raise InvalidParameter("organisation", f"unknown organisation {organisation_uid!r}")
+            raise InvalidParameter("organisation", Msg("unknown organisation %(uid)s",
+                                                       uid=repr(organisation_uid)))
         org_id = row[0]
     elif role == "editor":
-        raise InvalidParameter("organisation", "an editor belongs to an organisation")
+        raise InvalidParameter("organisation", Msg("an editor belongs to an organisation"))
     if db.execute("SELECT 1 FROM users WHERE email = ?", [email]).fetchone():
-        raise InvalidParameter("email", f"an account for {email} already exists")
+        raise InvalidParameter("email", Msg("an account for %(email)s already exists",
+                                            email=email))
     with db.atomic():
         uid = db["users"].insert({
             "email": email,

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import BuurtkaartError
+from .i18n import N_, Msg
 
 __all__ = ["DatabaseBusy", "ImportRunning", "busy_timeout", "database_path", "is_busy_error",
            "writing", "import_lock", "running_import", "DEFAULT_BUSY_TIMEOUT"]
@@ -49,8 +50,8 @@ class ImportRunning(BuurtkaartError):
 
     def __init__(self, holder: dict | None):
         self.holder = holder or {}
-        super().__init__("another import is running: " + describe(self.holder)
-                         + "; nothing was imported, try again when it has finished")
+        super().__init__(Msg("another import is running: %(holder)s; nothing was imported, "
+                             "try again when it has finished", holder=describe(self.holder)))
 
 
 def busy_timeout() -> float:
@@ -77,11 +78,11 @@ def database_path(db) -> Path | None:
 
 def _busy(db) -> DatabaseBusy:
     holder = running_import(database_path(db))
-    why = (f"an import is running ({describe(holder)})" if holder
-           else "another change is being saved")
+    why = (Msg("an import is running (%(holder)s)", holder=describe(holder)) if holder
+           else Msg("another change is being saved"))
     retry = 30 if holder else 5
-    return DatabaseBusy(f"The database is busy: {why}. Nothing was saved; please try again "
-                        f"in {retry} seconds.", retry)
+    return DatabaseBusy(Msg("The database is busy: %(why)s. Nothing was saved; please try "
+                            "again in %(seconds)s seconds.", why=why, seconds=retry), retry)
 
 
 @contextlib.contextmanager
@@ -154,11 +155,20 @@ def command_line_user() -> str:
 def describe(holder: dict) -> str:
     """``places from aanbod.csv, started 2026-12-01T10:00:00+00:00 by a@b.be (pid 12 on host)``."""
     if not holder:
-        return "an import (no details recorded)"
-    who = holder.get("user") or "the command line"
-    return (f"{holder.get('kind', 'import')} from {holder.get('file', '?')}, started "
-            f"{holder.get('started_at', '?')} by {who} (pid {holder.get('pid', '?')} on "
-            f"{holder.get('host', '?')})")
+        return Msg("an import (no details recorded)")
+    kind = holder.get("kind", "import")
+    who = holder.get("user") or Msg("the command line")
+    return Msg("%(kind)s from %(file)s, started %(started)s by %(who)s (pid %(pid)s on "
+               "%(host)s)", kind=Msg(kind) if kind in IMPORT_KIND_NAMES
+               else kind, file=holder.get("file", "?"), started=holder.get("started_at", "?"),
+               who=who, pid=holder.get("pid", "?"), host=holder.get("host", "?"))
+
+
+#: The kinds of import the lock records (as the command line says them), marked so that
+#: a page says them in its language.
+IMPORT_KIND_NAMES = {N_("import"), N_("csv import"), N_("geojson import"), N_("hsds import"),
+                     N_("osm import"), N_("indicators import"), N_("neighbourhoods import"),
+                     N_("municipalities import"), N_("places import")}
 
 
 def running_import(db_path: Path | None) -> dict | None:

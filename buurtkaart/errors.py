@@ -47,6 +47,26 @@ class Problem:
             parts.append(f"field '{self.field}'")
         return ", ".join(parts) + f": {self.reason}"
 
+    @property
+    def translatable(self) -> bool:
+        """Can the reason be shown in another language than English?"""
+        from .i18n import Msg
+
+        return isinstance(self.reason, Msg)
+
+    def localized(self) -> str:
+        """The problem in the active language (as :meth:`__str__` in English): file, place,
+        field and reason; a reason that is plain text stays as it was written."""
+        from .i18n import gettext, translate
+
+        parts = [self.file]
+        if self.where:
+            parts.append(translate(self.where))
+        if self.field:
+            parts.append(gettext("field '%(field)s'", field=self.field))
+        return gettext("%(place)s: %(reason)s", place=", ".join(parts),
+                       reason=translate(self.reason))
+
 
 class ImportFailed(BuurtkaartError):
     """An import was refused; nothing was written.

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field, replace
 
 from .errors import InvalidParameter
 from .hours import TimeWindow, parse_time, parse_weekday
+from .i18n import N_
 from .taxonomy import PLACE_KINDS, WORKING_MODELS
 from .when import WHEN_VALUES, Span, parse_date, resolve
 
@@ -50,23 +51,25 @@ _LANG_RE = re.compile(r"^[a-z]{2,3}$")
 
 #: Every query parameter a Filter understands, with a one-line help each.
 FILTER_PARAMETERS: dict[str, str] = {
-    "model": "working model key(s), comma-separated or repeated: any of them",
-    "kind": "place kind key(s), comma-separated or repeated",
-    "free": "true/false: taking part costs nothing",
-    "walk_in": "true/false: no registration or referral needed",
-    "childcare": "true/false: childcare on site or children welcome",
-    "children_welcome": "true/false: children may come along",
-    "no_internet": "true/false: can join without internet or e-mail",
-    "wheelchair": "true/false: wheelchair accessible",
-    "language": "ISO 639-1 language code spoken, e.g. nl",
-    "when": "now, tonight (this evening, 18:00-22:00) or weekend (the coming Saturday and Sunday)",
-    "date": "a date YYYY-MM-DD someone can come (with from/to: that time range)",
-    "day": "weekday (Mo..Su, 0-6 or a name): the coming one, open at some time that day",
-    "from": "earliest time HH:MM (with day or date; alone: on one of the coming 7 days)",
-    "to": "latest time HH:MM (with day or date)",
-    "bbox": "min_lon,min_lat,max_lon,max_lat (WGS84)",
-    "municipality": "5-digit NIS municipality code",
-    "q": "words of the name, address, description or activities (any case, accents optional)",
+    "model": N_("working model key(s), comma-separated or repeated: any of them"),
+    "kind": N_("place kind key(s), comma-separated or repeated"),
+    "free": N_("true/false: taking part costs nothing"),
+    "walk_in": N_("true/false: no registration or referral needed"),
+    "childcare": N_("true/false: childcare on site or children welcome"),
+    "children_welcome": N_("true/false: children may come along"),
+    "no_internet": N_("true/false: can join without internet or e-mail"),
+    "wheelchair": N_("true/false: wheelchair accessible"),
+    "language": N_("ISO 639-1 language code spoken, e.g. nl"),
+    "when": N_("now, tonight (this evening, 18:00-22:00) or weekend (the coming Saturday "
+               "and Sunday)"),
+    "date": N_("a date YYYY-MM-DD someone can come (with from/to: that time range)"),
+    "day": N_("weekday (Mo..Su, 0-6 or a name): the coming one, open at some time that day"),
+    "from": N_("earliest time HH:MM (with day or date; alone: on one of the coming 7 days)"),
+    "to": N_("latest time HH:MM (with day or date)"),
+    "bbox": N_("min_lon,min_lat,max_lon,max_lat (WGS84)"),
+    "municipality": N_("5-digit NIS municipality code"),
+    "q": N_("words of the name, address, description or activities (any case, accents "
+            "optional)"),
 }
 
 _BOOL_FIELDS = ("free", "walk_in", "childcare", "children_welcome", "no_internet",

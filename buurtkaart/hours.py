@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 import opening_hours
 
+from .i18n import N_, Msg, Term
 from .taxonomy import WEEKDAYS
 
 __all__ = [
@@ -89,8 +90,7 @@ def validate_opening_hours(value: str) -> str:
 
     text = value.strip()
     if not text:
-        msg = "opening hours are empty"
-        raise ValueError(msg)
+        raise ValueError(Msg("opening hours are empty"))
     fix = suggest(text)
     try:
         opening_hours.OpeningHours(text)
@@ -100,13 +100,16 @@ def validate_opening_hours(value: str) -> str:
             return fix[0]
         if fix:
             corrected, reasons = fix
-            msg = (f"not valid OpenStreetMap opening_hours syntax: {text!r}: "
-                   f"{'; '.join(reasons)}. Did you mean {corrected!r}? "
-                   "(import with --fix-hours to accept the correction)")
-            raise ValueError(msg) from None
+            raise ValueError(Msg(
+                "not valid OpenStreetMap opening_hours syntax: %(text)s: %(reasons)s. Did you "
+                "mean %(corrected)s? (import with --fix-hours to accept the correction)",
+                text=repr(text), reasons="; ".join(reasons), corrected=repr(corrected))
+            ) from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error"
-        msg = f"not valid OpenStreetMap opening_hours syntax ({first}): {text!r}"
-        raise ValueError(msg) from None
+        # the parser's own (English) detail, "a syntax error" in another language
+        detail = Term(first, N_("a syntax error"))
+        raise ValueError(Msg("not valid OpenStreetMap opening_hours syntax (%(error)s): "
+                             "%(text)s", error=detail, text=repr(text))) from None
     if fix and fixes_accepted():
         record_fix(text, *fix)
         return fix[0]
@@ -117,8 +120,7 @@ def parse_time(value: str) -> str:
     """Parse ``H:MM`` or ``HH:MM`` (24:00 allowed) and return ``HH:MM``."""
     m = _TIME_RE.match(str(value).strip())
     if not m or (m.group(1) == "24" and m.group(2) != "00"):
-        msg = f"not a time of day in HH:MM form: {value!r}"
-        raise ValueError(msg)
+        raise ValueError(Msg("not a time of day in HH:MM form: %(value)s", value=repr(value)))
     return f"{int(m.group(1)):02d}:{m.group(2)}"
 
 
@@ -136,8 +138,8 @@ def parse_weekday(value: str | int) -> int:
         key = str(value).strip().lower()
         if key in _WEEKDAY_ALIASES:
             return _WEEKDAY_ALIASES[key]
-    msg = f"not a weekday (use Mo, Tu, We, Th, Fr, Sa, Su or 0-6): {value!r}"
-    raise ValueError(msg)
+    raise ValueError(Msg("not a weekday (use Mo, Tu, We, Th, Fr, Sa, Su or 0-6): %(value)s",
+                         value=repr(value)))
 
 
 def _minutes(hhmm: str) -> int:
@@ -164,8 +166,8 @@ class Session:
         wd = parse_weekday(weekday)
         s, e = parse_time(start), parse_time(end)
         if _minutes(e) <= _minutes(s):
-            msg = f"session ends ({e}) before or when it starts ({s})"
-            raise ValueError(msg)
+            raise ValueError(Msg("session ends (%(end)s) before or when it starts (%(start)s)",
+                                 end=e, start=s))
         n = None
         if nth not in (None, ""):
             try:
@@ -173,8 +175,8 @@ class Session:
             except (TypeError, ValueError):
                 n = None
             if n not in NTH_VALUES:
-                msg = f"nth must be 1-5 or -1 (last) of the month, not {nth!r}"
-                raise ValueError(msg)
+                raise ValueError(Msg("nth must be 1-5 or -1 (last) of the month, not %(value)s",
+                                     value=repr(nth)))
         return cls(wd, s, e, n)
 
     def occurs_on(self, day: dt.date) -> bool:
@@ -380,9 +382,8 @@ def parse_sessions(text: str) -> list[Session]:
             continue
         m = _SESSION_RE.match(part)
         if not m:
-            msg = (f"session {part!r} is not of the form 'Tu 18:00-20:00' "
-                   "or 'Mo[1] 10:00-12:00'")
-            raise ValueError(msg)
+            raise ValueError(Msg("session %(value)s is not of the form 'Tu 18:00-20:00' or "
+                                 "'Mo[1] 10:00-12:00'", value=repr(part)))
         out.append(Session.parse(m["day"], m["start"], m["end"], m["nth"]))
     return out
 

@@ -24,7 +24,8 @@ import sys
 from contextvars import ContextVar
 from pathlib import Path
 
-__all__ = ["TRANSLATIONS_DIR", "DEFAULT_LOCALE", "N_", "gettext", "ngettext", "activate",
+__all__ = ["TRANSLATIONS_DIR", "DEFAULT_LOCALE", "N_", "Msg", "MsgList", "Term", "translate",
+           "message_of", "row_msg", "gettext", "ngettext", "activate",
            "deactivate",
            "current_locale", "available_locales", "compile_catalogues", "language_name",
            "locale_name"]
@@ -43,6 +44,84 @@ _log = logging.getLogger(__name__)
 def N_(message: str) -> str:
     """Mark ``message`` for extraction; it is translated where it is shown."""
     return message
+
+
+class Msg(str):
+    """A message kept for showing later in any language: the string itself is the English
+    text (the command line, the JSON API, logs and tests see exactly that), and
+    :meth:`translated` gives it in the active language.
+
+    ``Msg("unknown column %(column)s", column="naam")`` is marked for extraction like
+    ``_()`` (``make messages`` knows ``Msg``); values that are themselves :class:`Msg`
+    are translated too. Use it for text made in core code that a page shows later, such
+    as the reason of an import problem, a typology reason or a stored note.
+    """
+
+    msgid: str
+    params: dict
+
+    def __new__(cls, msgid: str, **params):
+        self = super().__new__(cls, msgid % params if params else msgid)
+        self.msgid = msgid
+        self.params = params
+        return self
+
+    def __reduce__(self):
+        return (_make_msg, (self.msgid, self.params))
+
+    def translated(self) -> str:
+        """The message in the active language (English when none is active)."""
+        return gettext(self.msgid, **{k: translate(v) for k, v in self.params.items()})
+
+
+class Term(Msg):
+    """A code or word that stays as it is in English (``rent_median``) and is shown as the
+    translation of ``msgid`` (a label marked elsewhere) in another language."""
+
+    def __new__(cls, text: str, msgid: str):
+        self = str.__new__(cls, text)
+        self.msgid, self.params = msgid, {}
+        return self
+
+    def __reduce__(self):
+        return (Term, (str(self), self.msgid))
+
+
+class MsgList(Msg):
+    """Messages (or plain values) joined by ``sep``, each translated when shown."""
+
+    def __new__(cls, items, sep: str = ", "):
+        items = list(items)
+        self = str.__new__(cls, sep.join(str(i) for i in items))
+        self.msgid, self.params, self.items, self.sep = None, {}, items, sep
+        return self
+
+    def __reduce__(self):
+        return (MsgList, (self.items, self.sep))
+
+    def translated(self) -> str:
+        return self.sep.join(str(translate(i)) for i in self.items)
+
+
+def _make_msg(msgid: str, params: dict) -> "Msg":
+    return Msg(msgid, **params)
+
+
+def translate(value):
+    """``value`` in the active language when it is a :class:`Msg`; anything else as it is."""
+    return value.translated() if isinstance(value, Msg) else value
+
+
+def message_of(exc: BaseException):
+    """The message an exception was raised with: the :class:`Msg` itself when it was one
+    (so it can still be translated), else ``str(exc)``."""
+    first = exc.args[0] if len(exc.args) == 1 else None
+    return first if isinstance(first, Msg) else str(exc)
+
+
+def row_msg(number: int) -> Msg:
+    """"row 4" (where a problem is, in a table), in any language."""
+    return Msg("row %(num)s", num=number)
 
 
 def activate(translations: _gettext.NullTranslations, locale: str):

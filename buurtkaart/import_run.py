@@ -28,6 +28,7 @@ from . import editing, store
 from .concurrency import command_line_user, import_lock, writing
 from .errors import ImportFailed, Problem
 from .hours import format_sessions
+from .i18n import N_, Msg
 from .records import Directory
 from .taxonomy import WORKING_MODELS
 
@@ -49,12 +50,34 @@ class Conflict:
     incoming: object
     kept: bool
 
+    def message(self, *, page: bool = False) -> Msg:
+        """What happened to the field; ``page``: for the import page (its check box)
+        instead of the command line (``--overwrite-edits``)."""
+        values = {"stored": repr(self.stored), "incoming": repr(self.incoming)}
+        if not self.kept:
+            what = Msg("overwrote the edited value %(stored)s with %(incoming)s", **values)
+        elif page:
+            what = Msg("kept the edited value %(stored)s (the file has %(incoming)s; tick "
+                       "'Overwrite fields editors changed' to take the file's)", **values)
+        else:
+            what = Msg("kept the edited value %(stored)s (the file has %(incoming)s; use "
+                       "--overwrite-edits to take the file's)", **values)
+        entity = Msg(ENTITY_WORDS[self.entity]) if self.entity in ENTITY_WORDS else self.entity
+        return Msg("%(entity)s %(uid)s (%(name)s): field '%(field)s' was edited after the last "
+                   "import of this source; %(what)s", entity=entity, uid=self.uid,
+                   name=self.name, field=self.field, what=what)
+
     def __str__(self) -> str:
-        what = (f"kept the edited value {self.stored!r} (the file has {self.incoming!r}; "
-                "use --overwrite-edits to take the file's)" if self.kept
-                else f"overwrote the edited value {self.stored!r} with {self.incoming!r}")
-        return (f"{self.entity} {self.uid} ({self.name}): field '{self.field}' was edited "
-                f"after the last import of this source; {what}")
+        return str(self.message())
+
+    def localized(self) -> str:
+        """As on the import page, in the active language."""
+        return self.message(page=True).translated()
+
+
+#: Record kinds in words, for every language.
+ENTITY_WORDS = {"place": N_("place"), "activity": N_("activity"),
+                "organisation": N_("organisation")}
 
 
 class ImportReport(dict):

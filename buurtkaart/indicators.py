@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ImportFailed, InvalidParameter, Problem
-from .i18n import N_, gettext
+from .i18n import N_, Msg, MsgList, Term, gettext
 
 __all__ = [
     "Indicator", "INDICATORS", "NAMING_RULES", "indicator_info", "indicator_kind",
@@ -168,7 +168,13 @@ def indicator_label_both(key: str) -> str:
 
 def _short(key: str) -> str:
     ind = INDICATORS.get(key)
-    return ind.label_en if ind else key.replace("_", " ")
+    return Msg(ind.label_en) if ind else key.replace("_", " ")
+
+
+def _term(key: str) -> str:
+    """An indicator's key, shown as its label in another language than English."""
+    ind = INDICATORS.get(key)
+    return Term(key, ind.label_en) if ind else key
 
 
 def format_value(key: str, v: float | None) -> str:
@@ -460,10 +466,10 @@ TYPOLOGY_CLASSES: dict[str, tuple[str, str]] = {
 #: For the fallback the comparison is the same except high education, where *below* the
 #: median counts (it is the mirror image of low education).
 VULNERABILITY_CRITERIA: tuple[tuple[str, str, str, bool], ...] = (
-    ("low income", "median_income", "mean_income", False),
-    ("many renters", "renter_share", "social_housing_share", True),
-    ("low education", "low_education_share", "high_education_share", True),
-    ("benefit dependency", "social_assistance_share", "increased_reimbursement_share", True),
+    (N_("low income"), "median_income", "mean_income", False),
+    (N_("many renters"), "renter_share", "social_housing_share", True),
+    (N_("low education"), "low_education_share", "high_education_share", True),
+    (N_("benefit dependency"), "social_assistance_share", "increased_reimbursement_share", True),
 )
 
 #: Indicators whose change from base to end year measures housing-market heat.
@@ -521,7 +527,10 @@ def _year_table(values: pd.DataFrame, year: int) -> dict[str, tuple[dict[str, fl
 
 def _vulnerability(table: dict[str, tuple[dict[str, float], float]], code: str, year: int
                    ) -> tuple[bool | None, int, list[str]]:
-    """(vulnerable?, criteria met, reasons) in one year; at least 3 of 4 criteria."""
+    """(vulnerable?, criteria met, reasons) in one year; at least 3 of 4 criteria.
+
+    When data is missing, the last reason is "<year>: no data for ..." and its ``missing``
+    parameter names what is missing."""
     reasons, met, known, unknown = [], 0, 0, []
     for name, key, fallback, above in VULNERABILITY_CRITERIA:
         for k in (key, fallback):
@@ -530,16 +539,28 @@ def _vulnerability(table: dict[str, tuple[dict[str, float], float]], code: str, 
             v, med = table[k][0][code], table[k][1]
             want_above = above if k != "high_education_share" else False
             hit = bool(v > med) if want_above else bool(v < med)
-            side = "above" if v > med else ("below" if v < med else "equal to")
+            values = {"year": year, "indicator": _short(k), "value": format_value(k, v),
+                      "median": format_value(k, med)}
+            if v > med:
+                reason = Msg("%(year)s: %(indicator)s %(value)s is above the regional median "
+                             "%(median)s", **values)
+            elif v < med:
+                reason = Msg("%(year)s: %(indicator)s %(value)s is below the regional median "
+                             "%(median)s", **values)
+            else:
+                reason = Msg("%(year)s: %(indicator)s %(value)s is equal to the regional median "
+                             "%(median)s", **values)
             known += 1
             met += hit
-            reasons.append(f"{year}: {_short(k)} {format_value(k, v)} is {side} the regional "
-                           f"median {format_value(k, med)}" + (f" ({name})" if hit else ""))
+            reasons.append(Msg("%(reason)s (%(criterion)s)", reason=reason, criterion=Msg(name))
+                           if hit else reason)
             break
         else:
-            unknown.append(f"{name} ({key} or {fallback})")
+            unknown.append(Msg("%(criterion)s (%(key)s or %(fallback)s)", criterion=Msg(name),
+                               key=_term(key), fallback=_term(fallback)))
     if unknown:
-        reasons.append(f"{year}: no data for {', '.join(unknown)}")
+        reasons.append(Msg("%(year)s: no data for %(missing)s", year=year,
+                           missing=MsgList(unknown)))
     if met >= 3:
         return True, met, reasons
     if known - met >= 2:
@@ -609,7 +630,7 @@ def typology(values: pd.DataFrame, neighbourhoods, *, base_year: int | None = No
     flags = ("vulnerable", "vulnerable_base", "hot_market", "hot_neighbours", "gentrifying")
     if end_year is None:
         out = pd.DataFrame({"code": codes, "typology": "unknown",
-                            "reasons": [["no indicator values for this region"]
+                            "reasons": [[Msg("no indicator values for this region")]
                                         for _ in codes]})
         for f in flags:
             out[f] = None
@@ -645,15 +666,20 @@ def typology(values: pd.DataFrame, neighbourhoods, *, base_year: int | None = No
         if two_years:
             vul_base, _, r = _vulnerability(base_t, code, base_year)
             if vul_base is not None:
-                reasons.append(f"{base_year}: {'vulnerable' if vul_base else 'not vulnerable'} "
-                               "in the base year")
+                reasons.append(Msg("%(year)s: vulnerable in the base year", year=base_year)
+                               if vul_base else
+                               Msg("%(year)s: not vulnerable in the base year", year=base_year))
             else:
-                reasons.append(f"{base_year}: vulnerability in the base year unknown ("
-                               + "; ".join(x.split(": ", 1)[1] for x in r if "no data" in x)
-                               + ")")
+                # (a Msg inside another's call is not seen by Babel: made apart)
+                why = MsgList([Msg("no data for %(missing)s", missing=x.params["missing"])
+                               for x in r if getattr(x, "msgid", "").endswith(
+                                   "no data for %(missing)s")], "; ")
+                reasons.append(Msg("%(year)s: vulnerability in the base year unknown (%(why)s)",
+                                   year=base_year, why=why))
         else:
             vul_base = None
-            reasons.append(f"only one year ({end_year}) available: no change can be measured")
+            reasons.append(Msg("only one year (%(year)s) available: no change can be measured",
+                               year=end_year))
 
         # own housing market
         own: list[bool | None] = []
@@ -661,13 +687,18 @@ def typology(values: pd.DataFrame, neighbourhoods, *, base_year: int | None = No
             if code in ch:
                 v = float(ch[code])
                 own.append(bool(v > medians[key]))
-                reasons.append(f"{_short(key)} changed {v:+.1%} from {base_year} to {end_year}; "
-                               f"regional median change {medians[key]:+.1%}"
-                               + (" (hot market)" if v > medians[key] else ""))
+                values = {"indicator": _short(key), "change": f"{v:+.1%}", "base": base_year,
+                          "end": end_year, "median": f"{medians[key]:+.1%}"}
+                reasons.append(Msg("%(indicator)s changed %(change)s from %(base)s to %(end)s; "
+                                   "regional median change %(median)s (hot market)", **values)
+                               if v > medians[key] else
+                               Msg("%(indicator)s changed %(change)s from %(base)s to %(end)s; "
+                                   "regional median change %(median)s", **values))
         hot = _or(*own) if own else None
         if hot is None:
-            reasons.append(f"housing market: no {' or '.join(MARKET_INDICATORS)} for both "
-                           f"{base_year} and {end_year}")
+            reasons.append(Msg("housing market: no %(rent)s or %(price)s for both %(base)s and "
+                               "%(end)s", rent=_term(MARKET_INDICATORS[0]),
+                               price=_term(MARKET_INDICATORS[1]), base=base_year, end=end_year))
         # neighbours' housing market (spatial lag)
         nb_flags: list[bool | None] = []
         nbs = adjacent.get(code, [])
@@ -676,29 +707,37 @@ def typology(values: pd.DataFrame, neighbourhoods, *, base_year: int | None = No
             if known:
                 lag = float(np.mean(known))
                 nb_flags.append(bool(lag > medians[key]))
-                reasons.append(f"mean {_short(key)} change of {len(known)} neighbouring "
-                               f"neighbourhood{'s' if len(known) != 1 else ''} {lag:+.1%}"
-                               + (" (hot neighbours)" if lag > medians[key] else ""))
+                values = {"indicator": _short(key), "num": len(known), "change": f"{lag:+.1%}"}
+                if len(known) == 1:
+                    reason = Msg("mean %(indicator)s change of %(num)s neighbouring "
+                                 "neighbourhood %(change)s", **values)
+                else:
+                    reason = Msg("mean %(indicator)s change of %(num)s neighbouring "
+                                 "neighbourhoods %(change)s", **values)
+                reasons.append(Msg("%(reason)s (hot neighbours)", reason=reason)
+                               if lag > medians[key] else reason)
         if nb_flags:
             hot_nb = _or(*nb_flags)
         elif not nbs:
             hot_nb = False
-            reasons.append("no neighbouring neighbourhood in the region")
+            reasons.append(Msg("no neighbouring neighbourhood in the region"))
         else:
             hot_nb = None
-            reasons.append("neighbours' housing market: no data")
+            reasons.append(Msg("neighbours' housing market: no data"))
 
         # demographic change (gentrification)
         inc_up = edu_up = None
         if code in income and not math.isnan(inc_med):
             inc_up = bool(income[code] > inc_med)
-            reasons.append(f"{_short('median_income')} changed {float(income[code]):+.1%} "
-                           f"(regional median {inc_med:+.1%})")
+            reasons.append(Msg("%(indicator)s changed %(change)s (regional median %(median)s)",
+                               indicator=_short("median_income"),
+                               change=f"{float(income[code]):+.1%}", median=f"{inc_med:+.1%}"))
         if code in edu and not math.isnan(edu_med):
             edu_up = bool(edu[code] > edu_med)
-            reasons.append(f"{_short('high_education_share')} changed "
-                           f"{float(edu[code]) * 100:+.1f} points (regional median "
-                           f"{edu_med * 100:+.1f})")
+            reasons.append(Msg("%(indicator)s changed %(change)s points (regional median "
+                               "%(median)s)", indicator=_short("high_education_share"),
+                               change=f"{float(edu[code]) * 100:+.1f}",
+                               median=f"{edu_med * 100:+.1f}"))
         gent = _and(vul_base, inc_up, edu_up, hot)
 
         risk = _or(hot, hot_nb)
@@ -706,25 +745,28 @@ def typology(values: pd.DataFrame, neighbourhoods, *, base_year: int | None = No
             cls = "gentrifying"
         elif gent is None and two_years:
             cls = "unknown"
-            missing = [n for n, x in (("base-year vulnerability", vul_base),
-                                      ("housing market change", hot),
-                                      ("income change", inc_up),
-                                      ("higher-education change", edu_up)) if x is None]
-            reasons.append("could be gentrifying, but unknown: " + ", ".join(missing))
+            missing = [Msg(n) for n, x in ((N_("base-year vulnerability"), vul_base),
+                                           (N_("housing market change"), hot),
+                                           (N_("income change"), inc_up),
+                                           (N_("higher-education change"), edu_up))
+                       if x is None]
+            reasons.append(Msg("could be gentrifying, but unknown: %(missing)s",
+                               missing=MsgList(missing)))
         elif vul_end is None:
             cls = "unknown"
-            reasons.append(f"vulnerability in {end_year} cannot be decided "
-                           f"({met} of 4 criteria met, too few known)")
+            reasons.append(Msg("vulnerability in %(year)s cannot be decided (%(met)s of 4 "
+                               "criteria met, too few known)", year=end_year, met=met))
         elif vul_end:
             if risk is None:
                 cls = "unknown"
-                reasons.append("vulnerable, but whether the housing market here or next door "
-                               "is hot is unknown")
+                reasons.append(Msg("vulnerable, but whether the housing market here or next "
+                                   "door is hot is unknown"))
             else:
                 cls = "at_risk" if risk else "vulnerable"
         elif hot is None:
             cls = "unknown"
-            reasons.append("not vulnerable, but whether the housing market is hot is unknown")
+            reasons.append(Msg("not vulnerable, but whether the housing market is hot is "
+                               "unknown"))
         else:
             cls = "hot_market" if hot else "not_vulnerable"
         rows.append({"code": code, "typology": cls, "reasons": reasons, "vulnerable": vul_end,

@@ -41,7 +41,7 @@ from . import folium_cache
 from .filters import Filter
 from .hours_text import hours_text, session_text
 from .i18n import gettext as _
-from .i18n import N_, current_locale, language_name, ngettext
+from .i18n import N_, current_locale, language_name, ngettext, translate
 from .taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WORKING_MODELS,
                        wheelchair_text)
 
@@ -57,9 +57,10 @@ folium_cache.install()  # folium's templates compiled once per process, not per 
 
 #: The basemap: the only URL a rendered map asks the browser to fetch from outside the app.
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-#: OpenStreetMap's required credit; a link the user may follow, never a request the page makes.
-TILE_ATTRIBUTION = ('&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap'
-                    '</a> contributors')
+#: OpenStreetMap's required credit; a link the user may follow, never a request the page makes
+#: (``%(contributors)s``: "OpenStreetMap contributors" in the page's language).
+TILE_ATTRIBUTION = ('&copy; <a href="https://www.openstreetmap.org/copyright">%(contributors)s'
+                    '</a>')
 #: Sequential, colour-blind-safe (ColorBrewer YlOrRd, 5 classes): light = low, dark = high.
 PALETTE = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 #: Neighbourhoods without a value: grey, and always shown in the legend.
@@ -350,6 +351,39 @@ class _LegendMakesWay(MacroElement):
         self._name = "LegendMakesWay"
 
 
+class _ControlWords(MacroElement):
+    """Leaflet's own buttons and credit in the page's language (Leaflet writes "Zoom in",
+    "Layers" and "A JavaScript library for interactive maps" in English)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            map.zoomControl.remove();
+            L.control.zoom({zoomInTitle: {{ this.words.zoom_in|tojson }},
+                            zoomOutTitle: {{ this.words.zoom_out|tojson }}}).addTo(map);
+            var leaflet = document.createElement("a");
+            leaflet.href = "https://leafletjs.com";
+            leaflet.title = {{ this.words.leaflet|tojson }};
+            leaflet.textContent = "Leaflet";
+            map.attributionControl.setPrefix(leaflet.outerHTML);
+            setTimeout(function () {  // the layer control is added after this script
+                document.querySelectorAll(".leaflet-control-layers-toggle").forEach(function (a) {
+                    a.title = {{ this.words.layers|tojson }};
+                    a.setAttribute("aria-label", {{ this.words.layers|tojson }});
+                });
+            }, 0);
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "ControlWords"
+        self.words = {"zoom_in": _("Zoom in"), "zoom_out": _("Zoom out"),
+                      "layers": _("Map layers"),
+                      "leaflet": _("A JavaScript library for interactive maps")}
+
+
 # --------------------------------------------------------------------------- legend
 def _legend_html(indicator_label: str | None, breaks: Sequence[float], year, source,
                  unit: str | None, kinds: Sequence[str], models: Sequence[str],
@@ -415,6 +449,7 @@ def _banner_html(lines: Sequence[str], css_class: str) -> str:
 
 
 _MAP_CSS = """
+.leaflet-control-scale-line+.leaflet-control-scale-line{display:none}
 .bk-legend{position:absolute;z-index:1000;bottom:52px;left:10px;background:#fff;padding:6px 10px;
  border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,.35);font:13px/1.35 system-ui,sans-serif;
  max-width:min(280px,70vw);max-height:50vh;overflow:auto}
@@ -465,9 +500,11 @@ def _base_map(static_url_prefix: str) -> folium.Map:
                     ("buurtkaart_map", f"{prefix}/mapframe.js")]
     m.default_css = [("leaflet_css", f"{prefix}/vendor/leaflet/leaflet.css"),
                      ("buurtkaart_map_css", f"{prefix}/mapframe.css")]
-    folium.TileLayer(TILE_URL, attr=TILE_ATTRIBUTION, name="OpenStreetMap", max_zoom=19,
+    attribution = TILE_ATTRIBUTION % {"contributors": _e(_("OpenStreetMap contributors"))}
+    folium.TileLayer(TILE_URL, attr=attribution, name="OpenStreetMap", max_zoom=19,
                      control=False).add_to(m)
     m.get_root().header.add_child(Element(f"<style>{_MAP_CSS}</style>"))
+    m.add_child(_ControlWords())
     return m
 
 
@@ -495,6 +532,7 @@ def build_map(
     extra_layers: Iterable[folium.FeatureGroup] = (),
     categories: Mapping[str, tuple[str, str]] | None = None,
     reverse_colours: bool = False,
+    notes: Mapping[str, str] | None = None,
 ) -> folium.Map:
     """The overview map.
 
@@ -527,6 +565,9 @@ def build_map(
         Darkest colour for the lowest values: for layers where a low value is the
         problem (share of residents within reach, income), so the darkest areas are
         always the ones to look at.
+    notes
+        Code -> why its value is unknown (a stored indicator note), said in the popup
+        and tooltip of a neighbourhood without a value.
 
     Returns
     -------
@@ -549,9 +590,12 @@ def build_map(
             return categories.get(v, (NO_DATA_COLOUR, ""))[0]
         return _colour(v, breaks, reverse_colours)
 
-    def shown(v):
+    def shown(v, code=None):
         if categories:
             return category_label(v) if v is not None else _("no data")
+        note = (notes or {}).get(code) if v is None else None
+        if note:  # why it is unknown (confidential in the source, ...)
+            return _("Unknown: %(reason)s.", reason=translate(note))
         return _fmt(v, unit)
 
     if neighbourhoods:
@@ -564,7 +608,7 @@ def build_map(
                 "type": "Feature", "geometry": round_coordinates(n["geometry"]).__geo_interface__,
                 "properties": {
                     "code": n["code"], "name": _e(n.get("name") or n["code"]),
-                    "value": _e(shown(v)) if indicator else "",
+                    "value": _e(shown(v, n["code"])) if indicator else "",
                     "fill": fill(v) if indicator else "#9ecae1",
                     "link": f'<a href="{_e(url)}" target="_top">{page_link}</a>'}})
         layer_name = _("%(layer)s (neighbourhoods)", layer=indicator_label or indicator) \

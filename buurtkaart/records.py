@@ -30,6 +30,7 @@ import uuid
 from typing import Any
 from dataclasses import dataclass, field
 
+from .i18n import Msg, message_of
 from .hours import Session, format_sessions, parse_sessions, validate_opening_hours
 from .hours_fix import annotate_fixes
 from .taxonomy import PLACE_KINDS, WHEELCHAIR_VALUES, WORKING_MODELS
@@ -110,7 +111,7 @@ def parse_tristate(value: Any) -> int | None:
         return 0
     if v in {"unknown", "onbekend", "?"}:
         return None
-    msg = f"expected yes or no (or empty for unknown), got {value!r}"
+    msg = Msg("expected yes or no (or empty for unknown), got %(value)s", value=repr(value))
     raise ValueError(msg)
 
 
@@ -128,10 +129,10 @@ def parse_cost(value: Any) -> float | None:
         try:
             amount = float(v)
         except ValueError:
-            msg = f"expected 'free' or an amount in euro, got {value!r}"
+            msg = Msg("expected 'free' or an amount in euro, got %(value)s", value=repr(value))
             raise ValueError(msg) from None
     if not math.isfinite(amount) or amount < 0:
-        msg = f"cost must be zero or a positive amount, got {value!r}"
+        msg = Msg("cost must be zero or a positive amount, got %(value)s", value=repr(value))
         raise ValueError(msg)
     return round(amount, 2)
 
@@ -152,7 +153,8 @@ def parse_models(value: Any) -> list[str]:
     for item in _split_list(value):
         key = item if item in WORKING_MODELS else _MODEL_BY_LABEL.get(item.lower())
         if key is None:
-            msg = f"unknown working model {item!r} (known: {', '.join(WORKING_MODELS)})"
+            msg = Msg("unknown working model %(value)s (known: %(known)s)", value=repr(item),
+                      known=", ".join(WORKING_MODELS))
             raise ValueError(msg)
         if key not in out:
             out.append(key)
@@ -165,7 +167,7 @@ def parse_languages(value: Any) -> list[str]:
     for item in _split_list(value):
         code = item.lower()
         if not _LANG_RE.match(code):
-            msg = f"language {item!r} is not an ISO 639 code like 'nl'"
+            msg = Msg("language %(value)s is not an ISO 639 code like 'nl'", value=repr(item))
             raise ValueError(msg)
         if code not in out:
             out.append(code)
@@ -180,11 +182,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 def text_problem(s: str, max_len: int = MAX_TEXT) -> str | None:
     """Why ``s`` cannot be stored as text (too long, a control character), or None."""
     if len(s) > max_len:
-        return f"is longer than {max_len} characters ({len(s):,})"
+        return Msg("is longer than %(max)s characters (%(length)s)", max=max_len,
+                   length=f"{len(s):,}")
     bad = _CONTROL.search(s)
     if bad:
-        return (f"contains a control character (U+{ord(bad.group()):04X}) at position "
-                f"{bad.start() + 1}; remove it")
+        return Msg("contains a control character (%(char)s) at position %(pos)s; remove it",
+                   char=f"U+{ord(bad.group()):04X}", pos=bad.start() + 1)
     return None
 
 
@@ -193,7 +196,7 @@ def _text(rec: dict, key: str, problems: Problems, *, required: bool = False,
     v = rec.get(key)
     if _blank(v):
         if required:
-            problems.append((key, "is required"))
+            problems.append((key, Msg("is required")))
         return None
     s = str(v).strip()
     if why := text_problem(s, max_len):
@@ -212,7 +215,7 @@ def _date(rec: dict, key: str, problems: Problems) -> str | None:
     try:
         return dt.date.fromisoformat(str(v).strip()[:10]).isoformat()
     except ValueError:
-        problems.append((key, f"expected a date as YYYY-MM-DD, got {v!r}"))
+        problems.append((key, Msg("expected a date as YYYY-MM-DD, got %(value)s", value=repr(v))))
         return None
 
 
@@ -226,7 +229,8 @@ def _positive_int(rec: dict, key: str, problems: Problems) -> int | None:
             raise ValueError
         return int(f)
     except (TypeError, ValueError, OverflowError):
-        problems.append((key, f"expected a whole number of zero or more, got {v!r}"))
+        problems.append((key, Msg("expected a whole number of zero or more, got %(value)s",
+                                  value=repr(v))))
         return None
 
 
@@ -235,9 +239,11 @@ def _common_contact(rec: dict, out: dict, problems: Problems) -> None:
         out[key] = _text(rec, key, problems)
     out["email"] = _text(rec, "email", problems)
     if out["email"] and not _EMAIL_RE.match(out["email"]):
-        problems.append(("email", f"not an e-mail address: {out['email']!r}"))
+        problems.append(("email", Msg("not an e-mail address: %(value)s",
+                                      value=repr(out["email"]))))
     if out["url"] and not re.match(r"^https?://", out["url"], re.I):
-        problems.append(("url", f"must start with http:// or https://, got {out['url']!r}"))
+        problems.append(("url", Msg("must start with http:// or https://, got %(value)s",
+                                    value=repr(out["url"]))))
 
 
 def validate_organisation(rec: dict) -> tuple[dict, Problems]:
@@ -262,7 +268,8 @@ def validate_place(rec: dict) -> tuple[dict, Problems]:
         out["kind"] = _KIND_BY_LABEL[kind.lower()]
     else:
         out["kind"] = None
-        problems.append(("kind", f"unknown place kind {kind!r} (known: {', '.join(PLACE_KINDS)})"))
+        problems.append(("kind", Msg("unknown place kind %(value)s (known: %(known)s)",
+                                     value=repr(kind), known=", ".join(PLACE_KINDS))))
     for key, lo, hi in (("lon", -180, 180), ("lat", -90, 90)):
         v = rec.get(key)
         if isinstance(v, str) and v.count(",") == 1 and "." not in v:
@@ -274,8 +281,9 @@ def validate_place(rec: dict) -> tuple[dict, Problems]:
             out[key] = f
         except (TypeError, ValueError):
             out[key] = None
-            what = "missing" if _blank(v) else f"{v!r} is not a number in {lo}..{hi}"
-            problems.append((key, f"coordinate {what}"))
+            problems.append((key, Msg("coordinate missing") if _blank(v) else Msg(
+                "coordinate %(value)s is not a number in %(lo)s..%(hi)s", value=repr(v), lo=lo,
+                hi=hi)))
     for key in ("organisation_uid", "street", "postcode", "city", "source"):
         out[key] = _text(rec, key, problems)
     oh = _text(rec, "opening_hours", problems)
@@ -283,7 +291,7 @@ def validate_place(rec: dict) -> tuple[dict, Problems]:
         try:
             oh = validate_opening_hours(oh)
         except ValueError as exc:
-            problems.append(("opening_hours", str(exc)))
+            problems.append(("opening_hours", message_of(exc)))
     out["opening_hours"] = oh
     annotate_fixes(out)
     wc = _text(rec, "wheelchair", problems)
@@ -292,7 +300,8 @@ def validate_place(rec: dict) -> tuple[dict, Problems]:
         mapped = {"ja": "yes", "nee": "no", "beperkt": "limited", "true": "yes",
                   "false": "no", "1": "yes", "0": "no"}.get(wc, wc)
         if mapped not in WHEELCHAIR_VALUES:
-            problems.append(("wheelchair", f"expected yes, limited or no, got {wc!r}"))
+            problems.append(("wheelchair", Msg("expected yes, limited or no, got %(value)s",
+                                               value=repr(wc))))
         wc = mapped
     out["wheelchair"] = wc
     _common_contact(rec, out, problems)
@@ -330,28 +339,28 @@ def validate_activity(rec: dict, *, unclassified_ok: bool = False) -> tuple[dict
         out["models"] = parse_models(rec.get("models"))
     except ValueError as exc:
         out["models"] = []
-        problems.append(("models", str(exc)))
+        problems.append(("models", message_of(exc)))
     if not out["models"] and not unclassified_ok and not any(p[0] == "models" for p in problems):
-        problems.append(("models", "at least one working model is required "
-                                   f"({', '.join(WORKING_MODELS)})"))
+        problems.append(("models", Msg("at least one working model is required (%(known)s)",
+                                       known=", ".join(WORKING_MODELS))))
     out["sessions"] = _sessions(rec.get("sessions"), problems)
     try:
         out["cost_amount"] = parse_cost(rec.get("cost_amount"))
     except ValueError as exc:
         out["cost_amount"] = None
-        problems.append(("cost_amount", str(exc)))
+        problems.append(("cost_amount", message_of(exc)))
     _hsds_fields(rec, out, problems)
     for key in TRISTATE_FIELDS:
         try:
             out[key] = parse_tristate(rec.get(key))
         except ValueError as exc:
             out[key] = None
-            problems.append((key, str(exc)))
+            problems.append((key, message_of(exc)))
     try:
         out["languages"] = parse_languages(rec.get("languages"))
     except ValueError as exc:
         out["languages"] = []
-        problems.append(("languages", str(exc)))
+        problems.append(("languages", message_of(exc)))
     _common_contact(rec, out, problems)
     out["capacity"] = _positive_int(rec, "capacity", problems)
     out["last_verified"] = _date(rec, "last_verified", problems)
@@ -369,8 +378,8 @@ def _hsds_fields(rec: dict, out: dict, problems: Problems) -> None:
     if "cost_currency" in rec or "cost_amount" in rec:
         currency = _text(rec, "cost_currency", problems)
         if currency is not None and not re.fullmatch(r"[A-Za-z]{3}", currency):
-            problems.append(("cost_currency", f"expected a currency code such as EUR, got "
-                                              f"{currency!r}"))
+            problems.append(("cost_currency", Msg("expected a currency code such as EUR, got "
+                                                  "%(value)s", value=repr(currency))))
             currency = None
         # None means euro, buurtkaart's own currency; any other is kept as given
         out["cost_currency"] = currency.upper() if currency and currency.upper() != "EUR" \
@@ -378,8 +387,8 @@ def _hsds_fields(rec: dict, out: dict, problems: Problems) -> None:
     if "status" in rec:
         status = (_text(rec, "status", problems) or "active").lower()
         if status not in STATUSES:
-            problems.append(("status", f"expected one of {', '.join(STATUSES)}, got "
-                                       f"{status!r}"))
+            problems.append(("status", Msg("expected one of %(known)s, got %(value)s",
+                                           known=", ".join(STATUSES), value=repr(status))))
         out["status"] = status
     if "service_uid" in rec:
         out["service_uid"] = _text(rec, "service_uid", problems)
@@ -389,8 +398,9 @@ def _sessions(value: Any, problems: Problems) -> list[Session]:
     if _blank(value):
         return []
     if not isinstance(value, (str, list, tuple)):
-        problems.append(("sessions", f"expected text such as 'Tu 18:00-20:00; Mo[1] "
-                                     f"10:00-12:00' or a list of sessions, got {value!r}"))
+        problems.append(("sessions", Msg("expected text such as 'Tu 18:00-20:00; Mo[1] "
+                                         "10:00-12:00' or a list of sessions, got %(value)s",
+                                         value=repr(value))))
         return []
     try:
         if isinstance(value, str):
@@ -403,11 +413,11 @@ def _sessions(value: Any, problems: Problems) -> list[Session]:
                 out.append(Session.parse(item.get("weekday"), item.get("start"),
                                          item.get("end"), item.get("nth")))
             else:
-                raise ValueError(f"session {i} is not an object with weekday, start and end: "
-                                 f"{item!r}")
+                raise ValueError(Msg("session %(num)s is not an object with weekday, start "
+                                     "and end: %(value)s", num=i, value=repr(item)))
         return out
     except (ValueError, TypeError, AttributeError) as exc:
-        problems.append(("sessions", str(exc)))
+        problems.append(("sessions", message_of(exc)))
         return []
 
 

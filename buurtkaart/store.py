@@ -29,6 +29,7 @@ from shapely import wkb
 from . import search
 from .concurrency import busy_timeout, writing
 from .errors import ImportFailed, NotFound, Problem
+from .i18n import Msg
 from .filters import Filter
 from .hours import Session
 from .taxonomy import PLACE_KINDS
@@ -336,6 +337,20 @@ def m005_scenarios(db: sqlite_utils.Database) -> None:
         created_at TEXT NOT NULL)""")
 
 
+@migrations()
+def m005_indicator_note_codes(db: sqlite_utils.Database) -> None:
+    """Indicator notes as codes with their values (shown in the page's language) instead
+    of English text; a note this version did not write stays as it is."""
+    from . import notes
+
+    rows = db.execute("SELECT DISTINCT note FROM indicators WHERE note IS NOT NULL").fetchall()
+    for (text,) in rows:
+        parts = notes.from_english(text)
+        if parts is not None:
+            db.execute("UPDATE indicators SET note = ? WHERE note = ?",
+                       [notes.encode(notes.Note(parts)), text])
+
+
 def data_version(db: sqlite_utils.Database) -> str:
     """Changes whenever any place, activity, neighbourhood or indicator changes."""
     return db.execute("SELECT token FROM data_version WHERE id = 1").fetchone()[0]
@@ -490,7 +505,10 @@ def _resolve(db, table, uid, fresh: dict, problems, file, where, field) -> int |
     row = db.execute(f"SELECT id FROM {table} WHERE uid = ?", [uid]).fetchone()
     if row:
         return row[0]
-    problems.append(Problem(file, where, field, f"refers to unknown {table[:-1]} {uid!r}"))
+    what = {"organisations": Msg("refers to unknown organisation %(uid)s", uid=repr(uid)),
+            "places": Msg("refers to unknown place %(uid)s", uid=repr(uid))}
+    problems.append(Problem(file, where, field, what.get(table) or
+                            f"refers to unknown {table[:-1]} {uid!r}"))
     return None
 
 
@@ -538,16 +556,21 @@ def save_indicators(db: sqlite_utils.Database, frame: pd.DataFrame, *, file: str
     unknown = sorted(set(frame["code"].astype(str)) - known)
     if unknown:
         shown = ", ".join(unknown[:20]) + (" ..." if len(unknown) > 20 else "")
-        raise ImportFailed([Problem(file, None, "code",
-                                    f"{len(unknown)} code(s) are not stored neighbourhoods "
-                                    f"(import the neighbourhoods first): {shown}")])
+        raise ImportFailed([Problem(file, None, "code", Msg(
+            "%(num)s code(s) are not stored neighbourhoods (import the neighbourhoods first): "
+            "%(codes)s", num=len(unknown), codes=shown))])
+    from . import notes
+
     def text(v):
         return None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+
+    def text_note(v):
+        return v if isinstance(v, notes.Note) else text(v)
 
     rows = [
         (str(r.code), int(r.year), str(r.indicator),
          None if pd.isna(r.value) else float(r.value),
-         text(getattr(r, "source", None)), text(getattr(r, "note", None)))
+         text(getattr(r, "source", None)), notes.encode(text_note(getattr(r, "note", None))))
         for r in frame.itertuples(index=False)
     ]
     with writing(db):
@@ -671,7 +694,7 @@ def place(db: sqlite_utils.Database, place_id: int) -> dict:
     r = db.execute("SELECT id FROM places WHERE id = ?", [place_id]).fetchone() \
         if _sqlite_int(place_id) else None
     if not r:
-        raise NotFound(f"no place with id {place_id}")
+        raise NotFound(Msg("no place with id %(id)s", id=place_id))
     row = dict(next(db.query(_PLACE_SELECT + " WHERE p.id = ?", [place_id])))
     row["activities"] = _activity_rows(db, "WHERE a.place_id = ?", [place_id])
     return row
@@ -697,7 +720,7 @@ def activity(db: sqlite_utils.Database, activity_id: int) -> dict:
     rows = _activity_rows(db, "WHERE a.id = ?", [activity_id]) if _sqlite_int(activity_id) \
         else []
     if not rows:
-        raise NotFound(f"no activity with id {activity_id}")
+        raise NotFound(Msg("no activity with id %(id)s", id=activity_id))
     a = rows[0]
     a["place"] = place(db, a["place_id"]) if a["place_id"] else None
     return a
@@ -753,7 +776,7 @@ def neighbourhoods(
 def neighbourhood(db: sqlite_utils.Database, code: str) -> dict:
     rows = list(db.query(_NEIGHBOURHOOD_SELECT + " WHERE n.code = ?", [code]))
     if not rows:
-        raise NotFound(f"no neighbourhood with code {code!r}")
+        raise NotFound(Msg("no neighbourhood with code %(code)s", code=repr(code)))
     return _neighbourhood_row(rows[0])
 
 
@@ -789,6 +812,12 @@ def indicator_frame(
     frame = pd.DataFrame(rows, columns=["code", "year", "indicator", "value", "source", "note"])
     frame["value"] = frame["value"].astype(float)
     frame["note"] = frame["note"].astype(object).where(frame["note"].notna(), None)
+    if frame["note"].notna().any():
+        from .notes import decode
+
+        decoded = {t: decode(t) for t in set(frame["note"].dropna())}
+        frame["note"] = pd.Series([decoded.get(t) if t is not None else None
+                                   for t in frame["note"]], index=frame.index, dtype=object)
     return frame
 
 

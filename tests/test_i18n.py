@@ -139,7 +139,7 @@ def test_a_third_language_is_one_catalogue_file(tmp_path, db_path):
 def _extracted() -> dict:
     """Every string marked in the code and templates, as ``make messages`` extracts it."""
     method_map = [("buurtkaart/**.py", "python"), ("templates/**.html", "jinja2")]
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "Msg": None}
     found = {}
     for filename, _lineno, message, _comments, _context in extract_from_dir(
             str(ROOT), method_map=method_map, keywords=keywords):
@@ -188,7 +188,7 @@ def test_dutch_labels_of_the_taxonomy_come_from_the_taxonomy():
 def test_no_translation_call_hides_inside_an_f_string():
     """Babel cannot see ``_("...")`` inside an f-string on Python 3.11: it would never
     reach the catalogues. Put the translated text in a variable first."""
-    call = re.compile(r"(?<![\w.])(?:_|gettext|ngettext|N_)\(\s*['\"]")
+    call = re.compile(r"(?<![\w.])(?:_|gettext|ngettext|N_|Msg)\(\s*['\"]")
     hidden = []
     for path in (ROOT / "buurtkaart").rglob("*.py"):
         with path.open("rb") as fh:

@@ -42,12 +42,17 @@ def _urls(html: str) -> set[str]:
         re.findall(r"""(?<![:\w/])//[a-z0-9.-]+\.[a-z]{2,}/[^\s"'`)<>\\]*""", html))
 
 
+#: links in the map's credit line (followed by a user, never fetched by the page)
+ATTRIBUTION_LINKS = {"https://www.openstreetmap.org/copyright", "https://leafletjs.com"}
+
+
 def test_only_app_assets_and_the_tile_template_are_requested(data):
     html = _render(data)
     urls = _urls(html)
-    # the only outside URL the page fetches is the tile template; the other http string
-    # is OpenStreetMap's attribution link (a link the user may follow, not a request)
-    assert urls == {maps.TILE_URL, "https://www.openstreetmap.org/copyright"}
+    # the only outside URL the page fetches is the tile template; the other http strings
+    # are the attribution links of OpenStreetMap and Leaflet (links the user may follow,
+    # not requests)
+    assert urls == {maps.TILE_URL, *ATTRIBUTION_LINKS}
     assert re.findall(r'href=\\?"https://www\.openstreetmap\.org/copyright', html)
     scripts = re.findall(r'<script[^>]*\bsrc="([^"]+)"', html)
     sheets = re.findall(r'<link[^>]*\bhref="([^"]+)"', html)
@@ -223,7 +228,7 @@ def test_place_map_shows_the_place_and_its_neighbourhood(data):
     assert "[51.02, 3.72]" in html and '"zoom": 16' in html
     assert "bk-place bk-kind-drop_in_centre" in html and "Inloop Centrum" in html
     assert "bk-neighbourhood" in html
-    assert _urls(html) == {maps.TILE_URL, "https://www.openstreetmap.org/copyright"}
+    assert _urls(html) == {maps.TILE_URL, *ATTRIBUTION_LINKS}
 
 
 def test_vendored_assets_are_the_recorded_files_with_their_licence(client):

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from ..errors import ImportFailed, InvalidParameter, Problem
+from ..i18n import Msg
 from ..records import Directory
 
 __all__ = ["read_directory", "import_directory", "detect_format", "load_json", "FORMATS"]
@@ -41,8 +42,9 @@ def load_json(text: str, file: str):
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ImportFailed([Problem(file, f"line {exc.lineno}", None,
-                                    f"is not valid JSON: {exc.msg}")]) from None
+        raise ImportFailed([Problem(file, Msg("line %(num)s", num=exc.lineno), None,
+                                    Msg("is not valid JSON: %(error)s", error=exc.msg))]
+                           ) from None
     except RecursionError:
         raise ImportFailed([Problem(file, None, None, TOO_DEEP)]) from None
 
@@ -58,9 +60,9 @@ def _is_hsds(data: dict) -> bool:
 
 
 def _unknown(path: Path, reason: str) -> ImportFailed:
-    return ImportFailed([Problem(str(path), None, None,
-                                 f"{reason}; expected CSV (.csv, or .xlsx), GeoJSON (.geojson) or "
-                                 "HSDS 3.0 JSON (.json), or say which with --format")])
+    return ImportFailed([Problem(str(path), None, None, Msg(
+        "%(reason)s; expected CSV (.csv, or .xlsx), GeoJSON (.geojson) or HSDS 3.0 JSON "
+        "(.json), or say which with --format", reason=reason))])
 
 
 def _detect_json(path: Path) -> str:
@@ -76,8 +78,8 @@ def _detect_json(path: Path) -> str:
     if isinstance(data, list) or (isinstance(data, dict) and _is_hsds(data)):
         return "hsds"
     keys = ", ".join(sorted(map(str, data))[:10]) if isinstance(data, dict) else type(data).__name__
-    raise _unknown(path, f"is JSON but neither a GeoJSON FeatureCollection ('features') nor "
-                         f"HSDS ('services', 'organizations'); it has: {keys}")
+    raise _unknown(path, Msg("is JSON but neither a GeoJSON FeatureCollection ('features') nor "
+                             "HSDS ('services', 'organizations'); it has: %(keys)s", keys=keys))
 
 
 def detect_format(path: str | Path) -> str:
@@ -106,14 +108,15 @@ def detect_format(path: str | Path) -> str:
         with open(path, "rb") as fh:
             head = fh.read(4096)
     except OSError as exc:
-        raise ImportFailed([Problem(str(path), None, None, f"cannot be read: {exc}")]) from None
+        raise ImportFailed([Problem(str(path), None, None, Msg("cannot be read: %(error)s",
+                                                               error=str(exc)))]) from None
     text = head.decode("utf-8-sig", errors="replace").lstrip()
     if text[:1] in ("{", "["):
         return _detect_json(path)
     first = text.splitlines()[0] if text else ""
     if any(col in first for col in ("place_name", "activity_name", "place_uid")):
         return "csv"
-    raise _unknown(path, f"unknown format {suffix or '(no extension)'!r}")
+    raise _unknown(path, Msg("unknown format %(format)s", format=repr(suffix or "(no extension)")))
 
 
 def read_directory(path: str | Path, *, fmt: str | None = None,

@@ -14,6 +14,7 @@ import io
 import re
 
 from ..errors import ImportFailed, Problem
+from ..i18n import Msg, row_msg
 
 __all__ = ["read_rows", "sniff_delimiter", "neutralise_formula", "restore_formula"]
 
@@ -36,16 +37,17 @@ def read_rows(text: str, delimiter: str, file: str) -> list[tuple[int, list[str]
             start = reader.line_num + 1
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
-            reason = (f"a field is longer than {csv.field_size_limit():,} characters "
-                      "(128 KiB): too long for any column; is a quote (\") never closed?")
+            reason = Msg("a field is longer than %(limit)s characters (128 KiB): too long for "
+                         "any column; is a quote (\") never closed?",
+                         limit=f"{csv.field_size_limit():,}")
         else:
-            reason = f"is not valid CSV: {exc}"
-        raise ImportFailed([Problem(file, f"row {start}", None, reason)]) from None
+            reason = Msg("is not valid CSV: %(error)s", error=str(exc))
+        raise ImportFailed([Problem(file, row_msg(start), None, reason)]) from None
     if rows and rows[-1][0] < reader.line_num and _unterminated(text, delimiter):
-        raise ImportFailed([Problem(file, f"row {rows[-1][0]}", None,
-                                    "a quoted field opened on this row is never closed (a "
-                                    "missing \"), so the rest of the file was read as one "
-                                    "value; close the quote")])
+        raise ImportFailed([Problem(file, row_msg(rows[-1][0]), None,
+                                    Msg("a quoted field opened on this row is never closed (a "
+                                        "missing \"), so the rest of the file was read as one "
+                                        "value; close the quote"))])
     return rows
 
 

@@ -32,6 +32,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from ..errors import ImportFailed, Problem
+from ..i18n import Msg
 from ..limits import limit, refusal
 from ..records import MAX_TEXT, text_problem
 from . import TOO_DEEP
@@ -287,34 +288,36 @@ def read_neighbourhoods(
     names = frame[name_col] if name_col else [None] * len(frame)
     for i, (code_raw, geom, name) in enumerate(zip(frame[code_col], frame.geometry, names),
                                                start=1):
-        where = f"feature {i}"
+        where = Msg("feature %(num)s", num=i)
         if isinstance(name, str) and (why := text_problem(name, MAX_NAME)):
             problems.append(Problem(file, where, name_col, why))
         code = _as_code(code_raw)
         if code is None:
-            problems.append(Problem(file, where, code_col, "code is empty"))
+            problems.append(Problem(file, where, code_col, Msg("code is empty")))
         elif not _URL_SAFE_CODE.fullmatch(code):
             problems.append(Problem(file, where, code_col,
-                                    f"code {_shown(code)} has characters that cannot be part of "
-                                    "its web address (use letters, digits, '-', '_' and '.'; "
-                                    "not '.' or '..' alone)"))
+                                    Msg("code %(code)s has characters that cannot be part of "
+                                        "its web address (use letters, digits, '-', '_' and "
+                                        "'.'; not '.' or '..' alone)", code=_shown(code))))
         elif code in seen:
             problems.append(Problem(file, where, code_col,
-                                    f"code {code!r} already used by feature {seen[code]}"))
+                                    Msg("code %(code)s already used by feature %(num)s",
+                                        code=repr(code), num=seen[code])))
         else:
             seen[code] = i
         if geom is None or geom.is_empty:
-            problems.append(Problem(file, where, "geometry", "geometry is empty"))
+            problems.append(Problem(file, where, "geometry", Msg("geometry is empty")))
             rows.append(None)
             continue
         if geom.geom_type not in ("Polygon", "MultiPolygon"):
             problems.append(Problem(file, where, "geometry",
-                                    f"expected a polygon, got a {geom.geom_type}"))
+                                    Msg("expected a polygon, got a %(type)s",
+                                        type=geom.geom_type)))
             rows.append(None)
             continue
         if not np.isfinite(shapely.get_coordinates(geom)).all():
-            problems.append(Problem(file, where, "geometry", "has coordinates that are not a "
-                                                             "number (NaN or infinite)"))
+            problems.append(Problem(file, where, "geometry", Msg(
+                "has coordinates that are not a number (NaN or infinite)")))
             rows.append(None)
             continue
         if not geom.is_valid:
@@ -324,7 +327,8 @@ def read_neighbourhoods(
                      if g.geom_type in ("Polygon", "MultiPolygon") and not g.is_empty]
             if not polys:
                 problems.append(Problem(file, where, "geometry",
-                                        f"invalid polygon ({reason}) that cannot be repaired"))
+                                        Msg("invalid polygon (%(reason)s) that cannot be "
+                                            "repaired", reason=reason)))
                 rows.append(None)
                 continue
             geom = shapely.union_all(polys)
@@ -353,9 +357,9 @@ def read_neighbourhoods(
         minx, miny, maxx, maxy = geom.bounds
         if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90) or not all(
                 map(pd.notna, geom.bounds)):
-            problems.append(Problem(file, f"feature {i}", "geometry",
-                                    "coordinates fall outside the globe after reprojection "
-                                    f"from {crs.name}: is the declared CRS right?"))
+            problems.append(Problem(file, Msg("feature %(num)s", num=i), "geometry", Msg(
+                "coordinates fall outside the globe after reprojection from %(crs)s: is the "
+                "declared CRS right?", crs=crs.name)))
         elif area is not None and not (
                 area.west - AREA_MARGIN <= minx and maxx <= area.east + AREA_MARGIN
                 and area.south - AREA_MARGIN <= miny and maxy <= area.north + AREA_MARGIN):

@@ -44,6 +44,8 @@ import pandas as pd
 
 from ..errors import ImportFailed, Problem
 from ..indicators import aggregate_sectors, indicator_info
+from ..i18n import N_, Msg, row_msg
+from ..notes import note
 from . import statbel
 from .lookups import find_column, read_lookup
 from .tables import Table, column_convention, parse_number, read_table, rows_text
@@ -60,8 +62,8 @@ INDICATOR_COLUMNS = ("indicator", "variabele", "variable")
 VALUE_COLUMNS = ("value", "waarde")
 MISSING_VALUES = frozenset({"", "na", "n/a", "-", "nan", "null", "."})
 YEAR_RANGE = (1900, 2100)
-_RULE_HINT = ("use a known indicator (docs/indicators.md) or a name ending in _share, _rate, "
-              "_pct, _count, _total, _median or _mean")
+_RULE_HINT = N_("use a known indicator (docs/indicators.md) or a name ending in _share, _rate, "
+                 "_pct, _count, _total, _median or _mean")
 _EXPECTED = ("expected an indicator table: columns code, year and one column per indicator "
              "(wide) or code, year, indicator, value (long), separated by ',' ';' '|' or tab, "
              "or .xlsx; or a Statbel file as published: "
@@ -90,10 +92,11 @@ def _plausible(key: str, v: float) -> str | None:
     if info is None:
         return None
     if info.unit == "share" and not 0 <= v <= 1:
-        return (f"{v:g} is not a share between 0 and 1 (write 0.45 for 45%, or name the "
-                "column *_pct)")
+        return Msg("%(value)s is not a share between 0 and 1 (write 0.45 for 45%%, or name "
+                   "the column *_pct)", value=f"{v:g}")
     if info.kind == "count" and v < 0:
-        return f"{v:g} is negative, but {key} is a count"
+        return Msg("%(value)s is negative, but %(indicator)s is a count", value=f"{v:g}",
+                   indicator=key)
     return None
 
 
@@ -213,8 +216,8 @@ def read_indicators(path: str | Path, *, level: str | None = None,
         out["note"] = _sector_notes(frame, lookup, out)
     else:
         out = frame
-        out["note"] = [statbel.CONFIDENTIAL_MARKERS["c"] if c else None
-                       for c in frame["confidential"]]
+        confidential = note(("confidential", {}))
+        out["note"] = [confidential if c else None for c in frame["confidential"]]
     out = out[FRAME_COLUMNS].reset_index(drop=True)
     out["note"] = out["note"].astype(object).where(out["note"].notna(), None)
     messages += _unknown_summary(out, level)
@@ -293,17 +296,18 @@ def _read_values(table: Table, header, rows, level):
     for n, row in rows:
         if not any(c.strip() for c in row):
             continue
-        where = f"row {n}"
+        where = row_msg(n)
         if len(row) != len(header):
-            problems.append(Problem(file, where, None, f"has {len(row)} values but the header "
-                                                       f"has {len(header)} columns"))
+            problems.append(Problem(file, where, None, Msg(
+                "has %(values)s values but the header has %(columns)s columns",
+                values=len(row), columns=len(header))))
             continue
         code = row[ci].strip()
         if level == "sector" and statbel.UNKNOWN_SECTOR.match(code):
             skipped.append(n)
             continue
         if not code:
-            problems.append(Problem(file, where, header[ci], "code is empty"))
+            problems.append(Problem(file, where, header[ci], Msg("code is empty")))
         raw_year = row[yi].strip()
         try:
             if not _YEAR.fullmatch(raw_year):  # int() would take 2_020 and full-width digits
@@ -312,18 +316,20 @@ def _read_values(table: Table, header, rows, level):
             if not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
                 raise ValueError
         except ValueError:
-            problems.append(Problem(file, where, header[yi], f"year must be a whole number "
-                                    f"{YEAR_RANGE[0]}-{YEAR_RANGE[1]}, got {raw_year!r}"))
+            problems.append(Problem(file, where, header[yi], Msg(
+                "year must be a whole number %(first)s-%(last)s, got %(value)s",
+                first=YEAR_RANGE[0], last=YEAR_RANGE[1], value=repr(raw_year))))
             year = None
         if long:
             vi = cols["vi"]
             ind = row[ii].strip()
             if not ind:
-                problems.append(Problem(file, where, header[ii], "indicator is empty"))
+                problems.append(Problem(file, where, header[ii], Msg("indicator is empty")))
                 continue
             if _info(ind) is None:
-                problems.append(Problem(file, where, header[ii],
-                                        f"unknown indicator {ind!r}: " + _RULE_HINT))
+                problems.append(Problem(file, where, header[ii], Msg(
+                    "unknown indicator %(value)s: %(hint)s", value=repr(ind),
+                    hint=Msg(_RULE_HINT))))
                 continue
             cells = [(ind, row[vi], header[vi], conventions.get(vi))]
         else:
@@ -338,12 +344,15 @@ def _read_values(table: Table, header, rows, level):
                 try:
                     value = parse_number(text, conv)
                 except ValueError:
-                    hint = (" (a decimal comma in a comma-separated file? use ; as delimiter "
-                            "or a decimal point)" if table.delimiter == "," and "," in text
-                            else " (a number stored as text in Excel? format the cells as "
-                            "numbers)" if table.typed else "")
-                    problems.append(Problem(file, where, col, f"not a number: {text!r}"
-                                                              + hint))
+                    if table.delimiter == "," and "," in text:
+                        why = Msg("not a number: %(value)s (a decimal comma in a comma-separated "
+                                  "file? use ; as delimiter or a decimal point)", value=repr(text))
+                    elif table.typed:
+                        why = Msg("not a number: %(value)s (a number stored as text in Excel? "
+                                  "format the cells as numbers)", value=repr(text))
+                    else:
+                        why = Msg("not a number: %(value)s", value=repr(text))
+                    problems.append(Problem(file, where, col, why))
                     continue
             if value is not None and (why := _plausible(ind, value)):
                 problems.append(Problem(file, where, col, why))
@@ -352,9 +361,9 @@ def _read_values(table: Table, header, rows, level):
                 continue
             key = (code, year, ind)
             if key in seen:
-                problems.append(Problem(file, where, col, f"duplicate: {ind} for {code} in "
-                                                          f"{year} was already given in row "
-                                                          f"{seen[key]}"))
+                problems.append(Problem(file, where, col, Msg(
+                    "duplicate: %(indicator)s for %(code)s in %(year)s was already given in row "
+                    "%(row)s", indicator=ind, code=code, year=year, row=seen[key])))
                 continue
             seen[key] = n
             if secret:
@@ -409,21 +418,20 @@ def _sector_notes(sectors: pd.DataFrame, lookup: pd.DataFrame, out: pd.DataFrame
     empty = s[s["value"].isna() & ~s["confidential"]].groupby(keys)["code"].agg(list).to_dict()
     given = s.groupby(keys)["code"].agg(set).to_dict()
     present = s.groupby(["nb", "year"])["code"].agg(set).to_dict()
-    notes: dict[int, str] = {}
+    notes: dict[int, object] = {}
     for pos, code, year, ind in zip(unknown.index, unknown["code"], unknown["year"],
                                     unknown["indicator"]):
         key = (code, year, ind)
         parts = []
         if key in secret:
-            parts.append(f"confidential in the source for sector(s) {_codes(secret[key])} "
-                         "(Statbel publishes 'C' where a figure would reveal too few people)")
+            parts.append(("confidential_sectors", {"sectors": list(secret[key])}))
         if key in empty:
-            parts.append(f"no value for sector(s) {_codes(empty[key])}")
+            parts.append(("empty_sectors", {"sectors": list(empty[key])}))
         lacking = sorted(present.get((code, year), set()) - given.get(key, set()))
         if lacking:
-            parts.append(f"sector(s) {_codes(lacking)} of this neighbourhood are given for "
-                         f"{year} without {ind}")
-        notes[pos] = "; ".join(parts) or "the sectors' weights add up to 0"
+            parts.append(("lacking_sectors", {"sectors": lacking, "year": int(year),
+                                              "indicator": str(ind)}))
+        notes[pos] = note(*(parts or [("zero_weights", {})]))
     return [notes.get(pos) for pos in out.index]
 
 

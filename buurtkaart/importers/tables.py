@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ImportFailed, Problem
+from ..i18n import Msg, row_msg
 from ..limits import limit, refusal
 from .csvtext import read_rows
 
@@ -84,13 +85,14 @@ def read_table(path: str | Path, *, file: str | None = None) -> Table:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise _fail(file, f"cannot be read: {exc.strerror or exc}") from None
+        raise _fail(file, Msg("cannot be read: %(error)s", error=str(exc.strerror or exc))
+                    ) from None
     return _read_bytes(raw, path.name, file)
 
 
 def _read_bytes(raw: bytes, name: str, file: str) -> Table:
     if not raw.strip():
-        raise _fail(file, "is empty")
+        raise _fail(file, Msg("is empty"))
     if raw[:4] == b"PK\x03\x04":
         try:
             with zipfile.ZipFile(io.BytesIO(raw)) as zf:
@@ -100,13 +102,13 @@ def _read_bytes(raw: bytes, name: str, file: str) -> Table:
                 tables = [n for n in names if not n.endswith("/") and "__MACOSX" not in n
                           and Path(n).suffix.lower() in (".csv", ".txt", ".tsv", ".xlsx")]
                 if len(tables) != 1:
-                    raise _fail(file, f"is a ZIP archive holding {len(tables)} tables "
-                                      f"({', '.join(tables) or 'none'}); expected exactly one "
-                                      ".txt, .csv or .xlsx file")
+                    raise _fail(file, Msg("is a ZIP archive holding %(num)s tables (%(names)s); "
+                                          "expected exactly one .txt, .csv or .xlsx file",
+                                          num=len(tables), names=", ".join(tables) or "-"))
                 inner = zf.read(tables[0])
         except zipfile.BadZipFile as exc:
-            raise _fail(file, f"looks like a ZIP or Excel file but cannot be opened: {exc}"
-                        ) from None
+            raise _fail(file, Msg("looks like a ZIP or Excel file but cannot be opened: "
+                                  "%(error)s", error=str(exc))) from None
         return _read_bytes(inner, Path(tables[0]).name, f"{file} ({tables[0]})")
     return _read_text(raw, name, file)
 
@@ -132,10 +134,11 @@ def _read_text(raw: bytes, name: str, file: str) -> Table:
         text, encoding = _decode(raw)
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
-        raise _fail(file, f"cannot be decoded as UTF-8, UTF-16 or Windows-1252 ({exc.reason});"
-                          " save it as UTF-8", f"row {line}") from None
+        raise _fail(file, Msg("cannot be decoded as UTF-8, UTF-16 or Windows-1252 "
+                              "(%(error)s); save it as UTF-8", error=exc.reason),
+                    row_msg(line)) from None
     if not text.strip():
-        raise _fail(file, "is empty")
+        raise _fail(file, Msg("is empty"))
     notes = []
     if encoding != "utf-8":
         notes.append(f"{file}: read as {_ENCODING_NAMES[encoding]}, not UTF-8")
@@ -179,7 +182,8 @@ def _read_xlsx(raw: bytes, name: str, file: str) -> Table:
     try:
         wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
-        raise _fail(file, f"cannot be read as an Excel workbook: {exc}") from None
+        raise _fail(file, Msg("cannot be read as an Excel workbook: %(error)s", error=str(exc))
+                    ) from None
     try:
         ws = wb.worksheets[0]
         rows: list[tuple[int, list[str]]] = []
@@ -199,7 +203,7 @@ def _read_xlsx(raw: bytes, name: str, file: str) -> Table:
     finally:
         wb.close()
     if header is None:
-        raise _fail(file, "is empty (its first sheet has no cells)")
+        raise _fail(file, Msg("is empty (its first sheet has no cells)"))
     return Table(file, name, header, rows, None, None, True, [])
 
 

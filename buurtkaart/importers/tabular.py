@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ImportFailed, Problem
+from ..i18n import Msg, row_msg
 from . import load_json
 from .csvtext import restore_formula
 from ..records import (Directory, validate_activity, validate_organisation,
@@ -170,14 +171,16 @@ class _Reader:
         uid = clean["uid"]
         if uid in self.places and not repeats:
             self.problem(where, names.get("uid", "uid"),
-                         f"place {uid!r} is also {self.place_where[uid]}: one id, one place")
+                         Msg("place %(uid)s is also %(where)s: one id, one place",
+                             uid=repr(uid), where=self.place_where[uid]))
         elif uid in self.places:
             first = self.places[uid]
             for key, value in clean.items():
                 if key != "where" and first.get(key) != value:
                     self.problem(where, names.get(key, key),
-                                 f"place {uid!r} has {value!r} here but {first.get(key)!r} "
-                                 f"in {self.place_where[uid]}")
+                                 Msg("place %(uid)s has %(value)s here but %(first)s in "
+                                     "%(where)s", uid=repr(uid), value=repr(value),
+                                     first=repr(first.get(key)), where=self.place_where[uid]))
         else:
             self.places[uid] = clean
             self.place_where[uid] = where
@@ -199,11 +202,13 @@ class _Reader:
         uid = clean.get("uid")
         if uid in self.activity_where:
             col = names.get("uid", "uid")
-            how = "" if not _blank(cols.get(col)) else (
-                f" (the id made from name, place and organiser, as there is no {col})")
-            self.problem(where, col, f"activity {uid!r}{how} is also in "
-                                     f"{self.activity_where[uid]}: one id, one activity "
-                                     "(give each its own id)")
+            values = {"uid": repr(uid), "where": self.activity_where[uid], "column": col}
+            self.problem(where, col, Msg(
+                "activity %(uid)s is also in %(where)s: one id, one activity (give each its "
+                "own id)", **values) if not _blank(cols.get(col)) else Msg(
+                "activity %(uid)s (the id made from name, place and organiser, as there is no "
+                "%(column)s) is also in %(where)s: one id, one activity (give each its own id)",
+                **values))
             return
         self.activity_where[uid] = where
         self.activities.append(clean)
@@ -225,14 +230,15 @@ def _read_text(path: Path, file: str) -> str:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ImportFailed([Problem(file, None, None, f"cannot be read: {exc}")]) from None
+        raise ImportFailed([Problem(file, None, None, Msg("cannot be read: %(error)s",
+                                                          error=str(exc)))]) from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
-        raise ImportFailed([Problem(file, f"row {line}", None,
-                                    f"is not valid UTF-8 (byte {raw[exc.start]:#x} at offset "
-                                    f"{exc.start}); save the file as UTF-8")]) from None
+        raise ImportFailed([Problem(file, row_msg(line), None, Msg(
+            "is not valid UTF-8 (byte %(byte)s at offset %(offset)s); save the file as UTF-8",
+            byte=f"{raw[exc.start]:#x}", offset=exc.start))]) from None
 
 
 #: columns holding a website: ``www.example.be`` (as people type it) is stored as
@@ -261,22 +267,23 @@ def read_csv(path: str | Path) -> Directory:
     file = table.file
     header = table.header
     if not header or not any(header):
-        raise ImportFailed([Problem(file, None, None, "is empty")])
+        raise ImportFailed([Problem(file, None, None, Msg("is empty"))])
     unknown = [h for h in header if h not in CSV_COLUMNS]
     if unknown:
-        raise ImportFailed([Problem(file, "row 1", h, f"unknown column (known columns: "
-                                                      f"{', '.join(CSV_COLUMNS)})")
+        raise ImportFailed([Problem(file, row_msg(1), h, Msg(
+            "unknown column (known columns: %(known)s)", known=", ".join(CSV_COLUMNS)))
                             for h in unknown])
     if not ({"place_name", "activity_name"} & set(header)):
-        raise ImportFailed([Problem(file, "row 1", None,
-                                    "needs a place_name or an activity_name column")])
+        raise ImportFailed([Problem(file, row_msg(1), None,
+                                    Msg("needs a place_name or an activity_name column"))])
     out = _Reader(file)
     completed = []
     for n, cells in table.rows:
-        where = f"row {n}"
+        where = row_msg(n)
         if len(cells) > len(header):
-            out.problem(where, None, f"has {len(cells)} values but the header "
-                                     f"has {len(header)} columns")
+            out.problem(where, None, Msg("has %(values)s values but the header has "
+                                         "%(columns)s columns", values=len(cells),
+                                         columns=len(header)))
             continue
         cols = {k: (restore_formula(v) if not _blank(v) else None)
                 for k, v in zip(header, cells)}
@@ -288,8 +295,9 @@ def read_csv(path: str | Path) -> Directory:
         place_uid = out.place(cols, where, _PLACE_NAMES) if has_place else None
         first = out.place_where.get(place_uid)
         if has_place and not has_activity and first not in (None, where):
-            out.problem(where, "place_uid", f"place {place_uid!r} is also in {first}: a row "
-                                            "without an activity describes a place only once")
+            out.problem(where, "place_uid", Msg(
+                "place %(uid)s is also in %(where)s: a row without an activity describes a "
+                "place only once", uid=repr(place_uid), where=first))
         if has_activity:
             out.activity(cols, where, place_uid, _ACTIVITY_NAMES)
     result = out.result()
@@ -307,17 +315,20 @@ def read_geojson(path: str | Path) -> Directory:
     file = str(path)
     data = load_json(_read_text(path, file), file)
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
-        raise ImportFailed([Problem(file, None, "type", "expected a GeoJSON FeatureCollection")])
+        raise ImportFailed([Problem(file, None, "type",
+                                    Msg("expected a GeoJSON FeatureCollection"))])
     crs = data.get("crs")
     if crs is not None:
         name = str((crs.get("properties") or {}).get("name", "")) if isinstance(crs, dict) else ""
         if not any(t in name for t in ("CRS84", "EPSG::4326", "EPSG:4326")):
             raise ImportFailed([Problem(file, None, "crs",
-                                        f"coordinates must be WGS84 longitude/latitude "
-                                        f"(RFC 7946); this file declares {name or crs!r}")])
+                                        Msg("coordinates must be WGS84 longitude/latitude "
+                                            "(RFC 7946); this file declares %(crs)s",
+                                            crs=name or repr(crs)))])
     features = data.get("features")
     if not isinstance(features, list):
-        raise ImportFailed([Problem(file, None, "features", "must be a list of features")])
+        raise ImportFailed([Problem(file, None, "features",
+                                    Msg("must be a list of features"))])
     out = _Reader(file)
     org_where: dict[str, str] = {}
     for i, org in enumerate(data.get("organisations") or []):
@@ -325,20 +336,20 @@ def read_geojson(path: str | Path) -> Directory:
         for f, reason in probs:
             out.problem(f"organisations[{i}]", f, reason)
         if rec.get("uid") in org_where:
-            out.problem(f"organisations[{i}]", "uid", f"organisation {rec['uid']!r} is also "
-                                                      f"{org_where[rec['uid']]}: one id, one "
-                                                      "organisation")
+            out.problem(f"organisations[{i}]", "uid", Msg(
+                "organisation %(uid)s is also %(where)s: one id, one organisation",
+                uid=repr(rec["uid"]), where=org_where[rec["uid"]]))
         org_where.setdefault(rec.get("uid"), f"organisations[{i}]")
         out.orgs[rec["uid"]] = rec
     place_props = set(PLACE_COLUMNS) | {"activities"}
     for i, feat in enumerate(features, start=1):
-        where = f"feature {i}"
+        where = Msg("feature %(num)s", num=i)
         if not isinstance(feat, dict) or feat.get("type") != "Feature":
-            out.problem(where, "type", "expected a Feature")
+            out.problem(where, "type", Msg("expected a Feature"))
             continue
         props = feat.get("properties") or {}
         if not isinstance(props, dict):
-            out.problem(where, "properties", "must be an object")
+            out.problem(where, "properties", Msg("must be an object"))
             continue
         geom = feat.get("geometry")
         if geom is None:
@@ -346,8 +357,8 @@ def read_geojson(path: str | Path) -> Directory:
             # feature of this file, or a place already stored)
             allowed = set(ACTIVITY_COLUMNS) | {"organisation", "organisation_uid", "place_uid"}
             for k in sorted(set(props) - allowed):
-                out.problem(where, k, "unknown property for an activity without geometry "
-                                      f"(known: {', '.join(sorted(allowed))})")
+                out.problem(where, k, Msg("unknown property for an activity without geometry "
+                                          "(known: %(known)s)", known=", ".join(sorted(allowed))))
             place_uid = props.get("place_uid")
             if not _blank(place_uid):
                 place_uid = str(place_uid).strip()
@@ -362,28 +373,30 @@ def read_geojson(path: str | Path) -> Directory:
             out.activity(props, where, place_uid, _ACTIVITY_NAMES)
             continue
         if not isinstance(geom, dict) or geom.get("type") != "Point":
-            out.problem(where, "geometry", f"expected a Point (or null for a mobile activity), "
-                                           f"got {geom.get('type') if isinstance(geom, dict) else geom!r}")
+            out.problem(where, "geometry", Msg(
+                "expected a Point (or null for a mobile activity), got %(got)s",
+                got=geom.get("type") if isinstance(geom, dict) else repr(geom)))
             continue
         coords = geom.get("coordinates")
         if not (isinstance(coords, list) and len(coords) >= 2):
-            out.problem(where, "geometry", "a Point needs [longitude, latitude]")
+            out.problem(where, "geometry", Msg("a Point needs [longitude, latitude]"))
             continue
         for k in sorted(set(props) - place_props):
-            out.problem(where, k, f"unknown property (known: {', '.join(sorted(place_props))})")
+            out.problem(where, k, Msg("unknown property (known: %(known)s)",
+                                      known=", ".join(sorted(place_props))))
         cols = {**props, "lon": coords[0], "lat": coords[1]}
         place_uid = out.place(cols, where, {**_PLACE_NAMES, "lon": "geometry",
                                             "lat": "geometry"}, repeats=False)
         acts = props.get("activities") or []
         if not isinstance(acts, list):
-            out.problem(where, "activities", "must be a list of activity objects")
+            out.problem(where, "activities", Msg("must be a list of activity objects"))
             continue
         for j, act in enumerate(acts):
-            a_where = f"{where}, activities[{j}]"
+            a_where = Msg("%(where)s, activities[%(num)s]", where=where, num=j)
             if not isinstance(act, dict):
-                out.problem(a_where, None, "must be an object")
+                out.problem(a_where, None, Msg("must be an object"))
                 continue
             for k in sorted(set(act) - set(ACTIVITY_COLUMNS)):
-                out.problem(a_where, k, "unknown activity property")
+                out.problem(a_where, k, Msg("unknown activity property"))
             out.activity(act, a_where, place_uid, _ACTIVITY_NAMES)
     return out.result()

@@ -29,6 +29,7 @@ from scipy import sparse
 
 from .. import network, store, traveltime
 from ..errors import InvalidParameter
+from ..i18n import N_
 from ..i18n import gettext as _
 from . import arrival, fares, routing, storage, timetable
 
@@ -39,18 +40,18 @@ SNAP_METRES = 300.0
 
 #: Request/command parameters of the transit mode, with their help text.
 PARAMETERS = {
-    "depart": "Departure window for mode=transit, e.g. 'tu 18:00-19:00' (one departure "
-              "per minute) or '2019-10-15 07:30-08:30'.",
-    "percentile": "Which travel time of the window counts for mode=transit: 50 = the "
-                  "median (default), 80 = a time reached on 80 % of the departures.",
-    "max_transfers": "Most changes of vehicle for mode=transit (default 3).",
-    "transit_access": "How one walks to, from and between stops for mode=transit: walk "
-                      "(default), slow_walk or wheelchair.",
-    "max_fare": "Fare budget for a return trip for mode=transit, e.g. 4.00 (fares v1 of the "
-                "feeds; a feed without fares is then not used).",
-    "reduced_fare": "true: use the feed's reduced fares (where it names them) for max_fare.",
-    "min_stay": "For mode=transit: a place counts only if one arrives while it is open (or a "
-                "session runs) and can stay this many minutes (e.g. 30).",
+    "depart": N_("Departure window for mode=transit, e.g. 'tu 18:00-19:00' (one departure "
+                 "per minute) or '2019-10-15 07:30-08:30'."),
+    "percentile": N_("Which travel time of the window counts for mode=transit: 50 = the "
+                     "median (default), 80 = a time reached on 80 % of the departures."),
+    "max_transfers": N_("Most changes of vehicle for mode=transit (default 3)."),
+    "transit_access": N_("How one walks to, from and between stops for mode=transit: walk "
+                         "(default), slow_walk or wheelchair."),
+    "max_fare": N_("Fare budget for a return trip for mode=transit, e.g. 4.00 (fares v1 of the "
+                   "feeds; a feed without fares is then not used)."),
+    "reduced_fare": N_("true: use the feed's reduced fares (where it names them) for max_fare."),
+    "min_stay": N_("For mode=transit: a place counts only if one arrives while it is open (or a "
+                   "session runs) and can stay this many minutes (e.g. 30)."),
 }
 
 

@@ -15,9 +15,9 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from ..accounts import PermissionDenied
-from ..concurrency import DatabaseBusy, ImportRunning, describe, is_busy_error
+from ..concurrency import DatabaseBusy, ImportRunning, is_busy_error
 from ..errors import BuurtkaartError, ImportFailed, InvalidParameter, NotFound
-from ..i18n import gettext as _
+from ..i18n import Msg, message_of, translate
 
 __all__ = ["register"]
 
@@ -26,12 +26,22 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, message: str, **extra):
-    """One error shape everywhere: JSON for the API, an HTML page otherwise."""
+def error_response(status: int, message: str | None, **extra):
+    """One error shape everywhere: JSON for the API (English), an HTML page otherwise.
+
+    A :class:`~buurtkaart.i18n.Msg` is shown on the page in the page's language; other
+    text was written in English only and is shown folded away as technical details
+    (on an English page it is shown as it is). ``None``: no details.
+    """
     if _wants_json():
-        body = {"ok": False, "error": message, "status": status, **extra}
+        body = {"ok": False, "error": str(message), "status": status, **extra}
         return jsonify(body), status
-    return render_template("error.html", status=status, message=message), status
+    from .i18n import activate_page_language
+
+    activate_page_language()
+    return render_template("error.html", status=status, message=translate(message),
+                           english_only=message is not None and not isinstance(message, Msg)
+                           ), status
 
 
 def _retry_after(resp, status: int, seconds: int):
@@ -78,11 +88,11 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound):
-        return error_response(404, str(exc))
+        return error_response(404, message_of(exc))
 
     @app.errorhandler(PermissionDenied)
     def _forbidden(exc: PermissionDenied):
-        return error_response(403, str(exc))
+        return error_response(403, message_of(exc))
 
     @app.errorhandler(ImportFailed)
     def _import_failed(exc: ImportFailed):
@@ -92,29 +102,30 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(DatabaseBusy)
     def _busy(exc: DatabaseBusy):
-        resp, status = error_response(503, str(exc))
+        resp, status = error_response(503, message_of(exc))
         return _retry_after(resp, status, exc.retry_after)
 
     @app.errorhandler(ImportRunning)
     def _import_running(exc: ImportRunning):
-        resp, status = error_response(503, _(
-            "another import is running: %(holder)s; nothing was imported, try again when it "
-            "has finished", holder=describe(exc.holder)) if not request.path.startswith("/api/")
-            else str(exc))
+        resp, status = error_response(503, message_of(exc))
         return _retry_after(resp, status, 30)
 
     @app.errorhandler(sqlite3.OperationalError)
     def _locked(exc: sqlite3.OperationalError):
         if not is_busy_error(exc):  # a real fault: the usual 500
             raise exc
-        resp, status = error_response(503, _("The database is busy; nothing was saved. "
-                                             "Please try again in 5 seconds."))
+        resp, status = error_response(503, Msg("The database is busy; nothing was saved. "
+                                               "Please try again in 5 seconds."))
         return _retry_after(resp, status, 5)
 
     @app.errorhandler(BuurtkaartError)
     def _domain(exc: BuurtkaartError):
-        return error_response(409, str(exc))
+        return error_response(409, message_of(exc))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        return error_response(exc.code or 500, exc.description or exc.name)
+        described = exc.description and exc.description != type(exc).description
+        if described or _wants_json():
+            return error_response(exc.code or 500, exc.description or exc.name)
+        # werkzeug's own English sentence: the page's heading says it in the page's language
+        return error_response(exc.code or 500, None)

@@ -13,7 +13,7 @@ from .. import accounts, editing, listing, store
 from ..accounts import PermissionDenied
 from ..concurrency import ImportRunning, describe, import_lock
 from ..errors import ImportFailed, InvalidParameter
-from ..i18n import N_
+from ..i18n import N_, Msg, translate
 from ..i18n import gettext as _
 from ..taxonomy import PLACE_KINDS, THRESHOLDS, WHEELCHAIR_VALUES, WORKING_MODELS
 from .auth import login_required
@@ -38,6 +38,18 @@ ACTION_NAMES = {"create": N_("created"), "update": N_("changed"), "archive": N_(
 ENTITY_NAMES = {"place": N_("place"), "places": N_("place"), "activity": N_("activity"),
                 "activities": N_("activity"), "organisation": N_("organisation")}
 ROLE_NAMES = {"admin": N_("administrator"), "editor": N_("editor")}
+#: The form's label of each field, to name a field in the list of problems.
+FIELD_LABELS = {"name": N_("Name"), "kind": N_("Kind"), "organisation_uid": N_("Organisation"),
+                "street": N_("Street and number"), "postcode": N_("Postcode"),
+                "city": N_("City"), "lon": N_("Longitude (WGS84)"),
+                "lat": N_("Latitude (WGS84)"), "opening_hours": N_("Opening hours"),
+                "wheelchair": N_("Wheelchair access"), "description": N_("Description"),
+                "url": N_("Website"), "phone": N_("Phone"), "email": N_("E-mail"),
+                "capacity": N_("Capacity (people)"), "last_verified": N_("Last verified"),
+                "place_uid": N_("Place"), "models": N_("Working models (at least one)"),
+                "sessions": N_("Sessions"), "cost_amount": N_("Cost per time (€)"),
+                "cost_note": N_("About the cost"), "languages": N_("Languages"),
+                "target_group": N_("Target group")}
 
 
 @bp.context_processor
@@ -45,7 +57,11 @@ def _words():
     def word(names):
         return lambda code: _(names[code]) if code in names else code
     return {"action_name": word(ACTION_NAMES), "entity_name": word(ENTITY_NAMES),
-            "role_name": word(ROLE_NAMES)}
+            "role_name": word(ROLE_NAMES), "field_label": word(_field_labels())}
+
+
+def _field_labels() -> dict[str, str]:
+    return {**FIELD_LABELS, **{k: t.label_en for k, t in THRESHOLDS.items()}}
 
 
 def _form_record(entity: str) -> dict:
@@ -61,7 +77,7 @@ def _form_record(entity: str) -> dict:
 def _problems(exc: ImportFailed) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for p in exc.problems:
-        out.setdefault(p.field or "", []).append(p.reason)
+        out.setdefault(p.field or "", []).append(translate(p.reason))
     return out
 
 
@@ -81,9 +97,11 @@ def _edit(entity: str, uid: str | None):
     db = get_db()
     record = editing.snapshot(db, entity, uid) if uid else {}
     if uid and record is None:
-        abort(404, description=f"no {entity} with uid {uid}")
+        abort(404, description=Msg("There is no %(what)s with id %(uid)s.",
+                                   what=Msg(ENTITY_NAMES[entity]), uid=uid))
     if uid and not accounts.can_edit(g.user, editing._organisation_of(db, entity, record)):
-        abort(403, description=f"you may not edit this {entity}")
+        abort(403, description=Msg("You may not edit this %(what)s.",
+                                   what=Msg(ENTITY_NAMES[entity])))
     if request.method == "POST":
         rate_limit("write")
         data = _form_record(entity)
@@ -94,7 +112,7 @@ def _edit(entity: str, uid: str | None):
                                 status=400)
         except PermissionDenied as exc:
             abort(403, description=str(exc))
-        flash(f"Saved {entity} “{saved['name']}”.")
+        flash(_("Saved %(what)s “%(name)s”.", what=_(ENTITY_NAMES[entity]), name=saved["name"]))
         return redirect(url_for(f"admin.edit_{entity}", uid=saved["uid"]))
     return _render_form(entity, record, uid=uid)
 
@@ -247,14 +265,15 @@ def import_file():
         kind = request.form.get("kind", "")
         upload = request.files.get("file")
         if kind not in IMPORT_KINDS:
-            abort(400, description=f"unknown import kind {kind!r}")
+            abort(400, description=Msg("Choose what the file holds."))
         if upload is None or not upload.filename:
-            abort(400, description="choose a file to import")
+            abort(400, description=Msg("Choose a file to import."))
         shown = secure_filename(upload.filename) or "upload"
         suffix = Path(shown).suffix.lower()
         if suffix not in IMPORT_KINDS[kind][1]:
-            abort(400, description=f"{shown}: a {IMPORT_KINDS[kind][0].lower()} file must end "
-                                   f"in {', '.join(IMPORT_KINDS[kind][1])}")
+            abort(400, description=Msg("%(file)s: a file with %(what)s must end in %(ends)s.",
+                                       file=shown, what=Msg(IMPORT_KINDS[kind][0]),
+                                       ends=", ".join(IMPORT_KINDS[kind][1])))
         with tempfile.TemporaryDirectory(prefix="buurtkaart-upload-") as tmp:
             path = Path(tmp) / f"upload{suffix}"
             upload.save(os.fspath(path))
@@ -264,10 +283,12 @@ def import_file():
                                               overwrite=request.form.get("overwrite_edits") == "1")
                 done = done.replace(str(path), shown)
             except ImportFailed as exc:
-                problems = [str(p).replace(str(path), shown) for p in exc.problems]
+                problems = [{"text": p.localized().replace(str(path), shown),
+                             "english": not p.translatable}
+                            for p in exc.problems]
             except ImportRunning as exc:
                 busy = _("another import is running: %(holder)s; nothing was imported, try "
-                         "again when it has finished", holder=describe(exc.holder))
+                         "again when it has finished", holder=translate(describe(exc.holder)))
         status = 400 if problems else 409 if busy else 200
     else:
         status = 200

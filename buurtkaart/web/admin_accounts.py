@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from .. import accounts
+from ..i18n import Msg
 from ..i18n import gettext as _
 from .auth import login_required
 from .db import get_db
@@ -19,7 +20,7 @@ bp = Blueprint("admin_accounts", __name__, url_prefix="/admin")
 def set_active(user_id: int, action: str):
     rate_limit("write")
     if user_id == g.user["id"] and action == "disable":
-        abort(400, description=_("You cannot disable your own account. Ask another admin."))
+        abort(400, description=Msg("You cannot disable your own account. Ask another admin."))
     u = accounts.set_active(get_db(), user_id, action == "enable")
     if u["active"]:
         flash(_("Enabled %(email)s.", email=u["email"]))
@@ -51,7 +52,7 @@ def revoke(token_id: int):
     db = get_db()
     t = accounts.token_record(db, token_id)
     if t["user_id"] != g.user["id"] and g.user["role"] != "admin":
-        abort(403, description=_("You may only revoke your own tokens."))
+        abort(403, description=Msg("You may only revoke your own tokens."))
     accounts.revoke_token(db, token_id)
     flash(_("Revoked token %(id)s (%(name)s); it no longer works.", id=t["id"],
             name=t["name"] or _("unnamed")))

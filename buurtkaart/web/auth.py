@@ -10,6 +10,7 @@ from flask import (Blueprint, abort, flash, g, redirect, render_template, reques
 
 from .. import accounts
 from ..errors import NotFound
+from ..i18n import Msg
 from ..i18n import gettext as _
 from .db import get_db
 from .security import rate_limit
@@ -45,7 +46,7 @@ def login_required(role: str | None = None):
             if g.user is None:
                 return redirect(url_for("auth.login", next=request.full_path))
             if role == "admin" and g.user["role"] != "admin":
-                abort(403, description="only an admin may do this")
+                abort(403, description=Msg("Only an administrator may do this."))
             return view(*args, **kwargs)
 
         return wrapped

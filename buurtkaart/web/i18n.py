@@ -63,6 +63,26 @@ def _language_links() -> list[tuple[str, str, str, bool]]:
     return links
 
 
+#: Pages under ``/api`` (the API reference): in the page's language like any page.
+API_PAGES = ("/api/docs",)
+
+
+def _json_api() -> bool:
+    return request.path.startswith("/api/") and request.path not in API_PAGES
+
+
+def activate_page_language() -> None:
+    """Make this request's language the active one for the core modules (maps, hours_text,
+    labels, :class:`~buurtkaart.i18n.Msg`); the JSON API keeps its English texts whatever
+    the browser asks. Set on every request (a worker thread must not keep the previous
+    request's language), and again by an error page: a check that refuses a request
+    before this ran (CSRF, size) still answers in the page's language."""
+    if _json_api():
+        i18n.activate(NullTranslations(), i18n.SOURCE_LOCALE)
+    else:
+        i18n.activate(get_translations(), page_language())
+
+
 def init_app(app: Flask) -> None:
     directory = Path(app.config.get("TRANSLATIONS_DIR") or i18n.TRANSLATIONS_DIR)
     i18n.compile_catalogues(directory)  # a fresh checkout has only the .po files
@@ -71,15 +91,7 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(directory)
     Babel(app, locale_selector=select_locale)
 
-    @app.before_request
-    def _activate():
-        # core modules (maps, hours_text, labels) translate through buurtkaart.i18n;
-        # the JSON API keeps its English texts whatever the browser asks. Set on every
-        # request: a worker thread must not keep the previous request's language.
-        if request.path.startswith("/api/"):
-            i18n.activate(NullTranslations(), i18n.SOURCE_LOCALE)
-        else:
-            i18n.activate(get_translations(), page_language())
+    app.before_request(activate_page_language)
 
     @app.teardown_request
     def _deactivate(_exc=None):
@@ -89,10 +101,10 @@ def init_app(app: Flask) -> None:
     def _remember(resp):
         chosen = _normal(request.args.get(LANG_PARAMETER))
         if chosen and request.cookies.get(LANG_COOKIE) != chosen \
-                and not request.path.startswith("/api/"):
+                and not _json_api():
             resp.set_cookie(LANG_COOKIE, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax",
                             httponly=True, secure=app.config.get("SESSION_COOKIE_SECURE", False))
-        if not request.path.startswith("/api/"):
+        if not _json_api():
             resp.vary.add("Accept-Language")
             resp.vary.add("Cookie")
         return resp
@@ -100,5 +112,6 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _template_globals():
         return {"lang": page_language(), "language_links": _language_links,
-                "tr": i18n.gettext, "language_name": i18n.language_name}
+                "tr": i18n.gettext, "language_name": i18n.language_name,
+                "translate": i18n.translate}
 

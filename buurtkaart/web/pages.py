@@ -24,7 +24,7 @@ from ..taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAME
 from ..transit.reach import PARAMETERS as TRANSIT_PARAMETERS
 from ..transit.reach import TransitOptions
 from . import finder, geomcache, words
-from .api import indicator_values
+from .api import indicator_notes, indicator_values
 from .csp import MapDocument
 from .csp import nonce as csp_nonce
 from .db import get_db
@@ -254,7 +254,8 @@ def _render_frame(db) -> MapDocument:
         extra_layers=_access_layers(db, filt, mode, minutes),
         categories=TYPOLOGY_CLASSES if indicator == TYPOLOGY else None,
         # darkest where the value is the problem: little access, low income
-        reverse_colours=indicator == COVERAGE or bool(meta and meta.need_direction < 0))
+        reverse_colours=indicator == COVERAGE or bool(meta and meta.need_direction < 0),
+        notes=indicator_notes(db, indicator, year) if meta else None)
     return MapDocument(m, title=_("Map of meeting places and neighbourhoods"))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .. import accounts, editing, store
 from ..errors import NotFound
+from ..i18n import Msg
 
 __all__ = ["live_place", "live_activity", "visible_record"]
 
@@ -14,7 +15,7 @@ def live_place(db, place_id: int) -> dict:
     """A place that is not archived, with its current activities; NotFound otherwise."""
     p = store.place(db, place_id)
     if p.get("archived_at"):
-        raise NotFound(f"place {place_id} has been archived")
+        raise NotFound(Msg("place %(id)s has been archived", id=place_id))
     p["activities"] = [a for a in p["activities"] if not a.get("archived_at")]
     return p
 
@@ -23,9 +24,9 @@ def live_activity(db, activity_id: int) -> dict:
     """An activity that is not archived and whose place (if any) is not; NotFound otherwise."""
     a = store.activity(db, activity_id)
     if a.get("archived_at"):
-        raise NotFound(f"activity {activity_id} has been archived")
+        raise NotFound(Msg("activity %(id)s has been archived", id=activity_id))
     if a.get("place") and a["place"].get("archived_at"):
-        raise NotFound(f"activity {activity_id} is at an archived place")
+        raise NotFound(Msg("activity %(id)s is at an archived place", id=activity_id))
     return a
 
 

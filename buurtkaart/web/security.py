@@ -26,6 +26,7 @@ import time
 from flask import Flask, abort, current_app, g, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from ..i18n import Msg
 from .csp import nonce, policy
 from .db import get_db
 
@@ -107,7 +108,8 @@ def init_app(app: Flask) -> None:
     def _check_size():
         limit = current_app.config.get("MAX_CONTENT_LENGTH")
         if limit and (request.content_length or 0) > limit:
-            abort(413, description=f"the request body is larger than {limit} bytes")
+            abort(413, description=Msg("The request is larger than %(limit)s bytes.",
+                                       limit=limit))
 
     @app.before_request
     def _check_csrf():
@@ -115,8 +117,9 @@ def init_app(app: Flask) -> None:
             return
         sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
         if not sent or not hmac.compare_digest(sent.encode(), session.get("csrf", "").encode()):
-            abort(400, description="the form has expired or did not come from this site "
-                                   "(missing or wrong CSRF token); reload the page and try again")
+            abort(400, description=Msg("The form has expired or did not come from this site "
+                                       "(missing or wrong CSRF token). Reload the page and "
+                                       "try again."))
 
     @app.after_request
     def _headers(resp):

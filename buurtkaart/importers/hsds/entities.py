@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from ...errors import ImportFailed, Problem
+from ...i18n import Msg
 from ...records import Directory, validate_activity, validate_organisation, validate_place
 from .schedules import ended_on, schedule_sessions, weekly_to_opening_hours
 from .shapes import Feed, at
@@ -134,7 +135,8 @@ def _activity(svc: dict, where: str, sal: dict | None, sal_where: str | None,
                 models.append(code)
             elif tax == THRESHOLDS_TAXONOMY and code:
                 if code not in THRESHOLD_CODES:
-                    r.problem(w, "attributes", f"unknown threshold {code!r} in {tax}")
+                    r.problem(w, "attributes", Msg("unknown threshold %(code)s in %(taxonomy)s",
+                                                   code=repr(code), taxonomy=tax))
                 thresholds[code] = a.get("value")
     if not models and r.default_model:
         models = [r.default_model]
@@ -214,8 +216,9 @@ def _unique(pairs: list[tuple[str, Any]], kind: str, top: str,
         if oid in first:
             first_where, first_obj = first[oid]
             if where.startswith(f"{top}["):
-                r.problem(where, "id", f"{kind} id {oid!r} is also used by {first_where}: "
-                                       f"one id, one {kind}")
+                r.problem(where, "id", Msg("%(kind)s id %(id)s is also used by %(where)s: one "
+                                           "id, one %(kind)s", kind=kind, id=repr(oid),
+                                           where=first_where))
             elif first_obj != obj:
                 r.warnings.append((where, f"differs from {kind} {first_where} with the same id "
                                           f"{oid!r}; {first_where} is used"))
@@ -235,30 +238,30 @@ def read_feed(feed: Feed, file: str, *, default_model: str | None = None) -> Dir
     services = _unique(feed.services, "service", "services", r)
     for where, org in organizations:
         if not isinstance(org, dict) or not org.get("id"):
-            r.problem(where, "id", "an organization needs an id")
+            r.problem(where, "id", Msg("an organization needs an id"))
         elif org["id"] not in r.orgs:
             _organisation(org, where, r)
     loc_uid: dict[str, str | None] = {}
     for where, loc in locations:
         if not isinstance(loc, dict) or not loc.get("id"):
-            r.problem(where, "id", "a location needs an id")
+            r.problem(where, "id", Msg("a location needs an id"))
         elif loc["id"] not in loc_uid:
             loc_uid[loc["id"]] = _place(loc, where, r)
     sals_by_service: dict[Any, list[tuple[str, dict]]] = {}
     seen: set = set()
     for where, sal in service_at_locations:
         if not isinstance(sal, dict):
-            r.problem(where, None, "must be an object")
+            r.problem(where, None, Msg("must be an object"))
         elif sal.get("location_id") not in loc_uid:
             r.problem(where, "location_id",
-                      f"refers to unknown location {sal.get('location_id')!r}")
+                      Msg("refers to unknown location %(id)s", id=repr(sal.get("location_id"))))
         elif sal.get("id") is None or sal["id"] not in seen:
             seen.add(sal.get("id"))
             sals_by_service.setdefault(sal.get("service_id"), []).append((where, sal))
     service_ids = set()
     for where, svc in services:
         if not isinstance(svc, dict) or not svc.get("id"):
-            r.problem(where, "id", "a service needs an id")
+            r.problem(where, "id", Msg("a service needs an id"))
             continue
         if svc["id"] in service_ids:
             continue  # the same service again (nested and top-level)
@@ -272,7 +275,8 @@ def read_feed(feed: Feed, file: str, *, default_model: str | None = None) -> Dir
     for where, sals in sals_by_service.items():
         for w, sal in sals:
             if sal.get("service_id") not in service_ids:
-                r.problem(w, "service_id", f"refers to unknown service {sal.get('service_id')!r}")
+                r.problem(w, "service_id", Msg("refers to unknown service %(id)s",
+                                               id=repr(sal.get("service_id"))))
     if r.problems:
         raise ImportFailed(list(dict.fromkeys(r.problems)))
     warnings = [f"{where}: {message}" for where, message in r.warnings]
