@@ -113,13 +113,15 @@ def address_guide():
         if out.kind == "location" and out.location.type == "neighbourhood":
             return redirect(url_for("guide.neighbourhood_guide", code=out.location.ref,
                                     lang=page_language()))
-        if out.kind == "location" and out.location.type in START_TYPES:
+        if out.kind == "location" and out.location.type in START_TYPES and not out.corrected:
             hit = out.location
         else:
-            choices = [h for h in out.choices + out.hits
+            first = [out.location] if out.location else []
+            choices = [h for h in first + out.choices + out.hits
                        if h.type in START_TYPES + ("neighbourhood",)]
             choices = list({h.key: h for h in choices}.values())[:10]
-            problem = "choose" if choices else "unknown_address"
+            problem = ("unknown_address" if not choices else
+                       "choose" if out.kind == "choices" and not out.corrected else "not_exact")
             return _problem("guide_problem.html", 300 if choices else 404, problem=problem,
                             typed=typed, choices=choices, suggestions=out.suggestions)
     if hit.type == "neighbourhood":
@@ -155,4 +157,8 @@ def _links():
         return url_for("guide.address_guide", address=hit.describe(), at=hit.key,
                        lang=page_language())
 
-    return {"guide_url_for": guide_url_for}
+    def guide_available() -> bool:
+        """Can guides be made (is there a walking network)?"""
+        return access.registered_network(get_db()) is not None
+
+    return {"guide_url_for": guide_url_for, "guide_available": guide_available}
