@@ -97,20 +97,22 @@ def load_or_build(pbf: str | os.PathLike, sha256: str, graph: network.Graph, *,
         hit = _LOADED.get(str(path))
         if hit is not None and hit.n == graph.n:
             return hit
+        names = None
         if path.exists():
-            with np.load(path, allow_pickle=False) as z:
-                names = EdgeNames(int(z["n"]), z["keys"], z["name_index"],
-                                  tuple(json.loads(str(z["names"]))))
-        elif Path(pbf).is_file():
+            try:
+                with np.load(path, allow_pickle=False) as z:
+                    names = EdgeNames(int(z["n"]), z["keys"], z["name_index"],
+                                      tuple(json.loads(str(z["names"]))))
+            except (OSError, ValueError, KeyError):  # damaged: made again below
+                names = None
+        if (names is None or names.n != graph.n) and Path(pbf).is_file():
             names = _build(Path(pbf), graph)
             cache_dir.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f"{path.name}.{os.getpid()}.partial.npz")
             np.savez(tmp, n=np.array(names.n), keys=names.keys, name_index=names.name_index,
                      names=np.array(json.dumps(names.names)))
             tmp.replace(path)
-        else:
-            return None
-        if names.n != graph.n:  # a cache file of another graph: not trusted
+        if names is None or names.n != graph.n:  # no extract, or a file of another graph
             return None
         _LOADED[str(path)] = names
         return names

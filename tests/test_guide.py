@@ -296,3 +296,39 @@ def test_the_neighbourhood_page_and_an_address_search_link_to_the_guide(demo_dat
     assert href
     text = _text(client.get(href.group(1).replace("&amp;", "&")))
     assert "Ontmoetingsplaatsen in de buurt van Annankatu 14, Helsinki" in text
+
+
+@pytest.mark.parametrize("extract", ["gone", "kept"])
+def test_street_names_come_from_the_extract_when_their_cache_is_missing(
+        demo_database, network_cache, tmp_path, extract):
+    """A cache holding only the graphs (as before names were kept): the names are read from
+    the extract on first use; when the extract is gone too, the guide has no "via" and no
+    street labels, and the same walks."""
+    import shutil
+
+    db_path = tmp_path / "moved.db"
+    shutil.copy(demo_database, db_path)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for graph in network_cache.glob("graph-*-walk-*.npz"):
+        shutil.copy(graph, cache / graph.name)
+    if extract == "gone":
+        with closing(store.connect(db_path).conn) as conn:
+            conn.execute("UPDATE settings SET value = '/nowhere/gone.osm.pbf' "
+                         "WHERE key = 'network_pbf'")
+            conn.commit()
+    app = create_app({"DATABASE": str(db_path), "TESTING": True, "NOW": FIXED_NOW,
+                      "CACHE_DIR": str(cache)})
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    raw = _raw(client.get("/gids.pdf?address=Annankatu+14"))
+    on_map = raw.split("\n1 Avoin olohuone")[0]
+    if extract == "gone":
+        assert ", via " not in flat(raw) and "Kaivokatu" not in on_map
+        assert not list(cache.glob("names-*"))
+    else:
+        assert ", via " in flat(raw) and "Kaivokatu" in on_map
+        assert len(list(cache.glob("names-*"))) == 1
+    lon, lat = _address_point(db_path)
+    assert sorted(p[1:] for p in _stops(raw, "What", "On foot")) == _expected_walks(
+        db_path, lon, lat, ".")
