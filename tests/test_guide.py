@@ -332,3 +332,22 @@ def test_street_names_come_from_the_extract_when_their_cache_is_missing(
     lon, lat = _address_point(db_path)
     assert sorted(p[1:] for p in _stops(raw, "What", "On foot")) == _expected_walks(
         db_path, lon, lat, ".")
+
+
+def test_hours_too_detailed_for_a_sentence_are_printed_day_by_day(demo_database, tmp_path):
+    """Hours with a date in them cannot be one weekly sentence: the guide lists the coming
+    seven days at the place instead, the closed date included."""
+    import shutil
+
+    db_path = tmp_path / "hours.db"
+    shutil.copy(demo_database, db_path)
+    with closing(store.connect(db_path).conn) as conn:
+        conn.execute("UPDATE places SET opening_hours = 'Mo-Fr 10:00-16:00; Dec 03 off' "
+                     "WHERE name = 'Avoin olohuone'")
+        conn.commit()
+    text = _text(_client(db_path, "nl").get("/gids.pdf?address=Annankatu+14"))
+    first = text.split("1 Avoin olohuone Wat")[1].split(" Rolstoel ")[0]  # at the address
+    assert ("Open dinsdag 1 december: 10:00–16:00 woensdag 2 december: 10:00–16:00 "
+            "donderdag 3 december: gesloten vrijdag 4 december: 10:00–16:00 "
+            "zaterdag 5 december: gesloten zondag 6 december: gesloten "
+            "maandag 7 december: 10:00–16:00") in first
