@@ -134,14 +134,19 @@ def svg_map(walks: Walks, *, outline=None, start_label: str, title: str) -> str:
             parts.append(f'<path d="{d}" fill="none" stroke="#000" stroke-width="5" '
                          'stroke-dasharray="16 9"/>')
     sx, sy = (float(v) for v in frame.xy(walks.lon, walks.lat))
-    taken = [(sx, sy, 22.0)]
+    taken = [(sx, sy, 14.0)]
     markers = []
     for s in walks.stops:
         px, py = (float(v) for v in frame.xy(s.place["lon"], s.place["lat"]))
-        taken.append((px, py, MARKER_R + 4))
+        cx, cy = _free_spot(px, py, taken)
+        taken.append((cx, cy, MARKER_R + 2))
+        if (cx, cy) != (px, py):  # moved aside: a line from the place to its number
+            markers.append(f'<path d="M{px:.1f} {py:.1f}L{cx:.1f} {cy:.1f}" stroke="#000" '
+                           f'stroke-width="2"/><circle cx="{px:.1f}" cy="{py:.1f}" r="4" '
+                           'fill="#000"/>')
         markers.append(
-            f'<circle cx="{px:.1f}" cy="{py:.1f}" r="{MARKER_R}" fill="#fff" stroke="#000" '
-            f'stroke-width="3"/><text x="{px:.1f}" y="{py + 6:.1f}" text-anchor="middle" '
+            f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{MARKER_R}" fill="#fff" stroke="#000" '
+            f'stroke-width="3"/><text x="{cx:.1f}" y="{cy + 6:.1f}" text-anchor="middle" '
             f'font-size="18" font-weight="bold" font-family="sans-serif" '
             f'fill="#000">{s.number}</text>')
     for name, x, y, angle in _placed(labels, taken):
@@ -150,9 +155,9 @@ def svg_map(walks: Walks, *, outline=None, start_label: str, title: str) -> str:
                  f'transform="rotate({angle:.1f} {x:.1f} {y:.1f})"')
         parts.append(f'<text {attrs} fill="#fff" stroke="#fff" stroke-width="5">'
                      f'{escape(name)}</text><text {attrs} fill="#000">{escape(name)}</text>')
+    parts += markers
     parts.append(f'<rect x="{sx - 11:.1f}" y="{sy - 11:.1f}" width="22" height="22" '
                  'fill="#000" stroke="#fff" stroke-width="2"/>')
-    parts += markers
     parts.append("</g>")
     parts.append(f'<g font-family="sans-serif" font-size="18"><rect x="12" y="{HEIGHT - 40}" '
                  f'width="{len(start_label) * 10 + 50}" height="30" fill="#fff" stroke="#000"/>'
@@ -168,6 +173,23 @@ def svg_map(walks: Walks, *, outline=None, start_label: str, title: str) -> str:
                  f'text-anchor="middle" fill="#000">{metres} m</text></g>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _free_spot(x: float, y: float, taken: list[tuple]) -> tuple[float, float]:
+    """Where a numbered disc for a place at (x, y) does not cover another disc or the
+    starting point: the place itself, else the nearest free spot around it."""
+    def free(px, py):
+        return all(math.hypot(px - cx, py - cy) >= r + MARKER_R for cx, cy, r in taken)
+
+    if free(x, y):
+        return x, y
+    for ring in (2.4, 3.6, 4.8, 6.0):
+        for k in range(12):
+            a = math.radians(k * 30 - 45)
+            px, py = x + math.cos(a) * MARKER_R * ring, y + math.sin(a) * MARKER_R * ring
+            if free(px, py):
+                return px, py
+    return x, y
 
 
 def _round_length(metres: float) -> int:
