@@ -71,6 +71,10 @@ def build_networks(db, pbf: str | Path, *, cache_dir: Path | None = None,
         if progress and cached:
             progress(f"{net}: {g.n:,} nodes (from the cache)")
         out[net] = g.n
+        if net == "walk":  # street names for routes in words and printed maps
+            from .streetnames import load_or_build as street_names
+
+            street_names(pbf, sha, g, cache_dir=cache_dir)
     _buildings_weights(pbf, sha, cache_dir, progress)
     from .geocode import read_addresses, save_addresses
 
