@@ -270,7 +270,7 @@ def window_summary(tt: Timetable, access, egress, departures, *, percentiles=(50
         if direct is not None:
             part = np.minimum(part, direct[lo:lo + step, None, :].astype(np.float32))
         if windows is not None:
-            part = apply_windows(part, deps, windows)
+            part = apply_windows(part, deps, windows, max_seconds)
         for p in percentiles:
             out[p][lo:lo + step] = summarise(part, p)
     return out
