@@ -29,6 +29,7 @@ import pandas as pd
 from scipy import sparse
 
 from .errors import InvalidParameter
+from .i18n import N_
 from .i18n import gettext as _
 
 __all__ = ["Timing", "PARAMETERS", "ANY_TIME", "summarise_fixed", "bipartite",
@@ -50,7 +51,7 @@ PARAMETERS = {
 }
 
 #: What is evaluated when no departure time is given (walking and cycling).
-ANY_TIME = "at any time: no departure time given, so opening hours are not checked"
+ANY_TIME = N_("at any time: no departure time given, so opening hours are not checked")
 
 
 def check_common(percentile, min_stay) -> None:

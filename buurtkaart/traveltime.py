@@ -285,6 +285,8 @@ def area_within(graph, csr: sparse.csr_matrix, t: np.ndarray, limit_seconds: flo
         raise InvalidParameter("buffer_m", "must be a positive number of metres")
     t = np.where(np.asarray(t, float) <= lim, t, np.inf)
     reached = np.flatnonzero(np.isfinite(t))
+    if not len(reached):
+        return shapely.Polygon()
     lat0 = float(np.mean(graph.lat))
     kx = 111_320.0 * math.cos(math.radians(lat0))
     ky = 110_574.0

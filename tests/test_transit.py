@@ -331,7 +331,12 @@ def test_min_stay_removes_arrivals_when_closed(feed):
     windows[e] = np.array([[hm("08:20"), hm("08:30")]], float)
     ok = routing.window_summary(tt, acc, egress, deps, windows=windows)[50]
     assert ok[0, e] / 60 == 19
-    # ... one admitting arrivals only from 08:25 does not
+    # ... at one admitting arrivals only from 08:25 one waits at the door 3 minutes, and
+    # the wait counts: leaving 08:01 .. 08:05 that is 24, 23, 22, 21, 20 minutes, median 22
     windows[e] = np.array([[hm("08:25"), hm("09:00")]], float)
     late = routing.window_summary(tt, acc, egress, deps, windows=windows)[50]
-    assert not np.isfinite(late[0, e])
+    assert late[0, e] / 60 == 22
+    # ... and one admitting arrivals only until 08:20 (closing too soon after) does not
+    windows[e] = np.array([[hm("07:00"), hm("08:20")]], float)
+    early = routing.window_summary(tt, acc, egress, deps, windows=windows)[50]
+    assert not np.isfinite(early[0, e])
