@@ -397,18 +397,17 @@ def minutes_from(db, filt: Filter, *, mode: str, lon: float, lat: float,
     if places.empty:
         return []
     by_id = {p["id"]: p for p in store.places(db, filt)}
+    # the walk from the point to the network comes first (it moves the arrival)
+    extra = float(dist[0]) / ctx.profile.metres_per_second
     if mode == "transit":
         from .transit.reach import travel_seconds
 
         records = [by_id[int(i)] for i in places["id"]]
         times, _ = travel_seconds(db, ctx.graph, ctx.csr, [int(node[0])],
                                   places["node"].to_numpy(np.int64), transit,
-                                  limit_minutes * 60, records)
+                                  limit_minutes * 60, records, offset=extra)
         t = times[float(transit.percentile)][0].astype(float)
-        extra = float(dist[0]) / ctx.profile.metres_per_second
     else:
-        # the walk from the point to the network comes first (it moves the arrival)
-        extra = float(dist[0]) / ctx.profile.metres_per_second
         t = traveltime.times_from(ctx.csr, [int(node[0])], places["node"].to_numpy(np.int64),
                                   limit=limit_minutes * 60)[0] + extra
         if transit is not None:
@@ -420,10 +419,9 @@ def minutes_from(db, filt: Filter, *, mode: str, lon: float, lat: float,
             t = summarise_fixed(t[None, :], transit.window.times(), windows,
                                 [transit.percentile], limit_minutes * 60
                                 )[float(transit.percentile)][0].astype(float)
-        extra = 0.0
     out = []
     for i in np.argsort(t, kind="stable"):
-        total = (float(t[i]) + extra) / 60
+        total = float(t[i]) / 60
         if not np.isfinite(t[i]) or total > limit_minutes:
             break
         out.append((by_id[int(places["id"].iloc[i])], round(total, 1)))

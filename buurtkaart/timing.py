@@ -127,7 +127,8 @@ class Timing:
     def describe(self, date: int | None = None) -> str:
         """In the active language (English in the API and on the command line)."""
         return describe(self.depart, self.percentile, self.min_stay,
-                        date if date is not None else self.date())
+                        None if self.window.date is not None else
+                        (date if date is not None else self.date()))
 
 
 def describe(depart: str, percentile: float, min_stay: float | None, date: int | None) -> str:

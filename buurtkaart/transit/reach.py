@@ -21,7 +21,7 @@ working models, 2SFCA, scenarios) applies unchanged.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -148,10 +148,9 @@ def prepare(db, graph: network.Graph, opts: TransitOptions, limit_s: float) -> P
     tt = timetable.build(feeds, date, start=depart.start, end=depart.end + int(limit_s))
     max_transfers, fare_report = opts.max_transfers, None
     if opts.max_fare is not None:
-        board, max_transfers, fare_report = fares.apply_budget(
+        tt, max_transfers, fare_report = fares.apply_budget(
             tt, named, opts.max_fare, opts.max_transfers, opts.reduced_fare,
             journey_seconds=limit_s)
-        tt = replace(tt, c_board=board)
     node, _dist, ok = network.snap(graph, tt.lon, tt.lat, max_distance_m=SNAP_METRES)
     return Prepared(named, depart, date, tt, max_transfers, fare_report, node,
                     np.flatnonzero(ok))
@@ -182,14 +181,15 @@ def report(prep: Prepared, opts: TransitOptions) -> dict:
 
 
 def travel_seconds(db, graph: network.Graph, csr, origin_nodes, target_nodes,
-                   opts: TransitOptions, limit_s: float, places: list[dict] | None = None
-                   ) -> tuple[dict, dict]:
+                   opts: TransitOptions, limit_s: float, places: list[dict] | None = None,
+                   offset: float = 0.0) -> tuple[dict, dict]:
     """Seconds origins x targets by transit or on foot, per percentile (50 and
     ``opts.percentile``), inf beyond ``limit_s``; and a report of what was used.
 
     ``places`` (the stored records of the targets) give their opening hours: a place counts
     only when one arrives while it is open, for ``opts.min_stay`` (see
-    :mod:`.arrival`); without them opening hours are not checked."""
+    :mod:`.arrival`); without them opening hours are not checked. ``offset``: seconds
+    walked before the origins (from a point to its node), included in the times."""
     prep = prepare(db, graph, opts, limit_s)
     tt, used = prep.tt, prep.used
     origin_nodes = np.asarray(origin_nodes, np.int64)
@@ -217,7 +217,7 @@ def travel_seconds(db, graph: network.Graph, csr, origin_nodes, target_nodes,
                                  percentiles=percentiles,
                                  max_transfers=max(prep.max_transfers, 0), max_seconds=limit_s,
                                  footpaths=walks, direct=direct, windows=windows,
-                                 transit=ride)
+                                 transit=ride, offset=offset)
     return out, report(prep, opts)
 
 

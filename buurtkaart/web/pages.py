@@ -51,7 +51,7 @@ def _globals():
             "describe_filter": _describe_filter, "value": format_value,
             "category_label": maps.category_label, "municipality_name": municipality_name,
             "mode_label": mode_label, "mode_choices": mode_choices,
-            "has_transit": lambda: bool(access.feeds_version(get_db())),
+            "transit_loaded": lambda: bool(access.feeds_version(get_db())),
             **words.template_globals()}
 
 
@@ -163,7 +163,6 @@ def map_page():
     return render_template("map.html", filt=filt, catalogue=catalogue, indicator=indicator,
                            year=year, mode=mode, minutes=minutes, profiles=network.PROFILES,
                            has_network=access.registered_network(db) is not None,
-                           has_transit=bool(access.feeds_version(db)),
                            frame_url=url_for("pages.map_frame") + ("?" + query if query else ""),
                            count=listing.place_page(db, filt, limit=0)[1],
                            label=indicator_label)
