@@ -118,11 +118,12 @@ def _map_choice(db):
 def _values(db, filt, indicator, year, mode, minutes):
     """(values by code, year, source, label) for the choropleth."""
     if indicator == COVERAGE:
+        transit = trip(mode)
         cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
                                           cache_dir=current_app.config.get("CACHE_DIR"),
-                                          transit=trip(mode))
+                                          transit=transit)
         label = _("share of residents within %(minutes)s min (%(mode)s) of a matching place",
-                  minutes=f"{minutes:g}", mode=how(mode, report))
+                  minutes=f"{minutes:g}", mode=how(mode, transit, report))
         return (dict(zip(cov["code"], cov["share_within"])), None,
                 _("buurtkaart travel times"), label)
     if indicator == NEED_INDEX:
@@ -188,7 +189,7 @@ def _access_layers(db, filt, mode, minutes):
             raise InvalidParameter("isochrone", exc.reason) from None
         layers.append(maps.isochrone_layer(poly, _("%(name)s: %(minutes)s min %(mode)s",
                                                    name=place["name"], minutes=f"{minutes:g}",
-                                                   mode=how(mode, transit=transit))))
+                                                   mode=how(mode, transit))))
     if best:
         picks = access.suggest_locations(db, filt, mode=mode, minutes=minutes, k=best,
                                          cache_dir=cache_dir, transit=transit)
@@ -268,10 +269,11 @@ def outreach():
         error = _("No travel-time network yet: an administrator runs "
                   "`buurtkaart network build --pbf FILE.osm.pbf`.")
     else:
+        transit = trip(mode)
         cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
                                           cache_dir=current_app.config.get("CACHE_DIR"),
-                                          transit=trip(mode))
-        when = how(mode, report)
+                                          transit=transit)
+        when = how(mode, transit, report)
         if need == "need_index":
             from ..indicators import need_index
 
@@ -370,7 +372,7 @@ def _near(db, filt, lon: float, lat: float):
     transit = trip(mode)
     return (access.minutes_from(db, filt, mode=mode, lon=lon, lat=lat, limit_minutes=limit,
                                 cache_dir=current_app.config.get("CACHE_DIR"),
-                                transit=transit), how(mode, transit=transit))
+                                transit=transit), how(mode, transit))
 
 
 
@@ -501,7 +503,7 @@ def neighbourhood_detail(code: str):
                            pages=max(1, -(-places_total // PAGE_SIZE)),
                            query={**_query(("mode", "minutes", *TRANSIT_PARAMETERS)),
                                   "code": code},
-                           when=how(mode, transit=transit),
+                           when=how(mode, transit),
                            label=indicator_label, INDICATORS=INDICATORS,
                            trends=trend(frame, code), need=need_row, need_attrs=idx.attrs,
                            need_formula=NEED_INDEX_FORMULA, typ=typ_row,

@@ -35,9 +35,10 @@ def trip(mode: str):
     return _transit(request.args, mode)
 
 
-def how(mode: str, report: dict | None = None, transit=None) -> str:
-    """The mode and the moment evaluated, for legends and sentences."""
-    if report is not None and report.get("transit"):
-        return report["transit"]["description"]
-    when = report["when"] if report is not None else access.when_described(mode, transit)
-    return f"{mode_label(mode)}, {when}"
+def how(mode: str, transit=None, report: dict | None = None) -> str:
+    """The mode and the moment evaluated, for legends and sentences, in the page's language
+    (made here, not taken from a cached report that may be in another language)."""
+    if mode == "transit":
+        date = (report or {}).get("transit", {}).get("date")
+        return transit.describe(int(date.replace("-", "")) if date else None)
+    return f"{mode_label(mode)}, {access.when_described(mode, transit)}"
