@@ -34,6 +34,8 @@ import pandas as pd
 from . import coverage, graphshare, network, population, store
 from .errors import BuurtkaartError, InvalidParameter
 from .filters import Filter
+from .i18n import gettext as _
+from .timing import ANY_TIME
 
 __all__ = ["build_networks", "registered_network", "Context", "context", "facilities",
            "residents", "run_coverage", "run_scenario", "suggest_locations", "minutes_from", "SNAP_METRES"]
@@ -259,7 +261,9 @@ def run_coverage(db, filt: Filter, *, mode: str, minutes: float, method: str = "
     """Coverage per neighbourhood for the places matching ``filt``, with its report
     (copies of a cached result when the same question was asked of the same data).
 
-    ``mode="transit"`` needs ``transit`` (:class:`~buurtkaart.transit.reach.TransitOptions`).
+    ``transit`` says when one leaves: for ``mode="transit"`` (required) a
+    :class:`~buurtkaart.transit.reach.TransitOptions`; for the other modes a
+    :class:`~buurtkaart.timing.Timing` (arrival while open) or None (any time).
     """
     if not 1 <= minutes <= 120:
         raise InvalidParameter("minutes", "must be between 1 and 120")
@@ -273,8 +277,32 @@ def run_coverage(db, filt: Filter, *, mode: str, minutes: float, method: str = "
 
 
 def _check_transit(mode: str, transit) -> None:
-    if mode == "transit" and transit is None:
+    from .timing import Timing
+    from .transit.reach import TransitOptions
+
+    if mode == "transit" and not isinstance(transit, TransitOptions):
         raise InvalidParameter("depart", "is required with mode=transit, e.g. 'tu 18:00-19:00'")
+    if mode != "transit" and not (transit is None or isinstance(transit, Timing)):
+        raise InvalidParameter("mode", "public transport options need mode=transit")
+
+
+def when_described(mode: str, transit) -> str:
+    """Which moment was evaluated, in the active language."""
+    if transit is None:
+        return _(ANY_TIME)
+    return transit.describe(None) if mode != "transit" else transit.describe()
+
+
+def trip_inputs(db, ctx, places, res, mode: str, transit, limit_s: float):
+    """``(graph, places, residents, report)`` for coverage when the departure time matters
+    (public transport, or another mode with a departure window); the graph is bipartite."""
+    if mode == "transit":
+        from .transit.reach import coverage_inputs
+
+        return coverage_inputs(db, ctx.graph, ctx.csr, places, res, transit, limit_s)
+    from .timing import coverage_inputs
+
+    return coverage_inputs(db, ctx.csr, places, res, transit, limit_s)
 
 
 def feeds_version(db) -> tuple:
@@ -293,12 +321,11 @@ def _run_coverage(db, filt: Filter, *, mode: str, minutes: float, method: str,
     places, unsnapped = facilities(db, ctx, filt.without_area())
     res, report = residents(db, ctx, method=method, municipality=filt.municipality)
     csr = ctx.csr
-    if mode == "transit":
-        from .transit.reach import coverage_inputs
-
+    if transit is not None:
         horizon = max(minutes, max(coverage.THRESHOLD_MINUTES)) * 60
-        csr, places, res, report["transit"] = coverage_inputs(db, ctx.graph, ctx.csr, places,
-                                                              res, transit, horizon)
+        csr, places, res, trip = trip_inputs(db, ctx, places, res, mode, transit, horizon)
+        report["transit" if mode == "transit" else "timing"] = trip
+    report["when"] = trip["description"] if transit is not None else _(ANY_TIME)
     cov = coverage.neighbourhood_coverage(csr, places, res, minutes=minutes)
     names = {n["code"]: (n.get("name"), n.get("municipality_code"))
              for n in store.neighbourhoods(db, municipality=filt.municipality)}
@@ -343,13 +370,10 @@ def run_scenario(db, filt: Filter, *, mode: str, minutes: float, add=(), remove=
         raise InvalidParameter("remove", f"not among the matching places: {unknown}")
     added = pd.DataFrame(rows) if rows else None
     csr, before = ctx.csr, places
-    if mode == "transit":  # one bipartite graph for the places and the proposed ones
-        from .transit.reach import coverage_inputs
-
+    if transit is not None:  # one bipartite graph for the places and the proposed ones
         both = pd.concat([places, added], ignore_index=True) if added is not None else places
         horizon = max(minutes, max(coverage.THRESHOLD_MINUTES)) * 60
-        csr, both, res, _ = coverage_inputs(db, ctx.graph, ctx.csr, both, res, transit,
-                                            horizon)
+        csr, both, res, _ = trip_inputs(db, ctx, both, res, mode, transit, horizon)
         before, added = both.iloc[:len(places)], (both.iloc[len(places):]
                                                   if added is not None else None)
     result = coverage.scenario(csr, before, res, minutes=minutes, add=added, remove=list(remove))
@@ -379,8 +403,8 @@ def suggest_locations(db, filt: Filter, *, mode: str, minutes: float, k: int,
     ctx = context(db, _walk_mode(mode, transit), cache_dir=cache_dir)
     places, _ = facilities(db, ctx, filt.without_area())
     res, _ = residents(db, ctx, method=method, municipality=filt.municipality)
-    if mode == "transit":
-        picks = _suggest_by_transit(db, ctx, places, res, transit, minutes, k)
+    if transit is not None:
+        picks = _suggest_timed(db, ctx, places, res, mode, transit, minutes, k)
     else:
         picks = coverage.best_locations(ctx.csr, places, res, k=k, minutes=minutes)
     nodes = picks["node"].to_numpy(np.int64)
@@ -390,9 +414,7 @@ def suggest_locations(db, filt: Filter, *, mode: str, minutes: float, k: int,
     return out
 
 
-def _suggest_by_transit(db, ctx, places, res, transit, minutes, k) -> pd.DataFrame:
-    from .transit.reach import coverage_inputs
-
+def _suggest_timed(db, ctx, places, res, mode, transit, minutes, k) -> pd.DataFrame:
     candidates = np.unique(res["node"].to_numpy(np.int64))
     if len(candidates) > TRANSIT_CANDIDATES:
         rng = np.random.default_rng(0)
@@ -400,8 +422,7 @@ def _suggest_by_transit(db, ctx, places, res, transit, minutes, k) -> pd.DataFra
     fake = pd.DataFrame({"id": -(np.arange(len(candidates)) + 1), "node": candidates,
                          "models": [[] for _ in candidates], "capacity": np.nan})
     both = pd.concat([places[["id", "node", "models", "capacity"]], fake], ignore_index=True)
-    csr, both, res, _ = coverage_inputs(db, ctx.graph, ctx.csr, both, res, transit,
-                                        minutes * 60)
+    csr, both, res, _ = trip_inputs(db, ctx, both, res, mode, transit, minutes * 60)
     graph_nodes = both["node"].to_numpy(np.int64)[len(places):]
     picks = coverage.best_locations(csr, both.iloc[:len(places)], res, k=k, minutes=minutes,
                                     candidates=graph_nodes)
@@ -432,22 +453,64 @@ def minutes_from(db, filt: Filter, *, mode: str, lon: float, lat: float,
     if places.empty:
         return []
     by_id = {p["id"]: p for p in store.places(db, filt)}
+    # the walk from the point to the network comes first (it moves the arrival)
+    extra = float(dist[0]) / ctx.profile.metres_per_second
     if mode == "transit":
         from .transit.reach import travel_seconds
 
         records = [by_id[int(i)] for i in places["id"]]
         times, _ = travel_seconds(db, ctx.graph, ctx.csr, [int(node[0])],
                                   places["node"].to_numpy(np.int64), transit,
-                                  limit_minutes * 60, records)
+                                  limit_minutes * 60, records, offset=extra)
         t = times[float(transit.percentile)][0].astype(float)
     else:
         t = traveltime.times_from(ctx.csr, [int(node[0])], places["node"].to_numpy(np.int64),
-                                  limit=limit_minutes * 60)[0]
-    extra = float(dist[0]) / ctx.profile.metres_per_second
+                                  limit=limit_minutes * 60)[0] + extra
+        if transit is not None:
+            from .timing import summarise_fixed
+            from .transit.arrival import arrival_windows
+
+            windows = arrival_windows([by_id[int(i)] for i in places["id"]], transit.date(),
+                                      transit.min_stay * 60)
+            t = summarise_fixed(t[None, :], transit.window.times(), windows,
+                                [transit.percentile], limit_minutes * 60
+                                )[float(transit.percentile)][0].astype(float)
     out = []
     for i in np.argsort(t, kind="stable"):
-        total = (float(t[i]) + extra) / 60
+        total = float(t[i]) / 60
         if not np.isfinite(t[i]) or total > limit_minutes:
             break
         out.append((by_id[int(places["id"].iloc[i])], round(total, 1)))
     return out
+
+
+def isochrone(db, place: dict, *, mode: str, minutes: float, transit=None,
+              cache_dir: Path | None = None):
+    """``(polygon, properties)``: the area from which ``place`` is reached within
+    ``minutes`` (by public transport, or with a departure window: and one can go in while
+    it is open, in at least ``percentile`` % of the departures; see
+    :mod:`buurtkaart.transit.isochrone`)."""
+    from . import traveltime
+
+    _check_transit(mode, transit)
+    ctx = context(db, _walk_mode(mode, transit), cache_dir=cache_dir)
+    node, dist, ok = network.snap(ctx.graph, place["lon"], place["lat"],
+                                  max_distance_m=SNAP_METRES)
+    if not ok[0]:
+        raise InvalidParameter("place", f"{place['name']} is {dist[0]:.0f} m from the "
+                                        f"{ctx.profile.label} network; no isochrone")
+    limit = minutes * 60
+    props = {"mode": mode if mode == "transit" else ctx.profile.key,
+             "when": when_described(mode, transit)}
+    if transit is None:
+        return traveltime.isochrone(ctx.graph, ctx.csr, int(node[0]), limit), \
+            props | {"speed_kmh": ctx.profile.speed_kmh}
+    from .transit import isochrone as iso
+
+    if mode == "transit":
+        t, report = iso.node_times(db, ctx.graph, ctx.csr, int(node[0]), place, transit, limit)
+        props |= {"transit": report, "percentile": transit.percentile}
+    else:
+        t = iso.timed_node_times(ctx.csr, int(node[0]), place, transit, limit)
+        props |= {"speed_kmh": ctx.profile.speed_kmh, "percentile": transit.percentile}
+    return traveltime.area_within(ctx.graph, ctx.csr, t, limit), props

@@ -350,7 +350,8 @@ def _filter_from(kwargs, db=None):
 
 
 def _transit_options(fn):
-    """--depart, --percentile, --max-transfers, --transit-access (mode transit)."""
+    """--depart, --percentile, --min-stay (every mode) and --max-transfers,
+    --transit-access, --max-fare, --reduced-fare (mode transit)."""
     from .transit.reach import PARAMETERS
 
     for name, help_text in reversed(list(PARAMETERS.items())):
@@ -359,18 +360,37 @@ def _transit_options(fn):
     return fn
 
 
-def _transit_from(mode, kwargs):
-    """TransitOptions from the command's transit_* options (None unless mode is transit)."""
+def _transit_from(mode, kwargs, db=None):
+    """When one leaves, from the command's options: TransitOptions for --mode transit; for
+    the other modes a Timing when --depart is given (else None: any time)."""
     params = {k[len("transit_"):]: v for k, v in kwargs.items()
               if k.startswith("transit_") and v is not None}
     if mode != "transit":
-        if params:
-            raise click.UsageError(f"--{next(iter(params)).replace('_', '-')} needs "
-                                   "--mode transit")
-        return None
+        from .timing import Timing
+        from .transit.reach import TRANSIT_ONLY
+        from .when import reference_now
+
+        for name in params:
+            if name in TRANSIT_ONLY:
+                raise click.UsageError(f"--{name.replace('_', '-')} needs --mode transit")
+        return Timing.from_params(params, reference_now(db or _db()).date())
     from .transit.reach import TransitOptions
 
     return TransitOptions.from_params(params)
+
+
+def _say_when(mode, report) -> None:
+    """Which moment was evaluated (and the fares), on standard error."""
+    _progress(f"when: {report['when']}")
+    if mode != "transit":
+        return
+    _progress(f"transit: {report['transit']['description']}")
+    budget = report["transit"].get("fare_budget")
+    for name, note in (budget["feeds"] if budget else report["transit"]["fares"]).items():
+        _progress(f"fares of feed {name!r}: {note}")
+    if budget:
+        _progress(f"fare budget {budget['max_fare']:.2f} return ({budget['one_way_budget']:.2f}"
+                  f" one way): at most {budget['max_vehicles']} vehicle(s) per journey")
 
 
 @main.command("coverage")
@@ -398,17 +418,10 @@ def coverage_cmd(mode, minutes, method, by, fmt, out, **kwargs):
     filt = _filter_from(kwargs, db)
     if filt.span is not None:
         _progress(f"time: {filt.span.describe()} ({filt.span.zone})")
-    transit = _transit_from(mode, kwargs)
+    transit = _transit_from(mode, kwargs, db)
     cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
                                       method=method, transit=transit)
-    if transit is not None:
-        _progress(f"transit: {report['transit']['description']}")
-        budget = report["transit"].get("fare_budget")
-        for name, note in (budget["feeds"] if budget else report["transit"]["fares"]).items():
-            _progress(f"fares of feed {name!r}: {note}")
-        if budget:
-            _progress(f"fare budget {budget['max_fare']:.2f} return ({budget['one_way_budget']:.2f}"
-                      f" one way): at most {budget['max_vehicles']} vehicle(s) per journey")
+    _say_when(mode, report)
     if report["unsnapped_places"]:
         for p in report["unsnapped_places"]:
             _progress(f"warning: place {p['id']} {p['name']!r} is {p['distance_m']} m from the "
@@ -479,9 +492,11 @@ from .cli_users import users_  # noqa: E402  (uses domain_errors and _db from ab
 main.add_command(users_)
 
 # ---------------------------------------------------------------- public transport
+from .cli_isochrone import isochrone_cmd  # noqa: E402  (uses the helpers above)
 from .transit.cli import transit_group  # noqa: E402  (uses domain_errors and _db from above)
 
 main.add_command(transit_group)
+main.add_command(isochrone_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

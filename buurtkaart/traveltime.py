@@ -40,7 +40,7 @@ from . import bounded
 from .errors import InvalidParameter
 
 __all__ = ["reverse", "mark_symmetric", "nearest_times", "counts_within", "times_from", "times_to", "reach",
-           "isochrone", "within_limit", "MAX_CELLS"]
+           "isochrone", "area_within", "within_limit", "MAX_CELLS"]
 
 #: Most distance cells (sources x nodes) one multi-source search may hold in memory.
 MAX_CELLS = 20_000_000
@@ -270,10 +270,23 @@ def isochrone(graph, csr: sparse.csr_matrix, place_node: int, limit_seconds: flo
     """
     csr = _graph(csr)
     lim = _limit(limit_seconds)
+    return area_within(graph, csr, reach(reverse(csr), place_node, lim), lim,
+                       buffer_m=buffer_m)
+
+
+def area_within(graph, csr: sparse.csr_matrix, t: np.ndarray, limit_seconds: float, *,
+                buffer_m: float = 30.0):
+    """The area drawn by :func:`isochrone` from ``t``, the seconds from every node to the
+    place (inf where not within ``limit_seconds``), however they were found (e.g. by
+    public transport)."""
+    csr = _graph(csr)
+    lim = _limit(limit_seconds)
     if not (isinstance(buffer_m, (int, float)) and buffer_m > 0):
         raise InvalidParameter("buffer_m", "must be a positive number of metres")
-    t = reach(reverse(csr), place_node, lim)
+    t = np.where(np.asarray(t, float) <= lim, t, np.inf)
     reached = np.flatnonzero(np.isfinite(t))
+    if not len(reached):
+        return shapely.Polygon()
     lat0 = float(np.mean(graph.lat))
     kx = 111_320.0 * math.cos(math.radians(lat0))
     ky = 110_574.0

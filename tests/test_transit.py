@@ -159,7 +159,6 @@ def test_expanded_graph_agrees_on_the_small_feed(feed):
 
 
 def test_fare_budget_for_a_return_trip(feed, tmp_path, db):
-    from dataclasses import replace
 
     from buurtkaart.transit import fares
 
@@ -168,10 +167,10 @@ def test_fare_budget_for_a_return_trip(feed, tmp_path, db):
     ids = list(tt.stop_id)
 
     def reach(max_fare, reduced=False):
-        board, max_transfers, report = fares.apply_budget(tt, named, max_fare, 3, reduced)
+        budget_tt, max_transfers, report = fares.apply_budget(tt, named, max_fare, 3, reduced)
         if max_transfers < 0:
             return None, None, report
-        row = routing.stop_arrivals(replace(tt, c_board=board), [ids.index("A")], hm("08:00"),
+        row = routing.stop_arrivals(budget_tt, [ids.index("A")], hm("08:00"),
                                     max_transfers=max_transfers, max_seconds=7200)[0]
         return row[ids.index("C")], row[ids.index("D")], report
 
@@ -189,6 +188,73 @@ def test_fare_budget_for_a_return_trip(feed, tmp_path, db):
     assert c is None
 
 
+def budget_reach(db, tmp_path, name, max_fare, journey_seconds=None, **files):
+    """Arrivals at C and D (HH:MM or None) leaving A at 08:00 on Tuesday 2026-12-01 under a
+    fare budget, with the fare files replaced by ``files``."""
+    from buurtkaart.transit import fares
+
+    storage.import_feed(db, write_feed(tmp_path / f"{name}.zip", **files), name=name)
+    named = [(n, f) for n, f in storage.load_feeds(db) if n == name]
+    tt = timetable.build([f for _, f in named], 20261201)
+    ids = list(tt.stop_id)
+    budget_tt, max_transfers, report = fares.apply_budget(tt, named, max_fare, 3,
+                                                          journey_seconds=journey_seconds)
+    if max_transfers < 0:
+        return None, None, report
+    row = routing.stop_arrivals(budget_tt, [ids.index("A")], hm("08:00"),
+                                max_transfers=max_transfers, max_seconds=7200)[0]
+    clock = (lambda t: None if not np.isfinite(t) else
+             f"{int(t) // 3600:02d}:{int(t) % 3600 // 60:02d}")
+    return clock(row[ids.index("C")]), clock(row[ids.index("D")]), report
+
+
+ZONE_FARES = {
+    # A, B and E lie in zone Z1, C and D in Z2 (stops.txt). Any vehicle: 1.50 within Z1,
+    # 3.00 from Z1 into Z2, 2.00 within Z2; no transfers within a fare
+    "fare_attributes.txt": "fare_id,price,currency_type,payment_method,transfers\n"
+                           "Z11,1.50,EUR,0,0\nZ12,3.00,EUR,0,0\nZ22,2.00,EUR,0,0\n",
+    "fare_rules.txt": "fare_id,origin_id,destination_id\nZ11,Z1,Z1\nZ12,Z1,Z2\nZ22,Z2,Z2\n",
+}
+
+
+def test_zone_fares_limit_where_one_may_get_off(tmp_path, db):
+    # 3.00 return = 1.50 one way: the bus from A may be ridden to B (within Z1), not to C
+    c, d, rep = budget_reach(db, tmp_path, "zones", 3.00, **ZONE_FARES)
+    assert (c, d) == (None, None)
+    assert "zone fares applied" in rep["feeds"]["zones"]
+    # 6.00 return = 3.00 one way: A -> C (Z1 -> Z2) costs 3.00 and fits; the tram on to D
+    # would be a second fare: at the dearest fare used (3.00) only one vehicle fits
+    assert budget_reach(db, tmp_path, "zones", 6.00, **ZONE_FARES)[:2] == ("08:20", None)
+    # 12.00 return = 6.00 one way: two vehicles at up to 3.00 each; with the 5-minute change
+    # at C the tram t3 (08:30) reaches D at 08:48
+    assert budget_reach(db, tmp_path, "zones", 12.00, **ZONE_FARES)[:2] == ("08:20", "08:48")
+
+
+def test_zone_fare_with_contained_zones(tmp_path, db):
+    # one fare of 2.00 covers a ride that passes through exactly Z1 and Z2; nothing else
+    # has a fare
+    files = {"fare_attributes.txt": "fare_id,price,currency_type,payment_method,transfers\n"
+                                    "ZZ,2.00,EUR,0,0\n",
+             "fare_rules.txt": "fare_id,contains_id\nZZ,Z1\nZZ,Z2\n"}
+    # 4.00 return: A -> C passes Z1 and Z2: 2.00 fits; the tram C -> D stays in Z2: no fare
+    assert budget_reach(db, tmp_path, "contains", 4.00, **files)[:2] == ("08:20", None)
+
+
+def test_transfer_duration_counts_only_when_the_journey_fits_in_it(tmp_path, db):
+    # every vehicle 2.50 with one free transfer valid for 30 minutes
+    files = {"fare_attributes.txt": "fare_id,price,currency_type,payment_method,transfers,"
+                                    "transfer_duration\nF,2.50,EUR,0,1,1800\n",
+             "fare_rules.txt": None}
+    # 5.00 return = 2.50 one way. Journeys of up to 30 minutes: the transfer is free, two
+    # vehicles fit (A -> C -> D, 08:48, in the two-hour routing)
+    c, d, rep = budget_reach(db, tmp_path, "dur", 5.00, journey_seconds=1800, **files)
+    assert (c, d) == ("08:20", "08:48") and rep["max_vehicles"] == 2
+    assert "transfer_duration applied for journeys up to 30 min" in rep["feeds"]["dur"]
+    # journeys of up to an hour may outlast the transfer: each vehicle pays, one fits
+    c, d, rep = budget_reach(db, tmp_path, "dur", 5.00, journey_seconds=3600, **files)
+    assert (c, d) == ("08:20", None) and rep["max_vehicles"] == 1
+
+
 def test_a_feed_without_fares_is_not_used_under_a_budget(tmp_path, db):
     from buurtkaart.transit import fares
 
@@ -196,8 +262,8 @@ def test_a_feed_without_fares_is_not_used_under_a_budget(tmp_path, db):
         "fare_attributes.txt": None, "fare_rules.txt": None}), name="nofare")
     named = storage.load_feeds(db)
     tt = timetable.build([f for _, f in named], 20261201)
-    board, max_transfers, report = fares.apply_budget(tt, named, 10.0, 3)
-    assert max_transfers == -1 and not board.any()
+    budget_tt, max_transfers, report = fares.apply_budget(tt, named, 10.0, 3)
+    assert max_transfers == -1 and not budget_tt.c_board.any()
     assert "no fares in this feed" in report["feeds"]["nofare"]
 
 
@@ -331,7 +397,12 @@ def test_min_stay_removes_arrivals_when_closed(feed):
     windows[e] = np.array([[hm("08:20"), hm("08:30")]], float)
     ok = routing.window_summary(tt, acc, egress, deps, windows=windows)[50]
     assert ok[0, e] / 60 == 19
-    # ... one admitting arrivals only from 08:25 does not
+    # ... at one admitting arrivals only from 08:25 one waits at the door 3 minutes, and
+    # the wait counts: leaving 08:01 .. 08:05 that is 24, 23, 22, 21, 20 minutes, median 22
     windows[e] = np.array([[hm("08:25"), hm("09:00")]], float)
     late = routing.window_summary(tt, acc, egress, deps, windows=windows)[50]
-    assert not np.isfinite(late[0, e])
+    assert late[0, e] / 60 == 22
+    # ... and one admitting arrivals only until 08:20 (closing too soon after) does not
+    windows[e] = np.array([[hm("07:00"), hm("08:20")]], float)
+    early = routing.window_summary(tt, acc, egress, deps, windows=windows)[50]
+    assert not np.isfinite(early[0, e])

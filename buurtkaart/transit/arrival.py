@@ -1,9 +1,17 @@
 """Arrival while open: when one may arrive at a place and still stay ``min_stay`` minutes.
 
-For the date of a transit question, each place gets the intervals (seconds
-after that date's midnight, over two days so late windows work) in which an
-arrival counts: the place is open from the arrival for at least ``min_stay``
-without a break. Opening hours are evaluated at the real date with
+Used by every travel mode once a departure time is given. For the date of the
+question, each place gets the intervals (seconds after that date's midnight,
+over two days so late windows work) in which one may walk in and still stay
+``min_stay`` minutes without a break.
+
+**Waiting rule**: one arriving before a place opens (or a session starts) may
+wait at the door, and the wait counts as travel time: the time to a place is
+from the departure to the moment one can go in, ``max(arrival, opening)``,
+and that must also fall at least ``min_stay`` minutes before closing. So with
+a limit of 15 minutes, a place 8 minutes away that opens 5 minutes after one
+arrives counts (13 minutes); with a limit of 10 it does not. A place closing
+20 minutes after one arrives does not count with ``min_stay`` 30. Opening hours are evaluated at the real date with
 :func:`buurtkaart.hours.evaluator` (public holidays, the place's coordinates);
 a place without ``opening_hours`` uses the sessions of its activities (a
 session running from the arrival for ``min_stay``). A place with neither has
@@ -75,15 +83,26 @@ def arrival_windows(places: list[dict], date: int, min_stay_s: float) -> list:
     return out
 
 
-def apply_windows(times: np.ndarray, departures: np.ndarray, windows: list) -> np.ndarray:
-    """``times`` (origins x departures x targets, seconds) with inf where the arrival
-    ``departure + time`` falls outside the target's windows."""
+def apply_windows(times: np.ndarray, departures: np.ndarray, windows: list,
+                  limit: float | None = None) -> np.ndarray:
+    """``times`` (origins x departures x targets, seconds) changed in place to the time
+    until one can go in (the waiting rule of this module): inf where no window of the
+    target is open at or after the arrival ``departure + time``, or where the wait takes
+    the time past ``limit``."""
     for t, win in enumerate(windows):
         if win is None:
             continue
-        arrive = departures[None, :] + times[:, :, t]
-        ok = np.zeros(arrive.shape, bool)
-        for lo, hi in win:
-            ok |= (arrive >= lo) & (arrive <= hi)
-        times[:, :, t] = np.where(ok, times[:, :, t], np.inf)
+        if len(win) == 0:
+            times[:, :, t] = np.inf
+            continue
+        with np.errstate(invalid="ignore"):
+            arrive = departures[None, :] + times[:, :, t].astype(np.float64)
+        lo, hi = win[:, 0], win[:, 1]           # disjoint and ascending (merged spans)
+        k = np.searchsorted(hi, arrive, side="left")
+        ok = (k < len(hi)) & np.isfinite(arrive)
+        enter = np.maximum(arrive, lo[np.minimum(k, len(lo) - 1)])
+        wait = np.where(ok, enter - departures[None, :], np.inf)
+        if limit is not None:
+            wait[wait > limit] = np.inf
+        times[:, :, t] = wait
     return times

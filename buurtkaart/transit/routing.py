@@ -239,7 +239,7 @@ def summarise(times: np.ndarray, percentile: float = 50) -> np.ndarray:
 
 def window_summary(tt: Timetable, access, egress, departures, *, percentiles=(50,),
                    max_transfers: int = 3, max_seconds: float = 7200, footpaths=None,
-                   direct=None, windows=None, transit: bool = True
+                   direct=None, windows=None, transit: bool = True, offset: float = 0.0
                    ) -> dict[float, np.ndarray]:
     """Per percentile, origins x targets seconds over the departure window (inf: not
     within ``max_seconds`` at that percentile). Origins run in chunks so that at most
@@ -248,7 +248,9 @@ def window_summary(tt: Timetable, access, egress, departures, *, percentiles=(50
     ``direct`` (origins x targets): seconds without transit (walking all the way),
     taken where quicker; ``windows``: per target the allowed arrival intervals
     (:func:`~buurtkaart.transit.arrival.arrival_windows`); ``transit=False``:
-    walking only (e.g. a fare budget that pays for no vehicle)."""
+    walking only (e.g. a fare budget that pays for no vehicle); ``offset``: seconds
+    before the origins (the walk from a point to its network node), included in the
+    answer and in the arrival times."""
     from .arrival import apply_windows
 
     access = sparse.csr_matrix(access)
@@ -269,8 +271,10 @@ def window_summary(tt: Timetable, access, egress, departures, *, percentiles=(50
             part = np.full((min(step, n_o - lo), len(deps), n_t), np.inf, np.float32)
         if direct is not None:
             part = np.minimum(part, direct[lo:lo + step, None, :].astype(np.float32))
+        if offset:
+            part = part + np.float32(offset)
         if windows is not None:
-            part = apply_windows(part, deps, windows)
+            part = apply_windows(part, deps, windows, max_seconds)
         for p in percentiles:
             out[p][lo:lo + step] = summarise(part, p)
     return out

@@ -12,12 +12,13 @@ import math
 import pandas as pd
 from flask import Blueprint, current_app, jsonify, request
 
-from .. import access, coverage, network, store, traveltime
+from .. import access, coverage, network, store
 from ..errors import InvalidParameter
 from ..filters import Filter
 from ..records import parse_models
+from ..timing import Timing
 from ..transit.reach import PARAMETERS as TRANSIT_PARAMETERS
-from ..transit.reach import TransitOptions
+from ..transit.reach import TRANSIT_ONLY, TransitOptions
 from .api import geojson_response, indicator_values
 from .db import get_db, now
 from .geojson import _clean_number, collection, coverage_collection
@@ -42,25 +43,25 @@ def _float(args, name: str, default: float, lo: float, hi: float) -> float:
     return v
 
 
-def _mode(args, transit_ok: bool = False) -> str:
+def _mode(args, transit_ok: bool = True) -> str:
+    """The travel mode of a request (every question takes public transport now;
+    ``transit_ok`` is kept for callers that still pass it)."""
     mode = args.get("mode") or "walk"
-    if mode == "transit" and transit_ok:
-        return mode
     if mode == "transit":
-        raise InvalidParameter("mode", "transit is not available for this question yet "
-                                       "(it is for coverage, ranking, scenarios, best "
-                                       "locations and the finder)")
+        return mode
     network.profile(mode)  # raises InvalidParameter naming 'mode'
     return mode
 
 
-def _transit(args, mode: str) -> TransitOptions | None:
-    """The transit options of a request (None unless mode=transit)."""
+def _transit(args, mode: str) -> TransitOptions | Timing | None:
+    """When one leaves, from a request: the public transport options for mode=transit;
+    for the other modes a :class:`~buurtkaart.timing.Timing` when ``depart`` is given,
+    else None (any time)."""
     if mode != "transit":
-        for name in TRANSIT_PARAMETERS:
+        for name in TRANSIT_ONLY:
             if args.get(name) not in (None, ""):
                 raise InvalidParameter(name, "only applies with mode=transit")
-        return None
+        return Timing.from_params(args, now().date())
     return TransitOptions.from_params(args)
 
 
@@ -87,7 +88,7 @@ def coverage_api():
     if by not in ("neighbourhood", "municipality"):
         raise InvalidParameter("by", "must be neighbourhood or municipality")
     db = get_db()
-    mode = _mode(request.args, transit_ok=True)
+    mode = _mode(request.args)
     cov, report = access.run_coverage(db, filt, mode=mode,
                                       minutes=_float(request.args, "minutes", 10, 1, 120),
                                       method=_method(request.args), cache_dir=_cache_dir(),
@@ -103,30 +104,34 @@ def coverage_api():
     return geojson_response(body)
 
 
+ISOCHRONE_PARAMS = ("place", "mode", "minutes", *TRANSIT_PARAMETERS)
+
+
 @bp.route("/isochrone")
 def isochrone():
+    """The area from which a place is reached within the limit. With a departure window
+    (``depart``; required by public transport): the area from which it is reached, and one
+    can go in while it is open, within the limit in at least ``percentile`` % of the
+    departures."""
     for name in request.args:
-        if name not in ("place", "mode", "minutes"):
-            raise InvalidParameter(name, "unknown parameter (known: place, mode, minutes)")
+        if name not in ISOCHRONE_PARAMS:
+            raise InvalidParameter(name, "unknown parameter (known: "
+                                         f"{', '.join(ISOCHRONE_PARAMS)})")
     place_id = int_arg("place", lo=1, hi=2**63 - 1)
     if place_id is None:
         raise InvalidParameter("place", "is required: the id of a place")
     db = get_db()
     place = live_place(db, place_id)
     minutes = _float(request.args, "minutes", 10, 1, 120)
-    ctx = access.context(db, _mode(request.args), cache_dir=_cache_dir())
-    node, dist, ok = network.snap(ctx.graph, place["lon"], place["lat"],
-                                  max_distance_m=access.SNAP_METRES)
-    if not ok[0]:
-        raise InvalidParameter("place", f"{place['name']} is {dist[0]:.0f} m from the "
-                                        f"{ctx.profile.label} network; no isochrone")
-    poly = traveltime.isochrone(ctx.graph, ctx.csr, int(node[0]), minutes * 60)
+    mode = _mode(request.args)
+    trip = _transit(request.args, mode)
+    poly, props = access.isochrone(db, place, mode=mode, minutes=minutes, transit=trip,
+                                   cache_dir=_cache_dir())
     import shapely
 
     return geojson_response({"type": "Feature", "geometry": shapely.geometry.mapping(poly),
                              "properties": {"place": place["id"], "name": place["name"],
-                                            "mode": ctx.profile.key, "minutes": minutes,
-                                            "speed_kmh": ctx.profile.speed_kmh}})
+                                            "minutes": minutes, **props}})
 
 
 @bp.route("/finder")
@@ -139,7 +144,7 @@ def finder():
         raise InvalidParameter("lon" if lon is None else "lat", "is required")
     minutes = _float(request.args, "minutes", 30, 1, 120)
     limit = int_arg("limit", lo=1, hi=200, default=20)
-    mode = _mode(request.args, transit_ok=True)
+    mode = _mode(request.args)
     transit = _transit(request.args, mode)
     from .geojson import place_feature
 
@@ -150,7 +155,8 @@ def finder():
         f = place_feature(place)
         f["properties"]["minutes"] = mins
         feats.append(f)
-    extra = {"transit": transit.describe()} if transit else {}
+    extra = {"transit": transit.describe()} if mode == "transit" else {}
+    extra["when"] = access.when_described(mode, transit)
     return geojson_response(collection(feats, origin=[lon, lat], mode=mode, minutes=minutes,
                                        time=filt.time_json(), **extra))
 
@@ -174,7 +180,7 @@ def ranking():
     need_name = request.args.get("need") or "population"
     year = int_arg("year", lo=1900, hi=2100)
     need = _need(db, need_name, year)
-    mode = _mode(request.args, transit_ok=True)
+    mode = _mode(request.args)
     cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
                                       method=_method(request.args), cache_dir=_cache_dir(),
                                       transit=_transit(request.args, mode))
@@ -185,7 +191,8 @@ def ranking():
         rows.append({k: _clean_number(v) if k != "code" else v for k, v in r.items()}
                     | {"name": names.get(r["code"])})
     return jsonify({"ok": True, "formula": coverage.RANKING_FORMULA, "need": need_name,
-                    "minutes": minutes, "mode": report["mode"], "ranking": rows})
+                    "minutes": minutes, "mode": report["mode"], "when": report["when"],
+                    "ranking": rows})
 
 
 def _scenario_body() -> dict:
@@ -210,7 +217,7 @@ def scenario():
     """Change in coverage per neighbourhood if places were added or removed (nothing is stored)."""
     body = _scenario_body()
     db = get_db()
-    mode = _mode({"mode": body.get("mode")}, transit_ok=True)
+    mode = _mode({"mode": body.get("mode")})
     transit = _transit({k: body.get(k) for k in TRANSIT_PARAMETERS}, mode)
     minutes = _float({"minutes": body.get("minutes")}, "minutes", 10, 1, 120)
     filt_params = body.get("filter") or {}
@@ -258,6 +265,7 @@ def scenario():
     rows = [{k: _clean_number(v) if k not in ("code", "name") else v for k, v in r.items()}
             for r in result.to_dict("records")]
     return jsonify({"ok": True, "mode": mode, "minutes": minutes,
+                    "when": access.when_described(mode, transit),
                     "residents_gaining_access": float(result["residents_gaining_access"].sum()),
                     "residents_gaining": float(result["residents_gaining"].sum()),
                     "residents_losing": float(result["residents_losing"].sum()),
@@ -270,10 +278,11 @@ def best_locations():
     k = int_arg("k", lo=1, hi=20, default=3)
     minutes = _float(request.args, "minutes", 10, 1, 120)
     db = get_db()
-    mode = _mode(request.args, transit_ok=True)
+    mode = _mode(request.args)
+    transit = _transit(request.args, mode)
     best = access.suggest_locations(db, filt, mode=mode, minutes=minutes, k=k,
                                     method=_method(request.args), cache_dir=_cache_dir(),
-                                    transit=_transit(request.args, mode))
+                                    transit=transit)
     from ..suggestions import explain
 
     why = explain(db, best)
@@ -285,4 +294,5 @@ def best_locations():
     return geojson_response(collection(feats, method="greedy maximal covering", k=k,
                                        asked=why["asked"], found=why["found"],
                                        stopped=why["stopped"], reason=why["reason"],
-                                       minutes=minutes, mode=mode))
+                                       minutes=minutes, mode=mode,
+                                       when=access.when_described(mode, transit)))

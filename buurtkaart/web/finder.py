@@ -125,7 +125,9 @@ def outside_sentence(exc: InvalidParameter, start: search.Hit) -> str:
 def kept_parameters() -> dict[str, list[str]]:
     """The filter parameters of this request, for forms and links that change the search."""
     drop = {"q", "page", *FINDER_PARAMETERS}
-    return {k: vs for k, vs in page_args(("mode", "minutes")).to_dict(flat=False).items()
+    from ..timing import PARAMETERS as WHEN
+
+    return {k: vs for k, vs in page_args(("mode", "minutes", *WHEN)).to_dict(flat=False).items()
             if k not in drop}
 
 

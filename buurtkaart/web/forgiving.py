@@ -66,7 +66,15 @@ def explain(exc: InvalidParameter) -> str:
     if name in THRESHOLDS and name != "languages":
         return _("“%(value)s” is not a choice for “%(what)s”. Tick the box or leave it empty.",
                  value=value, what=_(THRESHOLDS[name].label_en))
+    if name in ("percentile", "min_stay") and "depart" in str(exc.reason):
+        return _("This choice needs a departure time: fill in when you leave, like "
+                 "di 18:00-19:00.")
     messages = {
+        "depart": _("We cannot use the departure “%(value)s”. Write a day and a time or a "
+                    "time window, like di 18:00-19:00 or 2026-12-08 09:00. Public transport "
+                    "needs one."),
+        "percentile": _("“%(value)s” is not a share of the departures from 1 to 99."),
+        "min_stay": _("“%(value)s” is not a number of minutes from 0 to 600."),
         "page": _("“%(value)s” is not a page number. Pages start at 1."),
         "day": _("We do not know the day “%(value)s”. Choose a day from the list."),
         "from": _("“%(value)s” is not a time. Write a time like 18:00."),
@@ -104,5 +112,6 @@ def invalid_page(exc: InvalidParameter, endpoint: str | None):
     return render_template("invalid.html", message=explain(exc), parameter=exc.name,
                            filt=partial_filter(extra=("page", "lon", "lat", "mode", "minutes",
                                                       "indicator", "year", "need", "best",
-                                                      "isochrone")),
+                                                      "isochrone", "depart", "percentile",
+                                                      "min_stay")),
                            form_endpoint=form_endpoint), 400

@@ -152,9 +152,10 @@ def _paths() -> dict:
                  {"type": "string", "enum": ["buildings", "nodes"]})]
     from ..transit.reach import PARAMETERS as transit_params
 
-    # coverage, ranking and the finder also take public transport (docs/transit.md)
+    # every access question takes public transport and a departure time (docs/transit.md)
     with_transit = [_q("mode", N_("walk, slow_walk, wheelchair, bike, or transit (public "
-                               "transport from the loaded GTFS timetables; needs depart)"),
+                                  "transport from the loaded GTFS timetables; needs depart). "
+                                  "The answer says which moment was evaluated ('when')"),
                        {"type": "string", "enum": ["walk", "slow_walk", "wheelchair", "bike",
                                                    "transit"]})] + access[1:] + [
         _q(name, text, _TRANSIT_SCHEMAS.get(name, {"type": "string"}))
@@ -167,9 +168,13 @@ def _paths() -> dict:
                                    {"type": "string", "enum": ["neighbourhood",
                                                                "municipality"]})],
             _GEOJSON, tag="access"),
-        "/api/isochrone": _get(N_("The area from which a place is reached within the limit"),
-                               [_q("place", N_("Place id"), {"type": "integer"}, required=True)]
-                               + access[:2], _FEATURE, tag="access"),
+        "/api/isochrone": _get(
+            N_("The area from which a place is reached within the limit. With depart (required "
+               "for mode=transit): the points from which one reaches the place, and can go in "
+               "while it is open for min_stay minutes, within the limit in at least percentile "
+               "% of the departures of the window (one a minute; waiting at the door counts)"),
+            [_q("place", N_("Place id"), {"type": "integer"}, required=True)]
+            + with_transit[:2] + with_transit[3:], _FEATURE, tag="access"),
         "/api/finder": _get(N_("Matching places ordered by travel time from a point"),
                             [_q("lon", N_("Longitude"), {"type": "number"}, required=True),
                              _q("lat", N_("Latitude"), {"type": "number"}, required=True),

@@ -11,7 +11,7 @@ import pandas as pd
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 
 from .. import (access, coverage, listing, maps, municipalities, network, scenario_map, search,
-               store, suggestions, traveltime)
+               store, suggestions)
 from ..editing import is_stale
 from ..errors import InvalidParameter
 from ..filters import FILTER_PARAMETERS, Filter
@@ -22,9 +22,9 @@ from ..i18n import gettext as _
 from ..taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAMES_EN,
                         WORKING_MODELS)
 from ..transit.reach import PARAMETERS as TRANSIT_PARAMETERS
-from ..transit.reach import TransitOptions
 from . import finder, geomcache, words
 from .api import indicator_notes, indicator_values
+from .trip import how, mode_choices, mode_label, trip
 from .csp import MapDocument
 from .csp import nonce as csp_nonce
 from .db import get_db
@@ -51,7 +51,11 @@ def _globals():
             "has_sample": has_sample, "filter_help": FILTER_PARAMETERS,
             "describe_filter": _describe_filter, "value": format_value,
             "category_label": maps.category_label, "municipality_name": municipality_name,
+            "mode_label": mode_label, "mode_choices": mode_choices,
+            "transit_loaded": lambda: bool(access.feeds_version(get_db())),
             **words.template_globals()}
+
+
 
 
 def municipality_name(code: str) -> str:
@@ -106,7 +110,7 @@ def _map_choice(db):
     indicator = request.args.get("indicator") or ("population" if "population" in names
                                                   else (names[0] if names else None))
     year = int_arg("year", lo=1900, hi=2100)
-    mode, minutes = _mode_and_minutes("10", transit_ok=True)
+    mode, minutes = _mode_and_minutes("10")
     int_arg("isochrone", lo=1, hi=MAX_ID)
     int_arg("best", lo=1, hi=MAX_SUGGESTIONS)
     return catalogue, indicator, year, mode, minutes
@@ -115,13 +119,12 @@ def _map_choice(db):
 def _values(db, filt, indicator, year, mode, minutes):
     """(values by code, year, source, label) for the choropleth."""
     if indicator == COVERAGE:
-        transit = TransitOptions.from_params(request.args) if mode == "transit" else None
+        transit = trip(mode)
         cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
                                           cache_dir=current_app.config.get("CACHE_DIR"),
                                           transit=transit)
-        how = report["transit"]["description"] if transit else _(network.PROFILES[mode].label)
         label = _("share of residents within %(minutes)s min (%(mode)s) of a matching place",
-                  minutes=f"{minutes:g}", mode=how)
+                  minutes=f"{minutes:g}", mode=how(mode, transit, report))
         return (dict(zip(cov["code"], cov["share_within"])), None,
                 _("buurtkaart travel times"), label)
     if indicator == NEED_INDEX:
@@ -162,7 +165,6 @@ def map_page():
     return render_template("map.html", filt=filt, catalogue=catalogue, indicator=indicator,
                            year=year, mode=mode, minutes=minutes, profiles=network.PROFILES,
                            has_network=access.registered_network(db) is not None,
-                           has_transit=bool(access.feeds_version(db)),
                            frame_url=url_for("pages.map_frame") + ("?" + query if query else ""),
                            count=listing.place_page(db, filt, limit=0)[1],
                            label=indicator_label)
@@ -175,32 +177,27 @@ def _access_layers(db, filt, mode, minutes):
     best = int_arg("best", lo=1, hi=MAX_SUGGESTIONS)
     if not iso and not best:
         return layers
-    transit = TransitOptions.from_params(request.args) if mode == "transit" else None
-    if iso and transit:
-        raise InvalidParameter("mode", "isochrones are not available for public transport yet")
-    ctx = access.context(db, transit.access if transit else mode,
-                         cache_dir=current_app.config.get("CACHE_DIR"))
+    transit = trip(mode)
+    cache_dir = current_app.config.get("CACHE_DIR")
     if iso:
         place = live_place(db, iso)
-        node, dist, ok = network.snap(ctx.graph, place["lon"], place["lat"],
-                                      max_distance_m=access.SNAP_METRES)
-        if not ok[0]:
-            raise InvalidParameter("isochrone", f"{place['name']} is {dist[0]:.0f} m from "
-                                                "the network")
-        poly = traveltime.isochrone(ctx.graph, ctx.csr, int(node[0]), minutes * 60)
+        try:
+            poly, _props = access.isochrone(db, place, mode=mode, minutes=minutes,
+                                            transit=transit, cache_dir=cache_dir)
+        except InvalidParameter as exc:
+            if exc.name != "place":
+                raise
+            raise InvalidParameter("isochrone", exc.reason) from None
         layers.append(maps.isochrone_layer(poly, _("%(name)s: %(minutes)s min %(mode)s",
                                                    name=place["name"], minutes=f"{minutes:g}",
-                                                   mode=_(ctx.profile.label))))
+                                                   mode=how(mode, transit))))
     if best:
-        picks = access.suggest_locations(db, filt, mode=mode, minutes=minutes,
-                                         k=best,
-                                         cache_dir=current_app.config.get("CACHE_DIR"),
-                                         transit=transit)
-        how = _("public transport") if transit else _(ctx.profile.label)
+        picks = access.suggest_locations(db, filt, mode=mode, minutes=minutes, k=best,
+                                         cache_dir=cache_dir, transit=transit)
         layers.append(scenario_map.suggestion_layer(
             suggestions.explain(db, picks),
             _("Suggested locations (%(minutes)s min %(mode)s)", minutes=f"{minutes:g}",
-              mode=how)))
+              mode=mode_label(mode))))
     return layers
 
 
@@ -259,20 +256,26 @@ def _render_frame(db) -> MapDocument:
     return MapDocument(m, title=_("Map of meeting places and neighbourhoods"))
 
 
+OUTREACH_EXTRA = ("mode", "minutes", "need", "best", *TRANSIT_PARAMETERS)
+
+
 @bp.route("/outreach")
 def outreach():
     """For community workers: where need is high and access low, and where to add a place."""
     db = get_db()
-    filt = _filter(extra=("mode", "minutes", "need", "best"))
+    filt = _filter(extra=OUTREACH_EXTRA)
     *_choice, mode, minutes = _map_choice(db)
     need = request.args.get("need") or "population"
-    rows, formula, error = [], coverage.RANKING_FORMULA, None
+    rows, formula, error, when = [], coverage.RANKING_FORMULA, None, None
     if access.registered_network(db) is None:
         error = _("No travel-time network yet: an administrator runs "
                   "`buurtkaart network build --pbf FILE.osm.pbf`.")
     else:
+        transit = trip(mode)
         cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
-                                          cache_dir=current_app.config.get("CACHE_DIR"))
+                                          cache_dir=current_app.config.get("CACHE_DIR"),
+                                          transit=transit)
+        when = how(mode, transit, report)
         if need == "need_index":
             from ..indicators import need_index
 
@@ -286,8 +289,10 @@ def outreach():
         rows = [r | {"missing_models": coverage.missing_models(r)}
                 for r in ranked.to_dict("records")]
     params = {**filt.to_params(), "indicator": COVERAGE, "mode": mode, "minutes": f"{minutes:g}",
-              "best": request.args.get("best") or "3"}
+              "best": request.args.get("best") or "3",
+              **{k: request.args[k] for k in TRANSIT_PARAMETERS if request.args.get(k)}}
     return render_template("outreach.html", rows=rows, formula=formula, error=error, need=need,
+                           when=when,
                            mode=mode, minutes=minutes, filt=filt, profiles=network.PROFILES,
                            catalogue=store.indicator_catalogue(db), label=indicator_label,
                            frame_url=url_for("pages.map_frame", **params))
@@ -298,17 +303,18 @@ def place_list():
     """Places that fit. A typed street, address, postcode or neighbourhood, a chosen
     suggestion (``at``) or the browser's position (``lon``/``lat``, "use my location")
     lists them nearest first with their travel time by ``mode`` within ``minutes``."""
-    filt = _filter(extra=("page", "mode", "minutes", *finder.FINDER_PARAMETERS))
+    filt = _filter(extra=("page", "mode", "minutes", *TRANSIT_PARAMETERS,
+                          *finder.FINDER_PARAMETERS))
     page = _page_number()
     db = get_db()
     found = finder.finder(db, filt)
     has_network = access.registered_network(db) is not None
-    near, minutes = None, {}
+    near, minutes, when = None, {}, None
     if found.start is not None and not has_network:
         found.trouble = finder.NO_NETWORK
     elif found.start is not None:
         try:
-            near = _near(db, found.filt, found.start.lon, found.start.lat)
+            near, when = _near(db, found.filt, found.start.lon, found.start.lat)
         except InvalidParameter as exc:
             found.trouble = finder.outside_sentence(exc, found.start)
     first = (page - 1) * PAGE_SIZE
@@ -326,9 +332,11 @@ def place_list():
                            pages=max(1, -(-total // PAGE_SIZE)), filt=filt,
                            found=found, listed_filt=found.filt, kept=finder.kept_parameters(),
                            minutes=minutes, near=near is not None, profiles=network.PROFILES,
-                           has_network=has_network,
+                           has_network=has_network, when=when,
+                           mode=_mode_and_minutes("30")[0] if has_network else "walk",
+                           limit=_mode_and_minutes("30")[1] if has_network else 30,
                            time_links=_time_links("pages.place_list", filt),
-                           query=_query(("lon", "lat", "mode", "minutes")))
+                           query=_query(("lon", "lat", "mode", "minutes", *TRANSIT_PARAMETERS)))
 
 
 TIME_CHOICES = (("now", N_("Open now")), ("tonight", N_("This evening")),
@@ -337,17 +345,18 @@ TIME_CHOICES = (("now", N_("Open now")), ("tonight", N_("This evening")),
 
 def _time_links(endpoint: str, filt: Filter) -> list[tuple[str, str, bool]]:
     """One link per "when" choice, keeping every other condition of the query."""
-    keep = {k: v for k, v in page_args(("lon", "lat", "mode", "minutes")).to_dict(
+    keep = {k: v for k, v in page_args(("lon", "lat", "mode", "minutes",
+                                        *TRANSIT_PARAMETERS)).to_dict(
         flat=False).items() if k not in ("when", "day", "date", "from", "to", "page")}
     return [(_(label), url_for(endpoint, **keep, when=key), filt.when == key)
             for key, label in TIME_CHOICES]
 
 
-def _mode_and_minutes(default_minutes: str, *, transit_ok: bool = False) -> tuple[str, float]:
-    """The travel mode and the limit in minutes (1-120) asked for in the query
-    (public transport only where ``transit_ok``: the map)."""
+def _mode_and_minutes(default_minutes: str, *, transit_ok: bool = True) -> tuple[str, float]:
+    """The travel mode (public transport included) and the limit in minutes (1-120) asked
+    for in the query."""
     mode = request.args.get("mode") or "walk"
-    if not (transit_ok and mode == "transit"):
+    if mode != "transit":
         network.profile(mode)
     raw = request.args.get("minutes") or default_minutes
     try:
@@ -360,9 +369,12 @@ def _mode_and_minutes(default_minutes: str, *, transit_ok: bool = False) -> tupl
 
 
 def _near(db, filt, lon: float, lat: float):
+    """Matching places from a point with their minutes, and the moment evaluated."""
     mode, limit = _mode_and_minutes("30")
-    return access.minutes_from(db, filt, mode=mode, lon=lon, lat=lat, limit_minutes=limit,
-                               cache_dir=current_app.config.get("CACHE_DIR"))
+    transit = trip(mode)
+    return (access.minutes_from(db, filt, mode=mode, lon=lon, lat=lat, limit_minutes=limit,
+                                cache_dir=current_app.config.get("CACHE_DIR"),
+                                transit=transit), how(mode, transit))
 
 
 
@@ -428,7 +440,7 @@ def neighbourhood_list():
                            query=_query())
 
 
-def _neighbourhood_access(db, n: dict, filt: Filter, mode: str, minutes: float):
+def _neighbourhood_access(db, n: dict, filt: Filter, mode: str, minutes: float, transit=None):
     """(coverage row or None, nearest matching places from the neighbourhood's middle,
     a message why access cannot be shown or None)."""
     if access.registered_network(db) is None:
@@ -437,7 +449,8 @@ def _neighbourhood_access(db, n: dict, filt: Filter, mode: str, minutes: float):
     area = replace(filt.without_area(), municipality=n.get("municipality_code"))
     cache_dir = current_app.config.get("CACHE_DIR")
     try:
-        cov, _report = access.run_coverage(db, area, mode=mode, minutes=minutes, cache_dir=cache_dir)
+        cov, _report = access.run_coverage(db, area, mode=mode, minutes=minutes,
+                                           cache_dir=cache_dir, transit=transit)
     except InvalidParameter as exc:  # no population figures stored yet
         return None, [], (_("No population figures yet: access is shown once they are "
                             "imported.") if exc.name == "population" else exc.reason)
@@ -446,7 +459,7 @@ def _neighbourhood_access(db, n: dict, filt: Filter, mode: str, minutes: float):
     try:
         nearest = access.minutes_from(db, filt.without_area(), mode=mode, lon=middle.x,
                                       lat=middle.y, limit_minutes=max(30.0, 2 * minutes),
-                                      cache_dir=cache_dir)[:5]
+                                      cache_dir=cache_dir, transit=transit)[:5]
     except InvalidParameter:  # the neighbourhood lies off the network
         nearest = []
     if not rows:
@@ -460,11 +473,12 @@ def _neighbourhood_access(db, n: dict, filt: Filter, mode: str, minutes: float):
 @bp.route("/neighbourhoods/<code>")
 def neighbourhood_detail(code: str):
     db = get_db()
-    filt = _filter(extra=("mode", "minutes", "page"))
+    filt = _filter(extra=("mode", "minutes", "page", *TRANSIT_PARAMETERS))
     *_choice, mode, minutes = _map_choice(db)
     page = _page_number()
     n = store.neighbourhood(db, code)
-    reach, nearest, reach_error = _neighbourhood_access(db, n, filt, mode, minutes)
+    transit = trip(mode)
+    reach, nearest, reach_error = _neighbourhood_access(db, n, filt, mode, minutes, transit)
     mobile = list(listing.iter_activities(db, filt.without_area(), mobile_only=True))
     frame = store.indicator_frame(db, code=code)
     table: dict[str, dict[int, float]] = {}
@@ -490,7 +504,9 @@ def neighbourhood_detail(code: str):
                            notes=notes,
                            places=places, places_total=places_total, page=page,
                            pages=max(1, -(-places_total // PAGE_SIZE)),
-                           query={**_query(("mode", "minutes")), "code": code},
+                           query={**_query(("mode", "minutes", *TRANSIT_PARAMETERS)),
+                                  "code": code},
+                           when=how(mode, transit),
                            label=indicator_label, INDICATORS=INDICATORS,
                            trends=trend(frame, code), need=need_row, need_attrs=idx.attrs,
                            need_formula=NEED_INDEX_FORMULA, typ=typ_row,
