@@ -55,7 +55,7 @@ class _JSONProvider(DefaultJSONProvider):
 
 def register(app: Flask) -> None:
     from . import (admin, admin_accounts, analysis, api, api_write, auth, db, finder, hsds_api,
-                   http_cache, i18n, openapi, pages, security)
+                   http_cache, i18n, openapi, outreach, pages, security)
 
     provider = _JSONProvider(app)
     provider.sort_keys = app.json.sort_keys

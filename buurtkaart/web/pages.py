@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, g, render_template, request,
 
 from .. import access, coverage, listing, maps, municipalities, network, search, store, traveltime
 from ..editing import is_stale
-from ..errors import InvalidParameter
+from ..errors import InvalidParameter, NotFound
 from ..filters import FILTER_PARAMETERS, Filter
 from ..indicators import (INDICATORS, NEED_INDEX_FORMULA, TYPOLOGY_CLASSES, format_value,
                           indicator_label, need_index, trend, typology)
@@ -23,7 +23,7 @@ from ..taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAME
 from ..transit.reach import PARAMETERS as TRANSIT_PARAMETERS
 from ..transit.reach import TransitOptions
 from . import finder, geomcache, words
-from .api import indicator_values
+from .api import indicator_notes, indicator_values
 from .csp import MapDocument
 from .csp import nonce as csp_nonce
 from .db import get_db
@@ -92,7 +92,8 @@ def index():
                            has_network=access.registered_network(db) is not None)
 
 
-MAP_EXTRA = ("indicator", "year", "mode", "minutes", "isochrone", "best", *TRANSIT_PARAMETERS)
+MAP_EXTRA = ("indicator", "year", "mode", "minutes", "isochrone", "best", "neighbourhood",
+             *TRANSIT_PARAMETERS)
 COVERAGE = "coverage"  # the "indicator" that colours neighbourhoods by access
 NEED_INDEX = "need_index"
 TYPOLOGY = "typology"
@@ -112,7 +113,8 @@ def _map_choice(db):
 
 
 def _values(db, filt, indicator, year, mode, minutes):
-    """(values by code, year, source, label) for the choropleth."""
+    """(values by code, year, source, label) for the choropleth (see :func:`_unknown` for
+    the values that exist but are not known)."""
     if indicator == COVERAGE:
         transit = TransitOptions.from_params(request.args) if mode == "transit" else None
         cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
@@ -140,6 +142,35 @@ def _values(db, filt, indicator, year, mode, minutes):
     return values, year, source, indicator_label(indicator)
 
 
+def _unknown(db, indicator, year, values) -> dict[str, str]:
+    """Code -> reason for the stored values of ``indicator`` that are unknown (e.g.
+    confidential): shown apart from neighbourhoods without any value."""
+    if indicator in (COVERAGE, NEED_INDEX, TYPOLOGY) or not indicator:
+        return {}
+    notes = indicator_notes(db, indicator, year)
+    return {c: notes.get(c, "") for c, v in values.items() if v is None}
+
+
+def latest_population(db) -> dict[str, tuple[float, int]]:
+    """Code -> (residents, year) from the latest population figure of each neighbourhood."""
+    frame = store.indicator_frame(db, indicator="population")
+    if frame.empty:
+        return {}
+    latest = frame.dropna(subset=["value"]).sort_values("year").groupby("code").tail(1)
+    return {c: (v, int(y)) for c, v, y in zip(latest["code"], latest["value"], latest["year"])}
+
+
+def _highlight(db) -> dict | None:
+    """The neighbourhood the map zooms to (``?neighbourhood=CODE``), or None."""
+    code = (request.args.get("neighbourhood") or "").strip()
+    if not code:
+        return None
+    try:
+        return store.neighbourhood(db, code)
+    except NotFound:
+        raise InvalidParameter("neighbourhood", f"no neighbourhood with code {code!r}") from None
+
+
 def _typology(db, municipality=None):
     import geopandas as gpd
 
@@ -157,8 +188,9 @@ def map_page():
     catalogue, indicator, year, mode, minutes = _map_choice(db)
     if indicator and indicator not in (COVERAGE, NEED_INDEX, TYPOLOGY):
         indicator_values(db, indicator, year)  # validate before building the frame URL
+    highlight = _highlight(db)
     query = urlencode(list(page_args(MAP_EXTRA).items(multi=True)) + [("lang", current_locale())])
-    return render_template("map.html", filt=filt, catalogue=catalogue, indicator=indicator,
+    return render_template("map.html", filt=filt, highlight=highlight, catalogue=catalogue, indicator=indicator,
                            year=year, mode=mode, minutes=minutes, profiles=network.PROFILES,
                            has_network=access.registered_network(db) is not None,
                            has_transit=bool(access.feeds_version(db)),
@@ -238,6 +270,7 @@ def _render_frame(db) -> MapDocument:
     values, source, label = {}, None, None
     if indicator:
         values, year, source, label = _values(db, filt, indicator, year, mode, minutes)
+    highlight = _highlight(db)
     places = store.places(db, filt)
     meta = INDICATORS.get(indicator or "")
     hoods = store.neighbourhoods(db, municipality=filt.municipality, bbox=filt.bbox)
@@ -252,43 +285,12 @@ def _render_frame(db) -> MapDocument:
                                                                                        "{code}"),
         extra_layers=_access_layers(db, filt, mode, minutes),
         categories=TYPOLOGY_CLASSES if indicator == TYPOLOGY else None,
+        unknown=_unknown(db, indicator, year, values),
+        population={c: v for c, (v, _y) in latest_population(db).items()},
+        highlight=highlight["code"] if highlight else None,
         # darkest where the value is the problem: little access, low income
         reverse_colours=indicator == COVERAGE or bool(meta and meta.need_direction < 0))
     return MapDocument(m)
-
-
-@bp.route("/outreach")
-def outreach():
-    """For community workers: where need is high and access low, and where to add a place."""
-    db = get_db()
-    filt = _filter(extra=("mode", "minutes", "need", "best"))
-    *_choice, mode, minutes = _map_choice(db)
-    need = request.args.get("need") or "population"
-    rows, formula, error = [], coverage.RANKING_FORMULA, None
-    if access.registered_network(db) is None:
-        error = _("No travel-time network yet: an administrator runs "
-                  "`buurtkaart network build --pbf FILE.osm.pbf`.")
-    else:
-        cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
-                                          cache_dir=current_app.config.get("CACHE_DIR"))
-        if need == "need_index":
-            from ..indicators import need_index
-
-            need_values = need_index(store.indicator_frame(db)).set_index("code")["need_index"]
-        else:
-            need_values = pd.Series(indicator_values(db, need, None, param="need")[0],
-                                    dtype=float)
-        ranked = coverage.outreach_ranking(cov, need_values)
-        model_cols = [c for c in cov.columns if c.startswith("share_model_")]
-        ranked = ranked.merge(cov[["code", "name", "models_reachable"] + model_cols], on="code")
-        rows = [r | {"missing_models": coverage.missing_models(r)}
-                for r in ranked.to_dict("records")]
-    params = {**filt.to_params(), "indicator": COVERAGE, "mode": mode, "minutes": f"{minutes:g}",
-              "best": request.args.get("best") or "3"}
-    return render_template("outreach.html", rows=rows, formula=formula, error=error, need=need,
-                           mode=mode, minutes=minutes, filt=filt, profiles=network.PROFILES,
-                           catalogue=store.indicator_catalogue(db), label=indicator_label,
-                           frame_url=url_for("pages.map_frame", **params))
 
 
 @bp.route("/places")
@@ -411,12 +413,7 @@ def neighbourhood_list():
         codes = {h.ref for h in search.find(db, filt.q, limit=len(rows) or 1,
                                             types=("neighbourhood",))}
         rows = [n for n in rows if n["code"] in codes]
-    pop = {}
-    frame = store.indicator_frame(db, indicator="population")
-    if not frame.empty:
-        latest = frame.dropna(subset=["value"]).sort_values("year").groupby("code").tail(1)
-        pop = {c: (v, int(y)) for c, v, y in zip(latest["code"], latest["value"],
-                                                   latest["year"])}
+    pop = latest_population(db)
     size = NEIGHBOURHOOD_PAGE_SIZE
     return render_template("neighbourhoods.html", neighbourhoods=rows[(page - 1) * size:
                                                                      page * size],
