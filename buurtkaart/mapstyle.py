@@ -81,10 +81,12 @@ def number_text(v: float, decimals: int | None = None) -> str:
 
 def percent_text(share: float) -> str:
     """A share 0..1 as a percentage: whole numbers, with one decimal where rounding would
-    hide that it is not exactly 0 or 100 ("99,6 %")."""
+    put it in another class or make it read as nobody or everyone ("49,9 %", "99,6 %",
+    "0,4 %")."""
     pct = share * 100
-    decimals = 1 if (0 < pct < 0.5 or 99.5 <= pct < 100) else 0
-    return _("%(number)s%%", number=number_text(pct, decimals))
+    edges = (*(b * 100 for b in SHARE_BREAKS), 100)
+    crosses = any(pct < b <= round(pct) for b in edges) or 0 < pct < 0.5
+    return _("%(number)s%%", number=number_text(pct, 1 if crosses else 0))
 
 
 def value_text(v, unit: str | None = None) -> str:

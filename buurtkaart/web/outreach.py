@@ -18,7 +18,7 @@ from .. import access, coverage, network, store
 from ..i18n import gettext as _
 from ..importers.csvtext import neutralise_formula
 from ..indicators import INDICATORS, indicator_label, need_index
-from ..mapstyle import number_text, percent_text, value_text
+from ..mapstyle import value_text
 from ..taxonomy import WORKING_MODELS
 from .analysis import _need
 from .db import get_db
@@ -98,8 +98,6 @@ def outreach():
                            mode=mode, minutes=minutes, filt=filt, profiles=network.PROFILES,
                            catalogue=store.indicator_catalogue(db), label=indicator_label,
                            map_params=map_params, query=query, need_text=need_text,
-                           percent=lambda v: percent_text(v) if _known(v) else "—",
-                           number=lambda v, d=None: number_text(v, d) if _known(v) else "—",
                            frame_url=url_for("pages.map_frame", **params))
 
 

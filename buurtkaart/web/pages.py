@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, g, render_template, request,
 from .. import access, coverage, listing, maps, municipalities, network, search, store, traveltime
 from ..editing import is_stale
 from ..errors import InvalidParameter, NotFound
+from ..mapstyle import number_text, percent_text
 from ..filters import FILTER_PARAMETERS, Filter
 from ..indicators import (INDICATORS, NEED_INDEX_FORMULA, TYPOLOGY_CLASSES, format_value,
                           indicator_label, need_index, trend, typology)
@@ -50,7 +51,22 @@ def _globals():
             "has_sample": has_sample, "filter_help": FILTER_PARAMETERS,
             "describe_filter": _describe_filter, "value": format_value,
             "category_label": maps.category_label, "municipality_name": municipality_name,
+            "percent": _percent, "number": _number,
             **words.template_globals()}
+
+
+def _percent(share) -> str:
+    """A share as a percentage in the page's language ("87 %"); "—" without one."""
+    return percent_text(share) if _finite(share) else "—"
+
+
+def _number(v, decimals: int | None = None) -> str:
+    """A number in the page's language ("19 427", "3,6"); "—" without one."""
+    return number_text(v, decimals) if _finite(v) else "—"
+
+
+def _finite(v) -> bool:
+    return isinstance(v, (int, float)) and v == v and v not in (float("inf"), float("-inf"))
 
 
 def municipality_name(code: str) -> str:
@@ -415,11 +431,32 @@ def neighbourhood_list():
         rows = [n for n in rows if n["code"] in codes]
     pop = latest_population(db)
     size = NEIGHBOURHOOD_PAGE_SIZE
+    reach = _list_access(db, filt)
     return render_template("neighbourhoods.html", neighbourhoods=rows[(page - 1) * size:
                                                                      page * size],
                            total=len(rows), page=page, pages=max(1, -(-len(rows) // size)),
-                           population=pop, filt=filt,
+                           population=pop, filt=filt, reach=reach,
+                           reach_minutes=DEFAULT_MINUTES, reach_mode=_(network.PROFILES["walk"].label),
                            query=_query())
+
+
+#: The access shown in the neighbourhood list: walking, within this many minutes.
+DEFAULT_MINUTES = 10.0
+
+
+def _list_access(db, filt: Filter) -> dict[str, float] | None:
+    """Code -> share of residents within :data:`DEFAULT_MINUTES` minutes' walk of any meeting
+    place (the thresholds of ``filt`` apply); None when it cannot be computed (no network or
+    no population figures)."""
+    if access.registered_network(db) is None:
+        return None
+    try:
+        cov, _report = access.run_coverage(db, filt.without_area(), mode="walk",
+                                           minutes=DEFAULT_MINUTES,
+                                           cache_dir=current_app.config.get("CACHE_DIR"))
+    except InvalidParameter:
+        return None
+    return dict(zip(cov["code"], cov["share_within"]))
 
 
 def _neighbourhood_access(db, n: dict, filt: Filter, mode: str, minutes: float):
