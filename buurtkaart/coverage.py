@@ -52,6 +52,7 @@ from scipy import sparse
 from .errors import InvalidParameter
 from .i18n import N_
 from .grouped import segment_stats
+from .progress import counted
 from .taxonomy import WORKING_MODELS
 from .traveltime import nearest_times, reverse, within_limit
 
@@ -465,7 +466,8 @@ def best_locations(csr, places: pd.DataFrame, residents: pd.DataFrame, *, k: int
     cover = within_limit(csr, candidates, limit_s)  # candidates x nodes
     chosen, gains = [], []
     remaining = weight.copy()
-    for _ in range(min(int(k), len(candidates))):
+    for _ in counted(range(min(int(k), len(candidates))), "choosing locations",
+                     unit=" locations"):
         gain = cover @ remaining
         best = int(np.argmax(gain))
         if gain[best] <= 0:
