@@ -80,11 +80,21 @@ def stage(desc: str, total: int | None = None, unit: str = " items"):
     token = _BARS.set(depth + 1)
     try:
         with tqdm(desc=desc, total=total, unit=unit, file=sys.stderr, mininterval=0.2,
-                  dynamic_ncols=True, position=depth, leave=depth == 0,
-                  bar_format=None) as bar:
+                  ncols=_size()[0], nrows=_size()[1], position=depth,
+                  leave=depth == 0) as bar:
             yield bar
     finally:
         _BARS.reset(token)
+
+
+def _size() -> tuple[int, int]:
+    """Columns and lines of the terminal on stderr; 100 x 24 where it does not say (a pipe,
+    a new pseudo-terminal of size 0, where tqdm would draw nothing)."""
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+    except (OSError, ValueError, AttributeError):
+        return 100, 24
+    return size.columns or 100, size.lines or 24
 
 
 def note(message: str) -> None:
