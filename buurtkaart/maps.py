@@ -393,6 +393,11 @@ def suggestion_layer(points, name: str) -> folium.FeatureGroup:
     return group
 
 
+#: Around a highlighted neighbourhood the map shows at least about this much (0.004° is
+#: about 300-450 m), so that a small wijk is seen with the places around it.
+HIGHLIGHT_MARGIN_DEGREES = 0.004
+
+
 def _neighbourhood_layer(m, neighbourhoods, indicator, indicator_label, values, population,
                          fill, shown, neighbourhood_url) -> None:
     """The neighbourhood polygons, coloured by their value, with name, value (with its
@@ -616,6 +621,9 @@ def build_map(
     pts = [] if highlighted is not None else [(p["lat"], p["lon"]) for p in places]
     for n in ([highlighted] if highlighted is not None else neighbourhoods):
         minx, miny, maxx, maxy = n["geometry"].bounds
+        if n is highlighted:  # room around it for its neighbours and the nearest places
+            pad = max(maxx - minx, maxy - miny, HIGHLIGHT_MARGIN_DEGREES) * 0.6
+            minx, miny, maxx, maxy = minx - pad, miny - pad / 2, maxx + pad, maxy + pad / 2
         pts += [(miny, minx), (maxy, maxx)]
     if pts:
         m.fit_bounds([[min(a for a, _ in pts), min(b for _, b in pts)],

@@ -129,14 +129,18 @@ def test_on_the_map_zooms_to_and_outlines_the_neighbourhood(demo):
     assert "meeting places in this neighbourhood" in frame or \
         "meeting place in this neighbourhood" in frame
     assert "0 meeting places that are" not in frame  # no area filter hides the places
-    # the map zooms to the neighbourhood: its bounds, not the whole city's
+    # the map zooms to the neighbourhood: centred on it, with some room, not the whole city
     bounds = re.search(r"fitBounds\(\s*\[\[([\d.]+), ([\d.]+)\], \[([\d.]+), ([\d.]+)\]\]",
                        frame)
     south, west, north, east = map(float, bounds.groups())
     geometry = demo.get(f"/api/neighbourhoods/{top}").get_json()["geometry"]
     xs = [x for ring in geometry["coordinates"] for x, _ in ring]
     ys = [y for ring in geometry["coordinates"] for _, y in ring]
-    assert west == pytest.approx(min(xs), abs=1e-5) and north == pytest.approx(max(ys), abs=1e-5)
+    assert west < min(xs) < max(xs) < east and south < min(ys) < max(ys) < north
+    assert (west + east) / 2 == pytest.approx((min(xs) + max(xs)) / 2, abs=1e-6)
+    city = demo.get("/api/neighbourhoods").get_json()["features"]
+    city_xs = [x for f in city for ring in f["geometry"]["coordinates"] for x, _ in ring]
+    assert east - west < (max(city_xs) - min(city_xs)) * 0.75
     assert demo.get("/kaart?neighbourhood=NOPE").status_code == 400
 
 
