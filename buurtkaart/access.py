@@ -32,9 +32,9 @@ import numpy as np
 import pandas as pd
 
 from . import coverage, network, population, store
-from .progress import stage
 from .errors import BuurtkaartError, InvalidParameter
 from .filters import Filter
+from .progress import stage
 
 __all__ = ["build_networks", "registered_network", "Context", "context", "facilities",
            "residents", "run_coverage", "suggest_locations", "minutes_from", "SNAP_METRES"]

@@ -18,7 +18,8 @@ Public API
 build_map(neighbourhoods, places, *, indicator=None, values=None, ...) -> folium.Map
 place_map(place, *, neighbourhood=None, static_url_prefix="/static") -> folium.Map
 describe_filter(filt, municipality_name=None) -> list[str]
-quantile_classes(values, k=5) -> list[float]
+quantile_classes(values, k=5) -> list[float]  (from :mod:`buurtkaart.mapstyle`, which
+    also holds the fixed share classes, "no data" and "unknown", and numbers in words)
 place_popup(place, detail_url=None) -> str
 display_tolerance(geometries) -> float; round_coordinates(geometry)
 isochrone_layer(polygon, name), suggestion_layer(points, name) -> folium.FeatureGroup
@@ -492,8 +493,9 @@ def build_map(
         Where the app serves ``vendor/leaflet/leaflet.js`` and ``.css``.
     indicator, indicator_label, values, year, source, unit
         The choropleth: ``values`` maps neighbourhood code to a number (or
-        ``None``); it is classed in quantiles on a colour-blind-safe palette,
-        with an explicit "no data" class. ``unit="share"`` shows percentages.
+        ``None``) on a colour-blind-safe palette, with an explicit "no data" class.
+        ``unit="share"`` gets the fixed classes under 50 / 50-75 / 75-90 / 90-100 %
+        (:mod:`buurtkaart.mapstyle`) and percentages; other units quantile classes.
     filter_description
         Lines shown in a banner on the map (see :func:`describe_filter`).
     detail_url, neighbourhood_url

@@ -7,18 +7,17 @@ from collections import OrderedDict
 from dataclasses import replace
 from urllib.parse import urlencode
 
-import pandas as pd
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 
 from .. import access, coverage, listing, maps, municipalities, network, search, store, traveltime
 from ..editing import is_stale
 from ..errors import InvalidParameter, NotFound
-from ..mapstyle import number_text, percent_text
 from ..filters import FILTER_PARAMETERS, Filter
 from ..indicators import (INDICATORS, NEED_INDEX_FORMULA, TYPOLOGY_CLASSES, format_value,
                           indicator_label, need_index, trend, typology)
 from ..i18n import N_, current_locale
 from ..i18n import gettext as _
+from ..mapstyle import number_text, percent_text
 from ..taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAMES_EN,
                         WORKING_MODELS)
 from ..transit.reach import PARAMETERS as TRANSIT_PARAMETERS
