@@ -81,7 +81,7 @@ def test_worker_ranks_opens_the_top_neighbourhood_and_sees_it_on_the_map(
         box = page.locator("table.outreach-table").bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= SIZES[size]["width"]
         assert page.get_by_role("columnheader", name=words["score"]).is_visible()
-    assert page.get_by_role("link", name=words["csv"]).is_visible()
+    assert page.get_by_role("link", name=words["csv"]).last.is_visible()
     page.locator("#ranking").scroll_into_view_if_needed()
     _shot(page, tmp_path, f"1-outreach-{lang}-{size}", full=size == "laptop")
 
@@ -108,3 +108,40 @@ def test_worker_ranks_opens_the_top_neighbourhood_and_sees_it_on_the_map(
     assert not errors
     assert all(url.startswith(TILE_URL.split("{")[0]) for url in outside), outside
     context.close()
+
+
+def test_the_map_shows_unknown_hatched_and_no_data_grey(browser, demo_database, tmp_path):  # noqa: F811
+    """A confidential value is hatched, a neighbourhood without a value is plain light grey,
+    and the legend shows both swatches."""
+    import sqlite3
+
+    from test_browser import serving
+
+    from buurtkaart import create_app
+    from buurtkaart.mapstyle import NO_DATA_COLOUR
+
+    path = tmp_path / "unknown.db"
+    shutil.copy(demo_database, path)
+    with sqlite3.connect(path) as con:
+        con.execute("UPDATE indicators SET value = NULL, note = 'confidential' WHERE "
+                    "indicator = 'renter_share' AND neighbourhood_code = 'HEL01'")
+        con.execute("DELETE FROM indicators WHERE indicator = 'renter_share' AND "
+                    "neighbourhood_code = 'HEL02'")
+    app = create_app({"DATABASE": str(path), "TESTING": True})
+    with serving(app) as base:
+        context, page, _outside, errors = _page(browser, viewport=SIZES["laptop"])
+        page.goto(base + "/kaart?indicator=renter_share&neighbourhood=HEL01")
+        frame = page.frame_locator("#map-frame")
+        frame.locator("#bk-legend").wait_for(timeout=60000)
+        polygons = frame.locator("path.bk-neighbourhood")
+        polygons.first.wait_for(timeout=60000)
+        fills = [polygons.nth(i).get_attribute("fill") for i in range(polygons.count())]
+        assert fills.count("url(#bk-unknown-hatch)") == 1
+        assert fills.count(NO_DATA_COLOUR) == 1
+        assert frame.locator("pattern#bk-unknown-hatch").count() == 1
+        legend = frame.locator("#bk-legend").inner_text()
+        assert "unknown (not published, e.g. confidential)" in legend
+        assert "no data (no residents or no figure)" in legend
+        _shot(page, tmp_path, "4-unknown-hatched-en-laptop")
+        assert not errors
+        context.close()
