@@ -34,7 +34,7 @@ from .i18n import current_locale, ngettext
 from .i18n import gettext as _
 
 __all__ = ["PALETTE", "NO_DATA_COLOUR", "UNKNOWN_FILL", "UNKNOWN_SWATCH", "SHARE_BREAKS",
-           "HATCH_SVG", "quantile_classes", "share_class", "share_class_labels", "Classes",
+           "HATCH_SVG", "known", "quantile_classes", "share_class", "share_class_labels", "Classes",
            "number_text", "percent_text", "value_text"]
 
 #: Sequential, colour-blind-safe (ColorBrewer YlOrRd, 5 classes): light = low, dark = high.
@@ -58,7 +58,8 @@ def _e(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def _known(v) -> bool:
+def known(v) -> bool:
+    """Is ``v`` a finite number (not ``None``, NaN or infinite)?"""
     return v is not None and isinstance(v, (int, float)) and math.isfinite(v)
 
 
@@ -92,7 +93,7 @@ def percent_text(share: float) -> str:
 def value_text(v, unit: str | None = None) -> str:
     """A value with its unit, for popups and legends ("19 427 residents", "87 %",
     "21 345 €"); "no data" when there is none."""
-    if not _known(v):
+    if not known(v):
         return _("no data")
     if unit == "share":
         return percent_text(v)
@@ -111,7 +112,7 @@ def quantile_classes(values: Iterable[float | None], k: int = 5) -> list[float]:
     """Class breaks (inclusive upper bounds) splitting ``values`` into up to ``k``
     quantile classes; missing and non-finite values are ignored, equal breaks collapse.
     Empty when no value is known."""
-    vals = sorted(float(v) for v in values if _known(v))
+    vals = sorted(float(v) for v in values if known(v))
     if not vals:
         return []
     breaks: list[float] = []
@@ -125,7 +126,7 @@ def quantile_classes(values: Iterable[float | None], k: int = 5) -> list[float]:
 def share_class(value: float | None) -> int | None:
     """The share class of ``value`` (0: under 50 %, ... 3: 90–100 %); ``None`` without a
     value. A class holds its lower bound: 0.75 is class 2 (75–90 %)."""
-    if not _known(value):
+    if not known(value):
         return None
     return sum(value >= b for b in SHARE_BREAKS)
 
@@ -164,7 +165,7 @@ class Classes:
         return _spread(n, self.reverse)
 
     def index(self, v) -> int | None:
-        if not _known(v):
+        if not known(v):
             return None
         if self.kind == "share":
             return share_class(v)
@@ -212,6 +213,6 @@ class Classes:
 
 def _fmt(v, unit: str | None) -> str:
     """A class bound: percentages for shares, otherwise the number."""
-    if not _known(v):
+    if not known(v):
         return _("no data")
     return percent_text(v) if unit == "share" else number_text(v)

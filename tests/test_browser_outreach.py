@@ -110,7 +110,8 @@ def test_worker_ranks_opens_the_top_neighbourhood_and_sees_it_on_the_map(
     context.close()
 
 
-def test_the_map_shows_unknown_hatched_and_no_data_grey(browser, demo_database, tmp_path):  # noqa: F811
+def test_the_map_shows_unknown_hatched_and_no_data_grey(browser, demo_database,  # noqa: F811
+                                                        tmp_path):
     """A confidential value is hatched, a neighbourhood without a value is plain light grey,
     and the legend shows both swatches."""
     import sqlite3

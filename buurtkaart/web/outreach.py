@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 
 from flask import Response, current_app, render_template, request, url_for
 
@@ -18,7 +17,7 @@ from .. import access, coverage, network, store
 from ..i18n import gettext as _
 from ..importers.csvtext import neutralise_formula
 from ..indicators import INDICATORS, indicator_label, need_index
-from ..mapstyle import value_text
+from ..mapstyle import known, value_text
 from ..taxonomy import WORKING_MODELS
 from .analysis import _need
 from .db import get_db
@@ -64,16 +63,12 @@ def outreach_rows(db, filt, need: str, mode: str, minutes: float) -> list[dict]:
 def need_text(key: str, v) -> str:
     """A need value in the page's language with its unit ("+0,42", "87 %", "1 561
     residents"); "unknown" when there is none."""
-    if not _known(v):
+    if not known(v):
         return _("unknown")
     if key == "need_index":
         return value_text(v, "index")
     meta = INDICATORS.get(key)
     return value_text(v, meta.unit if meta else None)
-
-
-def _known(v) -> bool:
-    return v is not None and isinstance(v, (int, float)) and math.isfinite(v)
 
 
 @bp.route("/outreach")
@@ -87,7 +82,7 @@ def outreach():
                   "`buurtkaart network build --pbf FILE.osm.pbf`.")
     else:
         rows = outreach_rows(db, filt, need, mode, minutes)
-    signed = any(_known(r["need"]) and r["need"] < 0 for r in rows)
+    signed = any(known(r["need"]) and r["need"] < 0 for r in rows)
     params = {**filt.to_params(), "indicator": COVERAGE, "mode": mode, "minutes": f"{minutes:g}",
               "best": request.args.get("best") or "3"}
     map_params = {**filt.to_params(), "indicator": COVERAGE, "mode": mode,
@@ -102,7 +97,7 @@ def outreach():
 
 
 def _csv_number(v, digits: int | None = None) -> str:
-    if not _known(v):
+    if not known(v):
         return ""
     if digits == 0:
         return str(round(float(v)))

@@ -17,7 +17,7 @@ from ..indicators import (INDICATORS, NEED_INDEX_FORMULA, TYPOLOGY_CLASSES, form
                           indicator_label, need_index, trend, typology)
 from ..i18n import N_, current_locale
 from ..i18n import gettext as _
-from ..mapstyle import number_text, percent_text
+from ..mapstyle import known, number_text, percent_text
 from ..taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAMES_EN,
                         WORKING_MODELS)
 from ..transit.reach import PARAMETERS as TRANSIT_PARAMETERS
@@ -56,16 +56,12 @@ def _globals():
 
 def _percent(share) -> str:
     """A share as a percentage in the page's language ("87 %"); "—" without one."""
-    return percent_text(share) if _finite(share) else "—"
+    return percent_text(share) if known(share) else "—"
 
 
 def _number(v, decimals: int | None = None) -> str:
     """A number in the page's language ("19 427", "3,6"); "—" without one."""
-    return number_text(v, decimals) if _finite(v) else "—"
-
-
-def _finite(v) -> bool:
-    return isinstance(v, (int, float)) and v == v and v not in (float("inf"), float("-inf"))
+    return number_text(v, decimals) if known(v) else "—"
 
 
 def municipality_name(code: str) -> str:
@@ -205,8 +201,9 @@ def map_page():
         indicator_values(db, indicator, year)  # validate before building the frame URL
     highlight = _highlight(db)
     query = urlencode(list(page_args(MAP_EXTRA).items(multi=True)) + [("lang", current_locale())])
-    return render_template("map.html", filt=filt, highlight=highlight, catalogue=catalogue, indicator=indicator,
-                           year=year, mode=mode, minutes=minutes, profiles=network.PROFILES,
+    return render_template("map.html", filt=filt, highlight=highlight, catalogue=catalogue,
+                           indicator=indicator, year=year, mode=mode, minutes=minutes,
+                           profiles=network.PROFILES,
                            has_network=access.registered_network(db) is not None,
                            has_transit=bool(access.feeds_version(db)),
                            frame_url=url_for("pages.map_frame") + ("?" + query if query else ""),
@@ -435,7 +432,8 @@ def neighbourhood_list():
                                                                      page * size],
                            total=len(rows), page=page, pages=max(1, -(-len(rows) // size)),
                            population=pop, filt=filt, reach=reach,
-                           reach_minutes=DEFAULT_MINUTES, reach_mode=_(network.PROFILES["walk"].label),
+                           reach_minutes=DEFAULT_MINUTES,
+                           reach_mode=_(network.PROFILES["walk"].label),
                            query=_query())
 
 
