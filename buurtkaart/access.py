@@ -36,6 +36,7 @@ from .errors import BuurtkaartError, InvalidParameter
 from .filters import Filter
 from .i18n import gettext as _
 from .timing import ANY_TIME
+from .progress import stage
 
 __all__ = ["build_networks", "registered_network", "Context", "context", "facilities",
            "residents", "run_coverage", "run_scenario", "suggest_locations", "minutes_from", "SNAP_METRES"]
@@ -67,20 +68,24 @@ def build_networks(db, pbf: str | Path, *, cache_dir: Path | None = None,
     out = {}
     # read the extract at most once for all networks (not at all when its hash is memoised)
     sha = network._memo_sha256(pbf, Path(cache_dir or network.default_cache_dir()))
-    for net in network.NETWORKS:
-        g, cached = network.load_or_build(pbf, net, cache_dir=cache_dir, progress=progress,
-                                          sha256=sha)
-        if progress and cached:
-            progress(f"{net}: {g.n:,} nodes (from the cache)")
-        out[net] = g.n
-        if net == "walk":  # street names for routes in words and printed maps
-            from .streetnames import load_or_build as street_names
+    with stage("network build", total=len(network.NETWORKS) + 2, unit=" steps") as bar:
+        for net in network.NETWORKS:
+            g, cached = network.load_or_build(pbf, net, cache_dir=cache_dir,
+                                              progress=progress, sha256=sha)
+            if progress and cached:
+                progress(f"{net}: {g.n:,} nodes (from the cache)")
+            out[net] = g.n
+            if net == "walk":  # street names for routes in words and printed maps
+                from .streetnames import load_or_build as street_names
 
-            street_names(pbf, sha, g, cache_dir=cache_dir)
-    _buildings_weights(pbf, sha, cache_dir, progress)
-    from .geocode import read_addresses, save_addresses
+                street_names(pbf, sha, g, cache_dir=cache_dir)
+            bar.update(1)
+        _buildings_weights(pbf, sha, cache_dir, progress)
+        bar.update(1)
+        from .geocode import read_addresses, save_addresses
 
-    addresses = read_addresses(pbf)
+        addresses = read_addresses(pbf)
+        bar.update(1)
     if progress:
         progress(f"addresses: {len(addresses):,} addresses and streets for the search")
     with db.atomic():
@@ -317,16 +322,21 @@ def _walk_mode(mode: str, transit) -> str:
 
 def _run_coverage(db, filt: Filter, *, mode: str, minutes: float, method: str,
                   cache_dir: Path | None, transit=None) -> tuple[pd.DataFrame, dict]:
-    ctx = context(db, _walk_mode(mode, transit), cache_dir=cache_dir)
-    places, unsnapped = facilities(db, ctx, filt.without_area())
-    res, report = residents(db, ctx, method=method, municipality=filt.municipality)
-    csr = ctx.csr
-    if transit is not None:
-        horizon = max(minutes, max(coverage.THRESHOLD_MINUTES)) * 60
-        csr, places, res, trip = trip_inputs(db, ctx, places, res, mode, transit, horizon)
-        report["transit" if mode == "transit" else "timing"] = trip
-    report["when"] = trip["description"] if transit is not None else _(ANY_TIME)
-    cov = coverage.neighbourhood_coverage(csr, places, res, minutes=minutes)
+    with stage("coverage", total=4, unit=" steps") as bar:
+        ctx = context(db, _walk_mode(mode, transit), cache_dir=cache_dir)
+        bar.update(1)
+        places, unsnapped = facilities(db, ctx, filt.without_area())
+        bar.update(1)
+        res, report = residents(db, ctx, method=method, municipality=filt.municipality)
+        bar.update(1)
+        csr = ctx.csr
+        if transit is not None:
+            horizon = max(minutes, max(coverage.THRESHOLD_MINUTES)) * 60
+            csr, places, res, trip = trip_inputs(db, ctx, places, res, mode, transit, horizon)
+            report["transit" if mode == "transit" else "timing"] = trip
+        report["when"] = trip["description"] if transit is not None else _(ANY_TIME)
+        cov = coverage.neighbourhood_coverage(csr, places, res, minutes=minutes)
+        bar.update(1)
     names = {n["code"]: (n.get("name"), n.get("municipality_code"))
              for n in store.neighbourhoods(db, municipality=filt.municipality)}
     cov.insert(1, "name", cov["code"].map(lambda c: names.get(c, (None, None))[0]))

@@ -17,6 +17,7 @@ import click
 
 from . import store
 from .errors import BuurtkaartError
+from .progress import stage
 from .taxonomy import WORKING_MODELS
 
 
@@ -40,8 +41,15 @@ def domain_errors(fn):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="buurtkaart")
-def main() -> None:
+@click.option("--progress/--no-progress", "show_progress", default=None,
+              help="Progress bars (counts, time left) on stderr for long work. Default: "
+                   "on a terminal only; BUURTKAART_PROGRESS=1 or 0 sets it too.")
+@click.pass_context
+def main(ctx, show_progress) -> None:
     """buurtkaart: meeting places, travel times and need per neighbourhood."""
+    from . import progress
+
+    ctx.with_resource(progress.shown(progress.wanted(show_progress)))
 
 
 # ---------------------------------------------------------------- import
@@ -176,7 +184,9 @@ def import_indicators(file, level, lookup, source, wait):
                                  source=source or file.name)
         for m in result.messages:
             click.echo(m, err=True)
-        n = store.save_indicators(db, result.frame, file=str(file))
+        with stage("saving indicator values", total=len(result.frame), unit=" values") as bar:
+            n = store.save_indicators(db, result.frame, file=str(file))
+            bar.update(len(result.frame))
     unknown = int(result.frame["value"].isna().sum())
     click.echo(f"imported {n} indicator values from {file}"
                + (f" ({unknown} unknown; see the warnings above)" if unknown else ""))
@@ -309,7 +319,9 @@ def serve(host, port, debug):
 
 # ---------------------------------------------------------------- travel times
 def _progress(msg: str) -> None:
-    click.echo(msg, err=True)
+    from .progress import note
+
+    note(msg)
 
 
 @main.group("network")
@@ -497,6 +509,10 @@ from .transit.cli import transit_group  # noqa: E402  (uses domain_errors and _d
 
 main.add_command(transit_group)
 main.add_command(isochrone_cmd)
+
+from .cli_suggest import suggest  # noqa: E402  (uses domain_errors and _db from above)
+
+main.add_command(suggest)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

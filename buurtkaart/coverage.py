@@ -54,6 +54,7 @@ from .catchment import catchments
 from .errors import InvalidParameter
 from .grouped import bit_sums, segment_stats_threaded
 from .i18n import N_
+from .progress import counted
 from .taxonomy import WORKING_MODELS
 from .traveltime import nearest_times, reverse, within_limit
 
@@ -490,7 +491,8 @@ def best_locations(csr, places: pd.DataFrame, residents: pd.DataFrame, *, k: int
     else:
         cover = within_limit(csr, candidates, limit_s)  # candidates x nodes
         remaining = weight.copy()
-        for _ in range(min(int(k), len(candidates))):
+        for _ in counted(range(min(int(k), len(candidates))), "choosing locations",
+                         unit=" locations"):
             gain = cover @ remaining
             best = int(np.argmax(gain))
             if gain[best] <= 0:

@@ -24,7 +24,11 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
+from pathlib import Path
+
 from . import editing, store
+from .i18n import gettext
+from .progress import stage
 from .concurrency import command_line_user, import_lock, writing
 from .errors import ImportFailed, Problem
 from .hours import format_sessions
@@ -131,7 +135,9 @@ def run_import(db: sqlite_utils.Database, read: Callable[[sqlite_utils.Database]
     """
     who = account["email"] if account else command_line_user()
     with import_lock(db, kind=f"{source} import", file=file, user=who, wait=wait):
-        directory = read(db)
+        with stage(gettext("reading %(file)s", file=Path(file).name), total=1, unit=" file") as bar:
+            directory = read(db)
+            bar.update(1)
         for _attempt in range(3):
             plan = _prepare(db, directory, source, overwrite_edits)
             try:
@@ -212,31 +218,39 @@ def _prepare(db, d: Directory, source: str, overwrite: bool) -> _Plan:
         db.conn.execute("BEGIN")  # one consistent snapshot of everything read
     try:
         plan = _Plan(db.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()[0])
-        for entity, key in _ENTITIES:
-            records = getattr(d, key)
-            current = editing.snapshots(db, entity, [r["uid"] for r in records])
-            edited = _edited_fields(db, entity, list(current), source)
-            writes = plan.writes.setdefault(entity, [])
-            for rec in records:
-                before = current.get(rec["uid"])
-                after = _form(entity, rec)
-                if before is not None:
-                    rec, after = _keep_edits(entity, rec, after, before,
-                                             edited.get(rec["uid"], set()), overwrite, plan)
-                    if all(_same(after[f], before.get(f)) for f in after):
-                        plan.unchanged += 1
-                        continue
-                    after["archived_at"] = before.get("archived_at")
-                writes.append((rec, before, after))
-                plan.audit.append(("update" if before else "create", entity, rec["uid"],
-                                   json.dumps(before, ensure_ascii=False) if before else None,
-                                   json.dumps(after, ensure_ascii=False)))
+        total = sum(len(getattr(d, key)) for _entity, key in _ENTITIES)
+        with stage(gettext("comparing with the directory"), total=total, unit=" records") as bar:
+            _compare(db, d, source, overwrite, plan, bar)
         plan.codes = store.neighbourhood_codes(
             db, [(rec["lon"], rec["lat"]) for rec, _, _ in plan.writes["place"]])
         return plan
     finally:
         if began:
             db.conn.execute("COMMIT")
+
+
+def _compare(db, d: Directory, source: str, overwrite: bool, plan: _Plan, bar) -> None:
+    """Fill ``plan`` with the records of ``d`` that change the directory."""
+    for entity, key in _ENTITIES:
+        records = getattr(d, key)
+        current = editing.snapshots(db, entity, [r["uid"] for r in records])
+        edited = _edited_fields(db, entity, list(current), source)
+        writes = plan.writes.setdefault(entity, [])
+        for rec in records:
+            bar.update(1)
+            before = current.get(rec["uid"])
+            after = _form(entity, rec)
+            if before is not None:
+                rec, after = _keep_edits(entity, rec, after, before,
+                                         edited.get(rec["uid"], set()), overwrite, plan)
+                if all(_same(after[f], before.get(f)) for f in after):
+                    plan.unchanged += 1
+                    continue
+                after["archived_at"] = before.get("archived_at")
+            writes.append((rec, before, after))
+            plan.audit.append(("update" if before else "create", entity, rec["uid"],
+                               json.dumps(before, ensure_ascii=False) if before else None,
+                               json.dumps(after, ensure_ascii=False)))
 
 
 def _keep_edits(entity, rec, after, before, edited, overwrite, plan):
@@ -266,8 +280,10 @@ def _store(db, d: Directory, plan: _Plan, *, source, file, account, overwrite_ed
     ).lastrowid
     places = [rec for rec, _, _ in plan.writes["place"]]
     activities = [rec for rec, _, _ in plan.writes["activity"]]
-    store.save_directory(db, organisations=d.organisations, places=places,
-                         activities=activities, file=file, codes=plan.codes)
+    with stage(gettext("writing"), total=len(places) + len(activities), unit=" records") as bar:
+        store.save_directory(db, organisations=d.organisations, places=places,
+                             activities=activities, file=file, codes=plan.codes)
+        bar.update(len(places) + len(activities))
     at, user_id = _now(), account["id"] if account else None
     db.conn.executemany(
         "INSERT INTO audit_log (at, user_id, action, entity, entity_uid, before, after, "

@@ -18,7 +18,8 @@ Public API
 build_map(neighbourhoods, places, *, indicator=None, values=None, ...) -> folium.Map
 place_map(place, *, neighbourhood=None, static_url_prefix="/static") -> folium.Map
 describe_filter(filt, municipality_name=None) -> list[str]
-quantile_classes(values, k=5) -> list[float]
+quantile_classes(values, k=5) -> list[float]  (from :mod:`buurtkaart.mapstyle`, which
+    also holds the fixed share classes, "no data" and "unknown", and numbers in words)
 place_popup(place, detail_url=None) -> str
 display_tolerance(geometries) -> float; round_coordinates(geometry)
 isochrone_layer(polygon, name) -> folium.FeatureGroup (suggested locations: scenario_map)
@@ -42,6 +43,8 @@ from .filters import Filter
 from .hours_text import hours_text, session_text
 from .i18n import gettext as _
 from .i18n import N_, current_locale, language_name, ngettext, translate
+from .mapstyle import (HATCH_SVG, NO_DATA_COLOUR, PALETTE, UNKNOWN_FILL, Classes,
+                       quantile_classes, value_text)
 from .taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WORKING_MODELS,
                        wheelchair_text)
 
@@ -61,10 +64,6 @@ TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 #: (``%(contributors)s``: "OpenStreetMap contributors" in the page's language).
 TILE_ATTRIBUTION = ('&copy; <a href="https://www.openstreetmap.org/copyright">%(contributors)s'
                     '</a>')
-#: Sequential, colour-blind-safe (ColorBrewer YlOrRd, 5 classes): light = low, dark = high.
-PALETTE = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
-#: Neighbourhoods without a value: grey, and always shown in the legend.
-NO_DATA_COLOUR = "#bdbdbd"
 #: Tri-state thresholds shown as badges (``free`` comes from the cost).
 _THRESHOLD_KEYS = ("walk_in", "childcare", "children_welcome", "no_internet", "wheelchair")
 
@@ -72,68 +71,6 @@ _THRESHOLD_KEYS = ("walk_in", "childcare", "children_welcome", "no_internet", "w
 def _e(value: object) -> str:
     """HTML-escape anything (``None`` becomes an empty string)."""
     return html.escape("" if value is None else str(value), quote=True)
-
-
-# --------------------------------------------------------------------------- classes
-def quantile_classes(values: Iterable[float | None], k: int = 5) -> list[float]:
-    """Class breaks (inclusive upper bounds) splitting ``values`` into up to ``k``
-    quantile classes.
-
-    Missing and non-finite values are ignored; equal breaks collapse, so a
-    layer where every neighbourhood has the same value gets one class.
-
-    Parameters
-    ----------
-    values
-        The values to classify.
-    k
-        The wanted number of classes.
-
-    Returns
-    -------
-    list of float
-        Increasing upper bounds; the last one is the maximum. Empty when no
-        value is known.
-    """
-    vals = sorted(float(v) for v in values if v is not None and math.isfinite(v))
-    if not vals:
-        return []
-    breaks: list[float] = []
-    for i in range(1, k + 1):
-        b = vals[min(len(vals) - 1, math.ceil(i * len(vals) / k) - 1)]
-        if not breaks or b > breaks[-1]:
-            breaks.append(b)
-    return breaks
-
-
-def _class_colours(breaks: Sequence[float], reverse: bool = False) -> list[str]:
-    """One palette colour per class, spread over the palette when there are fewer classes;
-    ``reverse``: the darkest colour for the lowest class (where a low value is the
-    problem, such as access or income)."""
-    n = len(breaks)
-    colours = [PALETTE[round(i * (len(PALETTE) - 1) / max(1, n - 1))] for i in range(n)]
-    return colours[::-1] if reverse else colours
-
-
-def _colour(value: float | None, breaks: Sequence[float], reverse: bool = False) -> str:
-    if value is None or not math.isfinite(value) or not breaks:
-        return NO_DATA_COLOUR
-    colours = _class_colours(breaks, reverse)
-    for colour, b in zip(colours, breaks):
-        if value <= b:
-            return colour
-    return colours[-1]
-
-
-def _fmt(v: float | None, unit: str | None = None) -> str:
-    """A value as people read it: shares as percentages, large numbers with thin spaces."""
-    if v is None or not math.isfinite(v):
-        return _("no data")
-    if unit == "share":
-        return f"{v:.1%}"
-    if abs(v) >= 100:
-        return f"{v:,.0f}".replace(",", "\u202f")
-    return f"{v:.3g}"
 
 
 # --------------------------------------------------------------------------- geometry
@@ -385,11 +322,14 @@ class _ControlWords(MacroElement):
 
 
 # --------------------------------------------------------------------------- legend
-def _legend_html(indicator_label: str | None, breaks: Sequence[float], year, source,
-                 unit: str | None, kinds: Sequence[str], models: Sequence[str],
+def _legend_html(indicator_label: str | None, classes: Classes | None, year, source,
+                 kinds: Sequence[str], models: Sequence[str],
                  categories: Mapping[str, tuple[str, str]] | None,
-                 reverse: bool = False, extra: Sequence[str] = ()) -> str:
+                 extra: Sequence[str] = (), has_unknown: bool = False,
+                 highlight: str | None = None) -> str:
     rows = []
+    if highlight:
+        rows.append('<div class="bk-highlight-key"><i></i>' + _e(highlight) + "</div>")
     if indicator_label:
         rows.append(f'<h2 class="bk-indicator">{_e(indicator_label)}'
                     f'{f" ({_e(year)})" if year else ""}</h2>')
@@ -397,21 +337,10 @@ def _legend_html(indicator_label: str | None, breaks: Sequence[float], year, sou
             for key, (colour, text) in categories.items():
                 rows.append(f'<div title="{_e(_(text))}"><i style="background:{_e(colour)}">'
                             f'</i>{_e(category_label(key))}</div>')
-        else:
-            lo = None
-            for colour, b in zip(_class_colours(breaks, reverse), breaks):
-                label = f"{_fmt(lo, unit)} – {_fmt(b, unit)}" if lo is not None \
-                    else _("up to %(value)s", value=_fmt(b, unit))
-                rows.append(f'<div class="bk-class"><i style="background:{colour}"></i>'
-                            f"{_e(label)}</div>")
-                lo = b
-            if breaks:
-                darker = _("darker = lower values") if reverse else _("darker = higher values")
-                rows.append('<p class="bk-source">'
-                            + _e(_("classes: quantiles (about as many neighbourhoods in each)"))
-                            + f"; {_e(darker)}</p>")
-        rows.append(f'<div class="bk-class bk-nodata"><i style="background:{NO_DATA_COLOUR}">'
-                    "</i>" + _e(_("no data")) + "</div>")
+            rows.append(f'<div class="bk-class bk-nodata"><i style="background:'
+                        f'{NO_DATA_COLOUR}"></i>' + _e(_("no data")) + "</div>")
+        elif classes is not None:
+            rows += classes.legend_rows(has_unknown=has_unknown)
         if source:
             rows.append('<p class="bk-source">' + _e(_("Source: %(source)s", source=source))
                         + "</p>")
@@ -456,7 +385,8 @@ _MAP_CSS = """
 .bk-legend summary{cursor:pointer;font-weight:600}
 .bk-legend h2{margin:6px 0 2px;font-size:13px}.bk-legend i{display:inline-block;width:14px;
  height:14px;margin-right:6px;vertical-align:-2px;border:1px solid #555}
-.bk-legend .bk-dot{border-radius:50%}.bk-legend .bk-ring{border-radius:50%;border-width:3px;
+.bk-legend .bk-dot{border-radius:50%}.bk-highlight-key i{border:3px solid #08306b;
+ background:transparent}.bk-legend .bk-ring{border-radius:50%;border-width:3px;
  width:10px;height:10px}
 .bk-banners{position:absolute;z-index:1000;top:10px;left:54px;right:54px;pointer-events:none;
  font:13px/1.35 system-ui,sans-serif;text-align:center}
@@ -491,6 +421,48 @@ def isochrone_layer(polygon, name: str) -> folium.FeatureGroup:
     return group
 
 
+#: Around a highlighted neighbourhood the map shows at least about this much (0.004° is
+#: about 300-450 m), so that a small wijk is seen with the places around it.
+HIGHLIGHT_MARGIN_DEGREES = 0.004
+
+
+def _neighbourhood_layer(m, neighbourhoods, indicator, indicator_label, values, population,
+                         fill, shown, neighbourhood_url) -> None:
+    """The neighbourhood polygons, coloured by their value, with name, value (with its
+    unit) and residents in tooltip and popup."""
+    page_link = _e(_("Neighbourhood page"))
+    features = []
+    for n in neighbourhoods:
+        code = n["code"]
+        v = values.get(code) if indicator else None
+        url = neighbourhood_url.format(code=code)
+        residents = population.get(code)
+        features.append({
+            "type": "Feature", "geometry": round_coordinates(n["geometry"]).__geo_interface__,
+            "properties": {
+                "code": code, "name": _e(n.get("name") or code),
+                "value": _e(shown(code, v)) if indicator else "",
+                "residents": _e(value_text(residents, "people")) if residents is not None
+                else _e(_("residents: no data")),
+                "fill": fill(code, v) if indicator else "#9ecae1",
+                "link": f'<a href="{_e(url)}" target="_top">{page_link}</a>'}})
+    layer_name = _("%(layer)s (neighbourhoods)", layer=indicator_label or indicator) \
+        if indicator else _("Neighbourhoods")
+    fields = ["name", "value"] if indicator else ["name"]
+    popup_fields = [*fields, *(["residents"] if population else []), "link"]
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features}, name=_e(layer_name),
+        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#555",
+                                  "weight": 1, "fillOpacity": 0.55,
+                                  "className": "bk-neighbourhood"},
+        highlight_function=lambda f: {"weight": 3, "color": "#000"},
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[""] * len(fields),
+                                      labels=False),
+        popup=folium.GeoJsonPopup(fields=popup_fields, aliases=[""] * len(popup_fields),
+                                  labels=False),
+    ).add_to(m)
+
+
 def _base_map(static_url_prefix: str) -> folium.Map:
     """A folium map that loads only the app's own Leaflet, with the OSM basemap."""
     m = folium.Map(tiles=None, prefer_canvas=False, control_scale=True, zoom_control=True)
@@ -508,10 +480,12 @@ def _base_map(static_url_prefix: str) -> folium.Map:
     return m
 
 
-def _place_marker(p: Mapping, kind, popup: str, *, radius: float = 8) -> folium.CircleMarker:
+def _place_marker(p: Mapping, kind, popup: str, *, radius: float = 8,
+                  extra_class: str = "") -> folium.CircleMarker:
     return folium.CircleMarker(
-        location=(p["lat"], p["lon"]), radius=radius, color="#222", weight=1.5, fill=True,
-        fill_color=kind.colour, fill_opacity=0.95, class_name=f"bk-place bk-kind-{kind.key}",
+        location=(p["lat"], p["lon"]), radius=radius, color="#222",
+        weight=3 if extra_class else 1.5, fill=True, fill_color=kind.colour, fill_opacity=0.95,
+        class_name=f"bk-place bk-kind-{kind.key}{extra_class}",
     ).add_child(_Popup(popup)).add_child(_Tooltip(_e(p.get("name"))))
 
 
@@ -532,7 +506,9 @@ def build_map(
     extra_layers: Iterable[folium.FeatureGroup] = (),
     categories: Mapping[str, tuple[str, str]] | None = None,
     reverse_colours: bool = False,
-    notes: Mapping[str, str] | None = None,
+    unknown: Mapping[str, str] | None = None,
+    population: Mapping[str, float | None] | None = None,
+    highlight: str | None = None,
 ) -> folium.Map:
     """The overview map.
 
@@ -549,8 +525,9 @@ def build_map(
         Where the app serves ``vendor/leaflet/leaflet.js`` and ``.css``.
     indicator, indicator_label, values, year, source, unit
         The choropleth: ``values`` maps neighbourhood code to a number (or
-        ``None``); it is classed in quantiles on a colour-blind-safe palette,
-        with an explicit "no data" class. ``unit="share"`` shows percentages.
+        ``None``) on a colour-blind-safe palette, with an explicit "no data" class.
+        ``unit="share"`` gets the fixed classes under 50 / 50-75 / 75-90 / 90-100 %
+        (:mod:`buurtkaart.mapstyle`) and percentages; other units quantile classes.
     filter_description
         Lines shown in a banner on the map (see :func:`describe_filter`).
     detail_url, neighbourhood_url
@@ -565,9 +542,13 @@ def build_map(
         Darkest colour for the lowest values: for layers where a low value is the
         problem (share of residents within reach, income), so the darkest areas are
         always the ones to look at.
-    notes
-        Code -> why its value is unknown (a stored indicator note), said in the popup
-        and tooltip of a neighbourhood without a value.
+    unknown
+        Codes whose value exists but is not known (e.g. confidential) -> the reason (or
+        ""): hatched, apart from "no data" (no value at all, no residents).
+    population
+        Residents per code, shown in the neighbourhood's popup ("19 427 residents").
+    highlight
+        The code of a neighbourhood to zoom to and outline, its places drawn larger.
 
     Returns
     -------
@@ -582,49 +563,37 @@ def build_map(
     """
     m = _base_map(static_url_prefix)
     extra_layers = list(extra_layers)
-    values = values or {}
-    breaks = quantile_classes(values.values()) if indicator and not categories else []
+    values, unknown, population = values or {}, unknown or {}, population or {}
+    classes = Classes.for_values(values.values(), unit, reverse_colours) \
+        if indicator and not categories else None
 
-    def fill(v):
+    def fill(code, v):
+        if code in unknown:
+            return UNKNOWN_FILL
         if categories:
             return categories.get(v, (NO_DATA_COLOUR, ""))[0]
-        return _colour(v, breaks, reverse_colours)
+        return classes.colour(v)
 
-    def shown(v, code=None):
+    def shown(code, v):
+        if code in unknown:
+            reason = unknown[code]
+            return (_("unknown (%(reason)s)", reason=translate(reason)) if reason
+                    else _("unknown"))
         if categories:
             return category_label(v) if v is not None else _("no data")
-        note = (notes or {}).get(code) if v is None else None
-        if note:  # why it is unknown (confidential in the source, ...)
-            return _("Unknown: %(reason)s.", reason=translate(note))
-        return _fmt(v, unit)
+        return value_text(v, unit)
 
+    highlighted = next((n for n in neighbourhoods if n["code"] == highlight), None)
     if neighbourhoods:
-        page_link = _e(_("Neighbourhood page"))
-        features = []
-        for n in neighbourhoods:
-            v = values.get(n["code"]) if indicator else None
-            url = neighbourhood_url.format(code=n["code"])
-            features.append({
-                "type": "Feature", "geometry": round_coordinates(n["geometry"]).__geo_interface__,
-                "properties": {
-                    "code": n["code"], "name": _e(n.get("name") or n["code"]),
-                    "value": _e(shown(v, n["code"])) if indicator else "",
-                    "fill": fill(v) if indicator else "#9ecae1",
-                    "link": f'<a href="{_e(url)}" target="_top">{page_link}</a>'}})
-        layer_name = _("%(layer)s (neighbourhoods)", layer=indicator_label or indicator) \
-            if indicator else _("Neighbourhoods")
-        fields = ["name", "value"] if indicator else ["name"]
+        _neighbourhood_layer(m, neighbourhoods, indicator, indicator_label, values, population,
+                             fill, shown, neighbourhood_url)
+    if highlighted is not None:
         folium.GeoJson(
-            {"type": "FeatureCollection", "features": features}, name=_e(layer_name),
-            style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#555",
-                                      "weight": 1, "fillOpacity": 0.55,
-                                      "className": "bk-neighbourhood"},
-            highlight_function=lambda f: {"weight": 3, "color": "#000"},
-            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[""] * len(fields),
-                                          labels=False),
-            popup=folium.GeoJsonPopup(fields=[*fields, "link"],
-                                      aliases=[""] * (len(fields) + 1), labels=False),
-        ).add_to(m)
+            round_coordinates(highlighted["geometry"]).__geo_interface__,
+            name=_e(highlighted.get("name") or highlighted["code"]),
+            style_function=lambda _f: {"color": "#08306b", "weight": 5, "fillOpacity": 0,
+                                       "className": "bk-highlight"},
+        ).add_child(_Tooltip(_e(highlighted.get("name") or highlighted["code"]))).add_to(m)
 
     all_group = folium.FeatureGroup(name=_e(_("All meeting places")), show=True)
     model_groups = {k: folium.FeatureGroup(
@@ -636,7 +605,9 @@ def build_map(
         kind = PLACE_KINDS.get(p.get("kind"), PLACE_KINDS["other"])
         kinds_seen.add(kind.key)
         popup = place_popup(p, detail_url.format(id=p["id"]) if p.get("id") else None)
-        _place_marker(p, kind, popup).add_to(all_group)
+        inside = highlight is not None and p.get("neighbourhood_code") == highlight
+        _place_marker(p, kind, popup, radius=11 if inside else 8,
+                      extra_class=" bk-in-highlight" if inside else "").add_to(all_group)
         place_models = {k for a in p.get("activities") or [] for k in a.get("models") or []
                         if k in WORKING_MODELS}
         for key in place_models:
@@ -656,13 +627,23 @@ def build_map(
     m.add_child(_LegendMakesWay())
 
     root = m.get_root().html
+    hl_name = (highlighted.get("name") or highlighted["code"]) if highlighted else None
+    if unknown:
+        root.add_child(Element(HATCH_SVG))
     root.add_child(Element(_legend_html(
-        indicator_label or indicator, breaks, year, source, unit,
+        indicator_label or indicator, classes, year, source,
         [k for k in PLACE_KINDS if k in kinds_seen],
-        [k for k in WORKING_MODELS if k in models_seen], categories, reverse_colours,
+        [k for k in WORKING_MODELS if k in models_seen], categories,
         # layers may explain themselves in the legend (suggested locations)
-        [getattr(layer, "legend_html", "") for layer in extra_layers])))
+        [getattr(layer, "legend_html", "") for layer in extra_layers],
+        has_unknown=bool(unknown), highlight=hl_name)))
     banners = []
+    if highlighted is not None:
+        inside = sum(p.get("neighbourhood_code") == highlight for p in places)
+        banners.append(_banner_html([ngettext(
+            "%(name)s: %(num)d meeting place in this neighbourhood (drawn larger)",
+            "%(name)s: %(num)d meeting places in this neighbourhood (drawn larger)",
+            inside, name=hl_name)], "bk-filter bk-highlight-banner"))
     if filter_description:
         banners.append(_banner_html([ngettext(
             "%(num)d meeting place that is: %(what)s", "%(num)d meeting places that are: "
@@ -675,16 +656,21 @@ def build_map(
         root.add_child(Element('<div class="bk-banners" role="note">' + "".join(banners)
                                + "</div>"))
 
-    fit(m, places, neighbourhoods)
+    fit(m, places, neighbourhoods, highlighted)
     return m
 
 
-def fit(m: folium.Map, points: Iterable[Mapping], neighbourhoods: Iterable[Mapping]) -> None:
-    """Zoom ``m`` to the points (``lon``/``lat``) and neighbourhood outlines, or to Flanders
-    and Brussels when there are none."""
-    pts = [(p["lat"], p["lon"]) for p in points]
-    for n in neighbourhoods:
+def fit(m: folium.Map, points: Iterable[Mapping], neighbourhoods: Iterable[Mapping],
+        highlighted: Mapping | None = None) -> None:
+    """Zoom ``m`` to the points (``lon``/``lat``) and neighbourhood outlines; to the
+    ``highlighted`` neighbourhood with room around it for its neighbours and the nearest
+    places; or to Flanders and Brussels when there is nothing."""
+    pts = [] if highlighted is not None else [(p["lat"], p["lon"]) for p in points]
+    for n in ([highlighted] if highlighted is not None else neighbourhoods):
         minx, miny, maxx, maxy = n["geometry"].bounds
+        if n is highlighted:  # room around it for its neighbours and the nearest places
+            pad = max(maxx - minx, maxy - miny, HIGHLIGHT_MARGIN_DEGREES) * 0.6
+            minx, miny, maxx, maxy = minx - pad, miny - pad / 2, maxx + pad, maxy + pad / 2
         pts += [(miny, minx), (maxy, maxx)]
     if pts:
         m.fit_bounds([[min(a for a, _ in pts), min(b for _, b in pts)],

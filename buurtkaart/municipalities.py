@@ -88,6 +88,25 @@ def municipality_names(db) -> dict[str, str]:
     return {c: n for c, n in db.execute("SELECT code, name FROM municipalities") if n}
 
 
+def _folded(text: str) -> str:
+    """Lower case without accents or surrounding spaces ("Sint-Niklaas" = "sint-niklaas")."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", text.strip().casefold())
+                   if not unicodedata.combining(c))
+
+
+def code_for(db, typed: str) -> str | None:
+    """The NIS code a person means by ``typed``: a five-digit code as it is, otherwise the
+    code of the municipality with that name (case and accents do not matter); ``None``
+    when no stored municipality has that name."""
+    typed = typed.strip()
+    if typed.isascii() and typed.isdigit() and len(typed) == 5:
+        return typed
+    want = _folded(typed)
+    return next((c for c, n in municipality_names(db).items() if _folded(n) == want), None)
+
+
 def municipalities(db) -> list[dict]:
     """Stored municipalities with their number of neighbourhoods, by code; those only
     named by neighbourhoods (no outline imported) too, without a name."""

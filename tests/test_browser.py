@@ -111,7 +111,9 @@ def test_map_renders_overlays_legend_and_popups_with_no_network(browser, server)
     polygons = frame.locator("path.bk-neighbourhood")
     assert polygons.count() == counts["neighbourhoods"] == 4
     fills = {polygons.nth(i).get_attribute("fill") for i in range(polygons.count())}
-    assert len(fills) == 4 and "#bdbdbd" in fills
+    from buurtkaart.mapstyle import NO_DATA_COLOUR
+
+    assert len(fills) == 4 and NO_DATA_COLOUR in fills
     # markers: one circle per place in the "all places" layer; model layers start hidden
     circles = frame.locator("path.bk-place")
     assert circles.count() == counts["places"] == 3

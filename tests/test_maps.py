@@ -79,7 +79,8 @@ def test_legend_has_quantile_classes_no_data_and_kinds(data):
     classes = re.findall(r'class="bk-class[^"]*"><i style="background:(#[0-9a-f]+)"></i>'
                          r"([^<]+)</div>", legend)
     assert [c[1] for c in classes] == ["up to 1\u202f200", "1\u202f200 – 3\u202f400",
-                                       "3\u202f400 – 5\u202f600", "no data"]
+                                       "3\u202f400 – 5\u202f600",
+                                       "no data (no residents or no figure)"]
     assert [c[0] for c in classes] == [maps.PALETTE[0], maps.PALETTE[2], maps.PALETTE[4],
                                        maps.NO_DATA_COLOUR]
     for k in ("drop_in_centre", "community_house", "library"):
@@ -134,9 +135,17 @@ def test_income_layer_is_darkest_where_income_is_low(data, client):
         "/kaart/frame?indicator=population").get_data(as_text=True)
 
 
-def test_shares_are_shown_as_percentages(data):
+def test_shares_get_fixed_classes_whatever_the_values(data):
+    """Shares are classed under 50 %, 50-75 %, 75-90 %, 90-100 % (not in quantiles, where a
+    98 % neighbourhood could land in the darkest class), and the legend says which class
+    holds a boundary."""
     html = _render(data, indicator="social_assistance_share", unit="share")
-    assert "up to 5.0%" in html and "12.0% – 30.0%" in html
+    legend = re.search(r'<details id="bk-legend".*?</details>', html, re.S).group(0)
+    classes = re.findall(r'class="bk-class[^"]*"><i style="background:([^"]+)"></i>'
+                         r"([^<]+)</div>", legend)
+    assert [c[1] for c in classes] == ["under 50%", "50% to under 75%", "75% to under 90%",
+                                       "90% to 100%", "no data (no residents or no figure)"]
+    assert "a class includes its lower bound (75% is in “75% to under 90%”)" in legend
 
 
 def test_one_layer_per_working_model_with_the_places_that_offer_it(data):

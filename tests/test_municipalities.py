@@ -77,7 +77,7 @@ def test_import_municipalities_assigns_merged_wijken_and_reports_them(flanders, 
         as_text=True)
     listing = client.get(f"/neighbourhoods?municipality={DEINZE}").get_data(as_text=True)
     assert f"{len(codes)} neighbourhoods in Deinze ({DEINZE})" in listing
-    assert listing.count("Deinze (44083)</a>") == len(codes)
+    assert listing.count(">Deinze</a>") == len(codes)  # the list shows names, not codes
 
     # neighbourhoods imported again later are assigned by the stored outlines too
     again = runner.invoke(main, ["import", "neighbourhoods",

@@ -46,6 +46,7 @@ from ..errors import ImportFailed, Problem
 from ..indicators import aggregate_sectors, indicator_info
 from ..i18n import N_, Msg, row_msg
 from ..notes import note
+from ..progress import counted
 from . import statbel
 from .lookups import find_column, read_lookup
 from .tables import Table, column_convention, parse_number, read_table, rows_text
@@ -293,7 +294,7 @@ def _read_values(table: Table, header, rows, level):
     confidential: set[tuple[str, int, str]] = set()
     seen: dict[tuple[str, int, str], int] = {}
     skipped: list[int] = []
-    for n, row in rows:
+    for n, row in counted(rows, "reading indicator rows", unit=" rows"):
         if not any(c.strip() for c in row):
             continue
         where = row_msg(n)

@@ -25,7 +25,8 @@ __all__ = ["page_args", "page_filter", "partial_filter", "explain", "invalid_pag
 FILTER_FORM_PAGES = {"pages.place_list": "pages.place_list",
                      "pages.activity_list": "pages.activity_list",
                      "pages.map_page": "pages.map_page", "pages.map_frame": "pages.map_page",
-                     "pages.outreach": "pages.outreach", "pages.index": "pages.place_list",
+                     "pages.outreach": "pages.outreach", "pages.outreach_csv": "pages.outreach",
+                     "pages.index": "pages.place_list",
                      "pages.neighbourhood_list": "pages.neighbourhood_list"}
 
 
@@ -33,8 +34,17 @@ def page_args(extra=()) -> MultiDict:
     """The query parameters of this request a page understands (filters and ``extra``),
     without empty values; everything else (tracking, ``lang``, typos) is left out."""
     known = set(FILTER_PARAMETERS) | set(extra)
-    return MultiDict([(k, v) for k, v in request.args.items(multi=True)
-                      if k in known and v != ""])
+    return MultiDict([(k, _municipality_code(v) if k == "municipality" else v)
+                      for k, v in request.args.items(multi=True) if k in known and v != ""])
+
+
+def _municipality_code(typed: str) -> str:
+    """A municipality's name ("Helsinki") as its code; anything unknown as typed (the
+    filter then says it cannot be used)."""
+    from ..municipalities import code_for
+    from .db import get_db
+
+    return code_for(get_db(), typed) or typed
 
 
 def page_filter(extra=()) -> Filter:
@@ -86,7 +96,9 @@ def explain(exc: InvalidParameter) -> str:
         "minutes": _("“%(value)s” is not a number of minutes from 1 to 120."),
         "lon": _("We could not use this location. Try again, or search by name."),
         "lat": _("We could not use this location. Try again, or search by name."),
-        "municipality": _("“%(value)s” is not a municipality code. A code has five digits."),
+        "municipality": _("We do not know the municipality “%(value)s”. Write its name or "
+                          "its five-digit code."),
+        "neighbourhood": _("We do not know the neighbourhood “%(value)s”."),
         "mode": _("We do not know the way of travelling “%(value)s”. Choose one from the "
                   "list."),
         "year": _("There are no figures for the year “%(value)s”. Choose a year from the "

@@ -7,18 +7,18 @@ from collections import OrderedDict
 from dataclasses import replace
 from urllib.parse import urlencode
 
-import pandas as pd
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 
 from .. import (access, coverage, listing, maps, municipalities, network, scenario_map, search,
                store, suggestions)
 from ..editing import is_stale
-from ..errors import InvalidParameter
+from ..errors import InvalidParameter, NotFound
 from ..filters import FILTER_PARAMETERS, Filter
 from ..indicators import (INDICATORS, NEED_INDEX_FORMULA, TYPOLOGY_CLASSES, format_value,
                           indicator_label, need_index, trend, typology)
 from ..i18n import N_, current_locale
 from ..i18n import gettext as _
+from ..mapstyle import known, number_text, percent_text
 from ..taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAMES_EN,
                         WORKING_MODELS)
 from ..transit.reach import PARAMETERS as TRANSIT_PARAMETERS
@@ -53,9 +53,18 @@ def _globals():
             "category_label": maps.category_label, "municipality_name": municipality_name,
             "mode_label": mode_label, "mode_choices": mode_choices,
             "transit_loaded": lambda: bool(access.feeds_version(get_db())),
+            "percent": _percent, "number": _number,
             **words.template_globals()}
 
 
+def _percent(share) -> str:
+    """A share as a percentage in the page's language ("87 %"); "—" without one."""
+    return percent_text(share) if known(share) else "—"
+
+
+def _number(v, decimals: int | None = None) -> str:
+    """A number in the page's language ("19 427", "3,6"); "—" without one."""
+    return number_text(v, decimals) if known(v) else "—"
 
 
 def municipality_name(code: str) -> str:
@@ -97,7 +106,8 @@ def index():
                            has_network=access.registered_network(db) is not None)
 
 
-MAP_EXTRA = ("indicator", "year", "mode", "minutes", "isochrone", "best", *TRANSIT_PARAMETERS)
+MAP_EXTRA = ("indicator", "year", "mode", "minutes", "isochrone", "best", "neighbourhood",
+             *TRANSIT_PARAMETERS)
 COVERAGE = "coverage"  # the "indicator" that colours neighbourhoods by access
 NEED_INDEX = "need_index"
 TYPOLOGY = "typology"
@@ -117,7 +127,8 @@ def _map_choice(db):
 
 
 def _values(db, filt, indicator, year, mode, minutes):
-    """(values by code, year, source, label) for the choropleth."""
+    """(values by code, year, source, label) for the choropleth (see :func:`_unknown` for
+    the values that exist but are not known)."""
     if indicator == COVERAGE:
         transit = trip(mode)
         cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
@@ -144,6 +155,35 @@ def _values(db, filt, indicator, year, mode, minutes):
     return values, year, source, indicator_label(indicator)
 
 
+def _unknown(db, indicator, year, values) -> dict[str, str]:
+    """Code -> reason for the stored values of ``indicator`` that are unknown (e.g.
+    confidential): shown apart from neighbourhoods without any value."""
+    if indicator in (COVERAGE, NEED_INDEX, TYPOLOGY) or not indicator:
+        return {}
+    notes = indicator_notes(db, indicator, year)
+    return {c: notes.get(c, "") for c, v in values.items() if v is None}
+
+
+def latest_population(db) -> dict[str, tuple[float, int]]:
+    """Code -> (residents, year) from the latest population figure of each neighbourhood."""
+    frame = store.indicator_frame(db, indicator="population")
+    if frame.empty:
+        return {}
+    latest = frame.dropna(subset=["value"]).sort_values("year").groupby("code").tail(1)
+    return {c: (v, int(y)) for c, v, y in zip(latest["code"], latest["value"], latest["year"])}
+
+
+def _highlight(db) -> dict | None:
+    """The neighbourhood the map zooms to (``?neighbourhood=CODE``), or None."""
+    code = (request.args.get("neighbourhood") or "").strip()
+    if not code:
+        return None
+    try:
+        return store.neighbourhood(db, code)
+    except NotFound:
+        raise InvalidParameter("neighbourhood", f"no neighbourhood with code {code!r}") from None
+
+
 def _typology(db, municipality=None):
     import geopandas as gpd
 
@@ -161,9 +201,11 @@ def map_page():
     catalogue, indicator, year, mode, minutes = _map_choice(db)
     if indicator and indicator not in (COVERAGE, NEED_INDEX, TYPOLOGY):
         indicator_values(db, indicator, year)  # validate before building the frame URL
+    highlight = _highlight(db)
     query = urlencode(list(page_args(MAP_EXTRA).items(multi=True)) + [("lang", current_locale())])
-    return render_template("map.html", filt=filt, catalogue=catalogue, indicator=indicator,
-                           year=year, mode=mode, minutes=minutes, profiles=network.PROFILES,
+    return render_template("map.html", filt=filt, highlight=highlight, catalogue=catalogue,
+                           indicator=indicator, year=year, mode=mode, minutes=minutes,
+                           profiles=network.PROFILES,
                            has_network=access.registered_network(db) is not None,
                            frame_url=url_for("pages.map_frame") + ("?" + query if query else ""),
                            count=listing.place_page(db, filt, limit=0)[1],
@@ -236,6 +278,7 @@ def _render_frame(db) -> MapDocument:
     values, source, label = {}, None, None
     if indicator:
         values, year, source, label = _values(db, filt, indicator, year, mode, minutes)
+    highlight = _highlight(db)
     places = store.places(db, filt)
     meta = INDICATORS.get(indicator or "")
     hoods = store.neighbourhoods(db, municipality=filt.municipality, bbox=filt.bbox)
@@ -250,52 +293,12 @@ def _render_frame(db) -> MapDocument:
                                                                                        "{code}"),
         extra_layers=_access_layers(db, filt, mode, minutes),
         categories=TYPOLOGY_CLASSES if indicator == TYPOLOGY else None,
+        unknown=_unknown(db, indicator, year, values),
+        population={c: v for c, (v, _y) in latest_population(db).items()},
+        highlight=highlight["code"] if highlight else None,
         # darkest where the value is the problem: little access, low income
-        reverse_colours=indicator == COVERAGE or bool(meta and meta.need_direction < 0),
-        notes=indicator_notes(db, indicator, year) if meta else None)
+        reverse_colours=indicator == COVERAGE or bool(meta and meta.need_direction < 0))
     return MapDocument(m, title=_("Map of meeting places and neighbourhoods"))
-
-
-OUTREACH_EXTRA = ("mode", "minutes", "need", "best", *TRANSIT_PARAMETERS)
-
-
-@bp.route("/outreach")
-def outreach():
-    """For community workers: where need is high and access low, and where to add a place."""
-    db = get_db()
-    filt = _filter(extra=OUTREACH_EXTRA)
-    *_choice, mode, minutes = _map_choice(db)
-    need = request.args.get("need") or "population"
-    rows, formula, error, when = [], coverage.RANKING_FORMULA, None, None
-    if access.registered_network(db) is None:
-        error = _("No travel-time network yet: an administrator runs "
-                  "`buurtkaart network build --pbf FILE.osm.pbf`.")
-    else:
-        transit = trip(mode)
-        cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
-                                          cache_dir=current_app.config.get("CACHE_DIR"),
-                                          transit=transit)
-        when = how(mode, transit, report)
-        if need == "need_index":
-            from ..indicators import need_index
-
-            need_values = need_index(store.indicator_frame(db)).set_index("code")["need_index"]
-        else:
-            need_values = pd.Series(indicator_values(db, need, None, param="need")[0],
-                                    dtype=float)
-        ranked = coverage.outreach_ranking(cov, need_values)
-        model_cols = [c for c in cov.columns if c.startswith("share_model_")]
-        ranked = ranked.merge(cov[["code", "name", "models_reachable"] + model_cols], on="code")
-        rows = [r | {"missing_models": coverage.missing_models(r)}
-                for r in ranked.to_dict("records")]
-    params = {**filt.to_params(), "indicator": COVERAGE, "mode": mode, "minutes": f"{minutes:g}",
-              "best": request.args.get("best") or "3",
-              **{k: request.args[k] for k in TRANSIT_PARAMETERS if request.args.get(k)}}
-    return render_template("outreach.html", rows=rows, formula=formula, error=error, need=need,
-                           when=when,
-                           mode=mode, minutes=minutes, filt=filt, profiles=network.PROFILES,
-                           catalogue=store.indicator_catalogue(db), label=indicator_label,
-                           frame_url=url_for("pages.map_frame", **params))
 
 
 @bp.route("/places")
@@ -426,18 +429,35 @@ def neighbourhood_list():
         codes = {h.ref for h in search.find(db, filt.q, limit=len(rows) or 1,
                                             types=("neighbourhood",))}
         rows = [n for n in rows if n["code"] in codes]
-    pop = {}
-    frame = store.indicator_frame(db, indicator="population")
-    if not frame.empty:
-        latest = frame.dropna(subset=["value"]).sort_values("year").groupby("code").tail(1)
-        pop = {c: (v, int(y)) for c, v, y in zip(latest["code"], latest["value"],
-                                                   latest["year"])}
+    pop = latest_population(db)
     size = NEIGHBOURHOOD_PAGE_SIZE
+    reach = _list_access(db, filt)
     return render_template("neighbourhoods.html", neighbourhoods=rows[(page - 1) * size:
                                                                      page * size],
                            total=len(rows), page=page, pages=max(1, -(-len(rows) // size)),
-                           population=pop, filt=filt,
+                           population=pop, filt=filt, reach=reach,
+                           reach_minutes=DEFAULT_MINUTES,
+                           reach_mode=_(network.PROFILES["walk"].label),
                            query=_query())
+
+
+#: The access shown in the neighbourhood list: walking, within this many minutes.
+DEFAULT_MINUTES = 10.0
+
+
+def _list_access(db, filt: Filter) -> dict[str, float] | None:
+    """Code -> share of residents within :data:`DEFAULT_MINUTES` minutes' walk of any meeting
+    place (the thresholds of ``filt`` apply); None when it cannot be computed (no network or
+    no population figures)."""
+    if access.registered_network(db) is None:
+        return None
+    try:
+        cov, _report = access.run_coverage(db, filt.without_area(), mode="walk",
+                                           minutes=DEFAULT_MINUTES,
+                                           cache_dir=current_app.config.get("CACHE_DIR"))
+    except InvalidParameter:
+        return None
+    return dict(zip(cov["code"], cov["share_within"]))
 
 
 def _neighbourhood_access(db, n: dict, filt: Filter, mode: str, minutes: float, transit=None):
