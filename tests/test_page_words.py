@@ -158,7 +158,7 @@ def test_stored_notes_in_the_page_language_and_english_in_the_api(client, income
     assert "Unknown: " + ENGLISH_NOTE + "." in _text(client.get("/neighbourhoods/4402102?lang=en"))
     frame = unescape(client.get("/kaart/frame?indicator=median_income&lang=nl")
                      .get_data(as_text=True))
-    assert "Onbekend: vertrouwelijk in de bron voor sector(en) 44021B01-" in frame
+    assert "onbekend (vertrouwelijk in de bron voor sector(en) 44021B01-" in frame
 
 
 def test_notes_stored_as_english_text_are_converted(client, income):
