@@ -72,9 +72,10 @@ _COPIED = ("neighbourhoods", "neighbourhoods_rtree", "municipalities", "settings
 class NothingKnown(BuurtkaartError):
     """The date lies before anything was recorded."""
 
-    def __init__(self, moment: str, first: str | None):
+    def __init__(self, moment: str, first: str | None, day: dt.date | None = None):
         self.moment, self.first = moment, first
-        super().__init__(f"nothing was known on {moment[:10]}: " + (
+        self.day = day or dt.date.fromisoformat(moment[:10])
+        super().__init__(f"nothing was known on {self.day.isoformat()}: " + (
             f"the first data was recorded on {first[:10]}" if first else "no data yet"))
 
 
@@ -191,9 +192,10 @@ def _live(table: str) -> str:
     return f"tbl = '{table}' AND valid_from < :m AND (valid_to IS NULL OR valid_to >= :m)"
 
 
-def snapshot(db, moment: str, *, folder: Path | None = None) -> Path:
+def snapshot(db, moment: str, *, folder: Path | None = None,
+             day: dt.date | None = None) -> Path:
     """A database file holding the directory and indicators as they stood just before
-    ``moment`` (a :func:`moment_text`), beside the current neighbourhoods and network.
+    ``moment`` (a :func:`moment_text`; ``day``: the date it ends, for messages), beside the current neighbourhoods and network.
 
     Raises :class:`NothingKnown` when no place, activity or indicator was known then.
     Files are reused while the history has not changed and the last few are kept.
@@ -202,7 +204,7 @@ def snapshot(db, moment: str, *, folder: Path | None = None) -> Path:
     known = db.execute(f"SELECT count(*) FROM history WHERE tbl IN ('places', 'activities', "
                        f"'indicators') AND valid_from < ?", [moment]).fetchone()[0]
     if not known:
-        raise NothingKnown(moment, first_moment(db))
+        raise NothingKnown(moment, first_moment(db), day)
     last = db.execute("SELECT max(id), max(valid_to) FROM history").fetchone()
     key = (str(src.resolve()), moment, tuple(last))
     with _LOCK:
