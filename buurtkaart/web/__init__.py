@@ -55,7 +55,7 @@ class _JSONProvider(DefaultJSONProvider):
 
 def register(app: Flask) -> None:
     from . import (admin, admin_accounts, analysis, api, api_write, auth, db, finder, hsds_api,
-                   http_cache, i18n, openapi, pages, security)
+                   http_cache, i18n, openapi, pages, report_pages, security)
 
     provider = _JSONProvider(app)
     provider.sort_keys = app.json.sort_keys
@@ -65,7 +65,7 @@ def register(app: Flask) -> None:
     i18n.init_app(app)
     http_cache.init_app(app)
     for module in (pages, api, api_write, analysis, hsds_api, openapi, auth, admin,
-                   admin_accounts, finder):
+                   admin_accounts, finder, report_pages):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(InvalidParameter)
