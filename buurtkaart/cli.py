@@ -483,5 +483,10 @@ from .transit.cli import transit_group  # noqa: E402  (uses domain_errors and _d
 
 main.add_command(transit_group)
 
+# ---------------------------------------------------------------- municipal report
+from .cli_report import report_cmd  # noqa: E402  (uses domain_errors and _db from above)
+
+main.add_command(report_cmd)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -50,7 +50,7 @@ from pathlib import Path
 from .errors import BuurtkaartError
 
 __all__ = ["VERSIONED", "install", "set_clock", "moment_text", "end_of_day", "first_moment",
-           "NothingKnown", "snapshot"]
+           "NothingKnown", "check_known", "snapshot"]
 
 #: Versioned table -> the SQL expression (over ``{r}``, the row: NEW or OLD) naming a row.
 VERSIONED: dict[str, str] = {
@@ -192,6 +192,15 @@ def _live(table: str) -> str:
     return f"tbl = '{table}' AND valid_from < :m AND (valid_to IS NULL OR valid_to >= :m)"
 
 
+def check_known(db, moment: str, day: dt.date | None = None) -> None:
+    """Raise :class:`NothingKnown` when no place, activity or indicator was known just
+    before ``moment``."""
+    known = db.execute("SELECT 1 FROM history WHERE tbl IN ('places', 'activities', "
+                       "'indicators') AND valid_from < ? LIMIT 1", [moment]).fetchone()
+    if not known:
+        raise NothingKnown(moment, first_moment(db), day)
+
+
 def snapshot(db, moment: str, *, folder: Path | None = None,
              day: dt.date | None = None) -> Path:
     """A database file holding the directory and indicators as they stood just before
@@ -200,11 +209,8 @@ def snapshot(db, moment: str, *, folder: Path | None = None,
     Raises :class:`NothingKnown` when no place, activity or indicator was known then.
     Files are reused while the history has not changed and the last few are kept.
     """
+    check_known(db, moment, day)
     src = Path(db.execute("PRAGMA database_list").fetchone()[2])
-    known = db.execute(f"SELECT count(*) FROM history WHERE tbl IN ('places', 'activities', "
-                       f"'indicators') AND valid_from < ?", [moment]).fetchone()[0]
-    if not known:
-        raise NothingKnown(moment, first_moment(db), day)
     last = db.execute("SELECT max(id), max(valid_to) FROM history").fetchone()
     key = (str(src.resolve()), moment, tuple(last))
     with _LOCK:

@@ -26,7 +26,8 @@ from ..indicators import need_index, typology
 from ..taxonomy import THRESHOLDS, WORKING_MODELS
 from ..when import directory_timezone
 
-__all__ = ["MODES", "FILTERS", "TRANSIT_DEPART", "parse_day", "build_report", "database_at"]
+__all__ = ["MODES", "FILTERS", "TRANSIT_DEPART", "parse_day", "build_report", "database_at",
+           "count_steps"]
 
 THRESHOLDS_MIN = coverage.THRESHOLD_MINUTES
 MODES = ("walk", "slow_walk", "wheelchair", "bike")
@@ -126,6 +127,11 @@ def _steps(with_transit: bool, compare: bool) -> int:
     return len(MODES) + with_transit + len(WORKING_MODELS) + len(FILTERS) + 2 * compare
 
 
+def count_steps(db, *, compare: bool) -> int:
+    """How many coverage questions :func:`build_report` asks (for a progress bar)."""
+    return _steps(bool(access.feeds_version(db)), compare)
+
+
 def build_report(db, code: str, name: str, *, now: dt.datetime, mode: str = "walk",
                  minutes: float = 15, on: dt.date | None = None,
                  compare: dt.date | None = None, cache_dir=None,
@@ -139,6 +145,9 @@ def build_report(db, code: str, name: str, *, now: dt.datetime, mode: str = "wal
     """
     network.profile(mode)
     today = now.date()
+    for day in (on, compare):  # a date before any data is said at once, not after the work
+        if day is not None and day < today:
+            history.check_known(db, history.end_of_day(day, directory_timezone(db)), day)
     tick = progress or (lambda _step: None)
     transit_opts = None
     if access.feeds_version(db):
