@@ -12,7 +12,7 @@ NBSP = "\u00a0"
 
 def _group(n: int, locale: str) -> str:
     text = f"{abs(n):,}".replace(",", NBSP if locale.startswith("nl") else ",")
-    return ("-" if n < 0 else "") + text
+    return ("−" if n < 0 else "") + text
 
 
 def people(value: float | None, locale: str) -> str:

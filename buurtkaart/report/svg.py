@@ -19,7 +19,7 @@ __all__ = ["ACCESS_CLASSES", "NO_DATA", "access_class", "share_bars", "access_ma
 
 #: (lower bound, upper bound, colour): darkest where access is lowest.
 ACCESS_CLASSES = ((0.0, 0.5, "#b2182b"), (0.5, 0.75, "#ef8a62"), (0.75, 0.9, "#fddbc7"),
-                  (0.9, 1.0000001, "#f7f7f7"))
+                  (0.9, 1.0000001, "#d1e5f0"))
 NO_DATA = "url(#nodata)"
 #: Segment colours for 5, 10, 15 and 20 minutes (dark to light: nearer is darker).
 MINUTE_COLOURS = ("#08519c", "#3182bd", "#6baed6", "#bdd7e7")
@@ -38,35 +38,34 @@ def access_class(share: float | None) -> int | None:
 def share_bars(rows: Sequence[tuple[str, dict]], minutes: Sequence[int],
                fmt: Callable[[float | None], str], title: str,
                legend: Callable[[int], str]) -> str:
-    """Horizontal bars: ``rows`` are (label, {minutes: share}); ``fmt`` formats a share,
-    ``legend(m)`` says "within m minutes"."""
-    label_w, bar_w, row_h, top = 260, 360, 26, 34
-    width = label_w + bar_w + 70
-    height = top + row_h * len(rows) + 10
+    """Horizontal bars, each under its label (readable on a phone too): ``rows`` are
+    (label, {minutes: share}); ``fmt`` formats a share, ``legend(m)`` says "within m
+    minutes"."""
+    bar_w, bar_h, row_h, top, font = 400, 16, 42, 48, 14
+    width = bar_w + 80
+    height = top + row_h * len(rows) + 6
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
            f'viewBox="0 0 {width} {height}" width="100%" aria-label="{escape(title)}">',
            f"<title>{escape(title)}</title>"]
-    x = label_w
-    for m, colour in zip(minutes, MINUTE_COLOURS):
-        out.append(f'<rect x="{x}" y="6" width="12" height="12" fill="{colour}" '
-                   f'stroke="#333" stroke-width="0.5"/><text x="{x + 16}" y="16" '
-                   f'font-size="11">{escape(legend(m))}</text>')
-        x += 95
+    for k, (m, colour) in enumerate(zip(minutes, MINUTE_COLOURS)):
+        x, y = (k % 2) * 200, 4 + (k // 2) * 20
+        out.append(f'<rect x="{x}" y="{y}" width="14" height="14" fill="{colour}" '
+                   f'stroke="#333" stroke-width="0.5"/><text x="{x + 20}" y="{y + 12}" '
+                   f'font-size="{font - 1}">{escape(legend(m))}</text>')
     for i, (label, shares) in enumerate(rows):
         y = top + i * row_h
-        out.append(f'<text x="{label_w - 8}" y="{y + 15}" font-size="12" '
-                   f'text-anchor="end">{escape(label)}</text>')
-        out.append(f'<rect x="{label_w}" y="{y + 2}" width="{bar_w}" height="{row_h - 8}" '
-                   'fill="#fff" stroke="#999" stroke-width="0.5"/>')
+        out.append(f'<text x="0" y="{y + 12}" font-size="{font}">{escape(label)}</text>')
+        out.append(f'<rect x="0" y="{y + 17}" width="{bar_w}" height="{bar_h}" fill="#fff" '
+                   'stroke="#999" stroke-width="0.5"/>')
         for m, colour in reversed(list(zip(minutes, MINUTE_COLOURS))):
             share = shares.get(m)
             if share is None or (isinstance(share, float) and math.isnan(share)):
                 continue
-            out.append(f'<rect x="{label_w}" y="{y + 2}" width="{bar_w * share:.1f}" '
-                       f'height="{row_h - 8}" fill="{colour}"><title>{escape(label)}: '
+            out.append(f'<rect x="0" y="{y + 17}" width="{bar_w * share:.1f}" '
+                       f'height="{bar_h}" fill="{colour}"><title>{escape(label)}: '
                        f'{escape(legend(m))} {escape(fmt(share))}</title></rect>')
         last = shares.get(minutes[-1]) if minutes else None
-        out.append(f'<text x="{label_w + bar_w + 6}" y="{y + 15}" font-size="12">'
+        out.append(f'<text x="{bar_w + 6}" y="{y + 30}" font-size="{font}">'
                    f'{escape(fmt(last))}</text>')
     out.append("</svg>")
     return "".join(out)
