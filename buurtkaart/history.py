@@ -224,6 +224,7 @@ def snapshot(db, moment: str, *, folder: Path | None = None,
     path = folder / (hashlib.sha256(repr(key).encode()).hexdigest()[:24] + ".db")
     if not path.exists():
         _write_snapshot(src, moment, path)
+        _forget_old(folder)
     with _LOCK:
         _SNAPSHOTS[key] = path
         while len(_SNAPSHOTS) > SNAPSHOTS_KEPT:
@@ -231,6 +232,19 @@ def snapshot(db, moment: str, *, folder: Path | None = None,
             for p in (old_path, Path(f"{old_path}-wal"), Path(f"{old_path}-shm")):
                 p.unlink(missing_ok=True)
     return path
+
+
+def _forget_old(folder: Path, days: float = 1.0) -> None:
+    """Remove snapshot files nobody used for ``days`` (other processes' leftovers)."""
+    import time
+
+    cutoff = time.time() - days * 86400
+    for old in folder.glob("*.db"):
+        try:
+            if old.stat().st_atime < cutoff and old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:
+            pass
 
 
 def _write_snapshot(src: Path, moment: str, path: Path) -> None:

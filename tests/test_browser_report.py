@@ -128,3 +128,26 @@ def test_an_official_finds_the_report_by_name_and_compares_two_dates(
     assert page.locator("#compare tr.loss").count() > 0
     assert not errors and not outside
     context.close()
+
+
+def test_a_report_that_takes_long_shows_that_it_is_being_computed(browser, servers,
+                                                                   tmp_path):  # noqa: F811
+    (base, _api_now), _then = servers
+    context, page, outside, errors = _page(browser, viewport=SIZES["laptop"])
+    page.goto(base + "/rapport")
+    progress = page.locator("#report-progress")
+    assert progress.is_hidden()
+    held = []
+    page.route("**/rapport?q=*", lambda route: held.append(route))  # the server is "slow"
+    page.get_by_label(WORDS["en"]["box"]).first.fill("Helsinki")
+    page.get_by_role("button", name=WORDS["en"]["show"]).first.click(no_wait_after=True)
+    page.wait_for_timeout(1000)
+    assert progress.is_hidden()  # not for a quick answer
+    progress.wait_for(state="visible", timeout=5000)
+    _shot(page, tmp_path, "progress-laptop-en")
+    page.unroute("**/rapport?q=*")
+    with page.expect_navigation():
+        held[0].continue_()
+    assert page.locator("h1").inner_text().endswith("Helsinki")
+    assert not errors and not outside
+    context.close()

@@ -37,7 +37,10 @@ def dated(tmp_path_factory, network_cache):
     """(the database with its history, the copy made before the changes)."""
     from buurtkaart.demo import build_demo
 
+    import os
+
     folder = tmp_path_factory.mktemp("dated")
+    os.environ["BUURTKAART_SNAPSHOTS"] = str(folder / "snapshots")
     late, early = folder / "late.db", folder / "early.db"
     db = store.connect(late)
     history.set_clock(db, BUILT)
@@ -55,7 +58,8 @@ def dated(tmp_path_factory, network_cache):
                                             "value": latest["value"] * 3, "source": "test"}))
     history.set_clock(db, None)
     db.conn.close()
-    return late, early
+    yield late, early
+    os.environ.pop("BUURTKAART_SNAPSHOTS", None)
 
 
 def _now():
@@ -232,6 +236,7 @@ def test_an_unknown_municipality_keeps_what_was_typed(demo_client):
     assert resp.status_code == 404
     page = resp.get_data(as_text=True)
     assert "We found no municipality called “Atlantis”" in page
+    assert demo_client.get("/rapport/Atlantis").status_code == 404
     assert 'value="Atlantis"' in page
     found = demo_client.get("/rapport?q=helsinki")
     assert found.status_code == 302 and found.headers["Location"].endswith("/rapport/Helsinki")
@@ -318,3 +323,14 @@ def test_the_command_says_what_is_wrong(runner, dated, tmp_path, args, code, mes
     assert result.exit_code == code
     assert message in result.output + result.stderr
     assert not (tmp_path / "r.csv").exists()
+
+
+def test_an_ambiguous_name_on_the_page_lists_the_candidates(client, db):
+    for c, n, h in (("46021", "Sint-Niklaas", "A"), ("71053", "Sint-Truiden", "B")):
+        _municipality(db, c, n, h)
+    resp = client.get("/rapport?q=sint")
+    assert resp.status_code == 200
+    page = resp.get_data(as_text=True)
+    assert "Several municipalities fit “sint”" in page and 'value="sint"' in page
+    assert "/rapport/Sint-Niklaas" in page and "/rapport/Sint-Truiden" in page
+    assert client.get("/rapport/sint").status_code == 200

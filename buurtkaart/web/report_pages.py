@@ -86,13 +86,14 @@ def search():
         if found.code:
             return redirect(url_for("report.report", municipality=found.name or found.code,
                                     **{k: v for k, v in _args().items() if v}))
-        return _not_found(found), 404
+        return _not_found(found)
     found = find_municipality(get_db(), "")
     return render_template("report_find.html", typed="", candidates=found.candidates,
                            message=None)
 
 
-def _not_found(found) -> str:
+def _not_found(found):
+    """The search page again with what was typed: the candidates (200), or none (404)."""
     if found.candidates:
         message = _("Several municipalities fit “%(typed)s”. Which one do you mean?",
                     typed=found.typed) if found.typed else None
@@ -100,7 +101,7 @@ def _not_found(found) -> str:
         message = _("We found no municipality called “%(typed)s”. Check the spelling, or "
                     "type its number (NIS code).", typed=found.typed)
     return render_template("report_find.html", typed=found.typed, candidates=found.candidates,
-                           message=message)
+                           message=message), 200 if found.candidates else 404
 
 
 def _compute(municipality: str):
@@ -182,7 +183,7 @@ def _view(rep: dict) -> dict:
 def report(municipality: str):
     found, typed, rep, error = _compute(municipality)
     if not found.code:
-        return _not_found(found), 404
+        return _not_found(found)
     query = {k: v for k, v in typed.items() if v}
     return render_template("report.html", found=found, typed=typed, rep=rep, error=error,
                            modes=MODES, profiles=network.PROFILES, minutes_list=MINUTES,
@@ -193,7 +194,7 @@ def report(municipality: str):
 def download(municipality: str, fmt: str):
     found, _typed, rep, error = _compute(municipality)
     if not found.code:
-        return _not_found(found), 404
+        return _not_found(found)
     if error:
         return render_template("report.html", found=found, typed=_typed, rep=None, error=error,
                                modes=MODES, profiles=network.PROFILES, minutes_list=MINUTES,
