@@ -97,7 +97,7 @@ def access_map(hoods: Sequence[dict], title: str, describe: Callable[[dict], str
     h = max(maxy - miny, 1e-9)
     scale = width / w
     height = int(h * scale) + 1
-    legend_h = 22 * (len(legend) + 1) + 10
+    legend_h = 30 * (len(legend) + 1) + 14
 
     def path(geom) -> str:
         parts = []
@@ -122,12 +122,14 @@ def access_map(hoods: Sequence[dict], title: str, describe: Callable[[dict], str
                    f'stroke="#333" stroke-width="0.7"><title>{escape(describe(hood))}'
                    "</title></path>")
     y = height + 14
+
+    def key(fill: str, text: str, y: int) -> str:
+        return (f'<rect x="4" y="{y}" width="26" height="20" fill="{fill}" stroke="#333" '
+                f'stroke-width="0.5"/><text x="38" y="{y + 16}" font-size="18">'
+                f"{escape(text)}</text>")
+
     for (_lo, _hi, colour), text in zip(ACCESS_CLASSES, legend):
-        out.append(f'<rect x="4" y="{y}" width="18" height="14" fill="{colour}" stroke="#333" '
-                   f'stroke-width="0.5"/><text x="28" y="{y + 12}" font-size="12">'
-                   f"{escape(text)}</text>")
-        y += 22
-    out.append(f'<rect x="4" y="{y}" width="18" height="14" fill="{NO_DATA}" stroke="#333" '
-               f'stroke-width="0.5"/><text x="28" y="{y + 12}" font-size="12">'
-               f"{escape(no_data)}</text></svg>")
+        out.append(key(colour, text, y))
+        y += 30
+    out.append(key(NO_DATA, no_data, y) + "</svg>")
     return "".join(out)
