@@ -204,7 +204,8 @@ def check_known(db, moment: str, day: dt.date | None = None) -> None:
 def snapshot(db, moment: str, *, folder: Path | None = None,
              day: dt.date | None = None) -> Path:
     """A database file holding the directory and indicators as they stood just before
-    ``moment`` (a :func:`moment_text`; ``day``: the date it ends, for messages), beside the current neighbourhoods and network.
+    ``moment`` (a :func:`moment_text`; ``day``: the date it ends, for messages), beside
+    the current neighbourhoods and network.
 
     Raises :class:`NothingKnown` when no place, activity or indicator was known then.
     Files are reused while the history has not changed and the last few are kept.

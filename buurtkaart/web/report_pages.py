@@ -61,8 +61,8 @@ def _messages(exc: InvalidParameter) -> str:
     if exc.name in ("date", "compare"):
         return _("“%(value)s” is not a date. Write it like 2025-01-01.",
                  value=_args()[exc.name])
-    return _("We could not use “%(value)s” for “%(name)s”.", value=_args().get(exc.name, ""),
-             name=names.get(exc.name, exc.name))
+    return _("We could not use “%(value)s” for “%(name)s”.",
+             value=_args().get(exc.name, ""), name=names.get(exc.name, exc.name))
 
 
 def day_text(day: dt.date) -> str:
@@ -175,7 +175,8 @@ def _view(rep: dict) -> dict:
             hoods, _("Share of residents within %(minutes)s minutes %(mode)s",
                      minutes=minutes, mode=mode_label), describe, legend, _("no data"))),
         "mode_label": mode_label, "minutes_list": MINUTES,
-        "headline": next(m["shares"].get(minutes) for m in rep["modes"] if m["key"] == rep["mode"]),
+        "headline": next(m["shares"].get(minutes) for m in rep["modes"]
+                         if m["key"] == rep["mode"]),
     }
 
 
