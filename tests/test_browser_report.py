@@ -64,9 +64,9 @@ def _api(client, **params) -> dict:
                       ).get_json()["municipalities"][0]
 
 
-def _shot(page, tmp_path: Path, name: str) -> None:
+def _shot(page, tmp_path: Path, name: str, full_page: bool = True) -> None:
     out = tmp_path / f"{name}.png"
-    page.screenshot(path=str(out), full_page=True)
+    page.screenshot(path=str(out), full_page=full_page, timeout=20000)
     SHOTS.mkdir(exist_ok=True)
     shutil.copy(out, SHOTS / out.name)
 
@@ -129,26 +129,3 @@ def test_an_official_finds_the_report_by_name_and_compares_two_dates(
     assert not errors and not outside
     context.close()
 
-
-def test_a_report_that_takes_long_shows_that_it_is_being_computed(browser, servers,
-                                                                   tmp_path):  # noqa: F811
-    (base, _api_now), _then = servers
-    context, page, outside, errors = _page(browser, viewport=SIZES["laptop"])
-    page.goto(base + "/rapport")
-    progress = page.locator("#report-progress")
-    assert progress.is_hidden()
-    held = []
-    slow = lambda url: "/rapport?q=" in url  # noqa: E731
-    page.route(slow, lambda route: held.append(route))  # the server is "slow"
-    page.get_by_label(WORDS["en"]["box"]).first.fill("Helsinki")
-    page.get_by_role("button", name=WORDS["en"]["show"]).first.click(no_wait_after=True)
-    page.wait_for_timeout(1000)
-    assert progress.is_hidden()  # not for a quick answer
-    progress.wait_for(state="visible", timeout=5000)
-    _shot(page, tmp_path, "progress-laptop-en")
-    page.unroute(slow)
-    with page.expect_navigation():
-        held[0].continue_()
-    assert page.locator("h1").inner_text().endswith("Helsinki")
-    assert not errors and not outside
-    context.close()
