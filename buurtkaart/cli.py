@@ -514,5 +514,10 @@ from .cli_suggest import suggest  # noqa: E402  (uses domain_errors and _db from
 
 main.add_command(suggest)
 
+# ---------------------------------------------------------------- municipal report
+from .cli_report import report_cmd  # noqa: E402  (uses domain_errors and _db from above)
+
+main.add_command(report_cmd)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -351,6 +351,16 @@ def m005_indicator_note_codes(db: sqlite_utils.Database) -> None:
                        [notes.encode(notes.Note(parts)), text])
 
 
+@migrations()
+def m005_history(db: sqlite_utils.Database) -> None:
+    """Every version of the directory's and the indicators' rows with the moments it was
+    true (valid_from/valid_to, written by triggers), so coverage can be asked of an
+    earlier date; existing rows get a starting history (see :mod:`buurtkaart.history`)."""
+    from . import history
+
+    history.install(db)
+
+
 def data_version(db: sqlite_utils.Database) -> str:
     """Changes whenever any place, activity, neighbourhood or indicator changes."""
     return db.execute("SELECT token FROM data_version WHERE id = 1").fetchone()[0]

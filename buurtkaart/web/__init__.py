@@ -65,8 +65,8 @@ class _JSONProvider(DefaultJSONProvider):
 
 def register(app: Flask) -> None:
     from . import (admin, admin_accounts, analysis, api, api_write, auth, db, finder, guide,
-                   hsds_api, http_cache, i18n, openapi, outreach, pages, scenario_pages,
-                   security)
+                   hsds_api, http_cache, i18n, openapi, outreach, pages, report_pages,
+                   scenario_pages, security)
 
     provider = _JSONProvider(app)
     provider.sort_keys = app.json.sort_keys
@@ -76,7 +76,7 @@ def register(app: Flask) -> None:
     i18n.init_app(app)
     http_cache.init_app(app)
     for module in (pages, api, api_write, analysis, hsds_api, openapi, auth, admin,
-                   admin_accounts, finder, scenario_pages, guide):
+                   admin_accounts, finder, scenario_pages, guide, report_pages):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(InvalidParameter)
