@@ -1,15 +1,18 @@
 """The community worker's journey in a real Chromium, in Dutch and English, on a laptop
 (1366x900) and a phone (375x740): from the home page to the outreach ranking, the top
-neighbourhood, and its "on the map" link, which zooms to and outlines it.
+neighbourhood, its "on the map" link, which zooms to and outlines it, and the printed guide
+of that neighbourhood (a PDF whose text is read back).
 
 Screenshots of every step go to the test's folder and to /tmp/shots-outreach/."""
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from test_browser import _page, browser  # noqa: F401  (the fixture is used by name)
 from test_browser_search import demo_server  # noqa: F401  (the fixture is used by name)
@@ -25,11 +28,13 @@ WORDS = {  # what the worker reads and clicks, per language
     "nl": {"nav": "Noden en bereik", "title": "Waar is de nood hoog en het bereik laag?",
            "formula": "Score = nood × gebrek aan bereik.", "on_map": "op de kaart",
            "zoomed": "Ingezoomd op", "score": "Score", "csv": "Download als CSV",
-           "in_hood": "in deze wijk"},
+           "in_hood": "in deze wijk", "guide": "Druk een gids af voor bewoners (pdf)",
+           "guide_title": "Ontmoetingsplaatsen in en rond %s"},
     "en": {"nav": "Outreach", "title": "Where is need high and access low?",
            "formula": "Score = need × lack of access.", "on_map": "on the map",
            "zoomed": "Zoomed to", "score": "Score", "csv": "Download as CSV",
-           "in_hood": "in this neighbourhood"},
+           "in_hood": "in this neighbourhood", "guide": "Print a guide for residents (PDF)",
+           "guide_title": "Meeting places in and around %s"},
 }
 
 
@@ -98,15 +103,34 @@ def test_worker_ranks_opens_the_top_neighbourhood_and_sees_it_on_the_map(
     outline.wait_for(timeout=60000)
     banner = frame.locator(".bk-highlight-banner").inner_text()
     assert top_name in banner and words["in_hood"] in banner
-    assert top_name in frame.locator("#bk-legend").inner_text()
+    legend = frame.locator("#bk-legend")
+    if legend.get_attribute("open") is None:  # folded on a phone: the worker opens it
+        legend.locator("summary").click()
+    assert top_name in legend.inner_text()
     # zoomed to it: the outline fills a good part of the map, not a speck in the city
     shape = outline.bounding_box()
     view = page.locator("#map-frame").bounding_box()
     assert shape["width"] > view["width"] * 0.2 or shape["height"] > view["height"] * 0.2
     page.locator("#map-frame").scroll_into_view_if_needed()
     _shot(page, tmp_path, f"3-map-{lang}-{size}")
+
+    # back on the neighbourhood page, the worker prints its guide for residents
+    page.go_back()
+    assert top_name in page.locator("h1").inner_text()
+    link = page.get_by_role("link", name=words["guide"])
+    link.scroll_into_view_if_needed()
+    with page.expect_response(lambda r: "/gids/" in r.url and ".pdf" in r.url) as answer:
+        link.click()
+    assert answer.value.status == 200
+    pdf = page.context.request.get(answer.value.url)
+    assert pdf.headers["content-type"] == "application/pdf"
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.body())).pages)
+                    .split())
+    assert text.startswith(words["guide_title"] % top_name), text[:200]
     assert not errors
-    assert all(url.startswith(TILE_URL.split("{")[0]) for url in outside), outside
+    # only http(s) leaves the machine (Chromium's PDF viewer loads its own chrome:// files)
+    assert all(url.startswith(TILE_URL.split("{")[0]) for url in outside
+               if url.startswith(("http:", "https:"))), outside
     context.close()
 
 
