@@ -62,8 +62,8 @@ folium_cache.install()  # folium's templates compiled once per process, not per 
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 #: OpenStreetMap's required credit; a link the user may follow, never a request the page makes
 #: (``%(contributors)s``: "OpenStreetMap contributors" in the page's language).
-TILE_ATTRIBUTION = ('&copy; <a href="https://www.openstreetmap.org/copyright">%(contributors)s'
-                    '</a>')
+TILE_ATTRIBUTION = ('%(map_data)s &copy; <a href="https://www.openstreetmap.org/copyright">'
+                    '%(contributors)s</a>')
 #: Tri-state thresholds shown as badges (``free`` comes from the cost).
 _THRESHOLD_KEYS = ("walk_in", "childcare", "children_welcome", "no_internet", "wheelchair")
 
@@ -472,7 +472,9 @@ def _base_map(static_url_prefix: str) -> folium.Map:
                     ("buurtkaart_map", f"{prefix}/mapframe.js")]
     m.default_css = [("leaflet_css", f"{prefix}/vendor/leaflet/leaflet.css"),
                      ("buurtkaart_map_css", f"{prefix}/mapframe.css")]
-    attribution = TILE_ATTRIBUTION % {"contributors": _e(_("OpenStreetMap contributors"))}
+    # a line of words with its links in it ("Kaartgegevens © OpenStreetMap-bijdragers")
+    attribution = TILE_ATTRIBUTION % {"map_data": _e(_("Map data")),
+                                      "contributors": _e(_("OpenStreetMap contributors"))}
     folium.TileLayer(TILE_URL, attr=attribution, name="OpenStreetMap", max_zoom=19,
                      control=False).add_to(m)
     m.get_root().header.add_child(Element(f"<style>{_MAP_CSS}</style>"))

@@ -132,10 +132,10 @@ def test_results_come_first_and_the_drawer_stays_closed(browser, demo_server, tm
         count = page.locator("#results p.count")
         assert count.inner_text().startswith("10 plekken die passen bij: gratis")
         first = page.locator("li.place").first
+        _shot(page, tmp_path, f"first-screen-{size}")
         for seen in (count, first.locator("h2"), first.locator(".minutes")):
             box = seen.bounding_box()
             assert box["y"] + box["height"] <= SIZES[size]["height"], seen
-        _shot(page, tmp_path, f"first-screen-{size}")
         # the drawer opens on a tap and holds the conditions, still closed after the next search
         drawer.locator("summary").click()
         assert page.get_by_role("checkbox", name="gratis").last.is_checked()
