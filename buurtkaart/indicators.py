@@ -156,6 +156,8 @@ def indicator_kind(key: str) -> str | None:
 def indicator_label(key: str) -> str:
     """A readable label in the active language (Dutch: ``label_nl``); undeclared keys with
     spaces for ``_``."""
+    if key == "need_index":  # the index made of the indicators, not an indicator itself
+        return gettext("need index")
     ind = INDICATORS.get(key)
     return gettext(ind.label_en) if ind else key.replace("_", " ")
 

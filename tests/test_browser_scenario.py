@@ -209,7 +209,10 @@ def test_suggested_locations_are_explained(browser, server, tmp_path, size):  # 
         frame = page.frame_locator("#map-frame")
         legend = frame.locator("#bk-legend")
         legend.wait_for()
+        if legend.get_attribute("open") is None:  # folded on a phone: the official opens it
+            legend.locator("summary").click()
         assert "3 locations asked" in legend.inner_text()
+        legend.locator("summary").click()  # and folds it again to look at the map
         circle = frame.locator("path.bk-suggestion").first
         circle.hover()
         tip = frame.locator(".leaflet-tooltip.bk-wrap")
