@@ -80,6 +80,19 @@ def _pop(hd, hv, size):
     return d, v, size
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _relax(indptr, indices, weights, v, d, limit, dist, hd, hv, size):
+    """Pushes every neighbour of ``v`` (settled at ``d``) that this edge brings closer,
+    within ``limit``; returns the heap and its new size."""
+    for e in range(indptr[v], indptr[v + 1]):
+        u = indices[e]
+        nd = d + weights[e]
+        if nd <= limit and nd < dist[u]:
+            dist[u] = nd
+            hd, hv, size = _push(hd, hv, size, nd, u)
+    return hd, hv, size
+
+
 @njit(cache=True, nogil=True)
 def _pairs(indptr, indices, weights, sources, limit, n):
     dist = np.full(n, np.inf)
@@ -104,12 +117,7 @@ def _pairs(indptr, indices, weights, sources, limit, n):
             out_v[m] = v
             out_t[m] = d
             m += 1
-            for e in range(indptr[v], indptr[v + 1]):
-                u = indices[e]
-                nd = d + weights[e]
-                if nd <= limit and nd < dist[u]:
-                    dist[u] = nd
-                    hd, hv, size = _push(hd, hv, size, nd, u)
+            hd, hv, size = _relax(indptr, indices, weights, v, d, limit, dist, hd, hv, size)
         for j in range(start, m):  # reset only what this search touched
             dist[out_v[j]] = np.inf
         # a pushed node is always settled (its distance is within the limit), so the

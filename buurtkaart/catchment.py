@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
-from .bounded import THREADS, _arrays, _grow, _pop, _push
+from .bounded import THREADS, _arrays, _grow, _pop, _relax
 from .traveltime import nearest_times
 
 __all__ = ["catchments", "Catchments"]
@@ -70,12 +70,7 @@ def _balls(indptr, indices, weights, sources, bits, keep, limit, n, node_ptr, po
             seen[cnt] = v
             cnt += 1
             reached_bits[v] |= b
-            for e in range(indptr[v], indptr[v + 1]):
-                u = indices[e]
-                nd = d + weights[e]
-                if nd <= limit and nd < dist[u]:
-                    dist[u] = nd
-                    hd, hv, size = _push(hd, hv, size, nd, u)
+            hd, hv, size = _relax(indptr, indices, weights, v, d, limit, dist, hd, hv, size)
         for j in range(cnt):  # reset only what this search touched (all of it was settled)
             dist[seen[j]] = np.inf
         if keep[k]:
