@@ -105,6 +105,10 @@ def _calculate(page, lang: str) -> None:
         button.click()
 
 
+#: The menu's link to the scenario page.
+NAV = {"nl": "Scenario’s", "en": "Scenarios"}
+
+
 @pytest.mark.parametrize("lang", ["nl", "en"])
 @pytest.mark.parametrize("size", SIZES)
 def test_an_official_runs_saves_reopens_and_compares_a_scenario(browser, server, tmp_path,  # noqa: F811
@@ -112,8 +116,13 @@ def test_an_official_runs_saves_reopens_and_compares_a_scenario(browser, server,
     base, removed_id = server
     tag = f"{size}-{lang}"
     with _official(browser, size, lang) as (context, page):
-        page.goto(f"{base}/scenario?minutes=5")
+        # from the home page, as a new user would: the "Scenarios" link of the menu
+        page.goto(f"{base}/")
+        with page.expect_navigation():
+            page.locator("header.site nav").get_by_role(
+                "link", name=NAV[lang], exact=True).click()
         assert page.locator("html").get_attribute("lang") == lang
+        page.locator('input[name="minutes"]').first.fill("5")
         frame = page.frame_locator("#scenario-frame")
         box = frame.locator(".leaflet-container")
         box.wait_for()
