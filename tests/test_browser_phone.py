@@ -95,7 +95,8 @@ def public_pages(ids: dict) -> dict[str, str]:
         "activity": f"/activities/{ids['activity']}", "map": "/kaart", "map-frame": "/kaart/frame",
         "place-map-frame": f"/places/{ids['place']}/kaart",
         "neighbourhoods": "/neighbourhoods", "neighbourhood": f"/neighbourhoods/{ids['neighbourhood']}",
-        "outreach": "/outreach", "api": "/api/docs", "login": "/login",
+        "outreach": "/outreach", "scenario": "/scenario", "report": "/rapport/Helsinki",
+        "api": "/api/docs", "login": "/login",
         "error": "/places/987654321", "invalid": "/places?day=xx&q=koffie",
     }
 
