@@ -129,3 +129,23 @@ def test_an_official_finds_the_report_by_name_and_compares_two_dates(
     assert not errors and not outside
     context.close()
 
+
+
+def test_the_report_says_it_is_being_computed_after_two_seconds(browser, servers):  # noqa: F811
+    """A report that takes longer than 2 seconds gets a note saying it is being computed.
+    The form's answer is held back (a listener stops the navigation after the page's own
+    script has seen the submit), so the note's appearance does not race the answer."""
+    (base, _api_now), _then = servers
+    context, page, _outside, errors = _page(browser, viewport=SIZES["phone"], locale="nl-BE")
+    page.goto(base + "/rapport/Helsinki")
+    note = page.locator("#report-progress")
+    assert note.is_hidden()
+    page.evaluate("""() => document.querySelector("form[data-report-form]")
+        .addEventListener("submit", e => e.preventDefault())""")
+    page.locator("form[data-report-form] button, form[data-report-form] [type=submit]"
+                 ).first.click()
+    note.wait_for(state="visible", timeout=10000)
+    assert note.get_attribute("role") == "status"
+    assert "Het rapport wordt berekend" in note.inner_text()
+    assert not errors
+    context.close()
