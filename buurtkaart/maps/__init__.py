@@ -1,4 +1,6 @@
-"""Folium maps built from the store and analysis results (no Flask here).
+"""Folium maps built from the store and analysis results (no Flask here); the places'
+popups are in :mod:`.popups`, the Leaflet behaviour added as folium elements in
+:mod:`.elements`.
 
 folium loads Leaflet, jQuery, Bootstrap and Font Awesome from CDNs by default;
 these maps replace that with the Leaflet copy the app serves itself
@@ -28,25 +30,21 @@ fit(m, points, neighbourhoods): zoom to them
 
 from __future__ import annotations
 
-import html
-import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import folium
-from babel.numbers import format_currency
-from branca.element import Element, MacroElement
-from jinja2 import Template
+from branca.element import Element
 
-from . import folium_cache
-from .filters import Filter
-from .hours_text import hours_text, session_text
-from .i18n import gettext as _
-from .i18n import N_, current_locale, language_name, ngettext, translate
-from .mapstyle import (HATCH_SVG, NO_DATA_COLOUR, PALETTE, UNKNOWN_FILL, Classes,
+from .. import folium_cache
+from ..filters import Filter
+from ..i18n import gettext as _
+from ..i18n import N_, language_name, ngettext, translate
+from ..mapstyle import (HATCH_SVG, NO_DATA_COLOUR, PALETTE, UNKNOWN_FILL, Classes,
                        quantile_classes, value_text)
-from .taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WORKING_MODELS,
-                       wheelchair_text)
+from ..taxonomy import PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WORKING_MODELS
+from .elements import _ControlWords, _LegendMakesWay, _Popup, _Tooltip
+from .popups import _THRESHOLD_KEYS, _e, address, place_popup
 
 __all__ = [
     "build_map", "place_map", "describe_filter", "address", "category_label",
@@ -64,15 +62,6 @@ TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 #: (``%(contributors)s``: "OpenStreetMap contributors" in the page's language).
 TILE_ATTRIBUTION = ('%(map_data)s &copy; <a href="https://www.openstreetmap.org/copyright">'
                     '%(contributors)s</a>')
-#: Tri-state thresholds shown as badges (``free`` comes from the cost).
-_THRESHOLD_KEYS = ("walk_in", "childcare", "children_welcome", "no_internet", "wheelchair")
-
-
-def _e(value: object) -> str:
-    """HTML-escape anything (``None`` becomes an empty string)."""
-    return html.escape("" if value is None else str(value), quote=True)
-
-
 # --------------------------------------------------------------------------- geometry
 #: Coordinates are rounded to 1e-6 degrees (about 0.1 m): more digits only add bytes.
 COORDINATE_DECIMALS = 6
@@ -147,178 +136,6 @@ def describe_filter(filt: Filter, municipality_name: Callable[[str], str] | None
     if filt.q:
         out.append(_("matching “%(words)s”", words=filt.q))
     return out
-
-
-# --------------------------------------------------------------------------- popups
-def _badge(label: str, value: int | bool | None) -> str:
-    state = {1: "yes", 0: "no"}.get(None if value is None else int(value), "unknown")
-    words = {"yes": _("yes"), "no": _("no"), "unknown": _("unknown")}[state]
-    return f'<span class="bk-badge bk-{state}">{_e(label)}: {_e(words)}</span>'
-
-
-def address(p: Mapping) -> str:
-    """"Street 1, 9000 Gent": the parts of a place's address that are known."""
-    town = " ".join(y for y in (p.get("postcode"), p.get("city")) if y)
-    return ", ".join(x for x in (p.get("street"), town) if x)
-
-
-def _activity_html(a: Mapping) -> str:
-    models = "".join(
-        f'<span class="bk-model" style="border-color:{WORKING_MODELS[m].colour}">'
-        f'{_e(_(WORKING_MODELS[m].label_en))}'
-        f"</span>" for m in a.get("models") or [] if m in WORKING_MODELS)
-    sessions = "; ".join(session_text(s) for s in a.get("sessions") or []) \
-        or _("times not known")
-    cost = a.get("cost_amount")
-    free = None if cost is None else int(cost == 0)
-    currency = a.get("cost_currency") or "EUR"
-    cost_text = _("free") if cost == 0 else (_("cost unknown") if cost is None
-                                              else format_currency(cost, currency,
-                                                                   locale=current_locale()))
-    badges = _badge(_(THRESHOLDS["free"].label_en), free) + " ".join(
-        _badge(_(THRESHOLDS[k].label_en), a.get(k)) for k in _THRESHOLD_KEYS)
-    langs = ", ".join(language_name(code) for code in a.get("languages") or [])
-    sample = (f'<p class="bk-sample">{_e(_(SAMPLE_DATA_LABEL))}</p>' if a.get("sample")
-              else "")
-    return (f'<div class="bk-activity"><h4>{_e(a.get("name"))}</h4>'
-            f'<p class="bk-models">{models}</p>'
-            f"<p>{_e(sessions)} · {_e(cost_text)}</p>"
-            f'<p class="bk-badges">{badges}</p>'
-            + ("<p>" + _e(_("Languages: %(names)s", names=langs)) + "</p>" if langs else "")
-            + sample + "</div>")
-
-
-def place_popup(p: Mapping, detail_url: str | None = None) -> str:
-    """The popup of a place, as escaped HTML.
-
-    Name, kind, address, opening hours in words, wheelchair access, each activity with
-    its working models, sessions, cost and threshold badges (yes / no / unknown), a
-    sample-data label where it applies, and a link to the detail page; all in the active
-    language.
-    """
-    kind = PLACE_KINDS.get(p.get("kind"), PLACE_KINDS["other"])
-    parts = [f'<div class="bk-popup"><h3>{_e(p.get("name"))}</h3>',
-             f'<p class="bk-kind">{_e(_(kind.label_en))}</p>']
-    if p.get("sample"):
-        parts.append(f'<p class="bk-sample">{_e(_(SAMPLE_DATA_LABEL))}</p>')
-    addr = address(p)
-    parts.append('<p class="bk-address">' + _e(addr or _("address unknown")) + "</p>")
-    expression = p.get("opening_hours")
-    hours = hours_text(expression) if expression else _("hours unknown")
-    if hours is None:  # too complex for words: the expression itself, and where to look
-        hours = _("%(hours)s (see details)", hours=expression)
-    parts.append("<p><strong>" + _e(_("Open:")) + f"</strong> {_e(hours)}</p>")
-    parts.append("<p>" + _e(_("Wheelchair access:"))
-                 + f" {_e(wheelchair_text(p.get('wheelchair')))}</p>")
-    acts = p.get("activities") or []
-    for a in acts:
-        parts.append(_activity_html(a))
-    if not acts:
-        parts.append("<p>" + _e(_("No activities recorded here yet.")) + "</p>")
-    if detail_url:
-        parts.append(f'<p><a href="{_e(detail_url)}" target="_top">'
-                     + _e(_("Details")) + "</a></p>")
-    parts.append("</div>")
-    return "".join(parts)
-
-
-class _Popup(MacroElement):
-    """A popup bound with Leaflet's ``bindPopup(html)``: folium's own Popup needs jQuery.
-
-    Long popups scroll (``max_height``) and open clear of the banners at the top.
-    """
-
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.bindPopup({{ this.html_json }}, {maxWidth: {{ this.max_width }},
-            maxHeight: {{ this.max_height }}, autoPanPaddingTopLeft: [50, 90],
-            autoPanPaddingBottomRight: [50, 20]});
-        {% endmacro %}
-    """)
-
-    def __init__(self, html_text: str, max_width: int = 320, max_height: int = 320):
-        super().__init__()
-        self._name = "Popup"
-        self.max_height = max_height
-        # JSON is a valid JS string literal; "</" is escaped so the HTML cannot close the script
-        self.html_json = json.dumps(html_text).replace("</", "<\\/")
-        self.max_width = max_width
-
-
-class _Tooltip(MacroElement):
-    """A tooltip bound with ``bindTooltip(html)``.
-
-    folium's Tooltip pastes its text into a JavaScript template literal, where
-    a backtick or ``${`` in a place name would run as code; here the (escaped)
-    HTML travels as a JSON string.
-    """
-
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.bindTooltip({{ this.html_json }}, {sticky: true{% if
-            this.class_name %}, className: {{ this.class_name|tojson }}{% endif %}});
-        {% endmacro %}
-    """)
-
-    def __init__(self, html_text: str, class_name: str | None = None):
-        super().__init__()
-        self._name = "Tooltip"
-        self.html_json = json.dumps(html_text).replace("</", "<\\/")
-        self.class_name = class_name  # "bk-wrap": a long text wraps inside the map
-
-
-class _LegendMakesWay(MacroElement):
-    """Folds the legend away when an opened popup would lie under it (it unfolds on a tap)."""
-
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.on("popupopen", function (e) {
-            var legend = document.getElementById("bk-legend");
-            if (!legend || !legend.open) { return; }
-            var a = legend.getBoundingClientRect(), b = e.popup.getElement().getBoundingClientRect();
-            if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) {
-                legend.open = false;
-            }
-        });
-        {% endmacro %}
-    """)
-
-    def __init__(self):
-        super().__init__()
-        self._name = "LegendMakesWay"
-
-
-class _ControlWords(MacroElement):
-    """Leaflet's own buttons and credit in the page's language (Leaflet writes "Zoom in",
-    "Layers" and "A JavaScript library for interactive maps" in English)."""
-
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        (function (map) {
-            map.zoomControl.remove();
-            L.control.zoom({zoomInTitle: {{ this.words.zoom_in|tojson }},
-                            zoomOutTitle: {{ this.words.zoom_out|tojson }}}).addTo(map);
-            var leaflet = document.createElement("a");
-            leaflet.href = "https://leafletjs.com";
-            leaflet.title = {{ this.words.leaflet|tojson }};
-            leaflet.textContent = "Leaflet";
-            map.attributionControl.setPrefix(leaflet.outerHTML);
-            setTimeout(function () {  // the layer control is added after this script
-                document.querySelectorAll(".leaflet-control-layers-toggle").forEach(function (a) {
-                    a.title = {{ this.words.layers|tojson }};
-                    a.setAttribute("aria-label", {{ this.words.layers|tojson }});
-                });
-            }, 0);
-        })({{ this._parent.get_name() }});
-        {% endmacro %}
-    """)
-
-    def __init__(self):
-        super().__init__()
-        self._name = "ControlWords"
-        self.words = {"zoom_in": _("Zoom in"), "zoom_out": _("Zoom out"),
-                      "layers": _("Map layers"),
-                      "leaflet": _("A JavaScript library for interactive maps")}
 
 
 # --------------------------------------------------------------------------- legend

@@ -1,0 +1,110 @@
+"""Leaflet behaviour the maps add as folium elements without jQuery: popups and tooltips
+bound with Leaflet's own calls, a legend that folds away from an opened popup, and Leaflet's
+controls in the page's language."""
+
+from __future__ import annotations
+
+import json
+
+from branca.element import MacroElement
+from jinja2 import Template
+
+from ..i18n import gettext as _
+
+class _Popup(MacroElement):
+    """A popup bound with Leaflet's ``bindPopup(html)``: folium's own Popup needs jQuery.
+
+    Long popups scroll (``max_height``) and open clear of the banners at the top.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.bindPopup({{ this.html_json }}, {maxWidth: {{ this.max_width }},
+            maxHeight: {{ this.max_height }}, autoPanPaddingTopLeft: [50, 90],
+            autoPanPaddingBottomRight: [50, 20]});
+        {% endmacro %}
+    """)
+
+    def __init__(self, html_text: str, max_width: int = 320, max_height: int = 320):
+        super().__init__()
+        self._name = "Popup"
+        self.max_height = max_height
+        # JSON is a valid JS string literal; "</" is escaped so the HTML cannot close the script
+        self.html_json = json.dumps(html_text).replace("</", "<\\/")
+        self.max_width = max_width
+
+
+class _Tooltip(MacroElement):
+    """A tooltip bound with ``bindTooltip(html)``.
+
+    folium's Tooltip pastes its text into a JavaScript template literal, where
+    a backtick or ``${`` in a place name would run as code; here the (escaped)
+    HTML travels as a JSON string.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.bindTooltip({{ this.html_json }}, {sticky: true{% if
+            this.class_name %}, className: {{ this.class_name|tojson }}{% endif %}});
+        {% endmacro %}
+    """)
+
+    def __init__(self, html_text: str, class_name: str | None = None):
+        super().__init__()
+        self._name = "Tooltip"
+        self.html_json = json.dumps(html_text).replace("</", "<\\/")
+        self.class_name = class_name  # "bk-wrap": a long text wraps inside the map
+
+
+class _LegendMakesWay(MacroElement):
+    """Folds the legend away when an opened popup would lie under it (it unfolds on a tap)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.on("popupopen", function (e) {
+            var legend = document.getElementById("bk-legend");
+            if (!legend || !legend.open) { return; }
+            var a = legend.getBoundingClientRect(), b = e.popup.getElement().getBoundingClientRect();
+            if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) {
+                legend.open = false;
+            }
+        });
+        {% endmacro %}
+    """)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "LegendMakesWay"
+
+
+class _ControlWords(MacroElement):
+    """Leaflet's own buttons and credit in the page's language (Leaflet writes "Zoom in",
+    "Layers" and "A JavaScript library for interactive maps" in English)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            map.zoomControl.remove();
+            L.control.zoom({zoomInTitle: {{ this.words.zoom_in|tojson }},
+                            zoomOutTitle: {{ this.words.zoom_out|tojson }}}).addTo(map);
+            var leaflet = document.createElement("a");
+            leaflet.href = "https://leafletjs.com";
+            leaflet.title = {{ this.words.leaflet|tojson }};
+            leaflet.textContent = "Leaflet";
+            map.attributionControl.setPrefix(leaflet.outerHTML);
+            setTimeout(function () {  // the layer control is added after this script
+                document.querySelectorAll(".leaflet-control-layers-toggle").forEach(function (a) {
+                    a.title = {{ this.words.layers|tojson }};
+                    a.setAttribute("aria-label", {{ this.words.layers|tojson }});
+                });
+            }, 0);
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "ControlWords"
+        self.words = {"zoom_in": _("Zoom in"), "zoom_out": _("Zoom out"),
+                      "layers": _("Map layers"),
+                      "leaflet": _("A JavaScript library for interactive maps")}
