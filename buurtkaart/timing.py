@@ -44,8 +44,8 @@ PARAMETERS = {
                  "Required for mode=transit. Without it walking and cycling are evaluated at "
                  "any time (travel time only; opening hours are not checked)."),
     "percentile": N_("Which travel time of the departure window counts (needs depart): 50 = "
-                     "the median (default), 80 = a time reached on at least 80 % of the "
-                     "departures."),
+                     "the median (default), 80 = a time reached on at least 80 in 100 of "
+                     "the departures."),
     "min_stay": N_("Needs depart. A place counts only if one can go in while it is open (or a "
                    "session runs) and stay this many minutes before it closes (default 30; 0 "
                    "= open on arrival). Waiting at the door until it opens counts as travel "

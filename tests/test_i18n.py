@@ -177,6 +177,17 @@ def test_catalogue_is_complete(locale):
     assert problems == []
 
 
+@pytest.mark.parametrize("locale", ["nl", "en"])
+def test_catalogue_passes_the_checks_make_translations_runs(locale):
+    """``pybabel compile`` (``make install``) refuses a catalogue whose python-format
+    placeholders differ, and a stray ``%`` in English text (``80 % of``) reads as one."""
+    with (CATALOGUES / locale / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        catalogue = read_po(fh, locale=locale)
+    problems = [f"{message.id!r}: {error}" for message, errors in catalogue.check()
+                for error in errors]
+    assert problems == []
+
+
 def test_dutch_labels_of_the_taxonomy_come_from_the_taxonomy():
     with (CATALOGUES / "nl" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
         catalogue = read_po(fh, locale="nl")

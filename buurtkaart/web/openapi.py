@@ -172,7 +172,7 @@ def _paths() -> dict:
             N_("The area from which a place is reached within the limit. With depart (required "
                "for mode=transit): the points from which one reaches the place, and can go in "
                "while it is open for min_stay minutes, within the limit in at least percentile "
-               "% of the departures of the window (one a minute; waiting at the door counts)"),
+               "in 100 departures of the window (one a minute; waiting at the door counts)"),
             [_q("place", N_("Place id"), {"type": "integer"}, required=True)]
             + with_transit[:2] + with_transit[3:], _FEATURE, tag="access"),
         "/api/finder": _get(N_("Matching places ordered by travel time from a point"),
