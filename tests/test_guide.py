@@ -251,7 +251,7 @@ def test_an_ambiguous_address_offers_the_candidates(demo_database):
     resp = _client(demo_database, "nl").get("/gids.pdf?address=katu")
     assert resp.status_code == 300
     page = resp.get_data(as_text=True)
-    assert "“katu” past bij meer dan één plek. Kies de plek die u bedoelt." in page
+    assert "“katu” past bij meer dan één plek. Kies de plek die je bedoelt." in page
     assert len(re.findall(r'<li><a href="/gids\.pdf\?address=[^"]+&amp;at=street', page)) >= 2
 
 

@@ -188,6 +188,17 @@ def test_catalogue_passes_the_checks_make_translations_runs(locale):
     assert problems == []
 
 
+def test_dutch_speaks_to_the_reader_in_one_voice():
+    """The pages say "je" to residents; a text that says "u" (or "uw") reads as another
+    writer. Times are written 18:00, so a lone "u" is always the formal pronoun."""
+    with (CATALOGUES / "nl" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        catalogue = read_po(fh, locale="nl")
+    formal = [s for m in catalogue if m.id
+              for s in (m.string if isinstance(m.string, tuple) else (m.string,))
+              if re.search(r"\b[Uu]w?\b", s or "")]
+    assert formal == []
+
+
 def test_dutch_labels_of_the_taxonomy_come_from_the_taxonomy():
     with (CATALOGUES / "nl" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
         catalogue = read_po(fh, locale="nl")
