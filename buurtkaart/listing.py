@@ -109,7 +109,7 @@ def _sql_decides(filt: Filter) -> bool:
 
 def _with_activities(db, rows: list[dict], include_archived: bool,
                      include_inactive: bool = False) -> list[dict]:
-    from .store import _activity_rows, _place_row
+    from .store.reads import _activity_rows, _place_row
 
     places = {r["id"]: _place_row(r) for r in rows}
     if places:
@@ -134,7 +134,7 @@ def iter_places(db: sqlite_utils.Database, filt: Filter | None = None, *,
                 include_inactive: bool = False) -> Iterator[dict]:
     """Places matching ``filt`` in name order, each with its activities (the matching
     ones when the filter is about activities), read :data:`CHUNK` at a time."""
-    from .store import _PLACE_SELECT
+    from .store.reads import _PLACE_SELECT
 
     filt = filt or Filter()
     where, params = _place_where(db, filt, include_archived, neighbourhood, include_inactive)
@@ -157,7 +157,7 @@ def iter_places(db: sqlite_utils.Database, filt: Filter | None = None, *,
 def place_page(db: sqlite_utils.Database, filt: Filter | None = None, *, limit: int,
                offset: int = 0, neighbourhood: str | None = None) -> tuple[list[dict], int]:
     """(the places ``offset .. offset + limit`` of those matching, how many match)."""
-    from .store import _PLACE_SELECT
+    from .store.reads import _PLACE_SELECT
 
     filt = filt or Filter()
     if not _sql_decides(filt):
@@ -182,7 +182,7 @@ def place_choices(db: sqlite_utils.Database) -> list[dict]:
 
 
 def _place_of(db, ids: set[int], include_archived: bool) -> dict[int, dict]:
-    from .store import _PLACE_SELECT
+    from .store.reads import _PLACE_SELECT
 
     out = {}
     id_list = list(ids)
@@ -209,7 +209,7 @@ def iter_activities(db: sqlite_utils.Database, filt: Filter | None = None, *,
                     include_inactive: bool = False) -> Iterator[dict]:
     """Activities matching ``filt`` (mobile ones included) in name order, each with its
     ``place`` (or ``None``), read :data:`CHUNK` at a time."""
-    from .store import _activity_rows
+    from .store.reads import _activity_rows
 
     filt = filt or Filter()
     where = _live(include_archived, include_inactive)
@@ -243,7 +243,7 @@ def iter_activities(db: sqlite_utils.Database, filt: Filter | None = None, *,
 def activity_page(db: sqlite_utils.Database, filt: Filter | None = None, *, limit: int,
                   offset: int = 0) -> tuple[list[dict], int]:
     """(the activities ``offset .. offset + limit`` of those matching, how many match)."""
-    from .store import _activity_rows
+    from .store.reads import _activity_rows
 
     filt = filt or Filter()
     if filt.is_empty():

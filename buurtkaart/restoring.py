@@ -78,7 +78,7 @@ def schema_differences(conn: sqlite3.Connection, reference: sqlite3.Connection) 
 
 def _reference(applied: list[str]) -> sqlite3.Connection:
     """A fresh in-memory database with the migrations ``applied`` (a prefix of ours)."""
-    from .store import migrations
+    from .store.schema import migrations
 
     known = [m.name for m in migrations._migrations]
     conn = sqlite3.connect(":memory:", isolation_level=None)
@@ -89,7 +89,7 @@ def _reference(applied: list[str]) -> sqlite3.Connection:
 
 def _check_connection(conn: sqlite3.Connection, shown: str) -> int:
     """Everything :func:`check_backup` promises, on an open connection; the schema version."""
-    from .store import migrations
+    from .store.schema import migrations
 
     try:
         problems = [r[0] for r in conn.execute("PRAGMA integrity_check")]

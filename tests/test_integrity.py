@@ -104,10 +104,11 @@ _CRASHING_IMPORT = textwrap.dedent("""
     import sys
     import time
     from buurtkaart import store
+    from buurtkaart.store import writes
     from buurtkaart.records import validate_place
 
     db = store.connect(sys.argv[1])
-    real_upsert = store._upsert_many
+    real_upsert = writes._upsert_many
 
     def upsert(db, table, rows):
         # write half the places, then stop inside the transaction to be killed
@@ -116,7 +117,7 @@ _CRASHING_IMPORT = textwrap.dedent("""
         time.sleep(120)
         return real_upsert(db, table, rows)
 
-    store._upsert_many = upsert
+    writes._upsert_many = upsert
     places = []
     for i in range(200_000):
         p, _ = validate_place({"name": f"Plek {i}", "kind": "other",
