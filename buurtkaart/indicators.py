@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ImportFailed, InvalidParameter, Problem
-from .i18n import N_, Msg, MsgList, Term, gettext
+from .i18n import N_, Msg, MsgList, Term, gettext, row_msg
 
 __all__ = [
     "Indicator", "INDICATORS", "NAMING_RULES", "indicator_info", "indicator_kind",
@@ -832,23 +832,22 @@ def aggregate_sectors(values: pd.DataFrame, lookup: pd.DataFrame, *,
     if "row" not in df.columns:
         df["row"] = None
 
-    def where(rows) -> str | None:
+    def where(rows) -> Msg | None:
         rs = sorted({int(r) for r in rows if r is not None and pd.notna(r)})
         if not rs:
             return None
-        return "row " + str(rs[0]) if len(rs) == 1 else \
-            "rows " + ", ".join(map(str, rs[:5])) + (" ..." if len(rs) > 5 else "")
+        return row_msg(rs[0]) if len(rs) == 1 else Msg(
+            "rows %(rows)s", rows=", ".join(map(str, rs[:5])) + (" ..." if len(rs) > 5 else ""))
 
     problems: list[Problem] = []
     for sector, g in df[~df["code"].isin(list(lk))].groupby("code", sort=False):
-        problems.append(Problem(file, where(g["row"]), "code",
-                                f"sector {sector!r} is not in the lookup table"))
+        problems.append(Problem(file, where(g["row"]), "code", Msg(
+            "sector %(sector)s is not in the lookup table", sector=repr(sector))))
     for ind, g in df.groupby("indicator", sort=False):
         if indicator_info(ind) is None:
-            problems.append(Problem(file, where(g["row"]), "indicator",
-                                    f"{ind!r}: cannot tell whether to sum or average it over "
-                                    "sectors (declare it, or name it after a rule in "
-                                    "docs/indicators.md)"))
+            problems.append(Problem(file, where(g["row"]), "indicator", Msg(
+                "%(indicator)s: cannot tell whether to sum or average it over sectors (declare "
+                "it, or name it after a rule in docs/indicators.md)", indicator=repr(ind))))
     if problems:
         raise ImportFailed(problems)
 
@@ -867,11 +866,10 @@ def aggregate_sectors(values: pd.DataFrame, lookup: pd.DataFrame, *,
     lacking = df[~df["summed"] & df["weight"].isna() & df["value"].notna()]
     for (ind, year, by), g in lacking.groupby(["indicator", "year", "weight_by"], sort=True):
         sectors = list(dict.fromkeys(g["code"]))
-        problems.append(Problem(
-            file, where(g["row"]), by,
-            f"{ind} in {year}: sector(s) {', '.join(sectors[:5])}"
-            f"{' ...' if len(sectors) > 5 else ''} have no {by} that year to weight "
-            "the average by"))
+        problems.append(Problem(file, where(g["row"]), by, Msg(
+            "%(indicator)s in %(year)s: sector(s) %(sectors)s have no %(by)s that year to "
+            "weight the average by", indicator=ind, year=year,
+            sectors=", ".join(sectors[:5]) + (" ..." if len(sectors) > 5 else ""), by=by)))
     if problems:
         raise ImportFailed(problems)
     # a neighbourhood-year is complete for an indicator when every sector given that year

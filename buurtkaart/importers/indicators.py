@@ -65,12 +65,16 @@ MISSING_VALUES = frozenset({"", "na", "n/a", "-", "nan", "null", "."})
 YEAR_RANGE = (1900, 2100)
 _RULE_HINT = N_("use a known indicator (docs/indicators.md) or a name ending in _share, _rate, "
                  "_pct, _count, _total, _median or _mean")
-_EXPECTED = ("expected an indicator table: columns code, year and one column per indicator "
-             "(wide) or code, year, indicator, value (long), separated by ',' ';' '|' or tab, "
-             "or .xlsx; or a Statbel file as published: "
-             + "; ".join(f"{lay.key} ({lay.header_text()})" for lay in statbel.LAYOUTS))
 _YEAR = re.compile(r"[0-9]{4}")  # int() would take 2_020 and full-width digits
 FRAME_COLUMNS = ["code", "year", "indicator", "value", "source", "note"]
+
+
+def _expected() -> Msg:
+    """What an indicator table looks like (the end of a missing-column problem)."""
+    return Msg("expected an indicator table: columns code, year and one column per indicator "
+               "(wide) or code, year, indicator, value (long), separated by ',' ';' '|' or "
+               "tab, or .xlsx; or a Statbel file as published: %(layouts)s",
+               layouts="; ".join(f"{lay.key} ({lay.header_text()})" for lay in statbel.LAYOUTS))
 
 
 @dataclass
@@ -127,7 +131,8 @@ def _conventions(table: Table, header, rows, value_cols: list[tuple[int, str]]
             conv, problem = column_convention(values[k], fallback=fallback)
         out[k] = "refused" if problem else conv
         if problem:
-            problems.append(Problem(table.file, None, h, f"column {h} {problem}"))
+            problems.append(Problem(table.file, None, h, Msg("column %(column)s %(problem)s",
+                                                             column=h, problem=problem)))
     return out, problems
 
 
@@ -157,8 +162,9 @@ def read_indicators(path: str | Path, *, level: str | None = None,
     path = Path(path)
     file = str(path)
     if level is not None and level not in LEVELS:
-        raise ImportFailed([Problem(file, None, None, f"unknown level {level!r} "
-                                                      f"(use {' or '.join(LEVELS)})")])
+        raise ImportFailed([Problem(file, None, None, Msg(
+            # the levels are the values of --level, the same in every language
+            "unknown level %(level)s (use neighbourhood or sector)", level=repr(level)))])
     table = read_table(path)
     file = table.file
     messages = list(table.notes)
@@ -168,14 +174,15 @@ def read_indicators(path: str | Path, *, level: str | None = None,
         if layout.year is None:
             year = statbel.year_from_name(table.name) or statbel.year_from_name(path.name)
             if year is None:
-                raise ImportFailed([Problem(file, None, None, f"is a {layout.title} file "
-                                            f"({layout.key}): the year must be in the file "
-                                            f"name, as published ({layout.key}_2024.txt)")])
+                raise ImportFailed([Problem(file, None, None, Msg(
+                    "is a %(title)s file (%(key)s): the year must be in the file name, as "
+                    "published (%(key)s_2024.txt)", title=Msg(layout.title), key=layout.key))])
         header, rows, ignored = statbel.to_wide(table, layout, year)
         if level == "neighbourhood":
-            raise ImportFailed([Problem(file, None, None, f"is a {layout.title} file "
-                                        f"({layout.key}): its codes are statistical sectors, "
-                                        "not neighbourhoods (leave out --level neighbourhood)")])
+            raise ImportFailed([Problem(file, None, None, Msg(
+                "is a %(title)s file (%(key)s): its codes are statistical sectors, not "
+                "neighbourhoods (leave out --level neighbourhood)", title=Msg(layout.title),
+                key=layout.key))])
         level = layout.level
         said = [", ".join(f"{c} -> {i}" for c, i in layout.columns.items() if i in header)]
         if year:
@@ -188,9 +195,9 @@ def read_indicators(path: str | Path, *, level: str | None = None,
         header, rows = table.header, table.rows
         level = level or "neighbourhood"
     if level == "sector" and lookup_path is None:
-        raise ImportFailed([Problem(file, None, None, "sector-level values need a lookup "
-                                    "table: --lookup FILE (columns sector,code, or the "
-                                    "published statsec2024,ggw72024)")])
+        raise ImportFailed([Problem(file, None, None, Msg(
+            "sector-level values need a lookup table: --lookup FILE (columns sector,code, or "
+            "the published statsec2024,ggw72024)"))])
     long_frame, confidential, skipped = _read_values(table, header, rows, level)
     if skipped:
         messages.append(f"{file}: skipped {len(skipped)} rows of unknown sectors ('...ZZZZ': "
@@ -243,40 +250,43 @@ def _header_problems(table: Table, header: list[str]) -> tuple[dict, list[Proble
     ii, vi = find_column(header, INDICATOR_COLUMNS), find_column(header, VALUE_COLUMNS)
     for idx, what, names in ((ci, "code", CODE_COLUMNS), (yi, "year", YEAR_COLUMNS)):
         if idx is None:
-            problems.append(Problem(file, "row 1", what, f"required column {what} is missing "
-                                    f"(accepted names: {', '.join(names)}); {_EXPECTED}. "
-                                    f"This file is {table.describe()} with columns: "
-                                    f"{', '.join(header) or '(none)'}"))
+            problems.append(Problem(file, row_msg(1), what, Msg(
+                "required column %(column)s is missing (accepted names: %(names)s); "
+                "%(expected)s. This file is %(file)s with columns: %(columns)s", column=what,
+                names=", ".join(names), expected=_expected(), file=table.describe(),
+                columns=", ".join(header) or Msg("(none)"))))
     if (ii is None) != (vi is None):
         have, lack, names = (("indicator", "value", VALUE_COLUMNS) if vi is None
                              else ("value", "indicator", INDICATOR_COLUMNS))
-        problems.append(Problem(file, "row 1", lack, f"a long table has a {have} column but "
-                                f"required column {lack} is missing (accepted names: "
-                                f"{', '.join(names)})"))
+        problems.append(Problem(file, row_msg(1), lack, Msg(
+            "a long table has a %(have)s column but required column %(lack)s is missing "
+            "(accepted names: %(names)s)", have=have, lack=lack, names=", ".join(names))))
     if problems:
         raise ImportFailed(problems)
     long = ii is not None and vi is not None
     blank = [k + 1 for k, h in enumerate(header) if not h]
     if blank:
-        problems.append(Problem(file, "row 1", None, f"column {blank[0]} has no name"))
+        problems.append(Problem(file, row_msg(1), None, Msg("column %(num)s has no name",
+                                                            num=blank[0])))
     low = [x.lower() for x in header]
     for h in sorted({h for h in header if h and low.count(h.lower()) > 1}):
-        problems.append(Problem(file, "row 1", h, "column name appears more than once"))
+        problems.append(Problem(file, row_msg(1), h, Msg("column name appears more than once")))
     if long:
         for k, h in enumerate(header):
             if k not in (ci, yi, ii, vi) and h:
-                problems.append(Problem(file, "row 1", h, "unexpected column in a long table "
-                                                          "(code, year, indicator, value)"))
+                problems.append(Problem(file, row_msg(1), h, Msg(
+                    "unexpected column in a long table (code, year, indicator, value)")))
         value_cols = [(vi, header[vi])]
     else:
         value_cols = [(k, h) for k, h in enumerate(header) if k not in (ci, yi) and h]
         if not value_cols:
-            problems.append(Problem(file, "row 1", None, "no indicator columns (a wide table "
-                                    "has code, year and one column per indicator)"))
+            problems.append(Problem(file, row_msg(1), None, Msg(
+                "no indicator columns (a wide table has code, year and one column per "
+                "indicator)")))
         for _k, h in value_cols:
             if indicator_info(h) is None:
-                problems.append(Problem(file, "row 1", h, f"unknown indicator {h!r}: "
-                                                          + _RULE_HINT))
+                problems.append(Problem(file, row_msg(1), h, Msg(
+                    "unknown indicator %(value)s: %(hint)s", value=repr(h), hint=Msg(_RULE_HINT))))
     return {"ci": ci, "yi": yi, "ii": ii, "vi": vi, "long": long,
             "value_cols": value_cols}, problems
 

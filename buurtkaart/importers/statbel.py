@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..i18n import N_
 from .tables import Table
 
 __all__ = ["Layout", "LAYOUTS", "recognise", "UNKNOWN_SECTOR", "CONFIDENTIAL_MARKERS",
@@ -58,7 +59,7 @@ class Layout:
 
 LAYOUTS: tuple[Layout, ...] = (
     Layout("TF_PSNL_INC_TAX_SECTOR",
-           "Statbel fiscal income per statistical sector",
+           N_("Statbel fiscal income per statistical sector"),
            ("CD_YEAR", "CD_MUNTY_REFNIS", "MS_NBR_NON_ZERO_INC", "MS_TOT_NET_TAXABLE_INC"),
            # older releases name the sector CD_REFNIS_SECTOR
            code=("CD_SECTOR", "CD_REFNIS_SECTOR"), year="CD_YEAR",
@@ -71,7 +72,7 @@ LAYOUTS: tuple[Layout, ...] = (
            published="CD_YEAR|CD_MUNTY_REFNIS|CD_SECTOR|MS_NBR_NON_ZERO_INC|"
                      "MS_TOT_NET_TAXABLE_INC"),
     Layout("OPENDATA_SECTOREN",
-           "Statbel population per statistical sector (year in the file name)",
+           N_("Statbel population per statistical sector (year in the file name)"),
            ("CD_REFNIS", "TOTAL"),
            code=("CD_SECTOR",), year=None, columns={"TOTAL": "population"},
            published="CD_REFNIS|CD_SECTOR|TOTAL"),

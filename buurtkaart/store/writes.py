@@ -129,10 +129,10 @@ def _resolve(db, table, uid, fresh: dict, problems, file, where, field) -> int |
     row = db.execute(f"SELECT id FROM {table} WHERE uid = ?", [uid]).fetchone()
     if row:
         return row[0]
+    # _resolve is called for these two tables only
     what = {"organisations": Msg("refers to unknown organisation %(uid)s", uid=repr(uid)),
             "places": Msg("refers to unknown place %(uid)s", uid=repr(uid))}
-    problems.append(Problem(file, where, field, what.get(table) or
-                            f"refers to unknown {table[:-1]} {uid!r}"))
+    problems.append(Problem(file, where, field, what[table]))
     return None
 
 

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ImportFailed, Problem
+from ..i18n import N_, Msg
 
 __all__ = ["Feed", "read_feed", "CHUNK_ROWS", "MAX_PROBLEMS"]
 
@@ -101,6 +102,21 @@ class Feed:
         return (int(dates.min()), int(dates.max())) if len(dates) else None
 
 
+#: (whole number?, range) -> what a number column expects
+_EXPECTED_NUMBER = {
+    (False, "any"): N_("expected a number"),
+    (True, "any"): N_("expected a whole number"),
+    (False, "between"): N_("expected a number between %(lo)s and %(hi)s"),
+    (True, "between"): N_("expected a whole number between %(lo)s and %(hi)s"),
+    (False, "from"): N_("expected a number >= %(lo)s"),
+    (True, "from"): N_("expected a whole number >= %(lo)s"),
+}
+#: the kind of id -> its duplicate problem
+_DUPLICATE = {"stop": N_("duplicate stop id"), "route": N_("duplicate route id"),
+              "service": N_("duplicate service id"), "trip": N_("duplicate trip id"),
+              "fare": N_("duplicate fare id")}
+
+
 class _Problems:
     def __init__(self):
         self.items: list[Problem] = []
@@ -108,7 +124,8 @@ class _Problems:
 
     def add(self, file, line, fld, reason):
         if len(self.items) < MAX_PROBLEMS:
-            self.items.append(Problem(file, f"line {line}" if line else None, fld, reason))
+            self.items.append(Problem(file, Msg("line %(num)s", num=line) if line else None,
+                                      fld, reason))
         else:
             self.more += 1
 
@@ -125,7 +142,7 @@ class _Problems:
             items = list(self.items)
             if self.more:
                 items.append(Problem(items[0].file, None, None,
-                                     f"... and {self.more} more problems"))
+                                     Msg("... and %(num)s more problems", num=self.more)))
             raise ImportFailed(items)
 
 
@@ -142,7 +159,7 @@ def _columns(df, name, need, probs) -> bool:
     df.columns = [c.strip() for c in df.columns]
     missing = [c for c in need if c not in df.columns]
     for c in missing:
-        probs.add(name, 1, c, "required column is missing")
+        probs.add(name, 1, c, Msg("required column is missing"))
     return not missing
 
 
@@ -168,11 +185,11 @@ def _numbers(df, name, col, probs, *, required=True, lo=None, hi=None, integer=F
         bad |= np.isfinite(val) & (val < lo)
     if hi is not None:
         bad |= np.isfinite(val) & (val > hi)
-    rng = "" if lo is None else f" between {lo} and {hi}" if hi is not None else f" >= {lo}"
+    rng = "any" if lo is None else "between" if hi is not None else "from"
     probs.rows(name, bad, _lines(df, start), col,
-               f"expected {'a whole number' if integer else 'a number'}{rng}")
+               Msg(_EXPECTED_NUMBER[integer, rng], lo=lo, hi=hi))
     if required:
-        probs.rows(name, empty, _lines(df, start), col, "required value is empty")
+        probs.rows(name, empty, _lines(df, start), col, Msg("required value is empty"))
     val[empty] = default
     return val
 
@@ -183,7 +200,7 @@ def _times(df, name, col, probs, start=0) -> np.ndarray:
     parts = text.str.extract(r"^(\d{1,3}):([0-5]\d):([0-5]\d)$")
     ok = parts[0].notna().to_numpy()
     empty = (text == "").to_numpy()
-    probs.rows(name, ~ok & ~empty, _lines(df, start), col, "expected a time HH:MM:SS")
+    probs.rows(name, ~ok & ~empty, _lines(df, start), col, Msg("expected a time HH:MM:SS"))
     secs = np.full(len(df), -1, np.int64)
     if ok.any():
         p = parts[ok].astype(np.int64).to_numpy()
@@ -195,7 +212,7 @@ def _dates(df, name, col, probs) -> np.ndarray:
     text = _strip(df[col])
     parsed = pd.to_datetime(text, format="%Y%m%d", errors="coerce")
     bad = parsed.isna().to_numpy()
-    probs.rows(name, bad, _lines(df), col, "expected a date YYYYMMDD")
+    probs.rows(name, bad, _lines(df), col, Msg("expected a date YYYYMMDD"))
     out = np.zeros(len(df), np.int32)
     out[~bad] = text[~bad].astype(np.int64).to_numpy()
     return out
@@ -203,9 +220,9 @@ def _dates(df, name, col, probs) -> np.ndarray:
 
 def _index(values: pd.Series, name, col, probs, file_kind) -> pd.Index:
     ids = _strip(values)
-    probs.rows(name, (ids == "").to_numpy(), _lines(values), col, "required value is empty")
+    probs.rows(name, (ids == "").to_numpy(), _lines(values), col, Msg("required value is empty"))
     dup = ids.duplicated().to_numpy() & (ids != "").to_numpy()
-    probs.rows(name, dup, _lines(values), col, f"duplicate {file_kind} id")
+    probs.rows(name, dup, _lines(values), col, Msg(_DUPLICATE[file_kind]))
     return pd.Index(ids)
 
 
@@ -221,7 +238,8 @@ def _refs(values: pd.Series, index: pd.Index, name, col, probs, target, *, start
     bad = pos < 0
     if optional:
         bad &= (ids != "").to_numpy()
-    probs.rows(name, bad, _lines(values, start), col, f"not a {target} in the feed")
+    probs.rows(name, bad, _lines(values, start), col,
+               Msg("not a %(field)s in the feed", field=target))
     return pos
 
 
@@ -237,15 +255,16 @@ def read_feed(path: str | Path, *, progress: Callable[[int, int], None] | None =
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise ImportFailed([Problem(str(path), None, None, f"not a readable zip file ({exc})")])
+        raise ImportFailed([Problem(str(path), None, None, Msg(
+            "not a readable zip file (%(error)s)", error=str(exc)))])
     with zf:
         names = {Path(n).name: n for n in zf.namelist() if not n.endswith("/")}
         for req in REQUIRED:
             if req not in names:
-                probs.add(req, None, None, "required file is missing from the feed")
+                probs.add(req, None, None, Msg("required file is missing from the feed"))
         if "calendar.txt" not in names and "calendar_dates.txt" not in names:
             probs.add("calendar.txt", None, None,
-                      "the feed needs calendar.txt or calendar_dates.txt")
+                      Msg("the feed needs calendar.txt or calendar_dates.txt"))
         probs.raise_if_any()
         tables = {}
         for name, need in {**REQUIRED, **OPTIONAL}.items():
@@ -253,7 +272,8 @@ def read_feed(path: str | Path, *, progress: Callable[[int, int], None] | None =
                 try:
                     df = _read(zf, names[name])
                 except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-                    probs.add(name, None, None, f"not a readable CSV file ({exc})")
+                    probs.add(name, None, None, Msg("not a readable CSV file (%(error)s)",
+                                                    error=str(exc)))
                     continue
                 if _columns(df, name, need, probs):
                     tables[name] = df
@@ -286,12 +306,12 @@ def _stops(df, a, probs):
     needs_pos = loc <= 2
     for col, lo, hi in (("stop_lat", -90, 90), ("stop_lon", -180, 180)):
         if col not in df.columns:
-            probs.add(name, 1, col, "required column is missing")
+            probs.add(name, 1, col, Msg("required column is missing"))
             a[col] = np.full(len(df), np.nan)
             continue
         val = _numbers(df, name, col, probs, required=False, lo=lo, hi=hi)
         probs.rows(name, needs_pos & (_strip(df[col]) == "").to_numpy(), _lines(df), col,
-                   "required value is empty")
+                   Msg("required value is empty"))
         a[col] = val
     a["stop_id"] = ids.to_numpy(str)
     a["stop_name"] = _strip(df.get("stop_name", pd.Series([""] * len(df)))).to_numpy(str)
@@ -311,7 +331,7 @@ def _routes(df, a, agency_ids, probs):
     long = _strip(df.get("route_long_name", pd.Series([""] * len(df))))
     both_empty = ((short == "") & (long == "")).to_numpy()
     probs.rows(name, both_empty, _lines(df), "route_short_name",
-               "route_short_name or route_long_name is required")
+               Msg("route_short_name or route_long_name is required"))
     a["route_id"] = ids.to_numpy(str)
     a["route_name"] = short.where(short != "", long).to_numpy(str)
     a["route_type"] = rtype.astype(np.int16)
@@ -328,7 +348,8 @@ def _services(tables, a, probs):
                                          default=0) for d in DAYS]) if len(cal) else \
             np.zeros((0, 7))
         start, end = _dates(cal, name, "start_date", probs), _dates(cal, name, "end_date", probs)
-        probs.rows(name, end < start, _lines(cal), "end_date", "end_date is before start_date")
+        probs.rows(name, end < start, _lines(cal), "end_date",
+                   Msg("end_date is before start_date"))
         ids += list(cal_ids)
         a["cal_days"], a["cal_start"], a["cal_end"] = days.astype(bool), start, end
     else:
@@ -338,7 +359,7 @@ def _services(tables, a, probs):
     if exc is not None:
         name = "calendar_dates.txt"
         probs.rows(name, (_strip(exc["service_id"]) == "").to_numpy(), _lines(exc),
-                   "service_id", "required value is empty")
+                   "service_id", Msg("required value is empty"))
         a["exc_date"] = _dates(exc, name, "date", probs)
         a["exc_type"] = _numbers(exc, name, "exception_type", probs, lo=1, hi=2, integer=True,
                                  default=2).astype(np.int8)

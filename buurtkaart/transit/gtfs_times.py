@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..i18n import Msg
 from . import gtfs as g
 
 __all__ = ["stop_times", "transfers", "frequencies", "fares"]
@@ -36,7 +37,7 @@ def stop_times(chunks, a, trips, stops, probs, progress=None):
         arr = np.where(arr < 0, dep, arr)
         dep = np.where(dep < 0, arr, dep)
         probs.rows(name, (dep >= 0) & (dep < arr), lines, "departure_time",
-                   "departure_time is before arrival_time")
+                   Msg("departure_time is before arrival_time"))
         parts["arr"].append(arr)
         parts["dep"].append(dep)
         for col, key in (("pickup_type", "pickup"), ("drop_off_type", "dropoff")):
@@ -52,19 +53,19 @@ def stop_times(chunks, a, trips, stops, probs, progress=None):
     trip, seq, line = cat["trip"], cat["seq"], cat["line"]
     same = np.r_[False, trip[1:] == trip[:-1]]
     probs.rows(name, same & np.r_[False, seq[1:] == seq[:-1]], line, "stop_sequence",
-               "the same stop_sequence twice in one trip")
+               Msg("the same stop_sequence twice in one trip"))
     first = ~same
     last = np.r_[~same[1:], True]
     timed = cat["arr"] >= 0
     probs.rows(name, (first | last) & ~timed, line, "arrival_time",
-               "the first and last stop of a trip need a time")
+               Msg("the first and last stop of a trip need a time"))
     counts = np.bincount(trip[trip >= 0], minlength=len(trips))
     probs.rows("trips.txt", counts == 1, np.arange(len(trips)) + 2, "trip_id",
-               "a trip needs at least two stop times")
+               Msg("a trip needs at least two stop times"))
     arr, dep = _interpolate(cat["arr"], cat["dep"], trip)
     going_back = same & (arr < np.r_[0, dep[:-1]]) & timed
     probs.rows(name, going_back, line, "arrival_time",
-               "earlier than the departure from the previous stop of the trip")
+               Msg("earlier than the departure from the previous stop of the trip"))
     a.update(st_trip=trip.astype(np.int32), st_stop=cat["stop"].astype(np.int32),
              st_arr=arr.astype(np.int32), st_dep=dep.astype(np.int32),
              st_pickup=cat["pickup"], st_dropoff=cat["dropoff"])
@@ -109,7 +110,7 @@ def transfers(df, a, stops, probs):
                       integer=True, default=0)
     probs.rows(name, (kind == 2) & ~np.isfinite(g._numbers(
         df, name, "min_transfer_time", g._Problems(), required=False)), g._lines(df),
-        "min_transfer_time", "required when transfer_type is 2")
+        "min_transfer_time", Msg("required when transfer_type is 2"))
     a["tr_type"], a["tr_seconds"] = kind.astype(np.int8), np.nan_to_num(secs).astype(np.int32)
 
 
@@ -124,9 +125,9 @@ def frequencies(df, a, trips, probs):
     end = g._times(df, name, "end_time", probs)
     for col in ("start_time", "end_time"):
         probs.rows(name, (g._strip(df[col]) == "").to_numpy(), g._lines(df), col,
-                   "required value is empty")
+                   Msg("required value is empty"))
     probs.rows(name, (end >= 0) & (end <= start), g._lines(df), "end_time",
-               "end_time must be after start_time")
+               Msg("end_time must be after start_time"))
     head = g._numbers(df, name, "headway_secs", probs, lo=1, integer=True, default=0)
     a.update(fq_start=start.astype(np.int32), fq_end=end.astype(np.int32),
              fq_headway=np.nan_to_num(head).astype(np.int32))
@@ -138,7 +139,8 @@ def fares(tables, a, routes, probs):
         _empty(a, fare_id="U1", fare_price=float, fare_currency="U3", fare_transfers=np.int8,
                fare_duration=np.int32)
         if rules is not None:
-            probs.add("fare_rules.txt", None, None, "fare_rules.txt needs fare_attributes.txt")
+            probs.add("fare_rules.txt", None, None,
+                      Msg("fare_rules.txt needs fare_attributes.txt"))
         rules = None
     else:
         name = "fare_attributes.txt"
@@ -166,5 +168,5 @@ def fares(tables, a, routes, probs):
                      ("contains_id", "fr_contains")):
         vals = g._strip(rules.get(col, pd.Series([""] * len(rules))))
         bad = ((vals != "") & ~vals.isin(zones)).to_numpy()
-        probs.rows(name, bad, g._lines(rules), col, "not a zone_id of stops.txt")
+        probs.rows(name, bad, g._lines(rules), col, Msg("not a zone_id of stops.txt"))
         a[key] = vals.to_numpy(str)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...errors import ImportFailed, Problem
+from ...i18n import Msg
 from ...records import Directory
 from .. import load_json
 from .entities import read_feed
@@ -32,13 +33,14 @@ def read_hsds(path: str | Path, *, default_model: str | None = None) -> Director
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ImportFailed([Problem(file, None, None, f"cannot be read: {exc}")]) from None
+        raise ImportFailed([Problem(file, None, None, Msg("cannot be read: %(error)s",
+                                                          error=str(exc)))]) from None
     data = load_json(text, file)
     try:
         feed = read_datapackage(data, path) if is_datapackage(data) else normalise(data, file)
         return read_feed(feed, file, default_model=default_model)
     except (TypeError, AttributeError, ValueError, KeyError) as exc:
         # a value of the wrong JSON type somewhere the schema fixes one
-        raise ImportFailed([Problem(
-            file, None, None, f"does not follow the HSDS 3.0 structure ({type(exc).__name__}: "
-                              f"{exc}); check that lists are lists and ids are text")]) from None
+        raise ImportFailed([Problem(file, None, None, Msg(
+            "does not follow the HSDS 3.0 structure (%(error)s); check that lists are lists "
+            "and ids are text", error=f"{type(exc).__name__}: {exc}"))]) from None

@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from ...hours import Session
+from ...i18n import Msg, message_of
 from ...taxonomy import WEEKDAYS
 from .shapes import at
 from .vocabulary import BYDAY
@@ -151,7 +152,7 @@ def schedule_sessions(schedules: Any, where: str, r) -> list[Session]:
     for k, s in enumerate(schedules):
         w = (s.get("_where") if isinstance(s, dict) else None) or at(where, f"schedules[{k}]")
         if not isinstance(s, dict):
-            r.problem(w, None, "must be an object")
+            r.problem(w, None, Msg("must be an object"))
             continue
         ended = ended_on(s.get("valid_to"), s.get("until"))
         if ended:
@@ -160,19 +161,22 @@ def schedule_sessions(schedules: Any, where: str, r) -> list[Session]:
         freq = str(s.get("freq") or "WEEKLY").upper()
         interval = s.get("interval")
         if interval not in (None, "", 1, "1"):
-            r.problem(w, "interval", f"every {interval} {freq.lower()} periods cannot be "
-                                     "represented as weekly sessions")
+            r.problem(w, "interval", Msg("every %(interval)s %(freq)s periods cannot be "
+                                         "represented as weekly sessions", interval=interval,
+                                         freq=freq.lower()))
             continue
         lost = False
         for unsupported, why in (
-                ("bymonthday", "days of the month cannot be represented as weekly sessions"),
-                ("byyearday", "days of the year cannot be represented as weekly sessions"),
-                ("byweekno", "weeks of the year cannot be represented as weekly sessions"),
-                ("until", "a schedule that ends cannot be represented (sessions are ongoing)"),
-                ("count", "a limited number of occurrences cannot be represented "
-                          "(sessions are ongoing)"),
-                ("valid_to", "a schedule valid only until a date cannot be represented "
-                             "(sessions are ongoing)")):
+                ("bymonthday", Msg("days of the month cannot be represented as weekly "
+                                   "sessions")),
+                ("byyearday", Msg("days of the year cannot be represented as weekly sessions")),
+                ("byweekno", Msg("weeks of the year cannot be represented as weekly sessions")),
+                ("until", Msg("a schedule that ends cannot be represented (sessions are "
+                              "ongoing)")),
+                ("count", Msg("a limited number of occurrences cannot be represented "
+                              "(sessions are ongoing)")),
+                ("valid_to", Msg("a schedule valid only until a date cannot be represented "
+                                 "(sessions are ongoing)"))):
             if s.get(unsupported) not in (None, "", []):
                 r.problem(w, unsupported, why)
                 lost = True
@@ -180,7 +184,8 @@ def schedule_sessions(schedules: Any, where: str, r) -> list[Session]:
             continue
         opens, closes = s.get("opens_at"), s.get("closes_at")
         if not opens or not closes:
-            r.problem(w, "opens_at" if not opens else "closes_at", "is required for a session")
+            r.problem(w, "opens_at" if not opens else "closes_at",
+                      Msg("is required for a session"))
             continue
         opens, closes = str(opens)[:5], str(closes)[:5]
         if freq == "DAILY":
@@ -193,25 +198,29 @@ def schedule_sessions(schedules: Any, where: str, r) -> list[Session]:
                 day, nth = token[-2:].upper(), token[:-2]
                 digits = nth.lstrip("+-")
                 if day not in BYDAY or (digits and not (digits.isascii() and digits.isdigit())):
-                    r.problem(w, "byday", f"{token!r} is not a day such as MO or 1MO")
+                    r.problem(w, "byday", Msg("%(token)s is not a day such as MO or 1MO",
+                                              token=repr(token)))
                     continue
                 n = int(nth) if nth.lstrip("+-") else None
                 if freq == "WEEKLY" and n is not None:
-                    r.problem(w, "byday", f"{token!r}: a numbered day needs freq MONTHLY")
+                    r.problem(w, "byday", Msg("%(token)s: a numbered day needs freq MONTHLY",
+                                              token=repr(token)))
                     continue
                 if freq == "MONTHLY" and n is None:
-                    r.problem(w, "byday", f"{token!r}: MONTHLY needs a numbered day such as 1MO")
+                    r.problem(w, "byday", Msg("%(token)s: MONTHLY needs a numbered day such "
+                                              "as 1MO", token=repr(token)))
                     continue
                 days.append((BYDAY.index(day), n))
             if not days:
-                r.problem(w, "byday", "names no day")
+                r.problem(w, "byday", Msg("names no day"))
                 continue
         else:
-            r.problem(w, "freq", f"{freq!r} cannot be represented (WEEKLY, MONTHLY or DAILY)")
+            r.problem(w, "freq", Msg("%(freq)s cannot be represented (WEEKLY, MONTHLY or "
+                                     "DAILY)", freq=repr(freq)))
             continue
         for day, nth in days:
             try:
                 out.append(Session.parse(day, opens, closes, nth))
             except ValueError as exc:
-                r.problem(w, "opens_at", str(exc))
+                r.problem(w, "opens_at", message_of(exc))
     return out

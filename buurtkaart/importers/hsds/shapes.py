@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ...errors import ImportFailed, Problem
+from ...i18n import Msg
 
 __all__ = ["Feed", "normalise"]
 
@@ -116,15 +117,14 @@ def _compiled(feed: Feed, obj, where: str, file: str) -> None:
         _service(feed, obj["service"], at(where, "service"))
         _sal(feed, obj, where, obj["service"].get("id"))
     else:
-        raise ImportFailed([Problem(file, where or None, None,
-                                    "is not an HSDS service, organization, location or "
-                                    "service_at_location")])
+        raise ImportFailed([Problem(file, where or None, None, Msg(
+            "is not an HSDS service, organization, location or service_at_location"))])
 
 
 def _document(feed: Feed, data: dict, file: str) -> None:
     for key in _TOP:
         if data.get(key) is not None and not isinstance(data[key], list):
-            raise ImportFailed([Problem(file, None, key, "must be a list")])
+            raise ImportFailed([Problem(file, None, key, Msg("must be a list"))])
     feed.organizations += [(f"organizations[{i}]", o)
                            for i, o in enumerate(data.get("organizations") or [])]
     feed.locations += [(f"locations[{i}]", loc)
@@ -160,9 +160,8 @@ def normalise(data, file: str) -> Feed:
     elif isinstance(data, dict) and kind_of(data):
         _compiled(feed, data, "", file)
     else:
-        raise ImportFailed([Problem(
-            file, None, None, "is not HSDS 3.0 JSON: expected an object with 'services' and "
-                              "'organizations', a service, organization or service_at_location "
-                              "object, a list of them, a paged API response ('contents') or "
-                              "tabular.json")])
+        raise ImportFailed([Problem(file, None, None, Msg(
+            "is not HSDS 3.0 JSON: expected an object with 'services' and 'organizations', a "
+            "service, organization or service_at_location object, a list of them, a paged API "
+            "response ('contents') or tabular.json"))])
     return feed

@@ -14,6 +14,7 @@ import csv
 from pathlib import Path
 
 from ...errors import ImportFailed, Problem
+from ...i18n import Msg
 from .shapes import Feed
 
 __all__ = ["from_tables", "read_datapackage", "is_datapackage"]
@@ -48,7 +49,8 @@ def from_tables(tables: dict[str, list], file: str, where=None) -> Feed:
         if kind is None:
             continue  # programs, contacts, funding, ...: nothing buurtkaart keeps
         if not isinstance(rows, list):
-            raise ImportFailed([Problem(file, f"{table}.csv", None, "must be a list of rows")])
+            raise ImportFailed([Problem(file, f"{table}.csv", None,
+                                        Msg("must be a list of rows"))])
         typed.setdefault(kind, []).extend(
             (where(table, i), dict(r)) for i, r in enumerate(rows) if isinstance(r, dict))
     parents: dict[str, dict] = {}
@@ -85,7 +87,7 @@ def read_datapackage(data: dict, path: Path) -> Feed:
     problems = []
     for k, res in enumerate(data["resources"]):
         if not isinstance(res, dict) or not isinstance(res.get("path"), str):
-            problems.append(Problem(file, f"resources[{k}]", "path", "names no CSV file"))
+            problems.append(Problem(file, f"resources[{k}]", "path", Msg("names no CSV file")))
             continue
         csv_path = path.parent / res["path"]
         table = Path(res["path"]).stem
@@ -98,15 +100,17 @@ def read_datapackage(data: dict, path: Path) -> Feed:
                 rows = [{k: (v if v != "" else None) for k, v in row.items() if k}
                         for row in csv.DictReader(fh)]
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
-            problems.append(Problem(str(csv_path), None, None, f"cannot be read: {exc}"))
+            problems.append(Problem(str(csv_path), None, None,
+                                    Msg("cannot be read: %(error)s", error=str(exc))))
             continue
         tables[table] = rows
         names[table] = res["path"]
     if problems:
         raise ImportFailed(problems)
     if not tables:
-        raise ImportFailed([Problem(file, None, "resources", "names none of the HSDS tables "
-                                    "organizations, services, locations, "
-                                    "service_at_locations")])
-    return from_tables(tables, file, lambda table, i: f"{names[table]} row {i + 2}")
+        raise ImportFailed([Problem(file, None, "resources", Msg(
+            "names none of the HSDS tables organizations, services, locations, "
+            "service_at_locations"))])
+    return from_tables(tables, file, lambda table, i: Msg("%(file)s row %(num)s",
+                                                          file=names[table], num=i + 2))
 
