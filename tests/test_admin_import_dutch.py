@@ -147,6 +147,13 @@ CASES = {
         "cijfers.csv, rij 1: heeft 4 kolommen; de grens is 3 kolommen",
         "cijfers.csv, row 1: has 4 columns; the limit is 3 columns (most columns in one "
         "indicator table); set BUURTKAART_MAX_COLUMNS to allow more"),
+    "JSON of an unknown format": (
+        "places", "aanbod.json", lambda t: b'{"iets": 1}', {},
+        "aanbod.json: is JSON, maar geen GeoJSON FeatureCollection ('features') en geen HSDS "
+        "('services', 'organizations'); het bevat: iets; verwacht CSV",
+        "aanbod.json: is JSON but neither a GeoJSON FeatureCollection ('features') nor HSDS "
+        "('services', 'organizations'); it has: iets; expected CSV (.csv, or .xlsx), GeoJSON "
+        "(.geojson) or HSDS 3.0 JSON (.json), or say which with --format"),
     "JSON nested too deeply": (
         "places", "aanbod.json", lambda t: b"[" * 100_000 + b"]" * 100_000, {},
         "aanbod.json: is JSON met te veel lagen in elkaar",
