@@ -26,8 +26,7 @@ from pathlib import Path
 import shapely
 
 from . import search
-from .errors import ImportFailed, Problem
-from .importers.osm import SOURCE
+from .importers.osm import SOURCE, unreadable
 
 __all__ = ["read_addresses", "save_addresses", "STREET_GAP_DEGREES"]
 
@@ -69,9 +68,7 @@ def read_addresses(path: str | Path) -> list[dict]:
                 custom_filter={"highway": True}, filter_type="keep", keep_nodes=False,
                 keep_ways=True, keep_relations=False, extra_attributes=["name"])
     except Exception as exc:  # pyrosm raises plain exceptions for broken files
-        raise ImportFailed([Problem(file, None, None,
-                                    f"cannot be read as an OpenStreetMap PBF extract: "
-                                    f"{exc or type(exc).__name__}")]) from None
+        raise unreadable(file, exc) from None
     rows, seen = [], set()
     for row in ([] if tagged is None else tagged.to_dict("records")):
         tags = _tags(row)

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 
 from .errors import BuurtkaartError
+from .i18n import N_, Msg
 
 __all__ = ["LIMITS", "Limit", "limit", "refusal"]
 
@@ -24,13 +25,13 @@ class Limit:
 
 
 LIMITS = {
-    "unpacked_mb": Limit("BUURTKAART_MAX_UNPACKED_MB", 200, "MB",
-                         "largest neighbourhood file, in MB unpacked (a zipped shapefile "
-                         "counts what it unzips to)"),
-    "features": Limit("BUURTKAART_MAX_FEATURES", 100_000, "features",
-                      "most polygons in one neighbourhood file"),
-    "columns": Limit("BUURTKAART_MAX_COLUMNS", 1_000, "columns",
-                     "most columns in one indicator table"),
+    "unpacked_mb": Limit("BUURTKAART_MAX_UNPACKED_MB", 200, N_("MB"),
+                         N_("largest neighbourhood file, in MB unpacked (a zipped shapefile "
+                            "counts what it unzips to)")),
+    "features": Limit("BUURTKAART_MAX_FEATURES", 100_000, N_("features"),
+                      N_("most polygons in one neighbourhood file")),
+    "columns": Limit("BUURTKAART_MAX_COLUMNS", 1_000, N_("columns"),
+                     N_("most columns in one indicator table")),
 }
 
 
@@ -47,8 +48,10 @@ def limit(name: str) -> int:
     return int(text)
 
 
-def refusal(name: str, found: str) -> str:
-    """A problem's reason: ``found`` exceeds limit ``name``, and how to raise it."""
+def refusal(name: str, found: str) -> Msg:
+    """A problem's reason: ``found`` (a :class:`~buurtkaart.i18n.Msg` such as "has 2,000
+    columns") exceeds limit ``name``, and how to raise it; in any language."""
     spec = LIMITS[name]
-    return (f"{found}; the limit is {limit(name):,} {spec.unit} ({spec.help}); "
-            f"set {spec.env} to allow more")
+    return Msg("%(found)s; the limit is %(limit)s %(unit)s (%(help)s); set %(env)s to allow "
+               "more", found=found, limit=f"{limit(name):,}", unit=Msg(spec.unit),
+               help=Msg(spec.help), env=spec.env)

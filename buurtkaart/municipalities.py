@@ -27,6 +27,7 @@ from shapely import wkb
 
 from . import search
 from .errors import ImportFailed, Problem
+from .i18n import Msg
 
 __all__ = ["read_municipalities", "save_municipalities", "assign_by_overlap",
            "assign_by_lookup", "municipality_names", "municipalities", "describe_changes"]
@@ -65,8 +66,9 @@ def read_municipalities(path: str | Path, *, code_field: str | None = None,
     bad = [(i, c) for i, c in enumerate(frame["code"], start=1)
            if not (len(c) == 5 and c.isdigit())]
     if bad:
-        raise ImportFailed([Problem(str(path), f"feature {i}", code_field or "code",
-                                    f"{c!r} is not a five-digit NIS municipality code")
+        raise ImportFailed([Problem(str(path), Msg("feature %(num)s", num=i), code_field or "code",
+                                    Msg("%(code)s is not a five-digit NIS municipality code",
+                                        code=repr(c)))
                             for i, c in bad[:20]])
     return frame[["code", "name", "geometry"]], warnings
 
@@ -149,9 +151,9 @@ def assign_by_overlap(db) -> dict:
              db.execute("SELECT code, name, geometry FROM municipalities "
                         "WHERE geometry IS NOT NULL ORDER BY code")]
     if not munis:
-        raise ImportFailed([Problem("municipalities", None, None, "no municipality outlines "
-                                    "stored: run `buurtkaart import municipalities FILE` "
-                                    "first")])
+        raise ImportFailed([Problem("municipalities", None, None, Msg(
+            "no municipality outlines stored: run `buurtkaart import municipalities FILE` "
+            "first"))])
     if not hoods:
         return {"assigned": 0, "changes": [], "outside": []}
     h = gpd.GeoSeries([g for *_, g in hoods], crs=4326)

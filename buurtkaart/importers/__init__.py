@@ -29,8 +29,8 @@ _GEOJSON_TYPES = {"FeatureCollection", "Feature", "Point", "MultiPoint", "LineSt
 _HSDS_KEYS = {"services", "organizations", "locations", "service_at_locations"}
 
 
-TOO_DEEP = ("is JSON nested too deeply (lists or objects inside each other thousands of "
-            "levels deep); not a real data file")
+TOO_DEEP = Msg("is JSON nested too deeply (lists or objects inside each other thousands of "
+               "levels deep); not a real data file")
 
 
 def load_json(text: str, file: str):
@@ -154,7 +154,8 @@ def read_directory(path: str | Path, *, fmt: str | None = None,
 
         return read_hsds(path, default_model=default_model)
     raise ImportFailed([Problem(str(path), None, None,
-                                f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")])
+                                Msg("unknown format %(format)s (known: %(known)s)",
+                                    format=repr(fmt), known=", ".join(FORMATS)))])
 
 
 _ORG_DETAILS = ("description", "url", "email", "phone", "source")

@@ -86,16 +86,18 @@ def _check_size(path: Path, file: str) -> None:
     """Refuse a file (a zip: what it unpacks to) larger than the configured limit."""
     if not path.is_file():
         return
-    size, what = path.stat().st_size, "is"
+    size, zipped = path.stat().st_size, False
     if path.suffix.lower() == ".zip":
         try:
             with zipfile.ZipFile(path) as z:
-                size, what = sum(i.file_size for i in z.infolist()), "unpacks to"
+                size, zipped = sum(i.file_size for i in z.infolist()), True
         except (zipfile.BadZipFile, OSError):
             pass  # GDAL names the problem
     if size > limit("unpacked_mb") * 2**20:
-        raise ImportFailed([Problem(file, None, None,
-                                    refusal("unpacked_mb", f"{what} {size / 2**20:.1f} MB"))])
+        mb = f"{size / 2**20:.1f}"
+        found = (Msg("unpacks to %(size)s MB", size=mb) if zipped
+                 else Msg("is %(size)s MB", size=mb))
+        raise ImportFailed([Problem(file, None, None, refusal("unpacked_mb", found))])
 
 
 def _check_not_degrees(frame, crs: CRS, file: str) -> None:
@@ -104,11 +106,12 @@ def _check_not_degrees(frame, crs: CRS, file: str) -> None:
         return
     minx, miny, maxx, maxy = frame.geometry.total_bounds
     if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
-        raise ImportFailed([Problem(
-            file, None, "geometry",
-            f"coordinates look like degrees (longitude/latitude: x {minx:g} to {maxx:g}, "
-            f"y {miny:g} to {maxy:g}) but the file declares {crs.name}, which is in metres; "
-            "declare the CRS the coordinates are in (EPSG:4326 for degrees)")])
+        raise ImportFailed([Problem(file, None, "geometry", Msg(
+            "coordinates look like degrees (longitude/latitude: x %(minx)s to %(maxx)s, "
+            "y %(miny)s to %(maxy)s) but the file declares %(crs)s, which is in metres; "
+            "declare the CRS the coordinates are in (EPSG:4326 for degrees)",
+            minx=f"{minx:g}", maxx=f"{maxx:g}", miny=f"{miny:g}", maxy=f"{maxy:g}",
+            crs=crs.name))])
 
 
 def _long_geojson_texts(path: Path) -> list[Problem]:
@@ -126,27 +129,32 @@ def _long_geojson_texts(path: Path) -> list[Problem]:
         props = feat.get("properties") if isinstance(feat, dict) else None
         for key, value in (props.items() if isinstance(props, dict) else ()):
             if isinstance(value, str) and len(value) > MAX_TEXT:
-                out.append(Problem(str(path), f"feature {i}", key,
-                                   f"text of {len(value):,} characters is too long (at most "
-                                   f"{MAX_TEXT:,})"))
+                out.append(Problem(str(path), Msg("feature %(num)s", num=i), key,
+                                   Msg("text of %(length)s characters is too long (at most "
+                                       "%(max)s)", length=f"{len(value):,}",
+                                       max=f"{MAX_TEXT:,}")))
     return out
+
+
+#: what a column holds, as the error messages name it (the English word is also the option)
+_COLUMN_WORDS = {"code": Msg("code"), "name": Msg("name"), "municipality": Msg("municipality")}
 
 
 def _pick(columns, given: str | None, aliases, what: str, file: str, *, required: bool) -> str | None:
     if given:
         if given not in columns:
-            raise ImportFailed([Problem(file, None, given,
-                                        f"no {what} column {given!r} (columns: "
-                                        f"{', '.join(columns)})")])
+            raise ImportFailed([Problem(file, None, given, Msg(
+                "no %(what)s column %(given)s (columns: %(columns)s)", what=_COLUMN_WORDS[what],
+                given=repr(given), columns=", ".join(columns)))])
         return given
     for a in aliases:
         if a in columns:
             return a
     if required:
-        raise ImportFailed([Problem(file, None, None,
-                                    f"no {what} column found (tried {', '.join(aliases)}; "
-                                    f"columns: {', '.join(columns)}); name it with "
-                                    f"--{what}-field")])
+        raise ImportFailed([Problem(file, None, None, Msg(
+            "no %(what)s column found (tried %(tried)s; columns: %(columns)s); name it with "
+            "%(option)s", what=_COLUMN_WORDS[what], tried=", ".join(aliases),
+            columns=", ".join(columns), option=f"--{what}-field"))])
     return None
 
 
@@ -165,17 +173,18 @@ def _gdal_message(exc: Exception) -> str:
     return text.rstrip(".;") or type(exc).__name__
 
 
-def _no_crs_reason(path: Path) -> str:
+def _no_crs_reason(path: Path) -> Msg:
     """Why a layer has no CRS, in the user's terms (a missing or unreadable ``.prj``)."""
     if path.suffix.lower() == ".shp":
         prj = next((p for p in (path.with_suffix(".prj"), path.with_suffix(".PRJ"))
                     if p.exists()), None)
         if prj is None:
-            return (f"has no coordinate reference system: {path.with_suffix('.prj').name} is "
-                    "missing; add it (it comes with the shapefile) rather than guess")
-        return (f"has no coordinate reference system: {prj.name} cannot be understood as a "
-                "projection (WKT); refusing to guess")
-    return "has no coordinate reference system; refusing to guess"
+            return Msg("has no coordinate reference system: %(prj)s is missing; add it (it "
+                       "comes with the shapefile) rather than guess",
+                       prj=path.with_suffix(".prj").name)
+        return Msg("has no coordinate reference system: %(prj)s cannot be understood as a "
+                   "projection (WKT); refusing to guess", prj=prj.name)
+    return Msg("has no coordinate reference system; refusing to guess")
 
 
 def _geojson_declared_crs(path: Path) -> tuple[bool, str | None]:
@@ -198,8 +207,9 @@ def _geojson_declared_crs(path: Path) -> tuple[bool, str | None]:
 def read_neighbourhoods(
     path: str | Path, *, code_field: str | None = None, name_field: str | None = None,
     municipality_field: str | None = None, layer: str | None = None,
-) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Read neighbourhoods; return a WGS84 GeoDataFrame and a list of warnings.
+) -> tuple[gpd.GeoDataFrame, list[Msg]]:
+    """Read neighbourhoods; return a WGS84 GeoDataFrame and a list of warnings (English
+    text that a page shows in its language).
 
     Raises
     ------
@@ -208,41 +218,43 @@ def read_neighbourhoods(
     """
     path = Path(path)
     file = str(path)
-    warnings: list[str] = []
+    warnings: list[Msg] = []
     if path.is_file() and path.stat().st_size == 0:
-        raise ImportFailed([Problem(file, None, None, "is empty (0 bytes)")])
+        raise ImportFailed([Problem(file, None, None, Msg("is empty (0 bytes)"))])
     _check_size(path, file)
     try:
         layers = pyogrio.list_layers(path)
     except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise ImportFailed(_long_geojson_texts(path) or [Problem(
-            file, None, None, f"cannot be read as GeoPackage, Shapefile or GeoJSON: "
-                              f"{_gdal_message(exc)}")]) from None
+        raise ImportFailed(_long_geojson_texts(path) or [Problem(file, None, None, Msg(
+            "cannot be read as GeoPackage, Shapefile or GeoJSON: %(error)s",
+            error=_gdal_message(exc)))]) from None
     names = [str(n) for n, _ in layers]
     if layer is None and len(names) > 1:
-        raise ImportFailed([Problem(file, None, None,
-                                    f"has {len(names)} layers ({', '.join(names)}); "
-                                    "choose one with --layer")])
+        raise ImportFailed([Problem(file, None, None, Msg(
+            "has %(num)s layers (%(layers)s); choose one with --layer", num=len(names),
+            layers=", ".join(names)))])
     if layer is not None and layer not in names:
-        raise ImportFailed([Problem(file, None, None,
-                                    f"has no layer {layer!r} (layers: {', '.join(names)})")])
+        raise ImportFailed([Problem(file, None, None, Msg(
+            "has no layer %(layer)s (layers: %(layers)s)", layer=repr(layer),
+            layers=", ".join(names)))])
     try:
         n_features = pyogrio.read_info(path, layer=layer).get("features", -1)
         if n_features > limit("features"):
             raise ImportFailed([Problem(file, None, None, refusal(
-                "features", f"has {n_features:,} features"))])
+                "features", Msg("has %(num)s features", num=f"{n_features:,}")))])
         frame = pyogrio.read_dataframe(path, layer=layer)
     except ImportFailed:
         raise
     except Exception as exc:
         raise ImportFailed(_long_geojson_texts(path) or [Problem(
-            file, None, None, f"cannot be read: {_gdal_message(exc)}")]) from None
+            file, None, None, Msg("cannot be read: %(error)s",
+                                  error=_gdal_message(exc)))]) from None
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
         raise ImportFailed([Problem(file, None, "geometry",
-                                    "has no geometry: a table, not a GeoPackage, Shapefile or "
-                                    "GeoJSON layer of polygons")])
+                                    Msg("has no geometry: a table, not a GeoPackage, Shapefile "
+                                        "or GeoJSON layer of polygons"))])
     if len(frame) == 0:
-        raise ImportFailed([Problem(file, None, None, "contains no features")])
+        raise ImportFailed([Problem(file, None, None, Msg("contains no features"))])
 
     crs = frame.crs
     is_geojson = path.suffix.lower() in (".geojson", ".json")
@@ -254,9 +266,9 @@ def read_neighbourhoods(
                 raise CRSError("the crs member has no properties.name")
             CRS.from_user_input(declared_name)
         except CRSError:
-            raise ImportFailed([Problem(
-                file, None, "crs", f"declares a coordinate reference system that cannot be "
-                                   f"identified ({declared_name!r}); refusing to guess")]) from None
+            raise ImportFailed([Problem(file, None, "crs", Msg(
+                "declares a coordinate reference system that cannot be identified (%(name)s); "
+                "refusing to guess", name=repr(declared_name)))]) from None
     if crs is None:
         if is_geojson and not declared:
             crs = CRS.from_epsg(4326)
@@ -268,9 +280,9 @@ def read_neighbourhoods(
                 not crs.is_projected and not crs.is_geographic):
             raise CRSError(crs.name)
     except CRSError as exc:
-        raise ImportFailed([Problem(file, None, None,
-                                    f"has a coordinate reference system that cannot be "
-                                    f"identified ({exc}); refusing to guess")]) from None
+        raise ImportFailed([Problem(file, None, None, Msg(
+            "has a coordinate reference system that cannot be identified (%(error)s); "
+            "refusing to guess", error=str(exc)))]) from None
     frame = frame.set_crs(crs, allow_override=True)
     _check_not_degrees(frame, crs, file)
 
@@ -279,8 +291,9 @@ def read_neighbourhoods(
     name_col = _pick(columns, name_field, NAME_ALIASES, "name", file, required=False)
     muni_col = _pick(columns, municipality_field, (), "municipality", file, required=False)
     if frame[code_col].dtype.kind in "if":
-        warnings.append(f"{file}: code column {code_col!r} is stored as numbers; "
-                        "converted to text (check that no leading zeros were lost in the source)")
+        warnings.append(Msg("%(file)s: code column %(column)s is stored as numbers; converted "
+                            "to text (check that no leading zeros were lost in the source)",
+                            file=file, column=repr(code_col)))
 
     problems: list[Problem] = []
     seen: dict[str, int] = {}
@@ -332,8 +345,9 @@ def read_neighbourhoods(
                 rows.append(None)
                 continue
             geom = shapely.union_all(polys)
-            warnings.append(f"{file}, {where} (code {code}): invalid polygon ({reason}) "
-                            "repaired with make_valid")
+            warnings.append(Msg("%(file)s, %(where)s (code %(code)s): invalid polygon "
+                                "(%(reason)s) repaired with make_valid", file=file, where=where,
+                                code=code, reason=reason))
         rows.append(geom)
 
     if problems:
@@ -350,8 +364,8 @@ def read_neighbourhoods(
     try:
         out = out.to_crs(4326)
     except Exception as exc:
-        raise ImportFailed([Problem(file, None, None,
-                                    f"cannot be reprojected to WGS84: {exc}")]) from None
+        raise ImportFailed([Problem(file, None, None, Msg(
+            "cannot be reprojected to WGS84: %(error)s", error=str(exc)))]) from None
     area = crs.area_of_use
     for i, geom in enumerate(out.geometry, start=1):
         minx, miny, maxx, maxy = geom.bounds
@@ -363,12 +377,12 @@ def read_neighbourhoods(
         elif area is not None and not (
                 area.west - AREA_MARGIN <= minx and maxx <= area.east + AREA_MARGIN
                 and area.south - AREA_MARGIN <= miny and maxy <= area.north + AREA_MARGIN):
-            problems.append(Problem(
-                file, f"feature {i}", "geometry",
-                f"lies outside the area where {crs.name} is used ({area.name}: "
-                f"{area.west:g} to {area.east:g} E, {area.south:g} to {area.north:g} N), at "
-                f"{minx:.4f}, {miny:.4f}: the coordinates look like another CRS than the "
-                "declared one"))
+            problems.append(Problem(file, Msg("feature %(num)s", num=i), "geometry", Msg(
+                "lies outside the area where %(crs)s is used (%(area)s: %(west)s to %(east)s E, "
+                "%(south)s to %(north)s N), at %(x)s, %(y)s: the coordinates look like another "
+                "CRS than the declared one", crs=crs.name, area=area.name,
+                west=f"{area.west:g}", east=f"{area.east:g}", south=f"{area.south:g}",
+                north=f"{area.north:g}", x=f"{minx:.4f}", y=f"{miny:.4f}")))
     if problems:
         raise ImportFailed(problems)
     return out, warnings

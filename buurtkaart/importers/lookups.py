@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import ImportFailed, Problem
+from ..i18n import Msg, row_msg
 from .statbel import PSEUDO_WIJK
 from .tables import read_table, rows_text
 
@@ -49,10 +50,11 @@ def _pairs(path: str | Path, left: tuple[str, str, tuple], right: tuple[str, str
     problems = []
     for idx, name, what, names in ((li, lname, lwhat, lnames), (ri, rname, rwhat, rnames)):
         if idx is None:
-            problems.append(Problem(file, "row 1", name, f"required column {name} is missing "
-                                    f"({what}; accepted names: {', '.join(names)}); this "
-                                    f"file is {table.describe()} with columns "
-                                    f"{', '.join(table.header)}"))
+            problems.append(Problem(file, row_msg(1), name, Msg(
+                "required column %(name)s is missing (%(what)s; accepted names: %(names)s); "
+                "this file is %(described)s with columns %(columns)s", name=name, what=what,
+                names=", ".join(names), described=table.describe(),
+                columns=", ".join(table.header))))
     if problems:
         raise ImportFailed(problems)
     pairs, seen, skipped = [], {}, []
@@ -60,19 +62,21 @@ def _pairs(path: str | Path, left: tuple[str, str, tuple], right: tuple[str, str
         if not any(c.strip() for c in row):
             continue
         if len(row) <= max(li, ri):
-            problems.append(Problem(file, f"row {n}", None, "has too few values"))
+            problems.append(Problem(file, row_msg(n), None, Msg("has too few values")))
             continue
         s, c = row[li].strip(), row[ri].strip()
         if not s or not c:
-            problems.append(Problem(file, f"row {n}", table.header[li] if not s
-                                    else table.header[ri], f"{lname} and {rname} are both "
-                                                           "required"))
+            problems.append(Problem(file, row_msg(n), table.header[li] if not s
+                                    else table.header[ri],
+                                    Msg("%(left)s and %(right)s are both required",
+                                        left=lname, right=rname)))
         elif PSEUDO_WIJK.match(s) or PSEUDO_WIJK.match(c):
             skipped.append(n)
         elif s in seen and seen[s][0] != c:
-            problems.append(Problem(file, f"row {n}", table.header[li],
-                                    f"{lname} {s} is mapped to {c} here and to {seen[s][0]} "
-                                    f"in row {seen[s][1]}"))
+            problems.append(Problem(file, row_msg(n), table.header[li],
+                                    Msg("%(left)s %(value)s is mapped to %(code)s here and to "
+                                        "%(other)s in row %(row)s", left=lname, value=s, code=c,
+                                        other=seen[s][0], row=seen[s][1])))
         elif s not in seen:
             seen[s] = (c, n)
             pairs.append((s, c))
@@ -97,8 +101,8 @@ def read_lookup(path: str | Path) -> pd.DataFrame:
         When a column is missing, a row lacks a sector or code, or a sector is mapped to
         two neighbourhoods.
     """
-    frame, messages = _pairs(path, ("sector", "the statistical sector", SECTOR_COLUMNS),
-                             ("code", "the neighbourhood code", LOOKUP_CODE_COLUMNS))
+    frame, messages = _pairs(path, ("sector", Msg("the statistical sector"), SECTOR_COLUMNS),
+                             ("code", Msg("the neighbourhood code"), LOOKUP_CODE_COLUMNS))
     frame.attrs["messages"] = messages
     return frame
 
@@ -107,8 +111,8 @@ def read_municipality_lookup(path: str | Path) -> pd.DataFrame:
     """A neighbourhood -> municipality table: columns ``code`` and ``municipality_code``
     (five-digit NIS codes; Excel numbers are read as text); messages in
     ``attrs["messages"]``."""
-    frame, messages = _pairs(path, ("code", "the neighbourhood code", LOOKUP_CODE_COLUMNS),
-                             ("municipality_code", "the NIS code of the municipality",
+    frame, messages = _pairs(path, ("code", Msg("the neighbourhood code"), LOOKUP_CODE_COLUMNS),
+                             ("municipality_code", Msg("the NIS code of the municipality"),
                               MUNICIPALITY_COLUMNS))
     frame.attrs["messages"] = messages
     return frame

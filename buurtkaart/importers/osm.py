@@ -31,10 +31,11 @@ from pathlib import Path
 
 from ..errors import ImportFailed, Problem
 from ..hours import validate_opening_hours
+from ..i18n import Msg
 from ..records import Directory, stable_uid, validate_place
 from ..taxonomy import PLACE_KINDS
 
-__all__ = ["read_osm", "KIND_RULES", "SOURCE"]
+__all__ = ["read_osm", "unreadable", "KIND_RULES", "SOURCE"]
 
 SOURCE = "OpenStreetMap contributors (ODbL)"
 KIND_RULES: tuple[tuple[str, str, tuple[str, ...] | None, str], ...] = (
@@ -64,6 +65,13 @@ def _kind(row: dict, tags: dict) -> str | None:
     return None
 
 
+def unreadable(file: str, exc: Exception) -> ImportFailed:
+    """The refusal of a file pyrosm cannot read, with its reason (its own English words)."""
+    return ImportFailed([Problem(file, None, None, Msg(
+        "cannot be read as an OpenStreetMap PBF extract: %(error)s",
+        error=str(exc) or type(exc).__name__))])
+
+
 def read_osm(path: str | Path) -> Directory:
     """Read meeting places from ``path`` (an ``.osm.pbf`` file)."""
     path = Path(path)
@@ -76,9 +84,7 @@ def read_osm(path: str | Path) -> Directory:
             osm = pyrosm.OSM(str(path))
             pois = osm.get_pois(custom_filter={"amenity": [r[1] for r in KIND_RULES]})
     except Exception as exc:  # pyrosm raises plain exceptions for broken files
-        raise ImportFailed([Problem(file, None, None,
-                                    f"cannot be read as an OpenStreetMap PBF extract: "
-                                    f"{exc or type(exc).__name__}")]) from None
+        raise unreadable(file, exc) from None
     out = Directory()
     if pois is None or len(pois) == 0:
         out.warnings.append(f"{file}: no meeting places (community centres, social centres, "

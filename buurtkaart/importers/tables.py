@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ImportFailed, Problem
-from ..i18n import Msg, row_msg
+from ..i18n import N_, Msg, Term, row_msg
 from ..limits import limit, refusal
 from .csvtext import read_rows
 
@@ -37,7 +37,7 @@ __all__ = ["Table", "read_table", "column_convention", "parse_number", "rows_tex
 
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".zip")
 DELIMITERS = ("|", ";", ",", "\t")
-_DELIMITER_NAMES = {"|": "'|'", ";": "';'", ",": "','", "\t": "tab"}
+_DELIMITER_NAMES = {"|": "'|'", ";": "';'", ",": "','", "\t": Term("tab", N_("tab"))}
 _ENCODING_NAMES = {"utf-8": "UTF-8", "utf-16": "UTF-16", "utf-16-le": "UTF-16 (little endian)",
                    "utf-16-be": "UTF-16 (big endian)", "cp1252": "Windows-1252 (cp1252)"}
 
@@ -60,15 +60,17 @@ class Table:
     typed: bool = False
     notes: list[str] = field(default_factory=list)
 
-    def describe(self) -> str:
-        """How the file was read, e.g. "';'-separated text (UTF-8)" or "Excel sheet"."""
+    def describe(self) -> Msg:
+        """How the file was read, e.g. "';'-separated text (UTF-8)" or "an Excel workbook"
+        (in any language)."""
         if self.delimiter is None:
-            return "an Excel workbook"
-        return (f"{_DELIMITER_NAMES[self.delimiter]}-separated text "
-                f"({_ENCODING_NAMES.get(self.encoding or '', self.encoding)})")
+            return Msg("an Excel workbook")
+        return Msg("%(delimiter)s-separated text (%(encoding)s)",
+                   delimiter=_DELIMITER_NAMES[self.delimiter],
+                   encoding=_ENCODING_NAMES.get(self.encoding or "", self.encoding))
 
 
-def _fail(file: str, reason: str, where: str | None = None) -> ImportFailed:
+def _fail(file: str, reason: Msg, where: Msg | None = None) -> ImportFailed:
     return ImportFailed([Problem(file, where, None, reason)])
 
 
@@ -155,7 +157,8 @@ def _read_text(raw: bytes, name: str, file: str) -> Table:
 def _check_columns(n: int, file: str) -> None:
     """Refuse a table wider than the configured limit before reading its rows."""
     if n > limit("columns"):
-        raise _fail(file, refusal("columns", f"has {n:,} columns"), "row 1")
+        raise _fail(file, refusal("columns", Msg("has %(num)s columns", num=f"{n:,}")),
+                    row_msg(1))
 
 
 def _cell_text(v) -> str:

@@ -322,4 +322,5 @@ def _run_import(db, kind: str, path, shown: str, *, overwrite: bool) -> tuple[st
         frame, warnings = read_neighbourhoods(path)
         n = store.save_neighbourhoods(db, frame, source=shown)
     return _("Imported %(num)s neighbourhoods from %(file)s.", num=n, file=shown) + (
-        " " + _("Warnings: %(warnings)s", warnings="; ".join(warnings)) if warnings else ""), []
+        " " + _("Warnings: %(warnings)s", warnings="; ".join(map(translate, warnings)))
+        if warnings else ""), []
