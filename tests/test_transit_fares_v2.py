@@ -215,3 +215,105 @@ def test_a_broken_v2_row_names_file_line_and_field(tmp_path, db, file, old, new,
     assert any(p.file == file and p.where == f"line {line}" and p.field == field
                for p in problems), problems
     assert storage.list_feeds(db) == before
+
+
+# ---------------------------------------------------------------- end to end on the demo city
+DEMO_V2 = {
+    # the demo's sample lines: trams T1, T2, T3 and bus B4 (transit/sample.py)
+    "networks.txt": "network_id,network_name\ntram,Tram\nbus,Bus\n",
+    "route_networks.txt": "network_id,route_id\ntram,T1\ntram,T2\ntram,T3\nbus,B4\n",
+    "rider_categories.txt": "rider_category_id,rider_category_name,is_default_fare_category\n"
+                            "adult,Adult,1\nred,Reduced,0\n",
+    # tram 2.10 (1.00 reduced), bus 1.80 for everyone
+    "fare_products.txt": "fare_product_id,rider_category_id,amount,currency\n"
+                         "tram,adult,2.10,EUR\ntram,red,1.00,EUR\nbus,,1.80,EUR\n",
+    "fare_leg_rules.txt": "network_id,fare_product_id\ntram,tram\nbus,bus\n",
+}
+TUE = "2026-12-01 08:00-09:00"
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory):
+    """The demo database and three versions of its sample feed: with fares v2 only, without
+    fares, and the bus line alone without fares."""
+    import zipfile
+
+    from buurtkaart.demo import demo_pbf
+    from buurtkaart.network import load_or_build
+    from buurtkaart.transit.sample import write_sample_feed
+
+    tmp = tmp_path_factory.mktemp("city")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("BUURTKAART_DATABASE", str(tmp / "demo.db"))
+    r = CliRunner().invoke(main, ["demo"])
+    assert r.exit_code == 0, r.output
+    graph, _ = load_or_build(demo_pbf(), "walk")
+    with zipfile.ZipFile(write_sample_feed(graph, tmp / "sample.zip")) as z:
+        files = {n: z.read(n).decode() for n in z.namelist()}
+    files["fare_attributes.txt"] = None
+
+    def only_bus(text, sep):
+        head, *rows = text.splitlines()
+        return "\n".join([head] + [r for r in rows if r.startswith("B4" + sep)]) + "\n"
+
+    bus = {**files, "routes.txt": only_bus(files["routes.txt"], ","),
+           "trips.txt": only_bus(files["trips.txt"], ","),
+           "stop_times.txt": only_bus(files["stop_times.txt"], "-"),
+           "frequencies.txt": only_bus(files["frequencies.txt"], "-")}
+    yield {"v2": write_feed(tmp / "v2.zip", files, **DEMO_V2),
+           "free": write_feed(tmp / "free.zip", files),
+           "bus": write_feed(tmp / "bus.zip", bus)}
+    mp.undo()
+
+
+def coverage(runner, feed, *args):
+    r = runner.invoke(main, ["transit", "import", str(feed), "--name", "sample"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(main, ["coverage", "--minutes", "10", "--mode", "transit", "--depart",
+                             TUE, *args])
+    assert r.exit_code == 0, r.output
+    import csv
+    import io
+
+    return {row["code"]: float(row["share_within"])
+            for row in csv.DictReader(io.StringIO(r.stdout))}, r.stderr
+
+
+@pytest.mark.slow
+def test_cli_coverage_under_a_v2_budget_reaches_what_the_allowed_lines_reach(city, runner):
+    # the same one-vehicle reach without any budget: all four lines, or the bus alone
+    every_line, _ = coverage(runner, city["free"], "--max-transfers", "0")
+    bus_only, _ = coverage(runner, city["bus"], "--max-transfers", "0")
+    assert bus_only != every_line  # the trams matter to some neighbourhood
+    # 4.00 return = 2.00 one way: the tram (2.10) is excluded, the bus (1.80) allowed; the
+    # dearest allowed leg 1.80 leaves one vehicle
+    full, err = coverage(runner, city["v2"], "--max-fare", "4.00")
+    assert full == pytest.approx(bus_only)
+    assert "fares of feed 'sample': fares v2 applied" in err
+    assert "at most 1 vehicle(s) per journey" in err
+    # reduced: the tram costs 1.00 and is allowed too; still one vehicle (dearest 1.80)
+    reduced, err = coverage(runner, city["v2"], "--max-fare", "4.00", "--reduced-fare", "true")
+    assert reduced == pytest.approx(every_line)
+
+
+@pytest.mark.slow
+def test_api_coverage_reports_the_v2_fare_model(city, runner):
+    from buurtkaart import create_app
+
+    from conftest import FIXED_NOW
+
+    import os
+
+    bus_only, _ = coverage(runner, city["bus"], "--max-transfers", "0")
+    r = runner.invoke(main, ["transit", "import", str(city["v2"]), "--name", "sample"])
+    assert r.exit_code == 0, r.output
+    app = create_app({"DATABASE": os.environ["BUURTKAART_DATABASE"], "TESTING": True,
+                      "NOW": FIXED_NOW})
+    fc = app.test_client().get("/api/coverage?mode=transit&depart=2026-12-01+08:00-09:00"
+                               "&minutes=10&max_fare=4.00").get_json()
+    budget = fc["report"]["transit"]["fare_budget"]
+    assert budget["fare_models"] == {"sample": "v2"}
+    assert budget["feeds"]["sample"].startswith("fares v2 applied")
+    assert fc["report"]["transit"]["fares"] == {"sample": "fares in feed (fares v2)"}
+    shares = {f["properties"]["code"]: f["properties"]["share_within"] for f in fc["features"]}
+    assert shares == pytest.approx(bus_only, abs=5e-5)  # the CSV rounds to 4 decimals
