@@ -317,3 +317,42 @@ def test_api_coverage_reports_the_v2_fare_model(city, runner):
     assert fc["report"]["transit"]["fares"] == {"sample": "fares in feed (fares v2)"}
     shares = {f["properties"]["code"]: f["properties"]["share_within"] for f in fc["features"]}
     assert shares == pytest.approx(bus_only, abs=5e-5)  # the CSV rounds to 4 decimals
+
+
+def test_routes_network_id_instead_of_route_networks(tmp_path, db):
+    # the networks named in routes.txt (no networks.txt, no route_networks.txt): same answer
+    routes = "route_id,agency_id,route_short_name,route_type,network_id\n" \
+             "R1,T,1,3,bus\nR2,T,2,0,tram\nR3,T,3,3,bus\n"
+    files = {**ONLY_V2, "routes.txt": routes, "networks.txt": None,
+             "route_networks.txt": None}
+    storage.import_feed(db, write_feed(tmp_path / "rn.zip", **files), name="rn")
+    got, _ = reach(db, 4.00, name="rn")
+    assert got == {"B": "08:10", "C": None, "D": None, "E": "08:12"}
+    # both ways at once is refused, on the routes.txt lines that name a network
+    both = {**ONLY_V2, "routes.txt": routes}
+    with pytest.raises(ImportFailed) as exc:
+        storage.import_feed(db, write_feed(tmp_path / "both.zip", **both), name="rn")
+    assert [(p.file, p.where, p.field) for p in exc.value.problems] == [
+        ("routes.txt", f"line {n}", "network_id") for n in (2, 3, 4)]
+
+
+def test_a_feed_stored_before_fares_v2_still_loads_with_its_fares_v1(tmp_path, db):
+    import io
+
+    from buurtkaart.transit.gtfs import ARRAYS
+
+    storage.import_feed(db, write_feed(tmp_path / "old.zip"), name="old")
+    blob = db.execute("SELECT arrays FROM transit_feeds WHERE name = 'old'").fetchone()[0]
+    with np.load(io.BytesIO(blob)) as z:  # the blob as written before fares v2 were read
+        kept = {k: z[k] for k in (*ARRAYS, "agencies", "ignored")}
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **kept)
+    with db.atomic():
+        db.execute("UPDATE transit_feeds SET arrays = ?, sha256 = 'before-v2' "
+                   "WHERE name = 'old'", [buf.getvalue()])
+    # fares v1: bus R1 2.50 does not fit in 2.00; tram R2 1.80 would, but is not reached
+    got, rep = reach(db, 4.00, name="old")
+    assert got == {"B": None, "C": None, "D": None, "E": None}
+    assert rep["fare_models"] == {"old": "v1"} and "fares v1" in rep["feeds"]["old"]
+    got, _ = reach(db, 5.00, name="old")
+    assert got["C"] == "08:20"

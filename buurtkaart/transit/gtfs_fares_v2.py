@@ -78,14 +78,14 @@ def _networks(tables, a, routes, probs):
     rn = tables.get("route_networks.txt")
     rdf = tables["routes.txt"]
     in_routes = _col(rdf, "network_id")
-    ids = list(_ids(tables, "networks.txt", "network_id", probs, "network", a, "network_id"))
     if rn is not None and (in_routes != "").any():
         probs.rows("routes.txt", (in_routes != "").to_numpy(), g._lines(rdf), "network_id",
                    "network_id may not be given in routes.txt when route_networks.txt exists")
-    if nets is None:  # networks named only in routes.txt
-        ids = list(pd.unique(in_routes[in_routes != ""]))
-    index = pd.Index(ids, dtype=str)
-    a["network_id"] = index.to_numpy(str) if len(index) else np.zeros(0, "U1")
+    if nets is not None:
+        index = _ids(tables, "networks.txt", "network_id", probs, "network", a, "network_id")
+    else:  # networks named only in routes.txt (or none)
+        index = pd.Index(pd.unique(in_routes[in_routes != ""]), dtype=str)
+        a["network_id"] = index.to_numpy(str) if len(index) else np.zeros(0, "U1")
     route_net = np.full(len(routes), -1, np.int32)
     if rn is not None:
         name = "route_networks.txt"
