@@ -16,7 +16,7 @@ from buurtkaart.cli import main
 from buurtkaart.errors import ImportFailed
 from buurtkaart.transit import fares, routing, storage, timetable
 
-from test_transit import FEED, hm, write_feed
+from test_transit import hm, write_feed
 
 V2 = {
     # two networks: buses R1 and R3, the tram R2

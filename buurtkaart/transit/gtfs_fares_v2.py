@@ -58,7 +58,6 @@ def _col(df, col) -> pd.Series:
 def _ids(tables, name, col, probs, kind, a, key) -> pd.Index:
     df = tables.get(name)
     if df is None:
-        a[key] = np.zeros(0, "U1")
         return pd.Index([], dtype=str)
     ids = g._index(df[col], name, col, probs, kind)
     a[key] = ids.to_numpy(str)
@@ -106,9 +105,7 @@ def _areas(tables, a, probs):
     areas = _ids(tables, "areas.txt", "area_id", probs, "area", a, "area_id")
     sa = tables.get("stop_areas.txt")
     stops = pd.Index(a["stop_id"])
-    if sa is None:
-        a["sa_area"] = a["sa_stop"] = np.zeros(0, np.int32)
-    else:
+    if sa is not None:
         name = "stop_areas.txt"
         a["sa_area"] = _ref(sa, "area_id", areas, name, probs, "area_id of areas.txt", False)
         a["sa_stop"] = _ref(sa, "stop_id", stops, name, probs, "stop_id of stops.txt", False)
@@ -118,8 +115,6 @@ def _areas(tables, a, probs):
 def _timeframes(tables, a, probs):
     tf = tables.get("timeframes.txt")
     if tf is None:
-        a.update(tf_group=np.zeros(0, "U1"), tf_start=np.zeros(0, np.int32),
-                 tf_end=np.zeros(0, np.int32), tf_service=np.zeros(0, np.int32))
         return set()
     name = "timeframes.txt"
     group = _col(tf, "timeframe_group_id")
@@ -152,7 +147,6 @@ def _categories(tables, a, probs):
                 "rider category", a, "rc_id")
     rc = tables.get("rider_categories.txt")
     if rc is None:
-        a["rc_name"], a["rc_default"] = np.zeros(0, "U1"), np.zeros(0, bool)
         return cats
     name = "rider_categories.txt"
     names = _col(rc, "rider_category_name")
@@ -173,9 +167,6 @@ def _products(tables, a, cats, probs):
                          "fare media")
         g._numbers(fm, "fare_media.txt", "fare_media_type", probs, lo=0, hi=4, integer=True)
     if fp is None:
-        a.update(fp_id=np.zeros(0, "U1"), fp_category=np.zeros(0, np.int32),
-                 fp_media=np.zeros(0, np.int32), fp_amount=np.zeros(0, float),
-                 fp_currency=np.zeros(0, "U3"))
         return set()
     name = "fare_products.txt"
     ids = _col(fp, "fare_product_id")
@@ -199,10 +190,6 @@ def _products(tables, a, cats, probs):
 def _leg_rules(tables, a, networks, areas, groups, products, probs):
     fl = tables.get("fare_leg_rules.txt")
     if fl is None:
-        for k in ("fl_group", "fl_from_tf", "fl_to_tf", "fl_product"):
-            a[k] = np.zeros(0, "U1")
-        for k in ("fl_network", "fl_from_area", "fl_to_area", "fl_priority"):
-            a[k] = np.zeros(0, np.int32)
         return set()
     name = "fare_leg_rules.txt"
     a["fl_network"] = _ref(fl, "network_id", networks, name, probs,
@@ -233,10 +220,6 @@ def _leg_rules(tables, a, networks, areas, groups, products, probs):
 def _transfer_rules(tables, a, leg_groups, products, probs):
     ft = tables.get("fare_transfer_rules.txt")
     if ft is None:
-        for k in ("ft_from", "ft_to", "ft_product"):
-            a[k] = np.zeros(0, "U1")
-        a.update(ft_count=np.zeros(0, np.int32), ft_duration=np.zeros(0, np.int32),
-                 ft_type=np.zeros(0, np.int8))
         return
     name = "fare_transfer_rules.txt"
     for col, key in (("from_leg_group_id", "ft_from"), ("to_leg_group_id", "ft_to")):
@@ -263,7 +246,8 @@ def _transfer_rules(tables, a, leg_groups, products, probs):
 
 
 def fares_v2(tables, a, routes, probs):
-    """Check the fares v2 files and add their arrays to ``a``."""
+    """Check the fares v2 files and add their arrays to ``a`` (empty where absent)."""
+    a.update(empty_v2())
     networks = _networks(tables, a, routes, probs)
     areas = _areas(tables, a, probs)
     groups = _timeframes(tables, a, probs)
