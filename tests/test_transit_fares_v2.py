@@ -198,6 +198,10 @@ def test_cli_import_says_fares_v2_and_refuses_a_broken_row(tmp_path, db_path):
 @pytest.mark.parametrize("file,old,new,line,field", [
     ("fare_leg_rules.txt", "tram,south,south,,tram", "tram,south,nowhere,,tram", 5,
      "to_area_id"),
+    ("fare_leg_rules.txt", "tram,south,south,,tram", "tram,south,south,,", 5,
+     "fare_product_id"),
+    ("rider_categories.txt", "bim,Verhoogde tegemoetkoming,0", "bim,Verhoogde,2", 3,
+     "is_default_fare_category"),
     ("stop_areas.txt", "south,D", "south,Q", 6, "stop_id"),
     ("timeframes.txt", "08:05:00,24:00:00,SP", "08:05:00,07:00:00,SP", 3, "end_time"),
     ("route_networks.txt", "tram,R2", "metro,R2", 4, "network_id"),

@@ -55,6 +55,13 @@ def _col(df, col) -> pd.Series:
     return g._strip(df[col]) if col in df.columns else pd.Series([""] * len(df), dtype=str)
 
 
+def _required(df, name, col, probs) -> pd.Series:
+    """The column's stripped values; an empty one is a problem on its line."""
+    vals = _col(df, col)
+    probs.rows(name, (vals == "").to_numpy(), g._lines(df), col, "required value is empty")
+    return vals
+
+
 def _ids(tables, name, col, probs, kind, a, key) -> pd.Index:
     df = tables.get(name)
     if df is None:
@@ -117,9 +124,7 @@ def _timeframes(tables, a, probs):
     if tf is None:
         return set()
     name = "timeframes.txt"
-    group = _col(tf, "timeframe_group_id")
-    probs.rows(name, (group == "").to_numpy(), g._lines(tf), "timeframe_group_id",
-               "required value is empty")
+    group = _required(tf, name, "timeframe_group_id", probs)
     start = g._times(tf, name, "start_time", probs)
     end = g._times(tf, name, "end_time", probs)
     one = (start < 0) != (end < 0)
@@ -149,9 +154,7 @@ def _categories(tables, a, probs):
     if rc is None:
         return cats
     name = "rider_categories.txt"
-    names = _col(rc, "rider_category_name")
-    probs.rows(name, (names == "").to_numpy(), g._lines(rc), "rider_category_name",
-               "required value is empty")
+    names = _required(rc, name, "rider_category_name", probs)
     default = g._numbers(rc, name, "is_default_fare_category", probs, required=False, lo=0,
                          hi=1, integer=True, default=0)
     a["rc_name"], a["rc_default"] = names.to_numpy(str), default == 1
@@ -169,9 +172,7 @@ def _products(tables, a, cats, probs):
     if fp is None:
         return set()
     name = "fare_products.txt"
-    ids = _col(fp, "fare_product_id")
-    probs.rows(name, (ids == "").to_numpy(), g._lines(fp), "fare_product_id",
-               "required value is empty")
+    ids = _required(fp, name, "fare_product_id", probs)
     cat = _ref(fp, "rider_category_id", cats, name, probs,
                "rider_category_id of rider_categories.txt")
     med = _ref(fp, "fare_media_id", media, name, probs, "fare_media_id of fare_media.txt")
@@ -202,9 +203,7 @@ def _leg_rules(tables, a, networks, areas, groups, products, probs):
         probs.rows(name, ((vals != "") & ~vals.isin(groups)).to_numpy(), g._lines(fl), col,
                    "not a timeframe_group_id of timeframes.txt")
         a[key] = vals.to_numpy(str)
-    product = _col(fl, "fare_product_id")
-    probs.rows(name, (product == "").to_numpy(), g._lines(fl), "fare_product_id",
-               "required value is empty")
+    product = _required(fl, name, "fare_product_id", probs)
     probs.rows(name, ((product != "") & ~product.isin(products)).to_numpy(), g._lines(fl),
                "fare_product_id", "not a fare_product_id of fare_products.txt")
     a["fl_product"] = product.to_numpy(str)
