@@ -37,12 +37,27 @@ def transit_import(file, name):
                    f"routes, {c['trips']:,} trips, {c['stop_times']:,} stop times, "
                    f"{c['transfers']:,} transfers, {c['frequencies']:,} frequencies; "
                    f"service {info['first_date']}..{info['last_date']}")
-        click.echo("fares: " + (f"{c['fares']} fares (fares v1)" if info["has_fares"] else
-                                "none in this feed (fare limits cannot be applied to it)"))
+        click.echo("fares: " + _fares_line(info))
         if info["ignored_files"]:
             click.echo("ignored files: " + ", ".join(info["ignored_files"]))
 
     run()
+
+
+def _model(info) -> str:
+    return "fares v2" if info["counts"].get("fare_leg_rules") else "fares"
+
+
+def _fares_line(info) -> str:
+    """Which fare model a fare budget will use for the feed (v2 wins over v1)."""
+    c = info["counts"]
+    if info.get("fare_model") == "v2":
+        return (f"fares v2 ({c['fare_products']} fare products, {c['fare_leg_rules']} fare "
+                f"leg rules, {c['fare_transfer_rules']} fare transfer rules)"
+                + (f"; its {c['fares']} fares v1 are not used" if c["fares"] else ""))
+    if info["has_fares"]:
+        return f"{c['fares']} fares (fares v1)"
+    return "none in this feed (fare limits cannot be applied to it)"
 
 
 @transit_group.command("list")
@@ -58,7 +73,7 @@ def transit_list():
         c = f["counts"]
         click.echo(f"{f['name']}\t{f['file']}\t{c['stops']} stops\t{c['trips']} trips\t"
                    f"{c['stop_times']} stop times\t{f['first_date']}..{f['last_date']}\t"
-                   f"{'fares' if f['has_fares'] else 'no fares'}")
+                   f"{_model(f) if f['has_fares'] else 'no fares'}")
 
 
 @transit_group.command("remove")

@@ -1,4 +1,6 @@
-"""A fare budget for transit journeys, from the feed's fares v1 (fare_attributes, fare_rules).
+"""A fare budget for transit journeys, from the feed's fares v1 (fare_attributes, fare_rules)
+or fares v2 (:mod:`buurtkaart.transit.fares_v2`; a feed with both uses v2, as the GTFS
+reference says).
 
 The budget is for a **return trip**: a one-way journey may cost at most half
 of it (the way back is assumed to cost the same). What a journey costs:
@@ -41,12 +43,15 @@ from dataclasses import replace
 
 import numpy as np
 
+from . import fares_v2
 from .gtfs import Feed
 from .timetable import Timetable
 
 __all__ = ["route_prices", "apply_budget", "REDUCED"]
 
-REDUCED = re.compile(r"reduc|concession|korting|sociaal", re.I)
+#: Names of reduced fares (fares v1: the fare_id; fares v2: the rider category).
+REDUCED = re.compile(r"reduc|concession|low[ _-]?income|korting|sociaal|"
+                     r"verhoogde[ _-]?tegemoetkoming|\bbim\b|omnio", re.I)
 
 
 def _transfers(feed: Feed, journey_seconds: float | None) -> np.ndarray:
@@ -207,14 +212,27 @@ def apply_budget(tt: Timetable, feeds: list[tuple[str, Feed]], max_fare: float,
     board = tt.c_board.copy()
     keep = np.ones(len(board), bool)
     conn_feed = tt.feed[tt.c_from]
-    used, copies, next_trip = set(), [], tt.n_trips
-    report = {"max_fare": max_fare, "one_way_budget": half, "reduced": reduced, "feeds": {}}
+    used, copies, next_trip, fee = set(), [], tt.n_trips, 0.0
+    report = {"max_fare": max_fare, "one_way_budget": half, "reduced": reduced, "feeds": {},
+              "fare_models": {}}
     for fi, (name, feed) in enumerate(feeds):
         mine = conn_feed == fi
+        report["fare_models"][name] = feed.fare_model
         if not feed.has_fares:
             board[mine] = False
             report["feeds"][name] = "no fares in this feed: its lines are not used under a " \
                                     "fare budget"
+            continue
+        if feed.fare_model == "v2":
+            legs = fares_v2.LegPricesV2(feed, reduced)
+            part, rides, next_trip = fares_v2.budget_copies(tt, np.flatnonzero(mine), feed,
+                                                            legs, half, next_trip)
+            keep[mine] = False
+            copies.append(part)
+            used |= rides
+            fee = max(fee, legs.transfer_fee)
+            report["feeds"][name] = "; ".join(["fares v2 applied", *legs.notes,
+                                               *fares_v2.simplified(feed, legs)])
             continue
         legs = LegPrices(feed, reduced, journey_seconds)
         notes = list(legs.notes)
@@ -235,7 +253,7 @@ def apply_budget(tt: Timetable, feeds: list[tuple[str, Feed]], max_fare: float,
             routes = np.flatnonzero(ok & np.isin(np.arange(len(ok)), tt.c_route[mine]))
             used |= set(zip(legs.route_price[routes].tolist(),
                             legs.route_transfers[routes].tolist()))
-        report["feeds"][name] = "; ".join(["fares applied"] + notes)
+        report["feeds"][name] = "; ".join(["fares applied"] + notes + ["fares v1"])
     legs_max = max_transfers + 1
     if used:
         dearest = max(p for p, _ in used)
@@ -244,6 +262,8 @@ def apply_budget(tt: Timetable, feeds: list[tuple[str, Feed]], max_fare: float,
         if dearest > 0:  # l vehicles cost dearest * ceil(l / allowed) <= half
             affordable = int(np.floor(half / dearest + 1e-9))
             legs_max = min(legs_max, affordable * allowed if np.isfinite(allowed) else legs_max)
+        if fee > 0:  # l vehicles and l - 1 changes: l * dearest + (l - 1) * fee <= half
+            legs_max = min(legs_max, int(np.floor((half + fee) / (dearest + fee) + 1e-9)))
     out = _rebuild(tt, keep, board, copies, next_trip)
     if not (out.c_board.any() and out.c_alight.any()):
         legs_max = 0

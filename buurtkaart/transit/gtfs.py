@@ -3,7 +3,8 @@
 Files read: ``agency``, ``stops``, ``routes``, ``trips``, ``stop_times``,
 ``calendar`` and/or ``calendar_dates`` (at least one), and where present
 ``transfers``, ``frequencies``, ``fare_attributes`` and ``fare_rules`` (fares
-v1). Other files are listed as ignored.
+v1) and the fares v2 files (:mod:`buurtkaart.transit.gtfs_fares_v2`). Other
+files are listed as ignored.
 
 Every problem found is reported with the file, the line (1-based; the header
 is line 1) and the field; nothing is returned when there is any problem
@@ -51,6 +52,9 @@ OPTIONAL = {
     "fare_attributes.txt": ["fare_id", "price", "currency_type", "payment_method", "transfers"],
     "fare_rules.txt": ["fare_id"],
 }
+from .gtfs_fares_v2 import FILES as _V2_FILES  # noqa: E402
+
+OPTIONAL.update(_V2_FILES)
 DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 #: Array names of a :class:`Feed` (its storage layout).
@@ -88,14 +92,24 @@ class Feed:
 
     @property
     def has_fares(self) -> bool:
-        return len(self.arrays["fare_id"]) > 0
+        return self.fare_model is not None
+
+    @property
+    def fare_model(self) -> str | None:
+        """``"v2"`` when the feed has fare leg rules (the spec: v2 wins over v1),
+        ``"v1"`` when it has fare_attributes, else None."""
+        if len(self.arrays.get("fl_product", ())):
+            return "v2"
+        return "v1" if len(self.arrays["fare_id"]) else None
 
     def counts(self) -> dict[str, int]:
         return {"agencies": len(self.agencies), "stops": len(self.stop_id),
                 "routes": len(self.route_id), "trips": len(self.trip_id),
                 "stop_times": len(self.st_trip), "services": len(self.service_id),
                 "transfers": len(self.tr_from), "frequencies": len(self.fq_trip),
-                "fares": len(self.fare_id)}
+                "fares": len(self.fare_id), "fare_products": len(self.fp_id),
+                "fare_leg_rules": len(self.fl_product),
+                "fare_transfer_rules": len(self.ft_type)}
 
     def date_range(self) -> tuple[int, int] | None:
         dates = np.concatenate([self.cal_start, self.cal_end, self.exc_date])
@@ -146,6 +160,7 @@ class _Problems:
             raise ImportFailed(items)
 
 
+from .gtfs_fares_v2 import fares_v2  # noqa: E402
 from .gtfs_times import fares, frequencies, stop_times, transfers  # noqa: E402
 
 
@@ -293,6 +308,7 @@ def read_feed(path: str | Path, *, progress: Callable[[int, int], None] | None =
         transfers(tables.get("transfers.txt"), a, stops, probs)
         frequencies(tables.get("frequencies.txt"), a, trips, probs)
         fares(tables, a, routes, probs)
+        fares_v2(tables, a, routes, probs)
         probs.raise_if_any()
         ignored = sorted(set(names) - set(REQUIRED) - set(OPTIONAL))
     return Feed(a, agencies, ignored)

@@ -45,9 +45,9 @@ PARAMETERS = {
     "max_transfers": N_("Most changes of vehicle for mode=transit (default 3)."),
     "transit_access": N_("How one walks to, from and between stops for mode=transit: walk "
                          "(default), slow_walk or wheelchair."),
-    "max_fare": N_("Fare budget for a return trip for mode=transit, e.g. 4.00 (fares v1 of the "
-                   "feeds, zone fares and transfer_duration included; a feed without fares is "
-                   "then not used)."),
+    "max_fare": N_("Fare budget for a return trip for mode=transit, e.g. 4.00 (fares v2 of the "
+                   "feeds where they have them, else fares v1 with zone fares and "
+                   "transfer_duration; a feed without fares is then not used)."),
     "reduced_fare": N_("true: use the feed's reduced fares (where it names them) for max_fare."),
 }
 #: The parameters that apply to mode=transit only.
@@ -166,7 +166,7 @@ def footpaths(csr, prep: Prepared, opts: TransitOptions):
 
 
 def report(prep: Prepared, opts: TransitOptions) -> dict:
-    priced = {name: f.has_fares for name, f in prep.named}
+    models = {name: f.fare_model for name, f in prep.named}
     out = {"depart": opts.depart, "date": timing.iso(prep.date),
            "departures": int(len(prep.depart.times())), "percentile": opts.percentile,
            "max_transfers": opts.max_transfers, "access": opts.access,
@@ -174,7 +174,8 @@ def report(prep: Prepared, opts: TransitOptions) -> dict:
            "transfer_minutes": opts.transfer_minutes, "min_stay": opts.min_stay,
            "feeds": [n for n, _ in prep.named], "stops_on_network": int(len(prep.used)),
            "stops": int(prep.tt.n_stops),
-           "fares": {n: ("fares in feed" if h else "no fares in feed") for n, h in priced.items()},
+           "fares": {n: (f"fares in feed (fares {m})" if m else "no fares in feed")
+                     for n, m in models.items()},
            "description": opts.describe(prep.date)}
     if prep.fare_report is not None:
         out["fare_budget"] = prep.fare_report

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import BuurtkaartError, InvalidParameter, NotFound
 from .gtfs import ARRAYS, Feed, read_feed
+from .gtfs_fares_v2 import ARRAYS_V2, empty_v2
 
 __all__ = ["import_feed", "list_feeds", "remove_feed", "load_feeds"]
 
@@ -44,13 +45,15 @@ def _pack(feed: Feed) -> bytes:
     buf = io.BytesIO()
     extra = {"agencies": np.array(feed.agencies, dtype=str),
              "ignored": np.array(feed.ignored, dtype=str)}
-    np.savez_compressed(buf, **{k: feed.arrays[k] for k in ARRAYS}, **extra)
+    np.savez_compressed(buf, **{k: feed.arrays[k] for k in (*ARRAYS, *ARRAYS_V2)}, **extra)
     return buf.getvalue()
 
 
 def _unpack(blob: bytes) -> Feed:
     with np.load(io.BytesIO(blob), allow_pickle=False) as z:
         arrays = {k: z[k] for k in ARRAYS}
+        # feeds stored before fares v2 was read have none of its arrays
+        arrays.update({k: z[k] if k in z.files else v for k, v in empty_v2().items()})
         return Feed(arrays, z["agencies"].tolist(), z["ignored"].tolist())
 
 
@@ -82,6 +85,7 @@ def import_feed(db, path: str | Path, *, name: str | None = None, progress=None)
     out = {k: v for k, v in row.items() if k != "arrays"}
     out["counts"] = feed.counts()
     out["ignored_files"] = feed.ignored
+    out["fare_model"] = feed.fare_model
     return out
 
 
