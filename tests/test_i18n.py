@@ -7,6 +7,7 @@ or fuzzy, or when its placeholders differ from the English text.
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import tokenize
@@ -219,6 +220,36 @@ def test_no_translation_call_hides_inside_an_f_string():
                         and call.search(tok.string):
                     hidden.append(f"{path.relative_to(ROOT)}:{tok.start[0]}")
     assert hidden == []
+
+
+def test_no_import_problem_is_written_in_english_only():
+    """The import page shows a problem's reason in the page's language only when it is a
+    ``Msg``; a reason written as a plain string (or f-string) would stay English there."""
+    plain = []
+    for path in (ROOT / "buurtkaart").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call)
+                    and getattr(node.func, "id", getattr(node.func, "attr", None)) == "Problem"):
+                continue
+            reason = node.args[3] if len(node.args) > 3 else next(
+                (k.value for k in node.keywords if k.arg == "reason"), None)
+            if reason is not None and any(
+                    isinstance(part, ast.JoinedStr)
+                    or (isinstance(part, ast.Constant) and isinstance(part.value, str))
+                    for part in _outside_calls(reason)):
+                plain.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert plain == []
+
+
+def _outside_calls(expr) -> set:
+    """The nodes of ``expr`` that are not inside a call (a call's arguments are its own)."""
+    out, todo = set(), [expr]
+    while todo:
+        node = todo.pop()
+        out.add(node)
+        if not isinstance(node, ast.Call):
+            todo.extend(ast.iter_child_nodes(node))
+    return out
 
 
 def test_language_names_in_the_page_language():
