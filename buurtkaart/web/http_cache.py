@@ -8,6 +8,8 @@
   ``If-None-Match`` carries that tag gets ``304 Not Modified`` before anything
   is computed. ``Cache-Control: no-cache`` makes clients revalidate each time
   (cheap: a 304 is a few bytes), ``private`` when the request carries cookies.
+  The answer itself is kept under that tag for anonymous reads
+  (:mod:`.response_cache`), so a repeated question is answered without computing it.
 - HTML, JSON and GeoJSON responses larger than :data:`MIN_SIZE` bytes are
   gzip-compressed when the client accepts it (``Vary: Accept-Encoding``).
 
@@ -29,6 +31,7 @@ import hashlib
 
 from flask import Flask, g, request
 
+from . import response_cache
 from .security import never_stored
 
 __all__ = ["init_app", "MIN_SIZE", "COMPRESSIBLE"]
@@ -64,12 +67,13 @@ def init_app(app: Flask) -> None:
             resp.set_etag(sent[0])
             resp.headers["Cache-Control"] = _cache_control()
             return resp
-        return None
+        return response_cache.lookup(tag)
 
     @app.after_request
     def _cache_and_compress(resp):
         tag = request.environ.get("buurtkaart.etag")
         if tag and resp.status_code == 200:
+            response_cache.keep(tag, resp)
             resp.set_etag(tag)
             resp.headers.setdefault("Cache-Control", _cache_control())
         elif _page_cacheable(resp):
