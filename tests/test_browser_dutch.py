@@ -222,6 +222,28 @@ def test_no_english_on_any_page_for_a_dutch_reader(browser, site, demo_copy,  # 
     words = english_words(text, data)
     if words:
         found["import with problems"] = words
+    # file-level problems of a neighbourhood file and an indicator table
+    hoods = tmp_path / "wijken.geojson"
+    hoods.write_text('{"type": "FeatureCollection", "crs": {"type": "name", "properties": '
+                     '{"name": "urn:ogc:def:crs:EPSG::99999"}}, "features": [{"type": '
+                     '"Feature", "properties": {"code": "1", "naam": "A"}, "geometry": '
+                     '{"type": "Point", "coordinates": [1, 2]}}]}', encoding="utf-8")
+    table = tmp_path / "indicatoren.csv"
+    table.write_text("code;jaar;onbekende_maat\n11002A00-;2024;3\n", encoding="utf-8")
+    for kind, upload, shot in (("neighbourhoods", hoods, "admin-import-hoods"),
+                               ("indicators", table, "admin-import-indicators")):
+        page.goto(site + "/admin/import", wait_until="networkidle")
+        page.select_option('select[name="kind"]', kind)
+        page.set_input_files('input[name="file"]', str(upload))
+        page.locator('form.form button[type="submit"]').click()
+        page.wait_for_load_state("networkidle")
+        text = _look(page, shot, tmp_path)
+        assert "Er is niets geïmporteerd" in text, text
+        assert page.locator('select[name="kind"]').input_value() == kind  # kept as chosen
+        assert page.locator('.error li[lang="en"]').count() == 0, text
+        words = english_words(text, data)
+        if words:
+            found[f"{kind} import with problems"] = words
     context.close()
     (tmp_path / "english.txt").write_text(
         "\n".join(f"{k}: {w!r}" for k, ws in found.items() for w in ws), encoding="utf-8")

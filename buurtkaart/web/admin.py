@@ -293,7 +293,9 @@ def import_file():
     else:
         status = 200
     return render_template("admin/import.html", kinds=IMPORT_KINDS, problems=problems,
-                           done=done, conflicts=conflicts, busy=busy), status
+                           done=done, conflicts=conflicts, busy=busy,
+                           chosen=request.form.get("kind"),
+                           overwrite=request.form.get("overwrite_edits") == "1"), status
 
 
 def _run_import(db, kind: str, path, shown: str, *, overwrite: bool) -> tuple[str, list]:
