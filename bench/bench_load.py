@@ -8,7 +8,8 @@ Usage::
 Builds the demo database in a temporary directory, starts the production
 server (``gunicorn -c gunicorn.conf.py``) on a free loopback port, and hits
 the map page, the places API and the finder with keep-alive HTTP clients in
-threads. The clients run on the same 2-core machine as the server, so the
+threads (or, with ``--client wrk``, with Debian's ``wrk``, which needs far less CPU
+than Python threads). The clients run on the same 2-core machine as the server, so the
 numbers are a floor, not a ceiling. Prints one line per endpoint and
 concurrency, each worker's RSS and PSS (its proportional share of pages it
 shares with others: the memory-mapped graphs count once over all workers)
@@ -283,12 +284,40 @@ def _warm_up(port: int, path: str) -> None:
     conn.close()
 
 
+_WRK_REPORT = """done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("BK %d %d %d %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(95),
+    e.status + e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+def _wrk(port: int, path: str, clients: int, seconds: float) -> str:
+    """One run of wrk (C, epoll: it leaves the cores to the server), as a result line."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(_WRK_REPORT)
+    out = subprocess.run(["wrk", f"-t{min(2, clients)}", f"-c{clients}",
+                          f"-d{max(1, round(seconds))}s", "-s", fh.name,
+                          f"http://127.0.0.1:{port}{path}"],
+                         capture_output=True, text=True, check=True).stdout
+    os.unlink(fh.name)
+    n, micros, p50, p95, errors = (int(x) for x in
+                                   next(ln for ln in out.splitlines() if ln.startswith("BK "))
+                                   .split()[1:])
+    return (f"{n:8d} {n / (micros / 1e6):8.1f} {p50 / 1000:8.1f} {p95 / 1000:8.1f} "
+            f"{errors:6d}")
+
+
 def _reads(args, port: int, endpoints: dict) -> None:
     print(f"{'endpoint':17} {'clients':>7} {'requests':>8} {'req/s':>8} "
           f"{'p50 ms':>8} {'p95 ms':>8} {'errors':>6}")
     for name, path in endpoints.items():
         for n in (int(c) for c in args.concurrency.split(",")):
             _warm_up(port, path)
+            if args.client == "wrk":
+                print(f"{name:17} {n:7d} {_wrk(port, path, n, args.seconds)}")
+                continue
             lat: list[float] = []
             errors: list[int] = []
             until = time.monotonic() + args.seconds
@@ -314,6 +343,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--concurrency", default="1,10,50")
+    ap.add_argument("--client", choices=["python", "wrk"], default="python",
+                    help="the read clients: Python threads (default), or wrk (Debian's "
+                         "`wrk`, which takes far less of the shared cores)")
     ap.add_argument("--import-places", type=int, default=100_000,
                     help="places in the import that runs while clients write (0: skip)")
     ap.add_argument("--writers", type=int, default=8, help="clients writing during the import")
@@ -351,7 +383,7 @@ def _serve(args, env: dict, tmp: Path, bindir: Path, mode: str, *, imports: bool
         _wait(port)
         shared = "shared (memory-mapped)" if mode == "on" else "private copies per worker"
         print(f"\ngraphs: {shared}; gunicorn gthread, {args.workers} workers x {args.threads} "
-              f"threads, loopback; clients on the same {os.cpu_count()}-core machine; "
+              f"threads, loopback; {args.client} clients on the same {os.cpu_count()}-core machine; "
               f"{args.seconds:g} s per run; load average {os.getloadavg()[0]:.1f}")
         if not args.skip_reads:
             _reads(args, port, ENDPOINTS)
