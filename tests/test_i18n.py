@@ -224,15 +224,23 @@ def test_no_translation_call_hides_inside_an_f_string():
 
 def test_no_import_problem_is_written_in_english_only():
     """The import page shows a problem's reason in the page's language only when it is a
-    ``Msg``; a reason written as a plain string (or f-string) would stay English there."""
+    ``Msg``; a reason written as a plain string (or f-string) would stay English there.
+    Checked where problems are made: ``Problem(...)`` and the GTFS reader's
+    ``probs.add(...)`` / ``probs.rows(...)``."""
     plain = []
     for path in (ROOT / "buurtkaart").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not (isinstance(node, ast.Call)
-                    and getattr(node.func, "id", getattr(node.func, "attr", None)) == "Problem"):
+            if not isinstance(node, ast.Call):
                 continue
-            reason = node.args[3] if len(node.args) > 3 else next(
-                (k.value for k in node.keywords if k.arg == "reason"), None)
+            name = getattr(node.func, "id", getattr(node.func, "attr", None))
+            collector = getattr(getattr(node.func, "value", None), "id", None) == "probs"
+            if name == "Problem":
+                reason = node.args[3] if len(node.args) > 3 else next(
+                    (k.value for k in node.keywords if k.arg == "reason"), None)
+            elif collector and name in ("add", "rows") and node.args:  # GTFS problems
+                reason = node.args[-1]
+            else:
+                continue
             if reason is not None and any(
                     isinstance(part, ast.JoinedStr)
                     or (isinstance(part, ast.Constant) and isinstance(part.value, str))

@@ -128,7 +128,10 @@ _EXPECTED_NUMBER = {
 #: the kind of id -> its duplicate problem
 _DUPLICATE = {"stop": N_("duplicate stop id"), "route": N_("duplicate route id"),
               "service": N_("duplicate service id"), "trip": N_("duplicate trip id"),
-              "fare": N_("duplicate fare id")}
+              "fare": N_("duplicate fare id"), "network": N_("duplicate network id"),
+              "area": N_("duplicate area id"),
+              "rider category": N_("duplicate rider category id"),
+              "fare media": N_("duplicate fare media id")}
 
 
 class _Problems:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import gtfs as g
+from ..i18n import Msg
 
 __all__ = ["FILES", "ARRAYS_V2", "fares_v2", "empty_v2"]
 
@@ -58,7 +59,7 @@ def _col(df, col) -> pd.Series:
 def _required(df, name, col, probs) -> pd.Series:
     """The column's stripped values; an empty one is a problem on its line."""
     vals = _col(df, col)
-    probs.rows(name, (vals == "").to_numpy(), g._lines(df), col, "required value is empty")
+    probs.rows(name, (vals == "").to_numpy(), g._lines(df), col, Msg("required value is empty"))
     return vals
 
 
@@ -86,7 +87,7 @@ def _networks(tables, a, routes, probs):
     in_routes = _col(rdf, "network_id")
     if rn is not None and (in_routes != "").any():
         probs.rows("routes.txt", (in_routes != "").to_numpy(), g._lines(rdf), "network_id",
-                   "network_id may not be given in routes.txt when route_networks.txt exists")
+                   Msg("network_id may not be given in routes.txt when route_networks.txt exists"))
     if nets is not None:
         index = _ids(tables, "networks.txt", "network_id", probs, "network", a, "network_id")
     else:  # networks named only in routes.txt (or none)
@@ -95,15 +96,15 @@ def _networks(tables, a, routes, probs):
     route_net = np.full(len(routes), -1, np.int32)
     if rn is not None:
         name = "route_networks.txt"
-        net = _ref(rn, "network_id", index, name, probs, "network_id of networks.txt", False)
-        route = _ref(rn, "route_id", routes, name, probs, "route_id of routes.txt", False)
+        net = _ref(rn, "network_id", index, name, probs, "network_id", False)
+        route = _ref(rn, "route_id", routes, name, probs, "route_id", False)
         dup = pd.Series(route).duplicated().to_numpy() & (route >= 0)
-        probs.rows(name, dup, g._lines(rn), "route_id", "a route belongs to one network only")
+        probs.rows(name, dup, g._lines(rn), "route_id", Msg("a route belongs to one network only"))
         ok = (net >= 0) & (route >= 0)
         route_net[route[ok]] = net[ok]
     elif (in_routes != "").any():
         route_net = _ref(rdf, "network_id", index, "routes.txt", probs,
-                         "network_id of networks.txt")
+                         "network_id")
     a["route_network"] = route_net
     return index
 
@@ -114,8 +115,8 @@ def _areas(tables, a, probs):
     stops = pd.Index(a["stop_id"])
     if sa is not None:
         name = "stop_areas.txt"
-        a["sa_area"] = _ref(sa, "area_id", areas, name, probs, "area_id of areas.txt", False)
-        a["sa_stop"] = _ref(sa, "stop_id", stops, name, probs, "stop_id of stops.txt", False)
+        a["sa_area"] = _ref(sa, "area_id", areas, name, probs, "area_id", False)
+        a["sa_stop"] = _ref(sa, "stop_id", stops, name, probs, "stop_id", False)
     return areas
 
 
@@ -129,21 +130,21 @@ def _timeframes(tables, a, probs):
     end = g._times(tf, name, "end_time", probs)
     one = (start < 0) != (end < 0)
     probs.rows(name, one & (start < 0), g._lines(tf), "start_time",
-               "start_time and end_time are given together or not at all")
+               Msg("start_time and end_time are given together or not at all"))
     probs.rows(name, one & (end < 0), g._lines(tf), "end_time",
-               "start_time and end_time are given together or not at all")
+               Msg("start_time and end_time are given together or not at all"))
     probs.rows(name, (start > 86400), g._lines(tf), "start_time",
-               "must be at most 24:00:00")
-    probs.rows(name, (end > 86400), g._lines(tf), "end_time", "must be at most 24:00:00")
+               Msg("must be at most 24:00:00"))
+    probs.rows(name, (end > 86400), g._lines(tf), "end_time", Msg("must be at most 24:00:00"))
     probs.rows(name, (end >= 0) & (start >= 0) & (end <= start), g._lines(tf), "end_time",
-               "end_time must be after start_time")
+               Msg("end_time must be after start_time"))
     whole = (start < 0) & (end < 0)
     services = pd.Index(a["service_id"])
     a.update(tf_group=group.to_numpy(str),
              tf_start=np.where(whole, 0, start).astype(np.int32),
              tf_end=np.where(whole, 86400, end).astype(np.int32),
              tf_service=_ref(tf, "service_id", services, name, probs,
-                             "service_id of calendar.txt or calendar_dates.txt", False))
+                             "service_id", False))
     return set(group) - {""}
 
 
@@ -174,15 +175,15 @@ def _products(tables, a, cats, probs):
     name = "fare_products.txt"
     ids = _required(fp, name, "fare_product_id", probs)
     cat = _ref(fp, "rider_category_id", cats, name, probs,
-               "rider_category_id of rider_categories.txt")
-    med = _ref(fp, "fare_media_id", media, name, probs, "fare_media_id of fare_media.txt")
+               "rider_category_id")
+    med = _ref(fp, "fare_media_id", media, name, probs, "fare_media_id")
     key = pd.DataFrame({"p": ids, "c": cat, "m": med})
     probs.rows(name, key.duplicated().to_numpy(), g._lines(fp), "fare_product_id",
-               "the same fare_product_id, rider_category_id and fare_media_id twice")
+               Msg("the same fare_product_id, rider_category_id and fare_media_id twice"))
     amount = g._numbers(fp, name, "amount", probs)
     currency = _col(fp, "currency")
     probs.rows(name, ~currency.str.fullmatch(r"[A-Za-z]{3}").to_numpy(), g._lines(fp),
-               "currency", "expected a three-letter currency code, e.g. EUR")
+               "currency", Msg("expected a three-letter currency code, e.g. EUR"))
     a.update(fp_id=ids.to_numpy(str), fp_category=cat, fp_media=med, fp_amount=amount,
              fp_currency=currency.str.upper().to_numpy(str))
     return set(ids) - {""}
@@ -194,18 +195,18 @@ def _leg_rules(tables, a, networks, areas, groups, products, probs):
         return set()
     name = "fare_leg_rules.txt"
     a["fl_network"] = _ref(fl, "network_id", networks, name, probs,
-                           "network_id of networks.txt or routes.txt")
+                           "network_id")
     for col, key in (("from_area_id", "fl_from_area"), ("to_area_id", "fl_to_area")):
-        a[key] = _ref(fl, col, areas, name, probs, "area_id of areas.txt")
+        a[key] = _ref(fl, col, areas, name, probs, "area_id")
     for col, key in (("from_timeframe_group_id", "fl_from_tf"),
                      ("to_timeframe_group_id", "fl_to_tf")):
         vals = _col(fl, col)
         probs.rows(name, ((vals != "") & ~vals.isin(groups)).to_numpy(), g._lines(fl), col,
-                   "not a timeframe_group_id of timeframes.txt")
+                   Msg("not a timeframe_group_id of timeframes.txt"))
         a[key] = vals.to_numpy(str)
     product = _required(fl, name, "fare_product_id", probs)
     probs.rows(name, ((product != "") & ~product.isin(products)).to_numpy(), g._lines(fl),
-               "fare_product_id", "not a fare_product_id of fare_products.txt")
+               "fare_product_id", Msg("not a fare_product_id of fare_products.txt"))
     a["fl_product"] = product.to_numpy(str)
     a["fl_group"] = _col(fl, "leg_group_id").to_numpy(str)
     # -1: the file has no rule_priority column (empty fields then match "all others")
@@ -224,20 +225,20 @@ def _transfer_rules(tables, a, leg_groups, products, probs):
     for col, key in (("from_leg_group_id", "ft_from"), ("to_leg_group_id", "ft_to")):
         vals = _col(ft, col)
         probs.rows(name, ((vals != "") & ~vals.isin(leg_groups)).to_numpy(), g._lines(ft),
-                   col, "not a leg_group_id of fare_leg_rules.txt")
+                   col, Msg("not a leg_group_id of fare_leg_rules.txt"))
         a[key] = vals.to_numpy(str)
     product = _col(ft, "fare_product_id")
     probs.rows(name, ((product != "") & ~product.isin(products)).to_numpy(), g._lines(ft),
-               "fare_product_id", "not a fare_product_id of fare_products.txt")
+               "fare_product_id", Msg("not a fare_product_id of fare_products.txt"))
     count = g._numbers(ft, name, "transfer_count", probs, required=False, lo=-1,
                        integer=True, default=-2)
-    probs.rows(name, count == 0, g._lines(ft), "transfer_count", "must be -1 or at least 1")
+    probs.rows(name, count == 0, g._lines(ft), "transfer_count", Msg("must be -1 or at least 1"))
     duration = g._numbers(ft, name, "duration_limit", probs, required=False, lo=1,
                           integer=True, default=-1)
     kind = g._numbers(ft, name, "duration_limit_type", probs, required=False, lo=0, hi=3,
                       integer=True, default=-1)
     probs.rows(name, (duration >= 0) & (kind < 0), g._lines(ft), "duration_limit_type",
-               "required when duration_limit is given")
+               Msg("required when duration_limit is given"))
     a.update(ft_count=count.astype(np.int32), ft_duration=duration.astype(np.int32),
              ft_type=g._numbers(ft, name, "fare_transfer_type", probs, lo=0, hi=2,
                                 integer=True, default=0).astype(np.int8),
@@ -257,4 +258,5 @@ def fares_v2(tables, a, routes, probs):
     if tables.get("fare_leg_rules.txt") is None:
         for f in ("fare_products.txt", "fare_transfer_rules.txt"):
             if f in tables:
-                probs.add(f, None, None, f"{f} needs fare_leg_rules.txt to apply to any leg")
+                probs.add(f, None, None, Msg("%(file)s needs fare_leg_rules.txt to apply to any leg",
+                                              file=f))
