@@ -8,7 +8,7 @@ import pytest
 
 from conftest import FIXED_NOW
 from test_browser import _page, browser, serving  # noqa: F401  (fixture)
-from test_fare_pages import DEPART, _demo_with
+from test_fare_pages import DEPART, LIMIT, _demo_with
 
 from buurtkaart import create_app
 
@@ -33,7 +33,7 @@ def test_a_resident_sets_a_ticket_budget_with_a_reduced_fare(browser, fare_serve
     page.locator("details.drawer summary").click()   # the filter drawer holds the trip
     form = page.locator("form.filters", has=page.locator("fieldset.trip"))
     form.locator("select[name=mode]").select_option("transit")
-    form.locator("input[name=minutes]").fill("15")
+    form.locator("input[name=minutes]").fill(str(LIMIT))
     form.locator("input[name=depart]").fill(DEPART)
     budget = form.get_by_label("Hoeveel mag een ticket heen en terug kosten? (€)")
     assert budget.is_visible()

@@ -5,8 +5,9 @@ The demo's sample feed (every line 3.10, no reduced fare) gets a second, hand-ma
 "fares" beside it, with two lines from a starting place S: line CHEAP to a far place Q for
 1.00, and line DEAR to another far place P for 5.00 (1.20 reduced). A budget of 2.50 for a
 return trip leaves 1.25 one way: CHEAP fits, DEAR only with the reduced fare, and the
-sample lines never. S, P and Q lie so far apart that none is within the 15 minutes on foot
-from another, so P is reached only by DEAR and Q only by CHEAP (or the sample lines).
+sample lines never. The demo city is small: S, P and Q lie more than 550 m apart, so none is
+within the 5 minutes (400 m) on foot from another, and a ride (1 minute, every minute) brings
+P only by DEAR and Q only by CHEAP (or the sample lines).
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from conftest import FIXED_NOW
 
 pytestmark = pytest.mark.slow
 
-DEPART = "2026-12-01 10:00-10:10"  # a Tuesday, within both feeds' dates
-FAR_M = 1600                        # more than 15 minutes on foot (straight line)
+DEPART = "2026-12-01 12:00-12:10"  # a Tuesday, within both feeds' dates
+LIMIT = 5                           # minutes
+FAR_M = 550                         # more than 5 minutes on foot (400 m, straight line)
 
 
 def _metres(a, b) -> float:
@@ -37,9 +39,9 @@ def _metres(a, b) -> float:
 
 
 def _open_then(db, place) -> bool:
-    """Open (or without known times) for a visit of 30 minutes arriving 10:00-10:20."""
+    """Open (or without known times) for a visit of 30 minutes arriving 12:00-12:10."""
     win = arrival.arrival_windows([store.place(db, place["id"])], 20261201, 1800)[0]
-    return win is None or any(lo <= 36000 and hi >= 37200 for lo, hi in win)
+    return win is None or any(lo <= 12 * 3600 and hi >= 12 * 3600 + 600 for lo, hi in win)
 
 
 def _three_far_places(db):
@@ -49,9 +51,8 @@ def _three_far_places(db):
 
     every = store.places(db)
     names = Counter(p["name"] for p in every)
-    places = [p for p in every if _open_then(db, p)]
-    unique = [p for p in places if p["name"] and names[p["name"]] == 1]
-    for s in places:
+    unique = [p for p in every if p["name"] and names[p["name"]] == 1 and _open_then(db, p)]
+    for s in every:
         far = [p for p in unique if _metres(s, p) > FAR_M]
         for p in far:
             for q in far:
@@ -71,10 +72,10 @@ def _feed(path, s, p, q, *, with_fares=True):
                       "CHEAP,F,C,Cheap line,3\nDEAR,F,D,Dear line,3\n",
         "trips.txt": "route_id,service_id,trip_id\nCHEAP,ALL,c1\nDEAR,ALL,d1\n",
         "stop_times.txt": "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
-                          "c1,00:00:00,00:00:00,S,1\nc1,00:03:00,00:03:00,Q,2\n"
-                          "d1,00:00:00,00:00:00,S,1\nd1,00:03:00,00:03:00,P,2\n",
+                          "c1,00:00:00,00:00:00,S,1\nc1,00:01:00,00:01:00,Q,2\n"
+                          "d1,00:00:00,00:00:00,S,1\nd1,00:01:00,00:01:00,P,2\n",
         "frequencies.txt": "trip_id,start_time,end_time,headway_secs\n"
-                           "c1,06:00:00,22:00:00,120\nd1,06:00:00,22:00:00,120\n",
+                           "c1,06:00:00,22:00:00,60\nd1,06:00:00,22:00:00,60\n",
         "calendar.txt": "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,"
                         "start_date,end_date\nALL,1,1,1,1,1,1,1,20260101,20271231\n",
     }
@@ -128,7 +129,7 @@ def _visible(resp) -> str:
 def _query(s, mode="transit", **extra) -> str:
     from urllib.parse import urlencode
 
-    return urlencode({"lon": s["lon"], "lat": s["lat"], "mode": mode, "minutes": 15,
+    return urlencode({"lon": s["lon"], "lat": s["lat"], "mode": mode, "minutes": LIMIT,
                       "depart": DEPART, **extra})
 
 
@@ -164,7 +165,7 @@ def test_the_finder_lists_what_the_budget_allows_like_the_api(fare_demo):
     free = _same(client, s)
     budget = _same(client, s, max_fare="2.50")
     reduced = _same(client, s, max_fare="2.50", reduced_fare="true")
-    # the far places are not within 15 minutes on foot; by bus both are (3 minutes' ride)
+    # the far places are not within 5 minutes on foot; by bus both are (a minute's ride)
     assert p["name"] not in walk and q["name"] not in walk
     assert p["name"] in free and q["name"] in free
     # 1.25 one way: the cheap line (1.00) fits, the dear one (5.00) does not ...
@@ -250,7 +251,7 @@ def test_a_wrong_budget_gives_the_friendly_page_keeping_it(fare_demo, typed):
         assert sentence in _visible(r)
         body = r.get_data(as_text=True)
         assert f'name="max_fare" value="{typed}"' in body  # the travel fields come back
-        assert 'name="depart" value="2026-12-01 10:00-10:10"' in body
+        assert f'name="depart" value="{DEPART}"' in body
 
 
 def test_a_wrong_reduced_fare_choice_is_explained(fare_demo):
