@@ -61,3 +61,25 @@ def test_a_resident_sets_a_ticket_budget_with_a_reduced_fare(browser, fare_serve
     page.screenshot(path=str(tmp_path / f"fare-result-{width}.png"), full_page=True)
     assert errors == []
     context.close()
+
+
+@pytest.mark.parametrize("width, height", [(1366, 900), (375, 740)])
+def test_the_map_legend_states_the_budget(browser, fare_server, tmp_path,  # noqa: F811
+                                          width, height):
+    base, _s, _p, _q = fare_server
+    context, page, _outside, errors = _page(browser, viewport={"width": width,
+                                                               "height": height},
+                                            locale="nl-BE")
+    page.goto(f"{base}/kaart?indicator=coverage&mode=transit&minutes=10&depart="
+              f"{DEPART.replace(' ', '+')}&max_fare=2,50&reduced_fare=true",
+              wait_until="networkidle")
+    legend = page.frame_locator("#map-frame").locator("#bk-legend")
+    legend.wait_for(timeout=30000)
+    if legend.get_attribute("open") is None:   # folded away on a phone
+        legend.locator("summary").click()
+    text = legend.inner_text()
+    assert "verminderd tarief binnen 2,50 heen en terug" in text
+    assert "Tickets bij fares: ticketprijzen toegepast; GTFS fares v1." in text
+    page.locator("#map-frame").screenshot(path=str(tmp_path / f"fare-map-{width}.png"))
+    assert errors == []
+    context.close()
