@@ -196,6 +196,12 @@ def test_the_page_says_what_the_budget_did_per_feed(fare_demo):
     assert "Tickets on fares: fares applied; fares v1." in text
     assert "Tickets on sample: fares applied; the feed names no reduced fares: full fares " \
            "are used;" in text
+    assert "no public transport line could be used" not in text
+    # below the cheapest fare (1.00 one way) nothing fits: said plainly, first
+    _ids, _total, r = _page_places(_client(path), s, max_fare="1.50")
+    text = _visible(r)
+    assert "Within this budget no public transport line could be used at this moment: only " \
+           "the way without public transport counts. Tickets on fares: fares applied" in text
 
 
 def test_the_dutch_page_says_it_in_dutch(fare_demo):
@@ -300,3 +306,7 @@ def test_the_map_legend_and_outreach_page_state_the_budget(fare_demo):
     outreach = _visible(nl.get(f"/outreach?{q}"))
     assert "verminderd tarief binnen 2,50 heen en terug" in outreach
     assert "Tickets bij sample: ticketprijzen toegepast" in outreach
+    code = store.neighbourhoods(store.connect(path))[0]["code"]
+    hood = _visible(nl.get(f"/neighbourhoods/{code}?{q}"))
+    assert "verminderd tarief binnen 2,50 heen en terug" in hood
+    assert "Tickets bij fares: ticketprijzen toegepast; GTFS fares v1." in hood
