@@ -443,12 +443,14 @@ def _suggest_timed(db, ctx, places, res, mode, transit, minutes, k) -> pd.DataFr
 
 
 def minutes_from(db, filt: Filter, *, mode: str, lon: float, lat: float,
-                 limit_minutes: float, cache_dir: Path | None = None, transit=None
-                 ) -> list[tuple[dict, float]]:
+                 limit_minutes: float, cache_dir: Path | None = None, transit=None,
+                 report: dict | None = None) -> list[tuple[dict, float]]:
     """Places matching ``filt`` reachable from a point, nearest first, with their minutes.
 
     The walk from the point to its nearest network node is included. A point
     farther than :data:`SNAP_METRES` from the network is an error naming ``lon``.
+    ``report``, when given, receives what public transport used (``transit``: its fares
+    and fare budget, as in the coverage report).
     """
     from . import traveltime
 
@@ -469,9 +471,11 @@ def minutes_from(db, filt: Filter, *, mode: str, lon: float, lat: float,
         from .transit.reach import travel_seconds
 
         records = [by_id[int(i)] for i in places["id"]]
-        times, _ = travel_seconds(db, ctx.graph, ctx.csr, [int(node[0])],
-                                  places["node"].to_numpy(np.int64), transit,
-                                  limit_minutes * 60, records, offset=extra)
+        times, used = travel_seconds(db, ctx.graph, ctx.csr, [int(node[0])],
+                                     places["node"].to_numpy(np.int64), transit,
+                                     limit_minutes * 60, records, offset=extra)
+        if report is not None:
+            report["transit"] = used
         t = times[float(transit.percentile)][0].astype(float)
     else:
         t = traveltime.times_from(ctx.csr, [int(node[0])], places["node"].to_numpy(np.int64),

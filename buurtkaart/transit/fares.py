@@ -43,15 +43,20 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..i18n import Msg, MsgList
 from . import fares_v2
 from .gtfs import Feed
 from .timetable import Timetable
 
-__all__ = ["route_prices", "apply_budget", "REDUCED"]
+__all__ = ["route_prices", "apply_budget", "REDUCED", "NO_REDUCED"]
 
 #: Names of reduced fares (fares v1: the fare_id; fares v2: the rider category).
 REDUCED = re.compile(r"reduc|concession|low[ _-]?income|korting|sociaal|"
                      r"verhoogde[ _-]?tegemoetkoming|\bbim\b|omnio", re.I)
+
+# The notes of the fare report are messages (see :class:`buurtkaart.i18n.Msg`): plain English
+# on the command line and in the JSON API, in the page's language on the pages.
+NO_REDUCED = Msg("the feed names no reduced fares: full fares are used")
 
 
 def _transfers(feed: Feed, journey_seconds: float | None) -> np.ndarray:
@@ -67,7 +72,7 @@ def _transfers(feed: Feed, journey_seconds: float | None) -> np.ndarray:
 def _wanted(feed: Feed, reduced: bool) -> tuple[np.ndarray, list[str]]:
     is_reduced = np.array([bool(REDUCED.search(f)) for f in feed.fare_id], bool)
     if reduced and not is_reduced.any():
-        return ~is_reduced, ["the feed names no reduced fares: full fares are used"]
+        return ~is_reduced, [NO_REDUCED]
     return (is_reduced if reduced else ~is_reduced), []
 
 
@@ -220,8 +225,8 @@ def apply_budget(tt: Timetable, feeds: list[tuple[str, Feed]], max_fare: float,
         report["fare_models"][name] = feed.fare_model
         if not feed.has_fares:
             board[mine] = False
-            report["feeds"][name] = "no fares in this feed: its lines are not used under a " \
-                                    "fare budget"
+            report["feeds"][name] = Msg("no fares in this feed: its lines are not used under "
+                                        "a fare budget")
             continue
         if feed.fare_model == "v2":
             legs = fares_v2.LegPricesV2(feed, reduced)
@@ -231,29 +236,30 @@ def apply_budget(tt: Timetable, feeds: list[tuple[str, Feed]], max_fare: float,
             copies.append(part)
             used |= rides
             fee = max(fee, legs.transfer_fee)
-            report["feeds"][name] = "; ".join(["fares v2 applied", *legs.notes,
-                                               *fares_v2.simplified(feed, legs)])
+            report["feeds"][name] = MsgList([Msg("fares v2 applied"), *legs.notes,
+                                             *fares_v2.simplified(feed, legs)], sep="; ")
             continue
         legs = LegPrices(feed, reduced, journey_seconds)
         notes = list(legs.notes)
         if (feed.fare_duration >= 0).any():
-            notes.append("transfer_duration applied" + (
-                f" for journeys up to {journey_seconds / 60:g} min"
-                if journey_seconds is not None else ""))
+            notes.append(Msg("transfer_duration applied") if journey_seconds is None else
+                         Msg("transfer_duration applied for journeys up to %(minutes)s min",
+                             minutes=f"{journey_seconds / 60:g}"))
         if _zoned(feed).any():
             part, rides, next_trip = _zone_copies(tt, np.flatnonzero(mine), feed, legs, half,
                                                   next_trip)
             keep[mine] = False
             copies.append(part)
             used |= rides
-            notes.append("zone fares applied")
+            notes.append(Msg("zone fares applied"))
         else:
             ok = legs.route_price <= half + 1e-9
             board[mine] &= ok[tt.c_route[mine]]
             routes = np.flatnonzero(ok & np.isin(np.arange(len(ok)), tt.c_route[mine]))
             used |= set(zip(legs.route_price[routes].tolist(),
                             legs.route_transfers[routes].tolist()))
-        report["feeds"][name] = "; ".join(["fares applied"] + notes + ["fares v1"])
+        report["feeds"][name] = MsgList([Msg("fares applied"), *notes, Msg("fares v1")],
+                                        sep="; ")
     legs_max = max_transfers + 1
     if used:
         dearest = max(p for p, _ in used)

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..i18n import Msg
 from .gtfs import Feed
 from .timetable import Timetable, _date, _int_date, active_services
 
@@ -45,13 +46,13 @@ class LegPricesV2:
     """The cheapest product price of a leg of one feed, for full or reduced fares."""
 
     def __init__(self, feed: Feed, reduced: bool):
-        from .fares import REDUCED
+        from .fares import NO_REDUCED, REDUCED
 
         self.feed, self.notes = feed, []
         cats_default = feed.rc_default
         named = np.array([bool(REDUCED.search(n)) for n in feed.rc_name], bool) & ~cats_default
         if reduced and not named.any():
-            self.notes.append("the feed names no reduced fares: full fares are used")
+            self.notes.append(NO_REDUCED)
         cat = feed.fp_category
         ok = cat < 0
         ok[cat >= 0] = cats_default[cat[cat >= 0]] | (reduced & named[cat[cat >= 0]])
@@ -181,12 +182,14 @@ def simplified(feed: Feed, legs: LegPricesV2) -> list[str]:
     """Notes on how the feed's fares v2 were applied and what was simplified."""
     notes = []
     if len(feed.fare_id):
-        notes.append("the feed also has fares v1: fares v2 are used, as the GTFS reference says")
+        notes.append(Msg("the feed also has fares v1: fares v2 are used, as the GTFS reference "
+                         "says"))
     if len(feed.tf_group):
-        notes.append("timeframes evaluated at each ride's departure and arrival")
+        notes.append(Msg("timeframes evaluated at each ride's departure and arrival"))
     if len(feed.ft_type):
-        notes.append("fare_transfer_rules not applied as discounts: every vehicle pays its "
-                     "own fare (never cheaper than the truth)")
+        notes.append(Msg("fare_transfer_rules not applied as discounts: every vehicle pays "
+                         "its own fare (never cheaper than the truth)"))
     if legs.transfer_fee > 0:
-        notes.append(f"a change of vehicle may cost up to {legs.transfer_fee:.2f} more")
+        notes.append(Msg("a change of vehicle may cost up to %(amount)s more",
+                         amount=f"{legs.transfer_fee:.2f}"))
     return notes

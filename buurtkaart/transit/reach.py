@@ -29,7 +29,7 @@ from scipy import sparse
 
 from .. import network, timing, traveltime
 from ..errors import InvalidParameter
-from ..i18n import N_
+from ..i18n import N_, Msg
 from ..i18n import gettext as _
 from . import arrival, fares, routing, storage, timetable
 
@@ -99,10 +99,12 @@ class TransitOptions:
                               if date and d.date is None else "")
         pct = _("median") if self.percentile == 50 else \
             _("%(num)sth percentile", num=f"{self.percentile:g}")
-        fare = "" if self.max_fare is None else ", " + (
-            _("reduced fares within %(fare)s return", fare=f"{self.max_fare:.2f}")
-            if self.reduced_fare else
-            _("fares within %(fare)s return", fare=f"{self.max_fare:.2f}"))
+        from ..mapstyle import number_text
+
+        amount = None if self.max_fare is None else number_text(self.max_fare, 2)
+        fare = "" if amount is None else ", " + (
+            _("reduced fares within %(fare)s return", fare=amount) if self.reduced_fare else
+            _("fares within %(fare)s return", fare=amount))
         stay = ", " + _("arriving while open for at least %(minutes)s min",
                         minutes=f"{self.min_stay:g}")
         return _("public transport departing %(when)s, one departure a minute, %(percentile)s "
@@ -174,8 +176,8 @@ def report(prep: Prepared, opts: TransitOptions) -> dict:
            "transfer_minutes": opts.transfer_minutes, "min_stay": opts.min_stay,
            "feeds": [n for n, _ in prep.named], "stops_on_network": int(len(prep.used)),
            "stops": int(prep.tt.n_stops),
-           "fares": {n: (f"fares in feed (fares {m})" if m else "no fares in feed")
-                     for n, m in models.items()},
+           "fares": {n: (Msg("fares in feed (fares %(model)s)", model=m) if m
+                         else Msg("no fares in feed")) for n, m in models.items()},
            "description": opts.describe(prep.date)}
     if prep.fare_report is not None:
         out["fare_budget"] = prep.fare_report

@@ -125,9 +125,9 @@ def outside_sentence(exc: InvalidParameter, start: search.Hit) -> str:
 def kept_parameters() -> dict[str, list[str]]:
     """The filter parameters of this request, for forms and links that change the search."""
     drop = {"q", "page", *FINDER_PARAMETERS}
-    from ..timing import PARAMETERS as WHEN
+    from ..transit.reach import PARAMETERS as TRIP  # when one leaves, the ticket budget
 
-    return {k: vs for k, vs in page_args(("mode", "minutes", *WHEN)).to_dict(flat=False).items()
+    return {k: vs for k, vs in page_args(("mode", "minutes", *TRIP)).to_dict(flat=False).items()
             if k not in drop}
 
 

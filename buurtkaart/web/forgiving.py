@@ -29,6 +29,9 @@ FILTER_FORM_PAGES = {"pages.place_list": "pages.place_list",
                      "pages.index": "pages.place_list",
                      "pages.neighbourhood_list": "pages.neighbourhood_list"}
 
+#: The forms that hold the mode selector (templates/_trip.html).
+TRIP_FORM_PAGES = ("pages.place_list", "pages.map_page", "pages.outreach")
+
 
 def page_args(extra=()) -> MultiDict:
     """The query parameters of this request a page understands (filters and ``extra``),
@@ -110,6 +113,13 @@ def explain(exc: InvalidParameter) -> str:
         "suggest": _("“%(value)s” is not a number of suggested places from 1 to 10."),
         "isochrone": _("We do not know the place “%(value)s” to draw travel times from."),
         "indicator": _("We do not know the map layer “%(value)s”. Choose one from the list."),
+        "max_fare": _("“%(value)s” is not an amount we can use. Write an amount in euro from "
+                      "0 to 1000, like 2.50, or leave it empty."),
+        "reduced_fare": _("“%(value)s” is not a choice for the reduced fare. Tick the box or "
+                          "leave it empty."),
+        "max_transfers": _("“%(value)s” is not a number of changes from 0 to 10."),
+        "transit_access": _("We do not know the way to the stops “%(value)s”. Choose walk, "
+                            "slow_walk or wheelchair."),
     }
     if name in messages:
         return messages[name] % {"value": value}
@@ -121,9 +131,12 @@ def invalid_page(exc: InvalidParameter, endpoint: str | None):
     form_endpoint = FILTER_FORM_PAGES.get(endpoint or "")
     if _typed(exc.name) != _typed(exc.name, longest=10**9):
         g.rejected_parameter = exc.name  # too long to show: the language switch leaves it out
+    from ..transit.reach import PARAMETERS as TRIP
+
     return render_template("invalid.html", message=explain(exc), parameter=exc.name,
                            filt=partial_filter(extra=("page", "lon", "lat", "mode", "minutes",
                                                       "indicator", "year", "need", "best",
-                                                      "isochrone", "depart", "percentile",
-                                                      "min_stay")),
-                           form_endpoint=form_endpoint), 400
+                                                      "isochrone", *TRIP)),
+                           form_endpoint=form_endpoint,
+                           # a travel value was wrong: the travel fields come back too
+                           trip_form=exc.name in TRIP and form_endpoint in TRIP_FORM_PAGES), 400

@@ -23,7 +23,7 @@ from .analysis import _need
 from .db import get_db
 from ..transit.reach import PARAMETERS as TRANSIT_PARAMETERS
 from .pages import COVERAGE, _filter, _map_choice, bp
-from .trip import how, trip
+from .trip import fare_notes, how, trip
 
 __all__ = ["outreach", "outreach_csv", "outreach_rows"]
 
@@ -50,14 +50,18 @@ def _settings(db):
     return filt, need, default, mode, minutes
 
 
-def outreach_rows(db, filt, need: str, mode: str, minutes: float) -> tuple[list[dict], str]:
+def outreach_rows(db, filt, need: str, mode: str, minutes: float,
+                  used: dict | None = None) -> tuple[list[dict], str]:
     """The ranked neighbourhoods, highest score first, each with its coverage figures and
     the working models fewer than half of its residents reach; and the moment evaluated
-    (the departure of the mode selector), in words."""
+    (the departure of the mode selector), in words. ``used`` receives the coverage report
+    (what public transport and its ticket budget used)."""
     transit = trip(mode)
     cov, report = access.run_coverage(db, filt, mode=mode, minutes=minutes,
                                       cache_dir=current_app.config.get("CACHE_DIR"),
                                       transit=transit)
+    if used is not None:
+        used.update(report)
     ranked = coverage.outreach_ranking(cov, _need(db, need, None))
     model_cols = [c for c in cov.columns if c.startswith("share_model_")]
     ranked = ranked.merge(cov[["code", "name", "models_reachable"] + model_cols], on="code")
@@ -81,12 +85,12 @@ def outreach():
     """For community workers: where need is high and access low, and where to add a place."""
     db = get_db()
     filt, need, default, mode, minutes = _settings(db)
-    rows, error, when = [], None, None
+    rows, error, when, used = [], None, None, {}
     if access.registered_network(db) is None:
         error = _("No travel-time network yet: an administrator runs "
                   "`buurtkaart network build --pbf FILE.osm.pbf`.")
     else:
-        rows, when = outreach_rows(db, filt, need, mode, minutes)
+        rows, when = outreach_rows(db, filt, need, mode, minutes, used)
     signed = any(known(r["need"]) and r["need"] < 0 for r in rows)
     trip_params = {k: request.args[k] for k in TRANSIT_PARAMETERS if request.args.get(k)}
     params = {**filt.to_params(), "indicator": COVERAGE, "mode": mode, "minutes": f"{minutes:g}",
@@ -96,6 +100,7 @@ def outreach():
     query = {**filt.to_params(), "need": need, "mode": mode, "minutes": f"{minutes:g}",
              **trip_params}
     return render_template("outreach.html", rows=rows, error=error, need=need, when=when,
+                           fares=fare_notes(used),
                            need_default=default, has_need=has_need_data(db), signed=signed,
                            mode=mode, minutes=minutes, filt=filt, profiles=network.PROFILES,
                            catalogue=store.indicator_catalogue(db), label=indicator_label,

@@ -24,7 +24,7 @@ from ..taxonomy import (PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WEEKDAY_NAME
 from ..transit.reach import PARAMETERS as TRANSIT_PARAMETERS
 from . import finder, geomcache, words
 from .api import indicator_notes, indicator_values
-from .trip import how, mode_choices, mode_label, trip
+from .trip import fare_notes, how, mode_choices, mode_label, trip
 from .csp import MapDocument
 from .csp import nonce as csp_nonce
 from .db import get_db
@@ -136,8 +136,9 @@ def _values(db, filt, indicator, year, mode, minutes):
                                           transit=transit)
         label = _("share of residents within %(minutes)s min (%(mode)s) of a matching place",
                   minutes=f"{minutes:g}", mode=how(mode, transit, report))
-        return (dict(zip(cov["code"], cov["share_within"])), None,
-                _("buurtkaart travel times"), label)
+        notes = fare_notes(report)  # what the ticket budget did, under the legend
+        source = " ".join([_("buurtkaart travel times") + ("." if notes else ""), *notes])
+        return dict(zip(cov["code"], cov["share_within"])), None, source, label
     if indicator == NEED_INDEX:
         idx = need_index(store.indicator_frame(db), codes=[n["code"] for n in
                                                            store.neighbourhoods(db)])
@@ -312,12 +313,12 @@ def place_list():
     db = get_db()
     found = finder.finder(db, filt)
     has_network = access.registered_network(db) is not None
-    near, minutes, when = None, {}, None
+    near, minutes, when, fares = None, {}, None, []
     if found.start is not None and not has_network:
         found.trouble = finder.NO_NETWORK
     elif found.start is not None:
         try:
-            near, when = _near(db, found.filt, found.start.lon, found.start.lat)
+            near, when, fares = _near(db, found.filt, found.start.lon, found.start.lat)
         except InvalidParameter as exc:
             found.trouble = finder.outside_sentence(exc, found.start)
     first = (page - 1) * PAGE_SIZE
@@ -335,7 +336,7 @@ def place_list():
                            pages=max(1, -(-total // PAGE_SIZE)), filt=filt,
                            found=found, listed_filt=found.filt, kept=finder.kept_parameters(),
                            minutes=minutes, near=near is not None, profiles=network.PROFILES,
-                           has_network=has_network, when=when,
+                           has_network=has_network, when=when, fares=fares,
                            mode=_mode_and_minutes("30")[0] if has_network else "walk",
                            limit=_mode_and_minutes("30")[1] if has_network else 30,
                            time_links=_time_links("pages.place_list", filt),
@@ -372,12 +373,15 @@ def _mode_and_minutes(default_minutes: str, *, transit_ok: bool = True) -> tuple
 
 
 def _near(db, filt, lon: float, lat: float):
-    """Matching places from a point with their minutes, and the moment evaluated."""
+    """Matching places from a point with their minutes, the moment evaluated, and what the
+    ticket budget did (:func:`.trip.fare_notes`)."""
     mode, limit = _mode_and_minutes("30")
     transit = trip(mode)
-    return (access.minutes_from(db, filt, mode=mode, lon=lon, lat=lat, limit_minutes=limit,
-                                cache_dir=current_app.config.get("CACHE_DIR"),
-                                transit=transit), how(mode, transit))
+    report: dict = {}
+    near = access.minutes_from(db, filt, mode=mode, lon=lon, lat=lat, limit_minutes=limit,
+                               cache_dir=current_app.config.get("CACHE_DIR"), transit=transit,
+                               report=report)
+    return near, how(mode, transit, report), fare_notes(report)
 
 
 
@@ -460,17 +464,21 @@ def _list_access(db, filt: Filter) -> dict[str, float] | None:
     return dict(zip(cov["code"], cov["share_within"]))
 
 
-def _neighbourhood_access(db, n: dict, filt: Filter, mode: str, minutes: float, transit=None):
+def _neighbourhood_access(db, n: dict, filt: Filter, mode: str, minutes: float, transit=None,
+                          report: dict | None = None):
     """(coverage row or None, nearest matching places from the neighbourhood's middle,
-    a message why access cannot be shown or None)."""
+    a message why access cannot be shown or None); ``report`` receives the coverage
+    report (what public transport and its ticket budget used)."""
     if access.registered_network(db) is None:
         return None, [], _("No travel-time network yet: an administrator runs "
                            "`buurtkaart network build --pbf FILE.osm.pbf`.")
     area = replace(filt.without_area(), municipality=n.get("municipality_code"))
     cache_dir = current_app.config.get("CACHE_DIR")
     try:
-        cov, _report = access.run_coverage(db, area, mode=mode, minutes=minutes,
-                                           cache_dir=cache_dir, transit=transit)
+        cov, used = access.run_coverage(db, area, mode=mode, minutes=minutes,
+                                        cache_dir=cache_dir, transit=transit)
+        if report is not None:
+            report.update(used)
     except InvalidParameter as exc:  # no population figures stored yet
         return None, [], (_("No population figures yet: access is shown once they are "
                             "imported.") if exc.name == "population" else exc.reason)
@@ -498,7 +506,9 @@ def neighbourhood_detail(code: str):
     page = _page_number()
     n = store.neighbourhood(db, code)
     transit = trip(mode)
-    reach, nearest, reach_error = _neighbourhood_access(db, n, filt, mode, minutes, transit)
+    used: dict = {}
+    reach, nearest, reach_error = _neighbourhood_access(db, n, filt, mode, minutes, transit,
+                                                        used)
     mobile = list(listing.iter_activities(db, filt.without_area(), mobile_only=True))
     frame = store.indicator_frame(db, code=code)
     table: dict[str, dict[int, float]] = {}
@@ -526,7 +536,7 @@ def neighbourhood_detail(code: str):
                            pages=max(1, -(-places_total // PAGE_SIZE)),
                            query={**_query(("mode", "minutes", *TRANSIT_PARAMETERS)),
                                   "code": code},
-                           when=how(mode, transit),
+                           when=how(mode, transit, used), fares=fare_notes(used),
                            label=indicator_label, INDICATORS=INDICATORS,
                            trends=trend(frame, code), need=need_row, need_attrs=idx.attrs,
                            need_formula=NEED_INDEX_FORMULA, typ=typ_row,
