@@ -169,7 +169,7 @@ def test_notes_stored_as_english_text_are_converted(client, income):
     db.execute("UPDATE indicators SET note = 'written by hand' WHERE neighbourhood_code = "
                "'4402101'")
     db.conn.commit()
-    store.m005_indicator_note_codes(db)
+    store.schema.m005_indicator_note_codes(db)
     db.conn.commit()
     assert db.execute("SELECT note FROM indicators WHERE neighbourhood_code = '4402102' "
                       "AND note IS NOT NULL").fetchone()[0] == stored
