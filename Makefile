@@ -6,7 +6,7 @@ SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install install-test system browser demo test serve clean messages translations
+.PHONY: install install-test system browser bench-tools demo test serve clean messages translations
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -47,6 +47,14 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; }
+
+# What the benchmarks compare with, beyond the test dependencies (never needed by the tests):
+# Debian's wrk (bench_load.py --client wrk) and pandana (bench_scale.py's comparison).
+bench-tools: install-test
+	@command -v wrk >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
+	$(PY) -m pip install --quiet pandana
 
 # The demo builds its own database under var/ so it never touches a real one.
 demo: export BUURTKAART_DATABASE ?= $(CURDIR)/var/demo.db
