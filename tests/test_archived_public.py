@@ -60,7 +60,8 @@ def test_archived_records_answer_404_on_every_public_path(client, archived):
                 f"/api/activities/by-uid/{archived['at_place']['uid']}",
                 f"/api/places/{pid}", f"/api/activities/{aid}", f"/api/activities/{at_place}",
                 f"/places/{pid}", f"/places/{pid}/kaart", f"/activities/{aid}",
-                f"/activities/{at_place}", f"/api/isochrone?place={pid}"):
+                f"/activities/{at_place}", f"/api/isochrone?place={pid}",
+                f"/kaart/frame?isochrone={pid}"):
         resp = client.get(url)
         assert resp.status_code == 404, url
         text = resp.get_data(as_text=True)

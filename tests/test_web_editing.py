@@ -319,3 +319,30 @@ def test_admin_imports_an_uploaded_file_or_nothing(client, setup, app):
         "kind": "places", "csrf_token": _csrf(client),
         "file": (io.BytesIO(good.encode() * 200), "groot.csv")}, content_type="multipart/form-data")
     assert resp.status_code == 413
+
+
+def test_history_pages_show_every_change_once_newest_first(client, app, setup, tmp_path):
+    from buurtkaart.importers import import_directory
+    from buurtkaart.web.db import get_db
+
+    rows = ["place_name,kind,lon,lat"] + [f"Plek {i:03d},library,3.7{i:03d},51.05"
+                                         for i in range(230)]
+    (tmp_path / "plekken.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with app.app_context():
+        db = get_db()
+        admin = db.execute("SELECT * FROM users WHERE email = 'admin@stad.be'").fetchone()
+        import_directory(db, tmp_path / "plekken.csv",
+                         account={"id": admin[0], "email": "admin@stad.be", "role": "admin"})
+    login(client, "admin@stad.be")
+    seen, url, pages = [], "/admin/history", 0
+    while url:
+        page = client.get(url).get_data(as_text=True)
+        pages += 1
+        names = re.findall(r"“(Plek \d{3})”", page)
+        assert len(names) == (100 if pages < 3 else 30), (url, len(names))
+        seen += names
+        nxt = re.search(r'href="([^"]*/admin/history\?page=\d+)">next', page)
+        url = nxt.group(1).replace("&amp;", "&") if nxt else None
+    assert pages == 3
+    assert len(seen) == len(set(seen)) == 230  # every change once
+    assert seen == sorted(seen, reverse=True)  # newest first: imported in order 000..229
