@@ -65,8 +65,8 @@ class _JSONProvider(DefaultJSONProvider):
 
 def register(app: Flask) -> None:
     from . import (admin, admin_accounts, analysis, api, api_write, auth, db, finder, guide,
-                   hsds_api, http_cache, i18n, openapi, outreach, pages, report_pages,
-                   scenario_pages, security)
+                   hsds_api, http_cache, i18n, map_pages, openapi, outreach, pages,
+                   report_pages, scenario_pages, security)
 
     provider = _JSONProvider(app)
     provider.sort_keys = app.json.sort_keys
