@@ -22,19 +22,19 @@ from flask import Flask, current_app, g
 from .. import store
 from ..when import reference_now
 
-_held = threading.local()  # .conns: {path: db}, oldest first
+_held = threading.local()  # .conns: {(pid, path): db}, oldest first; never across a fork
 KEPT_PER_THREAD = 4
 
 
 def get_db():
     if "db" not in g:
-        path = os.fspath(current_app.config["DATABASE"])
+        path = (os.getpid(), os.fspath(current_app.config["DATABASE"]))
         conns = _held.__dict__.setdefault("conns", {})
         db = conns.pop(path, None)
         if db is not None and db.conn.in_transaction:
             db.conn.close()
             db = None
-        g.db, g.db_path = db or store.connect(path), path
+        g.db, g.db_path = db or store.connect(path[1]), path
     return g.db
 
 
