@@ -23,42 +23,58 @@ def fare_server(tmp_path_factory, demo_database):
         yield base, s, p, q
 
 
+WORDS = {
+    "nl-BE": {"budget": "Hoeveel mag een ticket heen en terug kosten? (€)", "typed": "2,50",
+              "reduced": "Met verminderd tarief (BIM/OMNIO)", "url": "max_fare=2%2C50",
+              "moment": "verminderd tarief binnen 2,50 heen en terug",
+              "fares": "Tickets bij fares: ticketprijzen toegepast; GTFS fares v1.",
+              "sample": "Tickets bij sample: ticketprijzen toegepast; deze dienstregeling "
+                        "noemt geen verminderd tarief: het gewone tarief telt"},
+    "en-GB": {"budget": "How much may a ticket there and back cost? (€)", "typed": "2.50",
+              "reduced": "With reduced fare (BIM/OMNIO)", "url": "max_fare=2.50",
+              "moment": "reduced fares within 2.50 return",
+              "fares": "Tickets on fares: fares applied; fares v1.",
+              "sample": "Tickets on sample: fares applied; the feed names no reduced fares: "
+                        "full fares are used"},
+}
+
+
+@pytest.mark.parametrize("locale", list(WORDS))
 @pytest.mark.parametrize("width, height", [(1366, 900), (375, 740)])
 def test_a_resident_sets_a_ticket_budget_with_a_reduced_fare(browser, fare_server,  # noqa: F811
-                                                             tmp_path, width, height):
+                                                             tmp_path, width, height, locale):
     base, s, p, q = fare_server
+    words = WORDS[locale]
     context, page, outside, errors = _page(browser, viewport={"width": width, "height": height},
-                                           locale="nl-BE")
+                                           locale=locale)
     page.goto(f"{base}/places?lon={s['lon']}&lat={s['lat']}", wait_until="networkidle")
     page.locator("details.drawer summary").click()   # the filter drawer holds the trip
     form = page.locator("form.filters", has=page.locator("fieldset.trip"))
     form.locator("select[name=mode]").select_option("transit")
     form.locator("input[name=minutes]").fill(str(LIMIT))
     form.locator("input[name=depart]").fill(DEPART)
-    budget = form.get_by_label("Hoeveel mag een ticket heen en terug kosten? (€)")
+    budget = form.get_by_label(words["budget"])
     assert budget.is_visible()
-    budget.press_sequentially("2,50")
-    form.get_by_label("Met verminderd tarief (BIM/OMNIO)").check()
-    form.locator("fieldset.trip").screenshot(path=str(tmp_path / f"fare-form-{width}.png"))
+    budget.press_sequentially(words["typed"])
+    form.get_by_label(words["reduced"]).check()
+    form.locator("fieldset.trip").screenshot(path=str(tmp_path / f"fare-form-{locale}-{width}.png"))
     with page.expect_navigation(wait_until="networkidle"):
         form.locator("button[type=submit]").click()
-    assert "max_fare=2%2C50" in page.url and "reduced_fare=true" in page.url
+    assert words["url"] in page.url and "reduced_fare=true" in page.url
     moment = page.locator(".trip-when")
     assert moment.is_visible()
-    assert "verminderd tarief binnen 2,50 heen en terug" in moment.inner_text()
+    assert words["moment"] in moment.inner_text()
     fares = page.locator(".trip-fares")
     assert fares.is_visible()
     text = fares.inner_text()
-    assert "Tickets bij fares: ticketprijzen toegepast; GTFS fares v1." in text
-    assert "Tickets bij sample: ticketprijzen toegepast; deze dienstregeling noemt geen " \
-           "verminderd tarief: het gewone tarief telt" in text
+    assert words["fares"] in text and words["sample"] in text
     # the dear line fits with the reduced fare: its far end is listed
     names = page.locator("li.place h2 a").all_inner_texts()
     assert p["name"] in names and q["name"] in names
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     page.locator(".trip-when").scroll_into_view_if_needed()
-    page.screenshot(path=str(tmp_path / f"fare-result-{width}.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / f"fare-result-{locale}-{width}.png"), full_page=True)
     assert errors == []
     context.close()
 
