@@ -15,8 +15,12 @@ threads = int(os.environ.get("BUURTKAART_THREADS", 8))
 timeout = 60
 graceful_timeout = 20
 keepalive = 5
-max_requests = 5000
-max_requests_jitter = 500
-accesslog = "-"
+# A worker is replaced after this many requests (a guard against slow leaks). Each new
+# worker starts with empty caches (kept answers, coverage, simplified maps): at 5,000 a
+# worker under load was replaced every few seconds and p95 rose to seconds (issue 14).
+max_requests = int(os.environ.get("BUURTKAART_MAX_REQUESTS", 200_000))
+max_requests_jitter = max_requests // 10
+# "-": standard output; a file path; "" (empty): no access log (a proxy in front logs).
+accesslog = os.environ.get("BUURTKAART_ACCESS_LOG", "-") or None
 wsgi_app = "buurtkaart.wsgi:app"
 preload_app = False

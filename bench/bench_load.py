@@ -316,6 +316,7 @@ def _reads(args, port: int, endpoints: dict) -> None:
         for n in (int(c) for c in args.concurrency.split(",")):
             _warm_up(port, path)
             if args.client == "wrk":
+                _wrk(port, path, n, 2)  # every worker and thread has answered it once
                 print(f"{name:17} {n:7d} {_wrk(port, path, n, args.seconds)}")
                 continue
             lat: list[float] = []

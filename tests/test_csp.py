@@ -45,8 +45,16 @@ class _Handlers(HTMLParser):
 
 
 def test_script_src_has_a_fresh_nonce_and_no_unsafe_inline(client, directory):
-    nonces = {_nonce(client.get(url)) for url in ("/", "/places", "/", "/api/places", "/login")}
+    nonces = {_nonce(client.get(url)) for url in ("/", "/places", "/", "/api/docs", "/login")}
     assert len(nonces) == 5  # a new one for every response
+
+
+def test_answers_that_are_no_page_allow_no_inline_script(client, directory):
+    """A JSON answer runs no script: its policy allows the app's files only, no nonce (so a
+    kept answer replayed to the next client carries no nonce of another response)."""
+    for url in ("/api/places", "/api/places", "/api/neighbourhoods"):
+        csp = client.get(url).headers["Content-Security-Policy"]
+        assert [d.strip() for d in csp.split(";") if "script-src" in d] == ["script-src 'self'"]
 
 
 @pytest.mark.parametrize("url", ["/kaart/frame", "/kaart/frame?indicator=population",

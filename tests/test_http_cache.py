@@ -119,6 +119,8 @@ def test_pages_and_map_frames_revalidate_despite_a_fresh_nonce(client, directory
         assert plain.headers["ETag"] != tag
         assert client.get(url, headers={"If-None-Match": plain.headers["ETag"]}
                           ).status_code == 304
+    # a JSON answer runs no script: its policy allows no inline script at all
+    assert "'nonce-" not in client.get("/api/places").headers["Content-Security-Policy"]
     tag = client.get("/places").headers["ETag"]
     # another language is another page
     dutch = client.get("/places", headers={"Accept-Language": "nl", "If-None-Match": tag})

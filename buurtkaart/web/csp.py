@@ -34,10 +34,13 @@ def nonce() -> str:
     return g.csp_nonce
 
 
-def policy(script_nonce: str) -> str:
+def policy(script_nonce: str | None) -> str:
+    """The policy; without a nonce (a JSON answer, a page with no inline script) no inline
+    script may run at all."""
+    scripts = f"script-src 'self' 'nonce-{script_nonce}'" if script_nonce else "script-src 'self'"
     return "; ".join([
         "default-src 'self'",
-        f"script-src 'self' 'nonce-{script_nonce}'",
+        scripts,
         # folium and Leaflet set inline styles; styles cannot run code
         "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data: https://tile.openstreetmap.org https://*.tile.openstreetmap.org",

@@ -38,6 +38,20 @@ def get_db():
     return g.db
 
 
+def thread_data_version(database) -> str:
+    """The ``data_version`` read through this thread's connection to ``database`` (opened
+    and kept for the thread's next request when it has none yet): for
+    :mod:`.response_cache`, which answers before a request has a connection of its own."""
+    path = (os.getpid(), os.fspath(database))
+    conns = _held.__dict__.setdefault("conns", {})
+    kept = conns.get(path)
+    if kept is None or kept.conn.in_transaction:
+        if kept is not None:
+            kept.conn.close()
+        kept = conns[path] = store.connect(path[1])
+    return store.data_version(kept)
+
+
 def now():
     """The current moment in the directory's time zone. The app's ``NOW`` setting
     (an ISO datetime with offset) fixes it, so tests never depend on the wall clock."""

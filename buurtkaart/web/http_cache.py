@@ -8,7 +8,7 @@
   ``If-None-Match`` carries that tag gets ``304 Not Modified`` before anything
   is computed. ``Cache-Control: no-cache`` makes clients revalidate each time
   (cheap: a 304 is a few bytes), ``private`` when the request carries cookies.
-  The answer itself is kept under that tag for anonymous reads
+  Anonymous answers are kept per data version and replayed before the app runs
   (:mod:`.response_cache`), so a repeated question is answered without computing it.
 - HTML, JSON and GeoJSON responses larger than :data:`MIN_SIZE` bytes are
   gzip-compressed when the client accepts it (``Vary: Accept-Encoding``).
@@ -29,7 +29,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 
 from . import response_cache
 from .security import never_stored
@@ -37,6 +37,7 @@ from .security import never_stored
 __all__ = ["init_app", "MIN_SIZE", "COMPRESSIBLE"]
 
 MIN_SIZE = 500
+_VERSION = "buurtkaart.data_version"
 COMPRESSIBLE = ("text/html", "application/json", "application/geo+json", "text/css",
                 "application/javascript", "text/javascript", "text/csv")
 
@@ -47,10 +48,9 @@ def _etag() -> str | None:
     from .. import store
     from . import db
 
-    minute = db.now().strftime("%Y-%m-%dT%H:%M")
-    key = "\n".join([store.data_version(db.get_db()), request.full_path,
-                     request.headers.get("Accept-Language", ""),
-                     request.headers.get("Cookie", ""), minute])
+    version = request.environ[_VERSION] = store.data_version(db.get_db())
+    key = "\n".join([version, request.full_path, request.headers.get("Accept-Language", ""),
+                     request.headers.get("Cookie", ""), response_cache.minute(current_app.config)])
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
@@ -67,15 +67,15 @@ def init_app(app: Flask) -> None:
             resp.set_etag(sent[0])
             resp.headers["Cache-Control"] = _cache_control()
             return resp
-        return response_cache.lookup(tag)
+        return None
 
     @app.after_request
     def _cache_and_compress(resp):
         tag = request.environ.get("buurtkaart.etag")
         if tag and resp.status_code == 200:
-            response_cache.keep(tag, resp)
             resp.set_etag(tag)
             resp.headers.setdefault("Cache-Control", _cache_control())
+            response_cache.mark_keepable(resp, request.environ[_VERSION])
         elif _page_cacheable(resp):
             tag = _page_etag(resp)
             resp.set_etag(tag)

@@ -124,7 +124,9 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _headers(resp):
         if not g.get("not_modified_page"):  # a 304 keeps the CSP stored with its page
-            resp.headers.setdefault("Content-Security-Policy", policy(nonce()))
+            # a nonce for pages; an answer that is no page (JSON) lets no inline script run
+            page = resp.mimetype == "text/html"
+            resp.headers.setdefault("Content-Security-Policy", policy(nonce() if page else None))
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         resp.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
