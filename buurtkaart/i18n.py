@@ -135,6 +135,12 @@ def deactivate() -> None:
     _active.set(None)
 
 
+def active_translations() -> _gettext.NullTranslations | None:
+    """The catalogue made active in this context, or None."""
+    active = _active.get()
+    return active[0] if active else None
+
+
 def current_locale() -> str:
     """The active language code (``en`` when none is active)."""
     active = _active.get()
