@@ -65,7 +65,7 @@ class _JSONProvider(DefaultJSONProvider):
 
 def register(app: Flask) -> None:
     from . import (admin, admin_accounts, analysis, api, api_write, auth, db, finder, guide,
-                   hsds_api, http_cache, i18n, map_pages, openapi, outreach, pages,
+                   hsds_api, http_cache, i18n, map_pages, openapi, outreach, page_cache, pages,
                    report_pages, response_cache, scenario_pages, security)
 
     provider = _JSONProvider(app)
@@ -75,6 +75,7 @@ def register(app: Flask) -> None:
     security.init_app(app)
     i18n.init_app(app)
     http_cache.init_app(app)
+    page_cache.init_app(app)
     response_cache.init_app(app)
     for module in (pages, api, api_write, analysis, hsds_api, openapi, auth, admin,
                    admin_accounts, finder, scenario_pages, guide, report_pages):

@@ -83,6 +83,15 @@ def activate_page_language() -> None:
         i18n.activate(get_translations(), page_language())
 
 
+def chosen_language() -> str | None:
+    """The language this request's ``?lang=`` chose, when the page must remember it in
+    the language cookie (it differs from the cookie)."""
+    chosen = _normal(request.args.get(LANG_PARAMETER))
+    if chosen and request.cookies.get(LANG_COOKIE) != chosen and not _json_api():
+        return chosen
+    return None
+
+
 def _catalogue():
     return i18n.active_translations() or get_translations()
 
@@ -111,9 +120,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _remember(resp):
-        chosen = _normal(request.args.get(LANG_PARAMETER))
-        if chosen and request.cookies.get(LANG_COOKIE) != chosen \
-                and not _json_api():
+        chosen = chosen_language()
+        if chosen:
             resp.set_cookie(LANG_COOKIE, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax",
                             httponly=True, secure=app.config.get("SESSION_COOKIE_SECURE", False))
         if not _json_api():

@@ -31,7 +31,7 @@ from flask import Flask, current_app, request
 from . import db as web_db
 from .i18n import LANG_COOKIE
 
-__all__ = ["KeptReads", "mark_keepable", "minute", "MAX_ENTRY", "MAX_TOTAL"]
+__all__ = ["KeptReads", "Kept", "anonymous", "mark_keepable", "minute", "MAX_ENTRY", "MAX_TOTAL"]
 
 MAX_ENTRY = 4 * 2 ** 20
 MAX_TOTAL = 64 * 2 ** 20
@@ -52,14 +52,49 @@ def minute(config) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M")
 
 
-def _anonymous_read(environ, config) -> bool:
-    if (environ.get("REQUEST_METHOD") != "GET" or not config.get("RESPONSE_CACHE", True)
-            or not environ.get("PATH_INFO", "").startswith("/api/")
-            or "HTTP_AUTHORIZATION" in environ or "HTTP_IF_NONE_MATCH" in environ):
-        return False
-    cookies = environ.get("HTTP_COOKIE", "")
+def anonymous(cookie_header: str) -> bool:
+    """Whether a request with this ``Cookie`` header is anonymous: no cookie but the
+    language choice (no session, so no sign-in, no form token, no message to show)."""
     return all(part.partition("=")[0].strip() in ("", LANG_COOKIE)
-               for part in cookies.split(";"))
+               for part in cookie_header.split(";"))
+
+
+def _anonymous_read(environ, config) -> bool:
+    return (environ.get("REQUEST_METHOD") == "GET" and config.get("RESPONSE_CACHE", True)
+            and environ.get("PATH_INFO", "").startswith("/api/")
+            and "HTTP_AUTHORIZATION" not in environ and "HTTP_IF_NONE_MATCH" not in environ
+            and anonymous(environ.get("HTTP_COOKIE", "")))
+
+
+class Kept:
+    """Answers by key, the least recently used dropped beyond ``max_total`` bytes of body
+    (the last item of each entry)."""
+
+    def __init__(self, max_total: int) -> None:
+        self.max_total = max_total
+        self.lock = threading.Lock()
+        self.entries: OrderedDict[tuple, tuple] = OrderedDict()
+        self.size = 0
+
+    def get(self, key: tuple):
+        with self.lock:
+            return self._get(key)
+
+    def _get(self, key: tuple):  # with the lock held
+        hit = self.entries.get(key)
+        if hit is not None:
+            self.entries.move_to_end(key)
+        return hit
+
+    def put(self, key: tuple, entry: tuple) -> None:
+        with self.lock:
+            if key in self.entries:
+                return
+            self.entries[key] = entry
+            self.size += len(entry[-1])
+            while self.size > self.max_total:
+                _old, old = self.entries.popitem(last=False)
+                self.size -= len(old[-1])
 
 
 def _question(environ, config) -> tuple:
@@ -82,14 +117,12 @@ def mark_keepable(resp, version: str) -> None:
         request.environ[_KEEP] = version
 
 
-class KeptReads:
+class KeptReads(Kept):
     """WSGI layer: replays a kept answer, or passes the request on and keeps the answer."""
 
     def __init__(self, app: Flask, wsgi_app) -> None:
+        super().__init__(MAX_TOTAL)
         self.app, self.wsgi_app = app, wsgi_app
-        self._lock = threading.Lock()
-        self._entries: OrderedDict[tuple, tuple[str, list, bytes]] = OrderedDict()
-        self._size = 0
         self._working: dict[tuple, threading.Event] = {}
         self._unkept: OrderedDict[tuple, bool] = OrderedDict()
 
@@ -113,7 +146,7 @@ class KeptReads:
             return result
         finally:
             if first is not None:
-                with self._lock:
+                with self.lock:
                     self._working.pop(key, None)
                     if not kept:  # nothing to wait for next time: answer each request
                         self._unkept[key] = True
@@ -127,10 +160,9 @@ class KeptReads:
         out for too long. Many clients asking the same new question at once (a new minute, a
         new data version, a worker's first minutes) wait for one of them to answer it."""
         for _ in range(2):
-            with self._lock:
-                hit = self._entries.get(key)
+            with self.lock:
+                hit = self._get(key)
                 if hit is not None:
-                    self._entries.move_to_end(key)
                     return hit, None
                 busy = self._working.get(key)
                 if key in self._unkept:
@@ -159,18 +191,8 @@ class KeptReads:
                 result.close()
         if len(body) > MAX_ENTRY:
             return [body], False
-        self._keep((version, *question), (sent[0], list(sent[1]), body))
+        self.put((version, *question), (sent[0], list(sent[1]), body))
         return [body], True
-
-    def _keep(self, key: tuple, entry: tuple[str, list, bytes]) -> None:
-        with self._lock:
-            if key in self._entries:
-                return
-            self._entries[key] = entry
-            self._size += len(entry[2])
-            while self._size > MAX_TOTAL:
-                _old, (_s, _h, old_body) = self._entries.popitem(last=False)
-                self._size -= len(old_body)
 
 
 def init_app(app: Flask) -> None:
