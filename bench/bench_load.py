@@ -3,13 +3,15 @@
 Usage::
 
     .venv/bin/python bench/bench_load.py [--seconds 10] [--workers 2] [--threads 8]
-        [--import-places 100000] [--writers 8] [--skip-reads]
+        [--import-places 100000] [--writers 8] [--skip-reads] [--client wrk]
+        [--wijken ../shared/data/flanders_wijken_2024.gpkg]
 
 Builds the demo database in a temporary directory, starts the production
 server (``gunicorn -c gunicorn.conf.py``) on a free loopback port, and hits
 the map page, the places API and the finder with keep-alive HTTP clients in
 threads (or, with ``--client wrk``, with Debian's ``wrk``, which needs far less CPU
-than Python threads). The clients run on the same 2-core machine as the server, so the
+than Python threads, and asks for gzip as browsers do). ``--wijken`` adds real
+neighbourhoods (the 2,730 Flemish wijken) and a request for all of them. The clients run on the same 2-core machine as the server, so the
 numbers are a floor, not a ceiling. Prints one line per endpoint and
 concurrency, each worker's RSS and PSS (its proportional share of pages it
 shares with others: the memory-mapped graphs count once over all workers)
@@ -299,6 +301,7 @@ def _wrk(port: int, path: str, clients: int, seconds: float) -> str:
         fh.write(_WRK_REPORT)
     out = subprocess.run(["wrk", f"-t{min(2, clients)}", f"-c{clients}",
                           f"-d{max(1, round(seconds))}s", "-s", fh.name,
+                          "-H", "Accept-Encoding: gzip",  # as every browser sends
                           f"http://127.0.0.1:{port}{path}"],
                          capture_output=True, text=True, check=True).stdout
     os.unlink(fh.name)
@@ -354,6 +357,9 @@ def main() -> None:
     ap.add_argument("--mmap", choices=["both", "on", "off"], default="both",
                     help="graphs shared between workers (memory-mapped), private copies, or a "
                          "run of each (BUURTKAART_MMAP_GRAPHS)")
+    ap.add_argument("--wijken", metavar="FILE",
+                    help="also import these neighbourhoods (the real 2,730 Flemish wijken: "
+                         "../shared/data/flanders_wijken_2024.gpkg) and ask for all of them")
     ap.add_argument("--graph-copies", type=int, default=1,
                     help="tile the demo's walking graphs into this many copies (400: ~2M nodes)")
     args = ap.parse_args()
@@ -365,16 +371,23 @@ def main() -> None:
     bindir = Path(sys.executable).parent
     subprocess.run([bindir / "buurtkaart", "demo"], env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoints = dict(ENDPOINTS)
+    if args.wijken:
+        subprocess.run([bindir / "buurtkaart", "import", "neighbourhoods", args.wijken],
+                       env=env, check=True, stdout=subprocess.DEVNULL)
+        endpoints["all neighbourhoods"] = "/api/neighbourhoods?limit=3000&simplify=50"
+        print(f"neighbourhoods: the demo's and those of {args.wijken}")
     if args.graph_copies > 1:
         print(f"graphs tiled: {_tile_graphs(tmp / 'cache', args.graph_copies)}")
     modes = ["off", "on"] if args.mmap == "both" else [args.mmap]
     for i, mode in enumerate(modes):
         last = i == len(modes) - 1
         _serve(args, dict(env, BUURTKAART_MMAP_GRAPHS="1" if mode == "on" else "0"), tmp,
-               bindir, mode, imports=last)
+               bindir, mode, endpoints, imports=last)
 
 
-def _serve(args, env: dict, tmp: Path, bindir: Path, mode: str, *, imports: bool) -> None:
+def _serve(args, env: dict, tmp: Path, bindir: Path, mode: str, endpoints: dict, *,
+           imports: bool) -> None:
     port = _free_port()
     env["GUNICORN_CMD_ARGS"] = "--log-level warning"
     env["BUURTKAART_BIND"] = f"127.0.0.1:{port}"
@@ -387,7 +400,7 @@ def _serve(args, env: dict, tmp: Path, bindir: Path, mode: str, *, imports: bool
               f"threads, loopback; {args.client} clients on the same {os.cpu_count()}-core machine; "
               f"{args.seconds:g} s per run; load average {os.getloadavg()[0]:.1f}")
         if not args.skip_reads:
-            _reads(args, port, ENDPOINTS)
+            _reads(args, port, endpoints)
         for pid, rss, pss in _worker_memory(server.pid):
             print(f"worker {pid}: RSS {rss:.0f} MB, PSS {pss:.0f} MB")
         if args.import_places and imports:

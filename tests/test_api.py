@@ -331,3 +331,20 @@ def test_all_real_flemish_wijken_through_the_api_and_the_map(client, db):
     # the whole region on one map: every wijk is drawn
     html = client.get("/kaart/frame").get_data(as_text=True)
     assert html.count('"code": "') == 2730
+
+
+def test_neighbourhood_pages_together_are_the_whole_list(client, directory, db):
+    """Pages read from the database (only the page's polygons) are the slices of the full
+    list, by code, with the right total: with a municipality, a box, or neither."""
+    for query in ("", "&municipality=44021", "&bbox=3.70,51.00,3.75,51.05"):
+        whole = client.get(f"/api/neighbourhoods?limit=1000{query}").get_json()
+        codes = [f["properties"]["code"] for f in whole["features"]]
+        assert codes == sorted(codes) and codes, query
+        for limit, offset in ((1, 0), (2, 1), (3, 2), (2, 10)):
+            page = client.get(f"/api/neighbourhoods?limit={limit}&offset={offset}{query}"
+                              ).get_json()
+            assert [f["properties"]["code"] for f in page["features"]] == \
+                codes[offset:offset + limit], (query, limit, offset)
+            assert page["numberMatched"] == len(codes)
+            assert page["features"][:1] == [f for f in whole["features"]
+                                            if f["properties"]["code"] in codes[offset:offset + 1]]

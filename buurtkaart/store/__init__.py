@@ -27,8 +27,8 @@ import sqlite_utils
 from ..concurrency import busy_timeout, writing
 from .backup import backup, check_database_file, restore
 from .reads import (activities, activity, indicator_catalogue, indicator_frame,
-                    neighbourhood, neighbourhood_at, neighbourhoods, organisations, place,
-                    places)
+                    neighbourhood, neighbourhood_at, neighbourhood_page, neighbourhoods,
+                    organisations, place, places)
 from .schema import migrations, schema_version
 from .writes import neighbourhood_codes, save_directory, save_indicators, save_neighbourhoods
 
@@ -46,6 +46,7 @@ __all__ = [
     "activity",
     "organisations",
     "neighbourhoods",
+    "neighbourhood_page",
     "neighbourhood",
     "neighbourhood_at",
     "neighbourhood_codes",

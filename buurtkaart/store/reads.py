@@ -148,6 +148,20 @@ def neighbourhoods(
 
     ``simplify`` is a tolerance in degrees for lighter map geometry.
     """
+    out, _total = neighbourhood_page(db, bbox=bbox, municipality=municipality)
+    if simplify:
+        for r in out:
+            r["geometry"] = r["geometry"].simplify(simplify, preserve_topology=True)
+    return out
+
+
+def neighbourhood_page(db: sqlite_utils.Database, *,
+                       bbox: tuple[float, float, float, float] | None = None,
+                       municipality: str | None = None, limit: int | None = None,
+                       offset: int = 0) -> tuple[list[dict], int]:
+    """``(rows, total)``: the neighbourhoods from ``offset``, at most ``limit`` (all when
+    None), by code, of the ``total`` in the box or municipality. Without a box only the
+    page's polygons are read (2,730 Flemish wijken: the first hundred, not all)."""
     sql, where, params = _NEIGHBOURHOOD_SELECT, [], []
     if bbox:
         minx, miny, maxx, maxy = bbox
@@ -159,14 +173,17 @@ def neighbourhoods(
         params.append(municipality)
     if where:
         sql += " WHERE " + " AND ".join(where)
-    out = [_neighbourhood_row(r) for r in db.query(sql + " ORDER BY n.code", params)]
-    if bbox:
+    sql += " ORDER BY n.code"
+    if bbox:  # the box's candidates, then those that really meet it
         box = shapely.box(*bbox)
-        out = [r for r in out if r["geometry"].intersects(box)]
-    if simplify:
-        for r in out:
-            r["geometry"] = r["geometry"].simplify(simplify, preserve_topology=True)
-    return out
+        rows = [r for r in map(_neighbourhood_row, db.query(sql, params))
+                if r["geometry"].intersects(box)]
+        end = None if limit is None else offset + limit
+        return rows[offset:end], len(rows)
+    total = db.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0]
+    page = db.query(sql + " LIMIT ? OFFSET ?", [*params, -1 if limit is None else limit,
+                                                 offset])
+    return [_neighbourhood_row(r) for r in page], total
 
 
 def neighbourhood(db: sqlite_utils.Database, code: str) -> dict:

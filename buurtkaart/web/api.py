@@ -36,12 +36,6 @@ def _paging() -> tuple[int, int]:
             int_arg("offset", lo=0, hi=10**9, default=0))
 
 
-def _page(items: list) -> tuple[list, int]:
-    """The slice of ``items`` asked for by ``limit`` and ``offset``."""
-    limit, offset = _paging()
-    return items[offset:offset + limit], len(items)
-
-
 def _links(total: int) -> list[dict]:
     """OGC-API-style ``next``/``prev`` links for a paged collection."""
     limit, offset = _paging()
@@ -173,8 +167,9 @@ def neighbourhoods():
     values, year, source = ({}, None, None)
     if a["indicator"]:
         values, year, source = indicator_values(db, a["indicator"], a["year"])
-    rows = store.neighbourhoods(db, bbox=a["bbox"], municipality=a["municipality"])
-    page, total = _page(rows)
+    limit, offset = _paging()
+    page, total = store.neighbourhood_page(db, bbox=a["bbox"], municipality=a["municipality"],
+                                           limit=limit, offset=offset)
     geomcache.simplified(db, page, a["simplify"])  # only the page, cached per data version
     feats = [neighbourhood_feature(n, value=values.get(n["code"]), indicator=a["indicator"],
                                    year=year) for n in page]
