@@ -87,7 +87,7 @@ def _new_process(db, config, frame) -> None:
     resp, t_disk = _get(_fresh_client(config), "/kaart/frame")
     assert resp.status_code == 200
     print(f"/kaart/frame, first in a new process: cold {t_cold:.2f} s, from the cache file "
-          f"{t_disk * 1000:.0f} ms ({t_cold / t_disk:.0f}x faster; file {size / 1024:,.0f} KB)")
+          f"{t_disk * 1000:.0f} ms ({t_cold / t_disk:.1f}x faster; file {size / 1024:,.0f} KB)")
     inside = frame.geometry.iloc[0].representative_point()
     place, _problems = validate_place({"name": "Bench", "kind": "community_house",
                                        "lon": inside.x, "lat": inside.y})
