@@ -16,12 +16,11 @@ import numpy as np
 import pytest
 import shapely
 
-from buurtkaart import accounts, create_app, geomcache, store
+from buurtkaart import create_app, geomcache, store
 from buurtkaart.cli import main
 from buurtkaart.records import validate_place
 from conftest import FIXED_NOW
-
-PASSWORD = "correct horse battery staple"
+from test_admin_import_dutch_b import admin  # noqa: F401 - an administrator logged in
 
 
 def _wiggly(x0: float, y0: float, size: float = 0.03, n: int = 400) -> shapely.Polygon:
@@ -244,18 +243,9 @@ def test_an_import_succeeds_when_the_cache_cannot_be_written(db, runner, tmp_pat
     assert set(_map_polygons(app.test_client())) == {"4402101", "4402102", "4402103"}
 
 
-def test_the_admin_import_page_prepares_the_full_map(app, client, db, tmp_path, cache,
+def test_the_admin_import_page_prepares_the_full_map(client, admin, tmp_path, cache,
                                                      simplifications):
-    with app.app_context():
-        from buurtkaart.web.db import get_db
-
-        accounts.create_user(get_db(), "admin@stad.be", PASSWORD, role="admin")
-    with client.session_transaction() as s:
-        s["csrf"] = "t"
-    client.post("/login", data={"email": "admin@stad.be", "password": PASSWORD,
-                                "csrf_token": "t"})
-    with client.session_transaction() as s:
-        token = s.setdefault("csrf", "t")
+    token = admin
     body = _write(_frame(), tmp_path / "wijken.geojson").read_bytes()
     resp = client.post("/admin/import?lang=en", data={
         "kind": "neighbourhoods", "csrf_token": token,
