@@ -11,7 +11,8 @@ indicators keeps it) and the tolerance.
 A complete set (every stored neighbourhood, as the full map asks for) is also written to
 the cache directory (``BUURTKAART_CACHE``, where the travel-time graphs live), one file
 per database, geometry version and tolerance: ``simplified-<database>-<version>-<tolerance>.npz``
-with the codes and the shapes as WKB. It is written atomically (a temporary name, then a
+with the codes, the shapes as WKB and their GeoJSON geometries (rounded as maps send them,
+so that no render turns 2,730 shapes into GeoJSON again). It is written atomically (a temporary name, then a
 rename) from one consistent read of the database, so every gunicorn worker, and the
 server after a restart, starts from it; an unreadable file is ignored (with a warning)
 and written again. Writing a file removes the files of earlier geometry versions of the
@@ -25,6 +26,7 @@ shorter to send); a polygon that simplification or rounding left invalid is repa
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import tempfile
@@ -61,6 +63,16 @@ def _simplify(geoms: np.ndarray, tolerance: float) -> np.ndarray:
     return out
 
 
+def _made(geoms: np.ndarray, tolerance: float) -> list[tuple]:
+    """Each polygon simplified, with its GeoJSON geometry as maps and the API send it
+    (:func:`buurtkaart.maps.geojson_geometry`: coordinates rounded), made once here."""
+    from .maps import COORDINATE_DECIMALS
+
+    simple = _simplify(geoms, tolerance)
+    rounded = shapely.transform(simple, lambda c: np.round(c, COORDINATE_DECIMALS))
+    return list(zip(simple, [g.__geo_interface__ for g in rounded]))
+
+
 def _database_file(db) -> str:
     """The database's file ('' for a database in memory, which gets no file cache)."""
     return db.execute("PRAGMA database_list").fetchone()[2] or ""
@@ -81,7 +93,8 @@ def cache_file(cache_dir, database: str, version: str, tolerance: float) -> Path
 
 
 def _write(path: Path, shapes: dict, version: str, tolerance: float) -> None:
-    blobs = shapely.to_wkb(np.array(list(shapes.values()), dtype=object))
+    blobs = shapely.to_wkb(np.array([g for g, _m in shapes.values()], dtype=object))
+    mappings = json.dumps([m for _g, m in shapes.values()]).encode()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".partial", dir=path.parent)
     try:
@@ -89,6 +102,7 @@ def _write(path: Path, shapes: dict, version: str, tolerance: float) -> None:
             np.savez(fh, codes=np.array(list(shapes), dtype=str),
                      lengths=np.array([len(b) for b in blobs], dtype=np.int64),
                      wkb=np.frombuffer(b"".join(blobs), dtype=np.uint8),
+                     geojson=np.frombuffer(mappings, dtype=np.uint8),
                      version=np.array(version), tolerance=np.array(tolerance))
         os.replace(tmp, path)
     except BaseException:
@@ -122,8 +136,10 @@ def _read(path: Path, version: str, tolerance: float) -> dict | None:
             if str(z["version"]) != version or float(z["tolerance"]) != tolerance:
                 raise ValueError("it holds another geometry version or tolerance")
             codes, lengths, data = z["codes"].tolist(), z["lengths"], z["wkb"].tobytes()
+            mappings = json.loads(z["geojson"].tobytes())
         ends = np.cumsum(lengths).tolist()
-        if len(codes) != len(ends) or (ends and ends[-1] != len(data)):
+        if len(codes) != len(ends) or (ends and ends[-1] != len(data)) \
+                or len(mappings) != len(codes):
             raise ValueError("its codes and shapes disagree")
         starts = [0, *ends[:-1]]
         geoms = shapely.from_wkb([data[s:e] for s, e in zip(starts, ends)])
@@ -134,7 +150,7 @@ def _read(path: Path, version: str, tolerance: float) -> dict | None:
     except Exception as exc:  # noqa: BLE001 - any damage means: make it again
         log.warning("ignoring the unreadable cache file %s (%s); it is made again", path, exc)
         return None
-    return dict(zip(codes, geoms))
+    return dict(zip(codes, zip(geoms, mappings)))
 
 
 def _build(db, tolerance: float | None, cache_dir) -> tuple[str, float, dict]:
@@ -155,7 +171,7 @@ def _build(db, tolerance: float | None, cache_dir) -> tuple[str, float, dict]:
         from .maps import display_tolerance
 
         tolerance = display_tolerance(geoms)
-    shapes = dict(zip([c for c, _g in rows], _simplify(geoms, tolerance)))
+    shapes = dict(zip([c for c, _g in rows], _made(geoms, tolerance)))
     database = _database_file(db)
     if database and shapes:
         path = cache_file(cache_dir, database, version, tolerance)
@@ -194,7 +210,8 @@ def _is_everything(db, rows: list[dict]) -> bool:
 def simplified(db, rows: list[dict], tolerance: float | None, *,
                cache_dir=None) -> list[dict]:
     """``rows`` (from :func:`store.neighbourhoods`) with their ``geometry`` simplified by
-    ``tolerance`` degrees (unchanged when it is ``None`` or 0); changes the rows in place.
+    ``tolerance`` degrees and its GeoJSON form as ``geojson`` (unchanged when it is ``None``
+    or 0); changes the rows in place.
 
     Shapes come from this process's memory, else from the cache file, else (for a
     complete set) are made for every neighbourhood and written to the file, else (a page
@@ -218,10 +235,10 @@ def simplified(db, rows: list[dict], tolerance: float | None, *,
             _remember(key, shapes)
     missing = [r for r in rows if r["code"] not in shapes]
     if missing:
-        made = _simplify(np.array([r["geometry"] for r in missing], dtype=object), tolerance)
+        made = _made(np.array([r["geometry"] for r in missing], dtype=object), tolerance)
         shapes.update(zip([r["code"] for r in missing], made))
     for r in rows:
-        r["geometry"] = shapes[r["code"]]
+        r["geometry"], r["geojson"] = shapes[r["code"]]
     return rows
 
 

@@ -185,14 +185,16 @@ def test_a_reimported_polygon_is_drawn_on_the_map_and_in_the_api(
 # ------------------------------------------------------------------ shared through a file
 def test_a_new_process_draws_the_map_from_the_cache_file(client, db, cache, simplifications):
     store.save_neighbourhoods(db, _frame(), source="test")
-    first = _map_polygons(client)
-    assert simplifications == [3] and len(_cache_files(cache)) == 1
+    first, first_api = _map_polygons(client), _api_polygons(client)
+    assert simplifications == [3, 3] and len(_cache_files(cache)) == 2
     _new_process()
     other = create_app({"DATABASE": str(db.execute("PRAGMA database_list").fetchone()[2]),
-                        "TESTING": True, "NOW": FIXED_NOW}).test_client()
-    again = _map_polygons(other)
+                        "TESTING": True, "NOW": FIXED_NOW,
+                        "RESPONSE_CACHE": False}).test_client()
+    again, again_api = _map_polygons(other), _api_polygons(other)
     assert {c: g.wkt for c, g in again.items()} == {c: g.wkt for c, g in first.items()}
-    assert simplifications == [3]  # nothing simplified in the new process
+    assert {c: g.wkt for c, g in again_api.items()} == {c: g.wkt for c, g in first_api.items()}
+    assert simplifications == [3, 3]  # nothing simplified in the new process
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])
@@ -262,3 +264,20 @@ def test_files_of_many_tolerances_stay_bounded(client, db, cache):
     for metres in range(10, 10 + 2 * geomcache.FILES_PER_DATABASE):
         assert len(_api_polygons(client, simplify=metres)) == 3  # every wijk on one page
     assert len(_cache_files(cache)) == geomcache.FILES_PER_DATABASE
+
+
+def test_kept_shapes_are_what_simplifying_each_polygon_gives(client, db):
+    """The faster path (all polygons at once, GeoJSON kept, read back from the file) sends
+    what simplifying and rounding each polygon on its own gives."""
+    from buurtkaart.maps import round_coordinates
+    from buurtkaart.web.api import METRES_PER_DEGREE
+
+    frame = _frame()
+    store.save_neighbourhoods(db, frame, source="test")
+    tolerance = 20 / METRES_PER_DEGREE
+    expected = {code: round_coordinates(shapely.set_precision(
+        geom.simplify(tolerance, preserve_topology=True), tolerance / 20)).wkt
+        for code, geom in zip(frame["code"], frame.geometry)}
+    for _ in range(2):  # made here, then read from the file by a new process
+        assert {c: g.wkt for c, g in _api_polygons(client).items()} == expected
+        _new_process()
