@@ -1,23 +1,24 @@
 """Simplified neighbourhood outlines, made once per geometry version and tolerance, kept in
 memory and in the cache directory so that no map waits for them twice.
 
-Simplifying the 2,730 wijken of Flanders takes about 3 s, most of a first map render.
-The result depends only on the polygons and the tolerance (the map's extent, i.e. its
-zoom level, or the API's ``simplify``), so it is keyed by the database file, its
-:func:`~buurtkaart.store.geometry_version` (which changes only when a neighbourhood is
-added, removed or gets another polygon or code: verifying a place or importing
-indicators keeps it) and the tolerance.
+Simplifying the 2,730 wijken of Flanders and turning them into GeoJSON takes about 0.9 s
+of a first map render. The result depends only on the polygons and the tolerance (the
+map's extent, i.e. its zoom level, or the API's ``simplify``), so it is keyed by the
+database file, its :func:`~buurtkaart.store.geometry_version` (which changes only when a
+neighbourhood is added, removed or gets another polygon or code: verifying a place or
+importing indicators keeps it) and the tolerance.
 
 A complete set (every stored neighbourhood, as the full map asks for) is also written to
 the cache directory (``BUURTKAART_CACHE``, where the travel-time graphs live), one file
-per database, geometry version and tolerance: ``simplified-<database>-<version>-<tolerance>.npz``
-with the codes, the shapes as WKB and their GeoJSON geometries (rounded as maps send them,
-so that no render turns 2,730 shapes into GeoJSON again). It is written atomically (a temporary name, then a
-rename) from one consistent read of the database, so every gunicorn worker, and the
-server after a restart, starts from it; an unreadable file is ignored (with a warning)
-and written again. Writing a file removes the files of earlier geometry versions of the
-same database and keeps at most :data:`FILES_PER_DATABASE` tolerances. An import of
-neighbourhoods calls :func:`warm`, which writes the full map's file before anyone asks.
+per database, geometry version and tolerance
+(``simplified-<database>-<version>-<tolerance>-v1.npz``): the codes, the shapes as WKB
+and their GeoJSON geometries (rounded as maps and the API send them). It is written
+atomically (a temporary name, then a rename) from one consistent read of the database,
+so every gunicorn worker, and the server after a restart, starts from it; an unreadable
+file is ignored (with a warning) and written again. Writing a file removes the files of
+earlier geometry versions of the same database and keeps at most
+:data:`FILES_PER_DATABASE` tolerances. An import of neighbourhoods calls :func:`warm`,
+which writes the full map's file before anyone asks.
 
 Coordinates are rounded to a grid of 1/20 of the tolerance (invisible at that zoom, and
 shorter to send); a polygon that simplification or rounding left invalid is repaired.
