@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from . import store
+from . import geomcache, store
 from .cli import _db, domain_errors
 from .progress import stage
 from .taxonomy import WORKING_MODELS
@@ -95,6 +95,7 @@ def import_neighbourhoods(file, code_field, name_field, municipality_field, muni
             lines = []
     for line in lines:
         click.echo(line)
+    geomcache.warm(db)  # the full map's outlines, ready for its first render
 
 
 @import_.command("municipalities")

@@ -16,7 +16,7 @@ from jinja2 import Template
 
 from .i18n import N_, ngettext
 from .i18n import gettext as _
-from .maps import _base_map, _e, _Tooltip, fit, round_coordinates
+from .maps import _base_map, _e, _Tooltip, fit, geojson_geometry
 
 __all__ = ["suggestion_layer", "scenario_map", "DIFFERENCE_CLASSES", "difference_class"]
 
@@ -190,7 +190,7 @@ def scenario_map(neighbourhoods: Sequence[Mapping], rows: Mapping[str, Mapping] 
             key = difference_class(r) if r else ("none" if rows is None else None)
             change = change_text(r) if r else ("" if rows is None else _("no residents"))
             feats.append({"type": "Feature",
-                          "geometry": round_coordinates(n["geometry"]).__geo_interface__,
+                          "geometry": geojson_geometry(n),
                           "properties": {"name": _e(n.get("name") or n["code"]),
                                          "change": _e(change),
                                          "fill": DIFFERENCE_CLASSES[key][0] if key

@@ -23,7 +23,7 @@ describe_filter(filt, municipality_name=None) -> list[str]
 quantile_classes(values, k=5) -> list[float]  (from :mod:`buurtkaart.mapstyle`, which
     also holds the fixed share classes, "no data" and "unknown", and numbers in words)
 place_popup(place, detail_url=None) -> str
-display_tolerance(geometries) -> float; round_coordinates(geometry)
+display_tolerance(geometries) -> float; round_coordinates(geometry); geojson_geometry(row)
 isochrone_layer(polygon, name) -> folium.FeatureGroup (suggested locations: scenario_map)
 fit(m, points, neighbourhoods): zoom to them
 """
@@ -49,7 +49,7 @@ from .popups import _THRESHOLD_KEYS, _e, address, place_popup
 __all__ = [
     "build_map", "place_map", "describe_filter", "address", "category_label",
     "quantile_classes", "place_popup",
-    "display_tolerance", "round_coordinates",
+    "display_tolerance", "round_coordinates", "geojson_geometry",
     "isochrone_layer", "fit", "PALETTE", "NO_DATA_COLOUR", "TILE_URL",
     "TILE_ATTRIBUTION",
 ]
@@ -77,6 +77,13 @@ def round_coordinates(geometry):
     import shapely
 
     return shapely.transform(geometry, lambda c: np.round(c, COORDINATE_DECIMALS))
+
+
+def geojson_geometry(neighbourhood: Mapping) -> dict:
+    """The GeoJSON geometry of a neighbourhood row, coordinates rounded: the one
+    :mod:`buurtkaart.geomcache` keeps with its simplified shape, else made now."""
+    return neighbourhood.get("geojson") or round_coordinates(
+        neighbourhood["geometry"]).__geo_interface__
 
 
 def display_tolerance(geometries: Iterable) -> float:
@@ -255,7 +262,7 @@ def _neighbourhood_layer(m, neighbourhoods, indicator, indicator_label, values, 
         url = neighbourhood_url.format(code=code)
         residents = population.get(code)
         features.append({
-            "type": "Feature", "geometry": round_coordinates(n["geometry"]).__geo_interface__,
+            "type": "Feature", "geometry": geojson_geometry(n),
             "properties": {
                 "code": code, "name": _e(n.get("name") or code),
                 "value": _e(shown(code, v)) if indicator else "",

@@ -58,12 +58,18 @@ __all__ = [
     "restore",
     "check_database_file",
     "data_version",
+    "geometry_version",
 ]
 
 
 def data_version(db: sqlite_utils.Database) -> str:
     """Changes whenever any place, activity, neighbourhood or indicator changes."""
     return db.execute("SELECT token FROM data_version WHERE id = 1").fetchone()[0]
+
+
+def geometry_version(db: sqlite_utils.Database) -> str:
+    """Changes only when a neighbourhood is added or removed or its polygon or code changes."""
+    return db.execute("SELECT token FROM geometry_version WHERE id = 1").fetchone()[0]
 
 
 def default_database_path() -> Path:

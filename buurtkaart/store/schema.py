@@ -314,6 +314,24 @@ def m005_history(db: sqlite_utils.Database) -> None:
     history.install(db)
 
 
+@migrations()
+def m006_geometry_version(db: sqlite_utils.Database) -> None:
+    """A token that changes only when neighbourhood outlines change (a neighbourhood added,
+    removed, or its polygon or code changed), for the simplified shapes kept on disk
+    (:mod:`buurtkaart.geomcache`); verifying a place or importing indicators keeps it."""
+    db.execute("CREATE TABLE geometry_version (id INTEGER PRIMARY KEY CHECK (id = 1), "
+               "token TEXT NOT NULL)")
+    db.execute("INSERT INTO geometry_version VALUES (1, lower(hex(randomblob(8))))")
+    bump = "UPDATE geometry_version SET token = lower(hex(randomblob(8))) WHERE id = 1;"
+    for event in ("INSERT", "DELETE"):
+        db.execute(f"CREATE TRIGGER neighbourhoods_{event.lower()}_geometry_version AFTER "
+                   f"{event} ON neighbourhoods BEGIN {bump} END")
+    # a re-import writes every polygon again: only a different one counts
+    db.execute("CREATE TRIGGER neighbourhoods_update_geometry_version AFTER UPDATE OF "
+               "geometry, code ON neighbourhoods WHEN OLD.geometry IS NOT NEW.geometry OR "
+               f"OLD.code IS NOT NEW.code BEGIN {bump} END")
+
+
 def schema_version(db: sqlite_utils.Database) -> int:
     """The number of migrations applied to ``db``."""
     return len(migrations.applied(db))

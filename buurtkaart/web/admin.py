@@ -7,9 +7,10 @@ Handlers are thin: they turn form fields into importer-style records and call
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
+                   url_for)
 
-from .. import accounts, editing, listing, store
+from .. import accounts, editing, geomcache, listing, store
 from ..accounts import PermissionDenied
 from ..concurrency import ImportRunning, describe, import_lock
 from ..errors import ImportFailed, InvalidParameter
@@ -323,6 +324,7 @@ def _run_import(db, kind: str, path, shown: str, *, overwrite: bool) -> tuple[st
 
         frame, warnings = read_neighbourhoods(path)
         n = store.save_neighbourhoods(db, frame, source=shown)
+    geomcache.warm(db, cache_dir=current_app.config.get("CACHE_DIR"))  # the first map is fast
     return _("Imported %(num)s neighbourhoods from %(file)s.", num=n, file=shown) + (
         " " + _("Warnings: %(warnings)s", warnings="; ".join(map(translate, warnings)))
         if warnings else ""), []

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 
-from .. import listing, store
-from ..errors import InvalidParameter, NotFound
+from .. import geomcache, listing, store
+from ..errors import InvalidParameter
 from ..filters import Filter
-from . import geomcache
 from .db import get_db, now
 from .geojson import activity_feature, collection, neighbourhood_feature, place_feature
 from .params import int_arg
@@ -170,7 +169,8 @@ def neighbourhoods():
     limit, offset = _paging()
     page, total = store.neighbourhood_page(db, bbox=a["bbox"], municipality=a["municipality"],
                                            limit=limit, offset=offset)
-    geomcache.simplified(db, page, a["simplify"])  # only the page, cached per data version
+    geomcache.simplified(db, page, a["simplify"],  # the page, cached per geometry version
+                         cache_dir=current_app.config.get("CACHE_DIR"))
     feats = [neighbourhood_feature(n, value=values.get(n["code"]), indicator=a["indicator"],
                                    year=year) for n in page]
     if a["indicator"]:

@@ -6,7 +6,7 @@ import shapely
 
 from ..editing import is_stale
 from ..hours import describe_session, format_sessions
-from ..maps import round_coordinates
+from ..maps import geojson_geometry
 from ..taxonomy import PLACE_KINDS, SAMPLE_DATA_LABEL, WORKING_MODELS
 
 _THRESHOLD_KEYS = ("walk_in", "childcare", "children_welcome", "no_internet", "wheelchair")
@@ -78,7 +78,7 @@ def neighbourhood_feature(n: dict, *, value=None, indicator=None, year=None) -> 
     if indicator:
         props.update(indicator=indicator, year=year, value=value)
     return {"type": "Feature", "id": n["code"],
-            "geometry": shapely.geometry.mapping(round_coordinates(n["geometry"])),
+            "geometry": geojson_geometry(n),
             "properties": props}
 
 

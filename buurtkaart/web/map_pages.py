@@ -10,12 +10,11 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from .. import (access, listing, maps, network, scenario_map, store, suggestions)
+from .. import (access, geomcache, listing, maps, network, scenario_map, store, suggestions)
 from ..errors import InvalidParameter, NotFound
 from ..indicators import (INDICATORS, TYPOLOGY_CLASSES, indicator_label, need_index)
 from ..i18n import current_locale
 from ..i18n import gettext as _
-from . import geomcache
 from .api import indicator_notes, indicator_values
 from .trip import fare_notes, how, mode_label, trip
 from .csp import MapDocument
@@ -175,7 +174,8 @@ def _render_frame(db) -> MapDocument:
     places = store.places(db, filt)
     meta = INDICATORS.get(indicator or "")
     hoods = store.neighbourhoods(db, municipality=filt.municipality, bbox=filt.bbox)
-    geomcache.simplified(db, hoods, maps.display_tolerance(n["geometry"] for n in hoods))
+    geomcache.simplified(db, hoods, maps.display_tolerance(n["geometry"] for n in hoods),
+                         cache_dir=current_app.config.get("CACHE_DIR"))
     m = maps.build_map(
         hoods, places, static_url_prefix=_static_prefix(),
         indicator=indicator, indicator_label=label, values=values, year=year, source=source,

@@ -25,7 +25,8 @@ from flask import (Blueprint, Response, current_app, flash, g, redirect, render_
                    request, url_for)
 from werkzeug.datastructures import MultiDict
 
-from .. import access, listing, network, scenario_map, scenarios, store, suggestions
+from .. import (access, geomcache, listing, network, scenario_map, scenarios, store,
+               suggestions)
 from ..errors import InvalidParameter
 from ..filters import Filter
 from ..i18n import current_locale
@@ -34,7 +35,7 @@ from ..maps import display_tolerance
 from ..scenarios import MAX_PROPOSALS, PROPOSAL_THRESHOLDS
 from ..taxonomy import WORKING_MODELS
 from ..transit.reach import PARAMETERS as TRANSIT_PARAMETERS
-from . import geomcache, scenario_form
+from . import scenario_form
 from .auth import login_required
 from .csp import MapDocument
 from .csp import nonce as csp_nonce
@@ -200,7 +201,8 @@ def frame():
     sc, problems = scenario_form.parse(db, page_args(PAGE_PARAMS))
     filt = _checked(sc)
     hoods = store.neighbourhoods(db, municipality=filt.municipality, bbox=filt.bbox)
-    geomcache.simplified(db, hoods, display_tolerance(n["geometry"] for n in hoods))
+    geomcache.simplified(db, hoods, display_tolerance(n["geometry"] for n in hoods),
+                         cache_dir=_cache_dir())
     rows, places, removed, proposals, layers = None, [], [], [], []
     if access.registered_network(db) is not None:
         outcome = _run(db, sc, filt, problems) if not sc.is_empty else None
