@@ -148,3 +148,24 @@ def test_clients_asking_at_once_a_question_that_is_not_kept_each_get_their_answe
     assert [a.status_code for a in answers] == [400] * 6
     assert all(a.get_json()["parameter"] == "free" for a in answers)
     assert len(calls) == 6
+
+
+def test_kept_answers_follow_new_addresses_timetables_and_scenarios(client, directory, db):
+    """Tables outside the directory change the data version too (migration m007)."""
+    from buurtkaart import search
+
+    url = "/api/search?q=Zonnebloemstraat+4"
+    assert client.get(url).get_json()["location"] is None
+    client.get(url)
+    search.replace_addresses(db, [{"street": "Zonnebloemstraat", "housenumber": "4",
+                                   "postcode": "9000", "city": "Gent", "lon": 3.721,
+                                   "lat": 51.031, "source": "test"}])
+    assert client.get(url).get_json()["location"]["label"] == "Zonnebloemstraat 4"
+    for table in ("transit_feeds", "scenarios"):
+        before = store.data_version(db)
+        columns = [c[1] for c in db.execute(f"PRAGMA table_info({table})").fetchall()
+                   if c[3] and c[5] == 0]  # NOT NULL, not the key
+        with db.conn:
+            db.conn.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                            f"({', '.join('?' for _ in columns)})", ["x"] * len(columns))
+        assert store.data_version(db) != before, table
