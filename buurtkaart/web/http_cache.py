@@ -34,9 +34,12 @@ from flask import Flask, current_app, g, request
 from . import response_cache
 from .security import never_stored
 
-__all__ = ["init_app", "MIN_SIZE", "COMPRESSIBLE"]
+__all__ = ["init_app", "page_tag", "MIN_SIZE", "COMPRESSIBLE", "NONCE_PLACEHOLDER"]
 
 MIN_SIZE = 500
+GZIP_LEVEL = 5
+#: What stands for a response's CSP nonce in a page's ETag (and in a kept page).
+NONCE_PLACEHOLDER = b"\0nonce\0"
 _VERSION = "buurtkaart.data_version"
 COMPRESSIBLE = ("text/html", "application/json", "application/geo+json", "text/css",
                 "application/javascript", "text/javascript", "text/csv")
@@ -96,11 +99,19 @@ def _page_cacheable(resp) -> bool:
 
 def _page_etag(resp) -> str:
     """A tag of the page as it would be without this response's nonce."""
+    kept = g.get("kept_page")  # a page sent again by page_cache: its tag is known
+    if kept is not None:
+        return kept.tag
     body = resp.get_data()
     nonce = g.get("csp_nonce")
     if nonce:
-        body = body.replace(nonce.encode(), b"\0nonce\0")
-    return "p" + hashlib.sha256(body).hexdigest()[:32]
+        body = body.replace(nonce.encode(), NONCE_PLACEHOLDER)
+    return page_tag(body)
+
+
+def page_tag(body_without_nonce: bytes) -> str:
+    """The ETag of a page whose nonce is replaced by :data:`NONCE_PLACEHOLDER`."""
+    return "p" + hashlib.sha256(body_without_nonce).hexdigest()[:32]
 
 
 def _not_modified_page(app: Flask, page, tag: str):
@@ -130,7 +141,9 @@ def _gzip(resp) -> None:
     body = resp.get_data()
     if len(body) < MIN_SIZE:
         return
-    resp.set_data(gzip.compress(body, compresslevel=5, mtime=0))
+    kept = g.get("kept_page")  # its parts are compressed once, the nonce each time
+    resp.set_data(kept.gzipped(g.csp_nonce) if kept is not None
+                  else gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0))
     resp.headers["Content-Encoding"] = "gzip"
     if resp.get_etag()[0]:  # a different representation needs a different tag
         tag, weak = resp.get_etag()
