@@ -85,6 +85,8 @@ class KeptPage:
         size = len(self.body) + (len(self._parts) - 1) * (len(word) - len(NONCE_PLACEHOLDER))
         out += [_LAST_BLOCK, struct.pack("<II", crc, size & 0xFFFFFFFF)]
         return b"".join(out)
+
+
 #: Worked out again for each response by the layers that run after this one.
 _NOT_KEPT = {"content-length", "etag", "content-security-policy", "set-cookie"}
 
