@@ -14,12 +14,19 @@ neighbourhoods, different in every render (element ids are random), whose lexing
 alone took 0.45 s. A large source without any template syntax is compiled
 straight from the syntax tree the parser would have made for it (one piece of
 text), skipping the lexer; the output is the same text.
+
+folium's GeoJSON layer groups its features by style: for each of the 2,730 features it
+writes the style (and the highlight style) as JSON to use as the group's key (0.15 s of a
+render). The styles are few (one per colour class): :func:`install` keeps the key of each
+distinct style (by its items and their types), so each is written once; the keys, and so
+the map, are unchanged.
 """
 
 from __future__ import annotations
 
 import threading
 
+import folium.features
 import jinja2
 from jinja2 import nodes
 from jinja2.lexer import newline_re
@@ -77,12 +84,32 @@ def _text_template(env: jinja2.Environment, source: str) -> nodes.Template:
     return nodes.Template([nodes.Output([text], lineno=1)], lineno=1)
 
 
+def _style_keys(original):
+    keys: dict[tuple, str] = {}
+
+    def to_key(d: dict) -> str:
+        try:  # the type too: 1, 1.0 and True are equal keys but other JSON
+            seen = tuple(sorted((k, type(v), v) for k, v in d.items()))
+            hit = keys.get(seen)
+        except TypeError:  # a value that is no key (a list): as folium does
+            return original(d)
+        if hit is None:
+            hit = original(d)
+            if len(keys) < 4096:
+                keys[seen] = hit
+        return hit
+
+    return to_key
+
+
 def install() -> None:
     """Memoise compiling templates from strings in every jinja2 Environment (folium's
-    and branca's included; templates loaded by name are left to jinja2's own cache).
-    Safe to call more than once."""
+    and branca's included; templates loaded by name are left to jinja2's own cache), and
+    the keys of GeoJSON styles. Safe to call more than once."""
     global _installed
     with _LOCK:
         if not _installed:
             jinja2.Environment.compile = _memoised(jinja2.Environment.compile)
+            mapper = folium.features.GeoJsonStyleMapper
+            mapper._to_key = staticmethod(_style_keys(mapper._to_key))
             _installed = True

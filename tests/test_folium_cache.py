@@ -36,3 +36,22 @@ def test_large_templates_with_variables_still_fill_them_in():
         filler + "Gent"
     assert jinja2.Template(filler + "{% if yes %}ja{% endif %}").render(yes=True) == \
         filler + "ja"
+
+
+def test_style_keys_are_those_folium_writes():
+    """The kept keys of GeoJSON styles are folium's own (JSON, sorted), also for styles
+    that are equal in Python but not in JSON (1, 1.0, True) and for values that are no key."""
+    import json
+
+    import folium.features
+
+    def folium_key(d):  # folium 0.20's GeoJsonStyleMapper._to_key
+        return json.dumps(d, sort_keys=True).replace('"{{', "{{").replace('}}"', "}}")
+
+    to_key = folium.features.GeoJsonStyleMapper._to_key
+    styles = [{"fillColor": "#fee5d9", "color": "#555", "weight": 1, "fillOpacity": 0.55},
+              {"weight": 1}, {"weight": 1.0}, {"weight": True}, {"weight": 3, "color": "#000"},
+              {"color": "#000", "weight": 3}, {"dashArray": [4, 4]},
+              {"fillColor": "{{'colormap_1'}}"}]
+    for _ in range(3):  # the second and third time from what was kept
+        assert [to_key(dict(s)) for s in styles] == [folium_key(s) for s in styles]

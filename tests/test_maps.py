@@ -260,3 +260,40 @@ def test_vendored_assets_are_the_recorded_files_with_their_licence(client):
     for ref in re.findall(r"url\(([^)]+)\)", css):
         if not ref.startswith(("data:", "#")):  # "#default#VML" is an old IE behaviour
             assert (vendor / "leaflet" / ref.strip("'\"")).exists(), ref
+
+
+def _tolerance_one_by_one(geometries) -> float:
+    """The map's simplification tolerance worked out the straightforward way."""
+    minx = miny = float("inf")
+    maxx = maxy = -float("inf")
+    for g in geometries:
+        if g.is_empty:
+            continue
+        x0, y0, x1, y1 = g.bounds
+        minx, miny, maxx, maxy = min(minx, x0), min(miny, y0), max(maxx, x1), max(maxy, y1)
+    if minx == float("inf"):
+        return maps.MIN_TOLERANCE_DEGREES
+    return max(maps.MIN_TOLERANCE_DEGREES, max(maxx - minx, maxy - miny) * maps.EXTENT_FRACTION)
+
+
+def test_the_map_tolerance_is_that_of_the_extent_of_every_outline():
+    shapes = [shapely.box(3.0, 51.0, 3.1, 51.05), shapely.Polygon(),
+              shapely.box(4.4, 50.8, 4.5, 51.3), shapely.Point(5.9, 50.7)]
+    for some in (shapes, shapes[:1], shapes[1:2], [], shapes[2:]):
+        assert maps.display_tolerance(iter(some)) == pytest.approx(_tolerance_one_by_one(some))
+    assert maps.display_tolerance(shapes) > maps.MIN_TOLERANCE_DEGREES
+
+
+def test_real_wijken_read_in_one_go_are_the_stored_polygons(db):
+    from tests.conftest import shared_file
+
+    from buurtkaart.importers.geo import read_neighbourhoods
+
+    frame, _ = read_neighbourhoods(shared_file("flanders_wijken_2024.gpkg"))
+    store.save_neighbourhoods(db, frame, source="test")
+    rows = store.neighbourhoods(db)
+    by_code = dict(zip(frame["code"], frame.geometry))
+    assert len(rows) == len(frame) == 2730
+    assert all(r["geometry"].equals_exact(by_code[r["code"]], 1e-9) for r in rows)
+    assert maps.display_tolerance(r["geometry"] for r in rows) == pytest.approx(
+        _tolerance_one_by_one(by_code.values()))

