@@ -297,3 +297,32 @@ def test_real_wijken_read_in_one_go_are_the_stored_polygons(db):
     assert all(r["geometry"].equals_exact(by_code[r["code"]], 1e-9) for r in rows)
     assert maps.display_tolerance(r["geometry"] for r in rows) == pytest.approx(
         _tolerance_one_by_one(by_code.values()))
+
+
+def _same_ids(html: str) -> str:
+    """The page with folium's random element names made equal."""
+    return re.sub(r"[0-9a-f]{32}", "ID", html)
+
+
+@pytest.mark.parametrize("indicator", ["population", None])
+def test_outlines_written_from_kept_text_are_what_folium_writes(db, monkeypatch, indicator):
+    """The neighbourhood layer puts each outline's JSON into the map's script from kept text;
+    the page is the one folium's own GeoJson layer writes (a polygon, a multipolygon, a
+    hostile name, a name that looks like a placeholder)."""
+    build_directory(db)
+    hoods = store.neighbourhoods(db)
+    hoods[0]["geometry"] = shapely.MultiPolygon([shapely.box(3.70, 51.00, 3.71, 51.01),
+                                                 shapely.box(3.72, 51.00, 3.73, 51.01)])
+    hoods[1]["name"] = '@@0-0@@ {"coordinates": "@@x-1@@", "type": "Polygon"}'
+    places = store.places(db)
+
+    def page():
+        values = {h["code"]: 10.0 * i for i, h in enumerate(hoods)} if indicator else {}
+        return maps.build_map(hoods, places, indicator=indicator, values=values
+                              ).get_root().render()
+
+    ours = page()
+    monkeypatch.setattr(maps, "_OutlinesGeoJson", maps.folium.GeoJson)
+    assert _same_ids(ours) == _same_ids(page())
+    assert '"MultiPolygon"' in ours and '"coordinates": [[[' in ours
+    assert '"coordinates": "@@' not in ours and "@@0-0@@" in ours  # the name as it is

@@ -150,7 +150,7 @@ def test_clients_asking_at_once_a_question_that_is_not_kept_each_get_their_answe
     assert len(calls) == 6
 
 
-def test_kept_answers_follow_new_addresses_timetables_and_scenarios(client, directory, db):
+def test_kept_answers_follow_new_addresses_and_timetables(client, directory, db):
     """Tables outside the directory change the data version too (migration m007)."""
     from buurtkaart import search
 
@@ -161,7 +161,7 @@ def test_kept_answers_follow_new_addresses_timetables_and_scenarios(client, dire
                                    "postcode": "9000", "city": "Gent", "lon": 3.721,
                                    "lat": 51.031, "source": "test"}])
     assert client.get(url).get_json()["location"]["label"] == "Zonnebloemstraat 4"
-    for table in ("transit_feeds", "scenarios"):
+    for table in ("transit_feeds",):
         before = store.data_version(db)
         columns = [c[1] for c in db.execute(f"PRAGMA table_info({table})").fetchall()
                    if c[3] and c[5] == 0]  # NOT NULL, not the key

@@ -44,7 +44,7 @@ from ..i18n import N_, language_name, ngettext, translate
 from ..mapstyle import (HATCH_SVG, NO_DATA_COLOUR, PALETTE, UNKNOWN_FILL, Classes,
                        quantile_classes, value_text)
 from ..taxonomy import PLACE_KINDS, SAMPLE_DATA_LABEL, THRESHOLDS, WORKING_MODELS
-from .elements import _ControlWords, _LegendMakesWay, _Popup, _Tooltip
+from .elements import _ControlWords, _LegendMakesWay, _OutlinesGeoJson, _Popup, _Tooltip
 from .popups import _THRESHOLD_KEYS, _e, address, place_popup
 
 __all__ = [
@@ -274,7 +274,7 @@ def _neighbourhood_layer(m, neighbourhoods, indicator, indicator_label, values, 
         if indicator else _("Neighbourhoods")
     fields = ["name", "value"] if indicator else ["name"]
     popup_fields = [*fields, *(["residents"] if population else []), "link"]
-    folium.GeoJson(
+    _OutlinesGeoJson(
         {"type": "FeatureCollection", "features": features}, name=_e(layer_name),
         style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#555",
                                   "weight": 1, "fillOpacity": 0.55,

@@ -334,12 +334,13 @@ def m006_geometry_version(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m007_more_data_versioned(db: sqlite_utils.Database) -> None:
-    """``data_version`` also changes when a timetable is imported or removed, a scenario is
-    saved or removed, or the addresses are replaced (``search_state`` changes once per
-    replacement: no trigger on each of millions of address rows): answers kept per data
-    version (the read API, public pages) never outlive these."""
+    """``data_version`` also changes when a timetable is imported or removed or the
+    addresses are replaced (``search_state`` changes once per replacement: no trigger on
+    each of millions of address rows): answers kept per data version (the read API, public
+    pages) never outlive these. (Saved scenarios are shown only to editors, whose pages
+    are never kept: saving one leaves the directory's version as it is.)"""
     bump = "UPDATE data_version SET token = lower(hex(randomblob(8))) WHERE id = 1;"
-    for table in ("transit_feeds", "scenarios", "search_state"):
+    for table in ("transit_feeds", "search_state"):
         for event in ("INSERT", "UPDATE", "DELETE"):
             db.execute(f"CREATE TRIGGER {table}_{event.lower()}_version AFTER {event} ON "
                        f"{table} BEGIN {bump} END")
