@@ -83,7 +83,8 @@ def round_coordinates(geometry):
 def geojson_geometry(neighbourhood: Mapping) -> dict:
     """The GeoJSON geometry of a neighbourhood row, coordinates rounded: the one
     :mod:`buurtkaart.geomcache` keeps with its simplified shape, else made now."""
-    return neighbourhood.get("geojson") or round_coordinates(
+    kept = neighbourhood.get("geojson")
+    return kept.mapping if kept is not None else round_coordinates(
         neighbourhood["geometry"]).__geo_interface__
 
 
@@ -262,7 +263,8 @@ def _neighbourhood_layer(m, neighbourhoods, indicator, indicator_label, values, 
         url = neighbourhood_url.format(code=code)
         residents = population.get(code)
         features.append({
-            "type": "Feature", "geometry": geojson_geometry(n),
+            # the kept JSON text when geomcache made it: written into the page as it is
+            "type": "Feature", "geometry": n.get("geojson") or geojson_geometry(n),
             "properties": {
                 "code": code, "name": _e(n.get("name") or code),
                 "value": _e(shown(code, v)) if indicator else "",

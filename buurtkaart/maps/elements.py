@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import threading
-from collections import OrderedDict
 
 import folium
 from branca.element import Element, MacroElement
 from jinja2 import Template
 from jinja2.utils import htmlsafe_json_dumps
 
+from ..geomcache import KeptGeometry
 from ..i18n import gettext as _
 
 class _Popup(MacroElement):
@@ -128,14 +127,15 @@ class _Text(Element):
 
 
 class _OutlinesGeoJson(folium.GeoJson):
-    """folium's GeoJson layer whose geometries are written into its script as kept text.
+    """folium's GeoJson layer whose geometries are written into its script as JSON text.
 
     A map of Flanders holds 2.6 MB of coordinates. folium writes the whole collection as
     JSON at every render, and branca makes the rendered script a template again (0.3 s
     together). Here each feature's geometry is a placeholder while folium works (styles,
-    tooltips and popups read only the properties), and the rendered script gets each
-    geometry's JSON back, written once per kept outline (:func:`geometry_json`): the same
-    text folium would have written."""
+    tooltips and popups read only the properties and the geometry's type), and the
+    rendered script gets each geometry's JSON back: the text :mod:`buurtkaart.geomcache`
+    keeps (:class:`~buurtkaart.geomcache.KeptGeometry`), or a geometry written now, the
+    same text folium would have written."""
 
     def __init__(self, data: dict, **kwargs):
         self._token = secrets.token_hex(8)  # no name or text of the data can hold it
@@ -145,8 +145,10 @@ class _OutlinesGeoJson(folium.GeoJson):
             for i, f in enumerate(data["features"])]}
         super().__init__(light, **kwargs)
 
-    def _placeholder(self, i: int, geometry: dict) -> dict:
+    def _placeholder(self, i: int, geometry) -> dict:
         """The geometry's type (folium's tooltip checks it), its coordinates a token."""
+        if isinstance(geometry, KeptGeometry):
+            return {"type": geometry.type, "coordinates": f"@@{self._token}-{i}@@"}
         if "coordinates" not in geometry:  # a collection: written as it is
             return geometry
         return {"type": geometry["type"], "coordinates": f"@@{self._token}-{i}@@"}
@@ -157,26 +159,13 @@ class _OutlinesGeoJson(folium.GeoJson):
         name = self.get_name()
         pattern = re.compile(f'\\{{"coordinates": "@@{self._token}-(\\d+)@@", '
                              '"type": "[A-Za-z]+"\\}')
-        text = pattern.sub(lambda m: geometry_json(self._geometries[int(m.group(1))]),
+        text = pattern.sub(lambda m: _json(self._geometries[int(m.group(1))]),
                            script._children[name].render())
         script._children[name] = _Text(text)
 
 
-_JSON_KEPT: OrderedDict[int, tuple[dict, str]] = OrderedDict()
-_JSON_LOCK = threading.Lock()
-
-
-def geometry_json(geometry: dict) -> str:
-    """``geometry`` as jinja's ``tojson`` writes it into a page (sorted keys, ``<>&'``
-    escaped), kept per geometry object (the outlines :mod:`buurtkaart.geomcache` keeps)."""
-    with _JSON_LOCK:
-        hit = _JSON_KEPT.get(id(geometry))
-        if hit is not None and hit[0] is geometry:
-            _JSON_KEPT.move_to_end(id(geometry))
-            return hit[1]
-    text = str(htmlsafe_json_dumps(geometry, sort_keys=True))
-    with _JSON_LOCK:
-        _JSON_KEPT[id(geometry)] = (geometry, text)  # the geometry stays alive: its id too
-        while len(_JSON_KEPT) > 50_000:
-            _JSON_KEPT.popitem(last=False)
-    return text
+def _json(geometry) -> str:
+    """A geometry as jinja's ``tojson`` writes it into a page."""
+    if isinstance(geometry, KeptGeometry):
+        return geometry.text
+    return str(htmlsafe_json_dumps(geometry, sort_keys=True))
