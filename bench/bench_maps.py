@@ -9,10 +9,10 @@ test client, no network) for the full map frame and for every neighbourhood
 as GeoJSON: bytes without and with gzip, the first answer (simplification not
 yet cached) and the next one, and a 304 revalidation of the API answer.
 
-Then the first map of a new server process (a new app, nothing in memory), cold (no
-simplified outlines anywhere: every polygon simplified) against one that finds the
-outlines in the cache directory (written by the first map, or by an import), as a
-ratio; the map after a place edit (the outlines are kept); what preparing the outlines
+Then the first map of a new server process (a new Python process, as a new gunicorn
+worker), cold (no simplified outlines anywhere: every polygon simplified) against one that
+finds the outlines in the cache directory (written by the first map, or by an import),
+as a ratio; the map after a place edit (the outlines are kept); what preparing the outlines
 adds to an import (:func:`buurtkaart.geomcache.warm`); and the process's peak memory.
 """
 
@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import argparse
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from buurtkaart import create_app, geomcache, store
 from buurtkaart.importers.geo import read_neighbourhoods
-from buurtkaart.records import validate_place
 
 
 def _get(client, url, **headers):
@@ -63,14 +64,36 @@ def main() -> None:
         _new_process(db, config, frame)
 
 
-def _fresh_client(config):
-    """A new app with nothing in memory, as in a new gunicorn worker or after a restart
-    (folium's templates stay compiled: that is per Python process)."""
-    from buurtkaart.web import map_pages
+#: A new server process: the app made afresh, the map asked for, its time printed; with
+#: a place's coordinates, that place is then added and the map asked for again.
+_CHILD = """
+import sys, time
+from buurtkaart import create_app, store
+from buurtkaart.records import validate_place
+client = create_app({"DATABASE": sys.argv[1], "TESTING": True, "CACHE_DIR": sys.argv[2]}
+                    ).test_client()
+t0 = time.perf_counter()
+assert client.get("/kaart/frame").status_code == 200
+print(time.perf_counter() - t0)
+if len(sys.argv) > 3:
+    place, _problems = validate_place({"name": "Bench", "kind": "community_house",
+                                       "lon": float(sys.argv[3]), "lat": float(sys.argv[4])})
+    store.save_directory(store.connect(sys.argv[1]), places=[place])
+    t0 = time.perf_counter()
+    assert b"Bench" in client.get("/kaart/frame").data
+    print(time.perf_counter() - t0)
+"""
 
-    geomcache._CACHE.clear()
-    map_pages._FRAMES.clear()
-    return create_app(config).test_client()
+
+def _maps_of_a_new_process(config, *place) -> list[float]:
+    """Seconds of the first map in a new Python process (as in a new gunicorn worker or
+    after a restart: folium's templates, the catalogues and the outlines all still to be
+    read), measured in that process; with a place's coordinates, also of the map after
+    that place was added."""
+    out = subprocess.run([sys.executable, "-c", _CHILD, config["DATABASE"],
+                          config["CACHE_DIR"], *map(str, place)],
+                         capture_output=True, text=True, check=True)
+    return [float(x) for x in out.stdout.split()]
 
 
 def _rss_mb() -> float:
@@ -81,19 +104,13 @@ def _new_process(db, config, frame) -> None:
     cache = Path(config["CACHE_DIR"])
     for f in cache.glob("simplified-*.npz"):
         f.unlink()
-    _resp, t_cold = _get(_fresh_client(config), "/kaart/frame")
+    [t_cold] = _maps_of_a_new_process(config)
     files = sorted(cache.glob("simplified-*.npz"))
     size = sum(f.stat().st_size for f in files)
-    resp, t_disk = _get(_fresh_client(config), "/kaart/frame")
-    assert resp.status_code == 200
+    inside = frame.geometry.iloc[0].representative_point()
+    t_disk, t_edit = _maps_of_a_new_process(config, inside.x, inside.y)
     print(f"/kaart/frame, first in a new process: cold {t_cold:.2f} s, from the cache file "
           f"{t_disk * 1000:.0f} ms ({t_cold / t_disk:.1f}x faster; file {size / 1024:,.0f} KB)")
-    inside = frame.geometry.iloc[0].representative_point()
-    place, _problems = validate_place({"name": "Bench", "kind": "community_house",
-                                       "lon": inside.x, "lat": inside.y})
-    store.save_directory(db, places=[place])
-    client = create_app(config).test_client()
-    _resp, t_edit = _get(client, "/kaart/frame")
     print(f"/kaart/frame after a place edit (outlines kept): {t_edit * 1000:.0f} ms")
     t0 = time.perf_counter()
     geomcache.warm(db, cache_dir=cache)

@@ -75,7 +75,8 @@ class KeptGeometry:
 
     @property
     def type(self) -> str:
-        return self.text[self.text.rindex('"type": "') + 9:-2]
+        tail = self.text[-40:]  # sorted keys: '..., "type": "MultiPolygon"}' ends the text
+        return tail[tail.rindex('"type": "') + 9:-2]
 
     @property
     def mapping(self) -> dict:
