@@ -104,6 +104,25 @@ def test_a_script_injected_into_a_map_does_not_run_and_the_map_still_works(brows
     context.close()
 
 
+def test_a_kept_map_sent_compressed_in_parts_is_drawn_and_runs(browser, site):
+    """The second visitor of a map frame gets the kept page (the app's clock is fixed, so
+    the same minute), gzipped from parts compressed once with this response's nonce joined
+    in: Chromium unpacks it, draws the map and runs its scripts under this response's CSP."""
+    base, counts = site
+    for _visitor in range(2):
+        context, page, _outside, errors = _page(browser)
+        console: list[str] = []
+        page.on("console", lambda msg: console.append(msg.text))
+        resp = page.goto(f"{base}/kaart/frame", wait_until="networkidle")
+        assert resp.headers.get("content-encoding") == "gzip"
+        page.locator(".leaflet-container").wait_for(timeout=20000)
+        assert page.locator("path.bk-place").count() == counts["places"]
+        page.locator("path.bk-place").first.dispatch_event("click")
+        page.locator(".leaflet-popup-content h3").wait_for(timeout=5000)
+        assert errors == [] and _violations(console) == []
+        context.close()
+
+
 @pytest.fixture(scope="module")
 def recorded_site(tmp_path_factory):
     """The site with every answer's path and status recorded (to see the 304s)."""
