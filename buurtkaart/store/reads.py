@@ -189,6 +189,9 @@ def neighbourhood_page(db: sqlite_utils.Database, *,
                 if r["geometry"].intersects(box)]
         end = None if limit is None else offset + limit
         return rows[offset:end], len(rows)
+    if limit is None and not offset:  # all of them (a map): no count needed
+        rows = _neighbourhood_rows(db.query(sql, params))
+        return rows, len(rows)
     total = db.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0]
     page = db.query(sql + " LIMIT ? OFFSET ?", [*params, -1 if limit is None else limit,
                                                  offset])

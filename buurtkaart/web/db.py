@@ -26,15 +26,26 @@ _held = threading.local()  # .conns: {(pid, path): db}, oldest first; never acro
 KEPT_PER_THREAD = 4
 
 
+def _kept(database, *, take: bool):
+    """This thread's connection to ``database``: the kept one (handed over with ``take``),
+    or a new one when there is none or it was left inside a transaction."""
+    path = (os.getpid(), os.fspath(database))
+    conns = _held.__dict__.setdefault("conns", {})
+    db = conns.pop(path, None) if take else conns.get(path)
+    if db is not None and db.conn.in_transaction:
+        conns.pop(path, None)
+        db.conn.close()
+        db = None
+    if db is None:
+        db = store.connect(path[1])
+        if not take:
+            conns[path] = db
+    return db, path
+
+
 def get_db():
     if "db" not in g:
-        path = (os.getpid(), os.fspath(current_app.config["DATABASE"]))
-        conns = _held.__dict__.setdefault("conns", {})
-        db = conns.pop(path, None)
-        if db is not None and db.conn.in_transaction:
-            db.conn.close()
-            db = None
-        g.db, g.db_path = db or store.connect(path[1]), path
+        g.db, g.db_path = _kept(current_app.config["DATABASE"], take=True)
     return g.db
 
 
@@ -42,14 +53,7 @@ def thread_data_version(database) -> str:
     """The ``data_version`` read through this thread's connection to ``database`` (opened
     and kept for the thread's next request when it has none yet): for
     :mod:`.response_cache`, which answers before a request has a connection of its own."""
-    path = (os.getpid(), os.fspath(database))
-    conns = _held.__dict__.setdefault("conns", {})
-    kept = conns.get(path)
-    if kept is None or kept.conn.in_transaction:
-        if kept is not None:
-            kept.conn.close()
-        kept = conns[path] = store.connect(path[1])
-    return store.data_version(kept)
+    return store.data_version(_kept(database, take=False)[0])
 
 
 def now():
